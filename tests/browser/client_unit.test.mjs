@@ -1,0 +1,249 @@
+// herald.js's own logic (resume, de-duplication, gaps, errors, dead-connection
+// detection, backoff) against a scripted fake heraldd, in node: no browser,
+// no daemon, so every branch is driven deterministically.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { WebSocketServer, WebSocket } from 'ws';
+
+const top = new URL('../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'herald-client-'));
+execFileSync(join(top, 'client/build.sh'), [join(top, 'client/herald.js'), join(dir, 'herald.mjs'), 'module']);
+globalThis.WebSocket = WebSocket;
+const { default: Herald } = await import(join(dir, 'herald.mjs'));
+rmSync(dir, { recursive: true });
+
+// A fake heraldd: records commands, answers subscribe/ping as the test says.
+async function fakeServer(onCommand) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/ws' });
+  await new Promise((r) => wss.once('listening', r));
+  const s = { wss, commands: [], sockets: [], url: `ws://127.0.0.1:${wss.address().port}` };
+  wss.on('connection', (ws) => {
+    s.sockets.push(ws);
+    ws.on('message', (b) => {
+      const m = JSON.parse(b.toString());
+      s.commands.push(m);
+      onCommand(ws, m, s);
+    });
+  });
+  s.close = () => new Promise((r) => { for (const w of s.sockets) w.terminate(); wss.close(r); });
+  return s;
+}
+const send = (ws, m) => ws.send(JSON.stringify(m));
+const until = async (cond, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for ' + cond);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+const fast = { reconnectBaseMs: 10, reconnectMaxMs: 40 };
+
+test('subscribe_sends_signed_name_and_delivers_with_meta', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type !== 'subscribe') return;
+    send(ws, { type: 'subscribed', req: m.req, channel: 'orders', last: 100, resume: 'ok' });
+    send(ws, { type: 'message', channel: 'orders', id: 101, data: 'hello' });
+  });
+  const h = Herald.connect(s.url, fast);
+  const got = [];
+  h.subscribe('orders~v1.0.0.mac', (d, meta) => got.push([d, meta]));
+  await until(() => got.length === 1);
+  assert.deepEqual(got[0], ['hello', { channel: 'orders', id: 101 }]);
+  assert.equal(s.commands[0].channel, 'orders~v1.0.0.mac');
+  assert.equal(s.commands[0].since, undefined);
+  h.close();
+  await s.close();
+});
+
+test('json_and_base64_data_are_decoded', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type !== 'subscribe') return;
+    send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 1 });
+    send(ws, { type: 'message', channel: 'c', id: 2, data: '{"a":[1,2]}' });
+    send(ws, { type: 'message', channel: 'c', id: 3, data: '/wA=', encoding: 'base64' });
+  });
+  const h = Herald.connect(s.url, fast);
+  const got = [];
+  h.subscribe('c', (d) => got.push(d), { json: true });
+  await until(() => got.length === 2);
+  assert.deepEqual(got[0], { a: [1, 2] });
+  assert.ok(got[1] instanceof Uint8Array);
+  assert.deepEqual([...got[1]], [255, 0]);
+  h.close();
+  await s.close();
+});
+
+test('duplicate_and_older_ids_are_never_delivered', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type !== 'subscribe') return;
+    send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 10 });
+    for (const id of [11, 12, 12, 11, 10, 13]) send(ws, { type: 'message', channel: 'c', id, data: String(id) });
+  });
+  const h = Herald.connect(s.url, fast);
+  const got = [];
+  h.subscribe('c', (d) => got.push(d));
+  await until(() => got.length >= 3);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(got, ['11', '12', '13']);
+  h.close();
+  await s.close();
+});
+
+test('reconnect_resumes_each_channel_from_its_last_id', async () => {
+  let conns = 0;
+  const s = await fakeServer((ws, m, srv) => {
+    if (m.type !== 'subscribe') return;
+    const ch = m.channel.split('~')[0];
+    send(ws, { type: 'subscribed', req: m.req, channel: ch, last: 50, resume: 'ok' });
+    if (srv.sockets.length === 1) send(ws, { type: 'message', channel: ch, id: ch === 'a' ? 51 : 52, data: 'x' });
+  });
+  s.wss.on('connection', () => conns++);
+  const h = Herald.connect(s.url, fast);
+  const states = [];
+  h.on('state', (st) => states.push(st));
+  let n = 0;
+  h.subscribe('a~sig', () => n++);
+  h.subscribe('b~sig', () => n++);
+  await until(() => n === 2);
+  s.sockets[0].terminate();
+  await until(() => s.commands.filter((c) => c.type === 'subscribe').length === 4);
+  const again = s.commands.filter((c) => c.type === 'subscribe').slice(2);
+  assert.deepEqual(again.map((c) => [c.channel, c.since]).sort(), [['a~sig', 51], ['b~sig', 52]]);
+  assert.equal(conns, 2);
+  assert.deepEqual(states.slice(0, 3), ['open', 'reconnecting', 'open']);
+  h.close();
+  assert.equal(h.state, 'closed');
+  await s.close();
+});
+
+test('subscribed_last_is_the_resume_point_before_any_message', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type === 'subscribe') send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 77 });
+  });
+  const h = Herald.connect(s.url, fast);
+  h.subscribe('c', () => {});
+  await until(() => s.commands.length === 1);
+  await new Promise((r) => setTimeout(r, 20));
+  s.sockets[0].terminate();
+  await until(() => s.commands.length === 2);
+  assert.equal(s.commands[1].since, 77);
+  h.close();
+  await s.close();
+});
+
+test('resume_gap_is_reported_and_live_messages_follow', async () => {
+  const s = await fakeServer((ws, m, srv) => {
+    if (m.type !== 'subscribe') return;
+    if (srv.sockets.length === 1) {
+      send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 5 });
+      send(ws, { type: 'message', channel: 'c', id: 6, data: 'six' });
+    } else {
+      send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 900, resume: 'gap' });
+      send(ws, { type: 'message', channel: 'c', id: 901, data: 'live' });
+    }
+  });
+  const h = Herald.connect(s.url, fast);
+  const got = [], gaps = [];
+  h.on('gap', (g) => gaps.push(g));
+  h.subscribe('c', (d) => got.push(d));
+  await until(() => got.length === 1);
+  s.sockets[0].terminate();
+  await until(() => got.length === 2);
+  assert.deepEqual(gaps, [{ channel: 'c', since: 6, last: 900 }]);
+  assert.deepEqual(got, ['six', 'live']);
+  h.close();
+  await s.close();
+});
+
+test('refused_subscription_reaches_onError_and_error_event_and_is_dropped', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type === 'subscribe') send(ws, { type: 'error', req: m.req, code: 'forbidden', reason: 'bad signature' });
+  });
+  const h = Herald.connect(s.url, fast);
+  const errs = [], evs = [];
+  h.on('error', (e) => evs.push(e));
+  const sub = h.subscribe('secret~v1.0.0.forged', () => assert.fail('no data expected'), { onError: (e) => errs.push(e) });
+  await until(() => errs.length === 1 && evs.length === 1);
+  assert.deepEqual(errs[0], { channel: 'secret', code: 'forbidden', reason: 'bad signature' });
+  assert.equal(sub.channel, 'secret');
+  // A dropped subscription is not re-sent on reconnect.
+  s.sockets[0].terminate();
+  await until(() => h.state === 'open' && s.sockets.length === 2);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(s.commands.filter((c) => c.type === 'subscribe').length, 1);
+  h.close();
+  await s.close();
+});
+
+test('last_unsubscribe_sends_unsubscribe_and_stops_delivery', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type === 'subscribe') send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 1 });
+  });
+  const h = Herald.connect(s.url, fast);
+  let n1 = 0, n2 = 0;
+  const a = h.subscribe('c', () => n1++);
+  const b = h.subscribe('c', () => n2++);
+  await until(() => s.commands.length === 1);
+  a.unsubscribe();
+  send(s.sockets[0], { type: 'message', channel: 'c', id: 2, data: 'x' });
+  await until(() => n2 === 1);
+  assert.equal(n1, 0);
+  b.unsubscribe();
+  await until(() => s.commands.length === 2);
+  assert.deepEqual(s.commands[1], { type: 'unsubscribe', req: s.commands[1].req, channel: 'c' });
+  h.close();
+  await s.close();
+});
+
+test('missing_pong_is_a_dead_connection_and_reconnects', async () => {
+  const s = await fakeServer(() => { /* never answers: a black hole */ });
+  const h = Herald.connect(s.url, { ...fast, pingIntervalMs: 30, pongTimeoutMs: 60 });
+  await until(() => s.sockets.length === 2, 3000);
+  assert.ok(s.commands.some((c) => c.type === 'ping' && Number.isInteger(c.req)));
+  h.close();
+  await s.close();
+});
+
+test('answered_pings_keep_the_connection', async () => {
+  const s = await fakeServer((ws, m) => { if (m.type === 'ping') send(ws, { type: 'pong', req: m.req }); });
+  const h = Herald.connect(s.url, { ...fast, pingIntervalMs: 20, pongTimeoutMs: 40 });
+  await until(() => s.commands.length >= 10);
+  assert.equal(s.sockets.length, 1);
+  h.close();
+  await s.close();
+});
+
+test('reconnect_delay_is_capped_with_full_jitter', async () => {
+  // A server that hangs up at once: every attempt fails before the WebSocket
+  // opens. Attempts must keep coming, never further apart than the cap.
+  const times = [];
+  const srv = net.createServer((c) => { times.push(Date.now()); c.destroy(); });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const h = Herald.connect(`ws://127.0.0.1:${srv.address().port}`, { transports: ['ws'], reconnectBaseMs: 5, reconnectMaxMs: 40 });
+  const states = [];
+  h.on('state', (st) => states.push(st));
+  await until(() => times.length >= 8);
+  h.close();
+  srv.close();
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  assert.ok(Math.max(...gaps) < 40 + 60, `gaps ${gaps}`);
+  assert.deepEqual(states, ['reconnecting', 'closed']);
+});
+
+test('no_transport_is_an_error_event_not_an_exception', async () => {
+  const saved = globalThis.WebSocket;
+  globalThis.WebSocket = undefined;
+  try {
+    const errs = [];
+    const h = Herald.connect('ws://127.0.0.1:1');
+    h.on('error', (e) => errs.push(e));
+    await until(() => errs.length === 1);
+    assert.equal(errs[0].code, 'no_transport');
+    h.close();
+  } finally { globalThis.WebSocket = saved; }
+});
