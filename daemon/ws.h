@@ -81,7 +81,14 @@ void ws_parser_init(ws_parser_t *p, size_t max_message_bytes);
 
 /* Decode buf[0..len) (unmasked in place, so it must be writable). Returns 0
  * when all was consumed, a negative WS_E* (with p->close_code set), or a
- * callback's non-zero return. */
+ * callback's non-zero return. A callback's non-zero return leaves the parser
+ * at the frame boundary after the frame it was called for; the rest of buf
+ * is not consumed. After an error every later call returns the same error.
+ * After a valid CLOSE frame was delivered, later bytes are ignored (0). A
+ * single-frame message whose payload is whole inside buf is delivered
+ * pointing into buf, without a copy. max_message caps the total payload of
+ * one data message (over all fragments); control frames have their own
+ * 125-byte limit. */
 int ws_parser_feed(ws_parser_t *p, unsigned char *buf, size_t len,
                    ws_message_cb cb, void *ctx);
 
