@@ -63,6 +63,8 @@ export interface HeraldClient {
   subscribe(signedName: string, fn: (data: MessageData, meta: HeraldMeta) => void,
             opts?: SubscribeOptions): Subscription;
   on(event: 'state', fn: (state: HeraldState) => void): () => void;
+  /** heraldd accepted a subscription (again, after each reconnect). */
+  on(event: 'subscribed', fn: (s: { channel: string; last?: number; resume?: 'ok' | 'gap' }) => void): () => void;
   on(event: 'gap', fn: (gap: HeraldGap) => void): () => void;
   on(event: 'error', fn: (err: HeraldError) => void): () => void;
   on(event: 'message', fn: (meta: HeraldMeta) => void): () => void;

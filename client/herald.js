@@ -49,7 +49,7 @@ const Herald = (() => {
       queueMicrotask(() => this.connect());
     }
 
-    // Listen to 'state', 'gap', 'error' or 'message'; returns an unsubscriber.
+    // Listen to 'state', 'subscribed', 'gap', 'error' or 'message'; returns an unsubscriber.
     on(ev, fn) {
       (this.handlers[ev] ||= new Set()).add(fn);
       return () => this.handlers[ev].delete(fn);
@@ -275,6 +275,7 @@ const Herald = (() => {
           this.emit('gap', { channel: m.channel, since: ch.last, last: m.last });
           ch.last = m.last;
         } else if (ch.last == null && typeof m.last === 'number') ch.last = m.last;
+        this.emit('subscribed', { channel: m.channel, last: m.last, resume: m.resume });
       } else if (m.type === 'error') {
         const ch = [...this.chans.values()].find((c) => c.req === m.req);
         if (ch) this.refuse(ch, { code: m.code, reason: m.reason });

@@ -4,7 +4,7 @@
 (() => {
   const cfg = window.HERALD_DEMO;
   const $ = (id) => document.getElementById(id);
-  const demo = (window.demo = { received: [], errors: [], gaps: [], states: [] });
+  const demo = (window.demo = { received: [], errors: [], gaps: [], states: [], subscribed: [] });
 
   const line = (cls, text) => {
     const li = document.createElement('li');
@@ -15,6 +15,7 @@
 
   const herald = (demo.herald = Herald.connect(cfg.url, { transports: cfg.transports }));
   herald.on('state', (s) => { demo.states.push(s); $('state').textContent = s; });
+  herald.on('subscribed', (s) => demo.subscribed.push(s));
   herald.on('gap', (g) => {
     demo.gaps.push(g);
     line('gap', `${g.channel}: some messages are no longer in history (gap) — reload the page for the full state`);
