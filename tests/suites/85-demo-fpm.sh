@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# slow
+# The demo on the real deployment path: nginx (examples/nginx.conf.in) ->
+# php-fpm (examples/php-fpm.conf.in, the extension loaded) -> heraldd, with
+# heraldd proxied by nginx. Temp dirs, free loopback ports, every process
+# stopped by PID (tests/browser/fpm.demo.mjs). Ends with "N passed, N failed".
+set -uo pipefail
+cd "${HERALD_TOP:-$(dirname "$0")/../..}"
+
+fail_setup() { echo "demo-fpm: $1"; echo "0 passed, 1 failed"; exit 1; }
+command -v php-fpm8.2 >/dev/null || fail_setup "php-fpm8.2 missing (scripts/setup)"
+command -v nginx >/dev/null || fail_setup "nginx missing (scripts/setup)"
+make -C daemon -j2 >/dev/null || fail_setup "heraldd does not build"
+ext=$(scripts/build-ext) || fail_setup "the PHP extension does not build"
+export HERALD_EXT="$ext"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+(cd tests && node --test --test-reporter=tap browser/fpm.demo.mjs) 2>&1 | tee "$log"
+pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+[ -n "$pass" ] || { pass=0; fail=1; }
+echo "${pass} passed, ${fail:-0} failed"
+[ "${fail:-0}" = 0 ]
