@@ -1,0 +1,99 @@
+// Writes the seed corpora under corpus/<target>/ (committed; rerun after
+// changing this file: node tests/fuzz/make-seeds.mjs). Each seed is a small,
+// meaningful input: the RFC 6455 examples and one case per decoder rule.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const KEY = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
+
+// A client frame; opts: fin (default 1), rsv, masked (default 1), lenForm.
+function frame(op, payload, opts = {}) {
+  const pl = Buffer.from(payload);
+  const fin = opts.fin ?? 1, masked = opts.masked ?? 1, rsv = opts.rsv ?? 0;
+  let form = opts.lenForm ?? (pl.length <= 125 ? 7 : pl.length <= 0xffff ? 16 : 64);
+  const len = opts.len ?? pl.length;
+  const h = [(fin ? 0x80 : 0) | (rsv << 4) | op];
+  const m = masked ? 0x80 : 0;
+  if (form === 7) h.push(m | len);
+  else if (form === 16) h.push(m | 126, len >> 8, len & 255);
+  else { h.push(m | 127); const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(len)); h.push(...b); }
+  const body = Buffer.from(pl);
+  if (masked) for (let i = 0; i < body.length; i++) body[i] ^= KEY[i & 3];
+  return Buffer.concat([Buffer.from(h), masked ? KEY : Buffer.alloc(0), body]);
+}
+
+// fuzz_ws_frames input: cap selector (0-7, see the target), split seed, stream
+function ws(cap, seed, ...frames) {
+  return Buffer.concat([Buffer.from([cap, seed]), ...frames]);
+}
+
+const T = 1, B = 2, C = 0, CLOSE = 8, PING = 9, PONG = 10;
+const close = (code, reason = '') => {
+  const b = Buffer.alloc(2); b.writeUInt16BE(code); return Buffer.concat([b, Buffer.from(reason)]);
+};
+
+const seeds = {
+  fuzz_ws_frames: {
+    'rfc-hello': ws(5, 0, frame(T, 'Hello')),
+    'rfc-hello-fragmented': ws(5, 3, frame(T, 'Hel', { fin: 0 }), frame(C, 'lo')),
+    'rfc-ping-pong': ws(5, 7, frame(PING, 'Hello'), frame(PONG, 'Hello')),
+    'binary-256': ws(5, 9, frame(B, Buffer.alloc(256, 0x41))),
+    // 64-bit length form; only the header and the first bytes, to stay small
+    'binary-65536-truncated': ws(7, 11, frame(B, Buffer.alloc(65536, 0x42)).subarray(0, 40)),
+    'subscribe-command': ws(5, 1, frame(T, '{"type":"subscribe","req":1,"channel":"orders~v1.0.0.abc"}')),
+    'interleaved-ping': ws(5, 5, frame(T, 'frag', { fin: 0 }), frame(PING, 'p'), frame(C, 'ment', { fin: 0 }), frame(C, 'ed')),
+    'utf8-split-fragments': ws(5, 2, frame(T, Buffer.from([0xce, 0xba, 0xe1]), { fin: 0 }), frame(C, Buffer.from([0xbd, 0xb9, 0xcf, 0x83]))),
+    'utf8-invalid': ws(5, 4, frame(T, Buffer.from([0xce, 0xba, 0xed, 0xa0, 0x80]))),
+    'close-with-reason': ws(5, 6, frame(CLOSE, close(1000, 'bye')), frame(T, 'after close')),
+    'close-len-1': ws(5, 0, frame(CLOSE, Buffer.from([3]))),
+    'close-bad-code': ws(5, 0, frame(CLOSE, close(1005))),
+    'unmasked': ws(5, 0, frame(T, 'Hello', { masked: 0 })),
+    'rsv1': ws(5, 0, frame(T, 'x', { rsv: 4 })),
+    'opcode-3': ws(5, 0, frame(3, 'x')),
+    'ping-fragmented': ws(5, 0, frame(PING, 'x', { fin: 0 })),
+    'ping-126': ws(5, 0, frame(PING, Buffer.alloc(126))),
+    'len16-non-minimal': ws(5, 0, frame(B, 'abc', { lenForm: 16 })),
+    'len64-non-minimal': ws(7, 0, frame(B, 'abc', { lenForm: 64 })),
+    'len64-top-bit': ws(7, 0, frame(B, '', { lenForm: 64, len: 2n ** 63n + 1n })),
+    'cont-without-start': ws(5, 0, frame(C, 'x')),
+    'text-inside-open': ws(5, 0, frame(T, 'a', { fin: 0 }), frame(T, 'b')),
+    'over-cap': ws(2, 0, frame(T, Buffer.alloc(17, 0x61))),
+    'over-cap-fragments': ws(2, 8, frame(T, Buffer.alloc(10, 0x61), { fin: 0 }), frame(C, Buffer.alloc(10, 0x61))),
+    'empty-messages': ws(0, 1, frame(T, ''), frame(B, ''), frame(T, '', { fin: 0 }), frame(C, '')),
+  },
+  fuzz_utf8: {
+    'ascii': Buffer.concat([Buffer.from([3]), Buffer.from('{"type":"ping","req":3}')]),
+    'kosme': Buffer.from([1, 0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5]),
+    'boundaries': Buffer.from([2, 0x7f, 0xc2, 0x80, 0xdf, 0xbf, 0xe0, 0xa0, 0x80, 0xed, 0x9f, 0xbf, 0xee, 0x80, 0x80, 0xef, 0xbf, 0xbf, 0xf0, 0x90, 0x80, 0x80, 0xf4, 0x8f, 0xbf, 0xbf]),
+    'overlong': Buffer.from([0, 0xc0, 0xaf, 0xe0, 0x80, 0xaf, 0xf0, 0x80, 0x80, 0xaf]),
+    'surrogate': Buffer.from([5, 0x61, 0xed, 0xa0, 0x80]),
+    'above-max': Buffer.from([4, 0xf4, 0x90, 0x80, 0x80]),
+    'truncated': Buffer.from([6, 0x61, 0x62, 0xe2, 0x82]),
+    'lone-continuation': Buffer.from([7, 0x80, 0xbf]),
+    'long-ascii-then-bad': Buffer.concat([Buffer.from([9]), Buffer.alloc(40, 0x61), Buffer.from([0xff])]),
+  },
+  fuzz_ws_handshake: {
+    'rfc-request': Buffer.from('dGhlIHNhbXBsZSBub25jZQ==\n13\nwebsocket\nUpgrade'),
+    'lists-and-case': Buffer.from(' dGhlIHNhbXBsZSBub25jZQ== \n 13\t\nh2c, WebSocket\nkeep-alive,  Upgrade'),
+    'version-8': Buffer.from('dGhlIHNhbXBsZSBub25jZQ==\n8\nwebsocket\nUpgrade'),
+    'key-15-bytes': Buffer.from('dGhlIHNhbXBsZSBub25j\n13\nwebsocket\nUpgrade'),
+    'key-bad-bits': Buffer.from('dGhlIHNhbXBsZSBub25jZR==\n13\nwebsocket\nUpgrade'),
+    'no-upgrade': Buffer.from('dGhlIHNhbXBsZSBub25jZQ==\n13\n\nkeep-alive'),
+    'empty-elements': Buffer.from('AAAAAAAAAAAAAAAAAAAAAA==\n13\n,,websocket,,\n, upgrade ,'),
+  },
+  fuzz_signed: {
+    'plain-channel': Buffer.from('orders'),
+    'signed-shape': Buffer.from('orders~v1.0.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+    'signed-expiry': Buffer.from('user.42:inbox~v1.k1.1732530000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+    'version-2': Buffer.from('orders~v2.0.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+    'bad-byte': Buffer.from('ord ers'),
+  },
+};
+
+for (const [target, files] of Object.entries(seeds)) {
+  const dir = join(here, 'corpus', target);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+}
