@@ -1,6 +1,7 @@
 // Writes the seed corpora under corpus/<target>/ (committed; rerun after
 // changing this file: node tests/fuzz/make-seeds.mjs). Each seed is a small,
 // meaningful input: the RFC 6455 examples and one case per decoder rule.
+import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,14 @@ const T = 1, B = 2, C = 0, CLOSE = 8, PING = 9, PONG = 10;
 const close = (code, reason = '') => {
   const b = Buffer.alloc(2); b.writeUInt16BE(code); return Buffer.concat([b, Buffer.from(reason)]);
 };
+
+// A signed name as README.md "Signed channel names" defines it, with the
+// secrets fuzz_signed.c configures; byte 0 of a fuzz_signed input is the clock.
+function signed(channel, kid, secret, expiry) {
+  const mac = createHmac('sha256', secret).update(`v1.${kid}.${expiry}.${channel}`).digest('base64url');
+  return `${channel}~v1.${kid}.${expiry}.${mac}`;
+}
+const clock = (c, s) => Buffer.concat([Buffer.from([c]), Buffer.from(s)]);
 
 const seeds = {
   fuzz_ws_frames: {
@@ -84,11 +93,16 @@ const seeds = {
     'empty-elements': Buffer.from('AAAAAAAAAAAAAAAAAAAAAA==\n13\n,,websocket,,\n, upgrade ,'),
   },
   fuzz_signed: {
-    'plain-channel': Buffer.from('orders'),
-    'signed-shape': Buffer.from('orders~v1.0.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
-    'signed-expiry': Buffer.from('user.42:inbox~v1.k1.1732530000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
-    'version-2': Buffer.from('orders~v2.0.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
-    'bad-byte': Buffer.from('ord ers'),
+    'plain-channel': clock(1, 'orders'),
+    'valid-kid0-never': clock(1, signed('orders', '0', 'fuzz-secret-0123456789', 0)),
+    'valid-k1-expiry': clock(1, signed('user.42:inbox@eu', 'k1', 'another-secret-abcdef', 1732535000)),
+    'expired': clock(2, signed('user.42:inbox@eu', 'k1', 'another-secret-abcdef', 1732535000)),
+    'unknown-kid': clock(1, signed('orders', 'k9', 'another-secret-abcdef', 0)),
+    'wrong-mac': clock(1, signed('orders', '0', 'not-the-secret-at-all', 0)),
+    'leading-zero-expiry': clock(1, signed('orders', '0', 'fuzz-secret-0123456789', '01732535000')),
+    'version-2': clock(1, signed('orders', '0', 'fuzz-secret-0123456789', 0).replace('~v1.', '~v2.')),
+    'bad-byte': clock(1, 'ord ers'),
+    'sign-round-trip-never': clock(4, 'a-b_c.d:e@f'),
   },
 };
 
