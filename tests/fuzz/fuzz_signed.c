@@ -61,12 +61,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* round trip: what we sign, we verify, with the same channel */
         char s[HERALD_SIGNED_MAX];
         uint64_t expiry = (data[0] & 4) ? 0 : 4102444800u;   /* never, or 2100 */
-        int n = herald_sign(&fuzz_signed_secrets[data[0] >> 7], name, len, expiry, s, sizeof s);
+        const herald_secret_t *key = &fuzz_signed_secrets[data[0] >> 7];
+        int n = herald_sign(key, name, len, expiry, s, sizeof s);
         if (n <= 0 || (size_t)n >= sizeof s || s[n] != '\0') abort();
         if (herald_verify(fuzz_signed_secrets, 2, s, (size_t)n, 1732530000, &v) != 0) abort();
         if (v.channel_len != len || memcmp(v.channel, name, len) != 0 || v.expiry != expiry) abort();
         /* a too-small buffer is refused, not overrun */
-        if (herald_sign(&fuzz_signed_secrets[0], name, len, expiry, s, (size_t)n) !=
+        if (herald_sign(key, name, len, expiry, s, (size_t)n) !=
             HERALD_SIGNED_ENOSPACE)
             abort();
     }
