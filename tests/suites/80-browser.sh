@@ -8,7 +8,7 @@ cd "${HERALD_TOP:-$(dirname "$0")/../..}"
 
 # The client's own tests need neither heraldd nor PHP: they run regardless,
 # and a part that does not build counts as one failure.
-files=(browser/client_unit.test.mjs browser/build.test.mjs)
+files=(browser/client_unit.test.mjs browser/build.test.mjs browser/client_sse.test.mjs)
 broken=0
 if ! make -C daemon -j2 >/dev/null; then echo "browser: heraldd does not build"; broken=$((broken + 1)); fi
 if ext=$(scripts/build-ext); then export HERALD_EXT="$ext"; else echo "browser: the PHP extension does not build"; broken=$((broken + 1)); fi
