@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,7 +96,7 @@ struct opts {
     const char *origin;
     const char *label;
     int clients, procs, concurrency, src_ips;
-    int messages, window, size, pipeline;
+    int messages, window, size, pipeline, warmup;
     double rate;
     int connect_timeout_ms, drain_ms, deadline_s, hold_ms;
     pid_t server_pids[32];
@@ -292,10 +293,16 @@ static char handshake[1024];
 static int handshake_len;
 static int n_inflight, n_started, n_settled, n_ready_live;
 
-static void set_err(const char *fmt, long a)
+/* Keep the first failure reason of this process: it names the cause of
+ * the rest more often than not. */
+__attribute__((format(printf, 1, 2))) static void set_err(const char *fmt, ...)
 {
-    if (!me->err[0])
-        snprintf(me->err, sizeof me->err, fmt, a);
+    va_list ap;
+    if (me->err[0])
+        return;
+    va_start(ap, fmt);
+    vsnprintf(me->err, sizeof me->err, fmt, ap);
+    va_end(ap);
 }
 
 /* Send one small masked client frame; the socket buffer of a quiet
@@ -365,7 +372,7 @@ static void conn_start(struct conn *c, int idx)
     n_inflight++;
     n_started++;
     if (fd < 0) {
-        set_err("socket: %ld (raise the open-file limit or use more --procs)", errno);
+        set_err("socket: %s (raise the open-file limit or use more --procs)", strerror(errno));
         conn_close(c, ST_FAILED);
         return;
     }
@@ -380,13 +387,13 @@ static void conn_start(struct conn *c, int idx)
         src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)k);
         setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
         if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) {
-            set_err("bind to a 127/8 source address: errno %ld", errno);
+            set_err("bind to a 127/8 source address: %s", strerror(errno));
             conn_close(c, ST_FAILED);
             return;
         }
     }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
-        set_err("connect: errno %ld", errno);
+        set_err("connect: %s", strerror(errno));
         conn_close(c, ST_FAILED);
         return;
     }
@@ -436,6 +443,8 @@ static void record_message(struct conn *c, const uint8_t *p, size_t n, int64_t n
     c->next = (uint32_t)seq + 1;
     atomic_fetch_add_explicit(&me->unique, 1, memory_order_relaxed);
     me->t_last_recv_ns = now;
+    if (seq < (uint64_t)o.warmup)
+        return; /* delivered and counted, but not timed */
     int64_t lat = now - (int64_t)ts;
     if (lat < 0)
         lat = 0;
@@ -454,7 +463,7 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
 {
     if (opcode == 8) {
         me->close_code = n >= 2 ? (p[0] << 8 | p[1]) : 1005;
-        set_err("server closed the connection with code %ld", me->close_code);
+        set_err("server closed the connection with code %d", me->close_code);
         return -1;
     }
     if (opcode == 9)
@@ -462,7 +471,7 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
     if (opcode == 0xA)
         return 0;
     if (opcode != 1 && opcode != 2) {
-        set_err("fragmented or unknown frame, opcode %ld", opcode);
+        set_err("fragmented or unknown frame, opcode %d", opcode);
         return -1;
     }
     switch (c->state) {
@@ -476,7 +485,7 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
             c->state = ST_WAIT_CONNECT;
             return ws_send_text(c, 1, "40", 2);
         }
-        set_err("socket.io: expected an engine.io open packet", 0);
+        set_err("%s", "socket.io: expected an engine.io open packet");
         return -1;
     case ST_WAIT_CONNECT:
         if (n >= 2 && p[0] == '4' && p[1] == '0') {
@@ -485,7 +494,7 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
         }
         if (n == 1 && p[0] == '2')
             return ws_send_text(c, 1, "3", 1);
-        set_err("socket.io: expected a connect packet", 0);
+        set_err("%s", "socket.io: expected a connect packet");
         return -1;
     case ST_WAIT_SUB:
         if (memmem(p, n, "\"subscribed\"", 12)) {
@@ -515,7 +524,7 @@ static int on_bytes(struct conn *c, const uint8_t *p, size_t n, int64_t now)
         const uint8_t *e = memmem(p, n, "\r\n\r\n", 4);
         if (!e) {
             if (n > 8192) {
-                set_err("handshake response too long", 0);
+                set_err("%s", "handshake response too long");
                 return -1;
             }
             if (!c->npend && pend_append(c, p, n) < 0)
@@ -530,7 +539,7 @@ static int on_bytes(struct conn *c, const uint8_t *p, size_t n, int64_t now)
             return -1;
         }
         if (!memmem(p, hl, WS_ACCEPT, strlen(WS_ACCEPT))) {
-            set_err("upgrade answer has a wrong Sec-WebSocket-Accept", 0);
+            set_err("%s", "upgrade answer has a wrong Sec-WebSocket-Accept");
             return -1;
         }
         off = hl;
@@ -553,7 +562,7 @@ static int on_bytes(struct conn *c, const uint8_t *p, size_t n, int64_t now)
         size_t avail = n - off, h = 2;
         uint64_t len = f[1] & 0x7f;
         if (f[1] & 0x80) {
-            set_err("server sent a masked frame", 0);
+            set_err("%s", "server sent a masked frame");
             return -1;
         }
         if (len == 126) {
@@ -570,13 +579,13 @@ static int on_bytes(struct conn *c, const uint8_t *p, size_t n, int64_t now)
             h = 10;
         }
         if (len > (16u << 20)) {
-            set_err("frame too large", 0);
+            set_err("%s", "frame too large");
             return -1;
         }
         if (avail < h + len)
             break;
         if (!(f[0] & 0x80)) {
-            set_err("fragmented frames are not supported", 0);
+            set_err("%s", "fragmented frames are not supported");
             return -1;
         }
         if (on_frame(c, f[0] & 0x0f, f + h, (size_t)len, now) < 0)
@@ -603,12 +612,12 @@ static void on_event(struct conn *c, uint32_t events)
         socklen_t el = sizeof err;
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
         if (err) {
-            set_err("connect: errno %ld", err);
+            set_err("connect: %s", strerror(err));
             conn_close(c, ST_FAILED);
             return;
         }
         if (send(c->fd, handshake, handshake_len, MSG_NOSIGNAL) != handshake_len) {
-            set_err("sending the upgrade request failed", 0);
+            set_err("%s", "sending the upgrade request failed");
             conn_close(c, ST_FAILED);
             return;
         }
@@ -631,9 +640,9 @@ static void on_event(struct conn *c, uint32_t events)
         if (r < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (c->state < ST_READY)
-            set_err(r == 0 ? "server closed during set-up" : "recv: errno %ld", errno);
+            set_err("%s", r == 0 ? "server closed during set-up" : strerror(errno));
         else if (r == 0)
-            set_err("server closed a ready connection", 0);
+            set_err("%s", "server closed a ready connection");
         conn_close(c, c->state == ST_READY ? ST_CLOSED : ST_FAILED);
         return;
     }
@@ -683,7 +692,7 @@ static int child_main(int idx, int n, int base, int ready_w, int ctl_r)
             for (int i = 0; i < n_started; i++)
                 if (conns[i].state < ST_READY && conns[i].state != ST_IDLE &&
                     now > conns[i].t_deadline) {
-                    set_err("connect/subscribe timed out after %ld ms", o.connect_timeout_ms);
+                    set_err("connect/subscribe timed out after %d ms", o.connect_timeout_ms);
                     conn_close(&conns[i], ST_FAILED);
                 }
         }
@@ -858,6 +867,7 @@ static void usage(void)
 "  --window W                at most W messages not yet delivered everywhere (0 = no limit)\n"
 "  --pipeline K              emit requests in flight on the emit connection (1)\n"
 "  --size B                  payload bytes (48)\n"
+"  --warmup K                the first K messages are checked but not timed (0)\n"
 "  --server-pid PID[,PID..]  measure CPU and RSS of these processes\n"
 "  --server-children         also count their child processes (workers)\n"
 "  --connect-timeout-ms MS --drain-ms MS --deadline-s S --hold-ms MS\n"
@@ -878,7 +888,7 @@ static void parse_args(int argc, char **argv)
         {"pipeline", 1, 0, 'L'}, {"size", 1, 0, 'z'}, {"server-pid", 1, 0, 'k'},
         {"server-children", 0, 0, 'K'}, {"connect-timeout-ms", 1, 0, 't'},
         {"drain-ms", 1, 0, 'd'}, {"deadline-s", 1, 0, 'D'}, {"hold-ms", 1, 0, 'h'},
-        {"origin", 1, 0, 'O'}, {"label", 1, 0, 'l'}, {"help", 0, 0, '?'}, {0, 0, 0, 0}};
+        {"warmup", 1, 0, 'U'}, {"origin", 1, 0, 'O'}, {"label", 1, 0, 'l'}, {"help", 0, 0, 'y'}, {0, 0, 0, 0}};
     int ch;
     const char *method = NULL;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -927,9 +937,11 @@ static void parse_args(int argc, char **argv)
         case 'd': o.drain_ms = atoi(optarg); break;
         case 'D': o.deadline_s = atoi(optarg); break;
         case 'h': o.hold_ms = atoi(optarg); break;
+        case 'U': o.warmup = atoi(optarg); break;
         case 'O': o.origin = optarg; break;
         case 'l': o.label = optarg; break;
-        default: usage(); exit(ch == '?' && optopt == 0 ? 0 : 2);
+        case 'y': usage(); exit(0);
+        default: usage(); exit(2);
         }
     }
     if (optind < argc)
@@ -959,6 +971,8 @@ static void parse_args(int argc, char **argv)
     for (const char *q = o.channel; *q; q++)
         if (!isalnum((unsigned char)*q) && !strchr("_-.:@", *q))
             die("--channel must be a plain channel name: %s", o.channel);
+    if (o.warmup < 0 || o.warmup >= o.messages)
+        o.warmup = 0;
     if (o.clients < 0 || o.procs < 1 || o.messages < 0 || o.pipeline < 1 ||
         o.concurrency < 1 || o.size < 0 || o.size > 4096 || o.pipeline > 64)
         die("%s", "bad numeric option (see --help)");
@@ -1211,8 +1225,11 @@ int main(int argc, char **argv)
     double cpu_ms = cpu0 >= 0 && cpu1 >= 0 ? (double)(cpu1 - cpu0) / 1e6 : -1;
     double cpu_per = cpu_ms >= 0 && delivered > 0 ? cpu_ms * 1000 / (double)delivered : -1;
     double rss_per = rss0 >= 0 && rss1 >= 0 && ready > 0 ? (double)(rss1 - rss0) * 1024 / (double)ready : -1;
-    double p50 = pct(hist, uniq, 0.50), p90 = pct(hist, uniq, 0.90),
-           p99 = pct(hist, uniq, 0.99), p999 = pct(hist, uniq, 0.999);
+    uint64_t timed = 0;
+    for (size_t b = 0; b < HIST_N; b++)
+        timed += hist[b];
+    double p50 = pct(hist, timed, 0.50), p90 = pct(hist, timed, 0.90),
+           p99 = pct(hist, timed, 0.99), p999 = pct(hist, timed, 0.999);
     (void)t_connected;
 
     char errj[400] = "";
@@ -1238,7 +1255,7 @@ int main(int argc, char **argv)
            connect_s > 0 ? (double)ready / connect_s : 0, o.messages, o.rate, o.window,
            o.size, published, pub_err, pub_s, expected, delivered, lost, dup, other, closed,
            close_code, deliv_s, dps, p50, p90, p99, p999, (double)lat_max / 1000,
-           uniq ? lat_sum / (double)uniq : 0, cpu_ms, cpu_per, rss0, rss1, rss_per,
+           timed ? lat_sum / (double)timed : 0, cpu_ms, cpu_per, rss0, rss1, rss_per,
            timed_out ? "true" : "false", errj);
     fflush(stdout);
     fprintf(stderr,

@@ -3,6 +3,9 @@
 // {"channel":..,"data":..}; GET /emit/:ch/:msg or POST /emit/:ch (raw body)
 // on a loopback port publishes.
 // Usage: node ws.js [--ws-port 8080] [--emit-port 26300] [--host 127.0.0.1]
+//                   [--drop-every N]   (tests only: the first client misses
+//                                       every Nth message, so a test can
+//                                       check that loadgen counts losses)
 'use strict';
 const http = require('http');
 const { WebSocketServer, WebSocket } = require('ws');
@@ -11,13 +14,20 @@ const { flag } = require('./args');
 const host = flag('host', '127.0.0.1');
 const wsPort = +flag('ws-port', 8080);
 const emitPort = +flag('emit-port', 26300);
+const dropEvery = +flag('drop-every', 0);
+let sent = 0;
 
 const wss = new WebSocketServer({ host, port: wsPort, maxPayload: 4096, clientTracking: true });
 
 function broadcast(channel, data) {
   const text = JSON.stringify({ channel, data });
   let n = 0;
+  const drop = dropEvery > 0 && ++sent % dropEvery === 0;
   for (const c of wss.clients) {
+    if (drop && n === 0) {
+      n++;
+      continue;
+    }
     if (c.readyState === WebSocket.OPEN) {
       c.send(text);
       n++;

@@ -1,0 +1,107 @@
+// Turns bench/run.sh's results.jsonl (one loadgen JSON line per run, label
+// "server/scenario/repeat") into one Markdown table: per figure the median
+// over the repeats, the range, and the ratio to socket.io.
+// Usage: node report.js results.jsonl
+'use strict';
+const fs = require('fs');
+
+const file = process.argv[2];
+if (!file) {
+  console.error('usage: node report.js results.jsonl');
+  process.exit(2);
+}
+const runs = [];
+for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+  if (!line.trim()) continue;
+  try {
+    const r = JSON.parse(line);
+    const [server, scenario, rep] = String(r.label).split('/');
+    runs.push({ ...r, server, scenario, rep });
+  } catch (e) {
+    console.error('report.js: skipping a line that is not JSON');
+  }
+}
+
+const order = ['heraldd', 'heraldd-auto', 'socketio', 'ws', 'nchan'];
+const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
+const servers = order.filter((s) => runs.some((r) => r.server === s));
+
+// [scenario, field, title, formatter, higher is better]
+const figures = [
+  ['a', 'delivered_per_s', '(a) 1k subs burst: delivered msg/s', (v) => fmtCount(v), true],
+  ['a', 'cpu_us_per_frame', '(a) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
+  ['a', 'lat_us_p99', '(a) p99 latency under burst, ms', (v) => (v / 1000).toFixed(1), false],
+  ['b1', 'lat_us_p50', '(b1) 10k subs × 20 msg/s: p50 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['b1', 'lat_us_p99', '(b1) 10k subs × 20 msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['b1', 'lat_us_max', '(b1) 10k subs × 20 msg/s: max latency, ms', (v) => (v / 1000).toFixed(1), false],
+  ['b1', 'cpu_us_per_frame', '(b1) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
+  ['b2', 'lat_us_p99', '(b2) 5k subs × 10 msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['c', 'rss_bytes_per_conn', '(c) 15k idle: RSS per connection, bytes', (v) => fmtCount(v), false],
+  ['c', 'connects_per_s', '(c) connection set-up rate, conn/s', (v) => fmtCount(v), true],
+];
+
+function fmtCount(v) {
+  if (Math.abs(v) >= 1e6) return (v / 1e6).toFixed(2) + 'M';
+  if (Math.abs(v) >= 1e4) return (v / 1e3).toFixed(0) + 'k';
+  if (Math.abs(v) >= 1e3) return (v / 1e3).toFixed(1) + 'k';
+  return v.toFixed(0);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function cell(server, scenario, field) {
+  const rs = runs.filter((r) => r.server === server && r.scenario === scenario);
+  const vs = rs.map((r) => r[field]).filter((v) => typeof v === 'number' && v >= 0);
+  if (!vs.length) return null;
+  return { med: median(vs), min: Math.min(...vs), max: Math.max(...vs), n: vs.length };
+}
+
+const head = ['figure', ...servers.map((s) => names[s])];
+const lines = ['| ' + head.join(' | ') + ' |', '|' + head.map(() => '---').join('|') + '|'];
+for (const [scn, field, title, fmt, higher] of figures) {
+  if (!runs.some((r) => r.scenario === scn)) continue;
+  const base = cell('socketio', scn, field);
+  const row = [title];
+  for (const s of servers) {
+    const c = cell(s, scn, field);
+    if (!c) {
+      row.push('—');
+      continue;
+    }
+    let t = fmt(c.med);
+    if (c.n > 1) t += ` [${fmt(c.min)}–${fmt(c.max)}]`;
+    if (base && base.med > 0 && s !== 'socketio') {
+      // Ratios read "times better than socket.io" whichever way is better.
+      const ratio = higher ? c.med / base.med : base.med / Math.max(c.med, 1e-9);
+      t += ` ×${ratio.toFixed(2)}`;
+    }
+    row.push(t);
+  }
+  lines.push('| ' + row.join(' | ') + ' |');
+}
+
+// Losses and failures: every subscriber must get every message.
+const lossRow = ['lost / expected messages (all runs)'];
+const failRow = ['failed connections / errors (all runs)'];
+for (const s of servers) {
+  const rs = runs.filter((r) => r.server === s);
+  const lost = rs.reduce((a, r) => a + (r.lost || 0), 0);
+  const exp = rs.reduce((a, r) => a + (r.expected || 0), 0);
+  lossRow.push(`${lost} / ${fmtCount(exp)}`);
+  const failed = rs.reduce((a, r) => a + (r.connect_failed || 0), 0);
+  const errs = rs.filter((r) => r.error || r.timeout).length;
+  failRow.push(`${failed} / ${errs}`);
+}
+lines.push('| ' + lossRow.join(' | ') + ' |');
+lines.push('| ' + failRow.join(' | ') + ' |');
+console.log(lines.join('\n'));
+console.log('\nCells: median over the repeats [min–max]; ×N = how many times better than socket.io 4 (higher delivered/s or connect rate, or lower CPU, latency, RSS).');
+const errors = runs.filter((r) => r.error);
+if (errors.length) {
+  console.log('\nErrors:');
+  for (const r of errors) console.log(`- ${r.label}: ${r.error}`);
+}

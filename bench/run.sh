@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Herald's benchmark: heraldd against socket.io 4 + Express (the original
+# stack), a plain `ws` broadcaster and nginx + nchan, on loopback only.
+#
+# Usage: bench/run.sh [--quick] [--repeat N] [--servers "LIST"] [--scenarios "LIST"]
+#                     [--out DIR] [--profile]
+#   --quick       small sizes, one repeat (about a minute)
+#   --repeat N    runs per figure (3; the table shows the median and range)
+#   --servers     any of: heraldd heraldd-auto socketio ws nchan (all available)
+#   --scenarios   any of: a b1 b2 c (all)
+#                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
+#                 b1 = 10,000 subscribers x 20 msg/s: latency
+#                 b2 = 5,000 subscribers x 10 msg/s: latency
+#                 c  = 15,000 idle connections: RSS per connection, connect rate
+#   --out DIR     keep results.jsonl, table.md and server logs there (a temp dir)
+#   --profile     also profile heraldd during a burst (perf, else callgrind)
+# Every server is started on free 127.0.0.1 ports and stopped by its PID.
+set -uo pipefail
+cd "$(dirname "$0")"
+bench=$(pwd)
+top=$(cd .. && pwd)
+
+quick=0 repeat="" servers="" scenarios="a b1 b2 c" out="" profile=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --repeat) repeat=$2; shift ;;
+    --servers) servers=$2; shift ;;
+    --scenarios) scenarios=$2; shift ;;
+    --out) out=$2; shift ;;
+    --profile) profile=1 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "$repeat" ] || { [ $quick = 1 ] && repeat=1 || repeat=3; }
+if [ -z "$out" ]; then out=$(mktemp -d); fi
+mkdir -p "$out"
+results="$out/results.jsonl"
+: > "$results"
+
+log() { echo "run.sh: $*" >&2; }
+
+# ---- build what we need --------------------------------------------------
+make -s -C "$bench" loadgen || { log "loadgen does not build"; exit 1; }
+heraldd="$top/daemon/heraldd"
+have_heraldd=0
+if make -s -j2 -C "$top/daemon" >"$out/heraldd-build.log" 2>&1 && [ -x "$heraldd" ]; then
+  have_heraldd=1
+else
+  log "heraldd does not build yet (see $out/heraldd-build.log): its rows are skipped"
+fi
+have_workers=0
+if [ $have_heraldd = 1 ] && "$heraldd" --help 2>&1 | grep -q -- '--workers'; then have_workers=1; fi
+have_node=0
+if command -v node >/dev/null; then
+  if [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
+    log "npm install (bench peers)"
+    npm install --no-audit --no-fund --no-package-lock --loglevel=error >"$out/npm.log" 2>&1 \
+      && touch node_modules
+  fi
+  [ -d node_modules/socket.io ] && [ -d node_modules/ws ] && have_node=1
+fi
+nchan_mod=/usr/lib/nginx/modules/ngx_nchan_module.so
+have_nchan=0
+command -v nginx >/dev/null && [ -f "$nchan_mod" ] && have_nchan=1
+
+if [ -z "$servers" ]; then
+  servers=""
+  [ $have_heraldd = 1 ] && servers+=" heraldd"
+  [ $have_workers = 1 ] && servers+=" heraldd-auto"
+  [ $have_node = 1 ] && servers+=" socketio ws"
+  [ $have_nchan = 1 ] && servers+=" nchan"
+fi
+
+# ---- servers ---------------------------------------------------------------
+# Ports below the ephemeral range (32768+) so loadgen's own sockets never
+# take them; a port is free when nothing accepts on it.
+free_port() {
+  local p i
+  for i in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return 0; fi
+  done
+  return 1
+}
+
+# Readiness: the port accepts a connection (polled, bounded, and given up as
+# soon as the server process is gone).
+wait_port() {
+  local port=$1 pid=$2 i
+  for i in $(seq 200); do
+    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+SPID="" SDIR="" WS_PORT="" EMIT_PORT="" LG_ARGS=()
+start_server() {
+  local name=$1
+  WS_PORT=$(free_port) EMIT_PORT=$(free_port)
+  while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
+  SDIR=$(mktemp -d -p "$out" "$name.XXXX")
+  case "$name" in
+    heraldd|heraldd-auto)
+      local extra=()
+      [ "$name" = heraldd-auto ] && extra=(--workers auto)
+      head -c 32 /dev/urandom | base64 > "$SDIR/secret"
+      "$heraldd" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
+        --secret-file "$SDIR/secret" --public-channels 'bench*' \
+        --max-connections 19000 --log-level warn "${extra[@]}" >"$SDIR/log" 2>&1 &
+      SPID=$!
+      LG_ARGS=(--proto heraldd --port "$WS_PORT" --emit-port "$EMIT_PORT")
+      wait_port "$EMIT_PORT" $SPID && wait_port "$WS_PORT" $SPID ;;
+    socketio)
+      node "$bench/peers/socketio.js" --io-port "$WS_PORT" --emit-port "$EMIT_PORT" >"$SDIR/log" 2>&1 &
+      SPID=$!
+      LG_ARGS=(--proto socketio --port "$WS_PORT" --emit-port "$EMIT_PORT")
+      wait_port "$EMIT_PORT" $SPID ;;
+    ws)
+      node "$bench/peers/ws.js" --ws-port "$WS_PORT" --emit-port "$EMIT_PORT" >"$SDIR/log" 2>&1 &
+      SPID=$!
+      LG_ARGS=(--proto ws --port "$WS_PORT" --emit-port "$EMIT_PORT")
+      wait_port "$EMIT_PORT" $SPID ;;
+    nchan)
+      sed -e "s|@PREFIX@|$SDIR|g; s|@MODULES@|$(dirname $nchan_mod)|; s|@SUB_PORT@|$WS_PORT|; s|@PUB_PORT@|$EMIT_PORT|" \
+        "$bench/peers/nchan.conf.in" > "$SDIR/nchan.conf"
+      nginx -p "$SDIR" -c "$SDIR/nchan.conf" -e "$SDIR/error.log" >"$SDIR/log" 2>&1 &
+      SPID=$!
+      LG_ARGS=(--proto nchan --port "$WS_PORT" --emit-port "$EMIT_PORT")
+      wait_port "$EMIT_PORT" $SPID && wait_port "$WS_PORT" $SPID ;;
+    *) log "unknown server $name"; return 1 ;;
+  esac
+}
+
+stop_server() {
+  [ -n "$SPID" ] || return 0
+  kill -TERM "$SPID" 2>/dev/null
+  local i
+  for i in $(seq 100); do
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$SPID" 2>/dev/null
+  wait "$SPID" 2>/dev/null
+  SPID=""
+}
+trap 'stop_server' EXIT
+trap 'exit 130' INT TERM
+
+# ---- scenarios -------------------------------------------------------------
+scenario_args() {
+  local s=$1
+  if [ $quick = 1 ]; then
+    case $s in
+      a)  echo "--clients 200 --messages 100 --window 64" ;;
+      b1) echo "--clients 1000 --messages 20 --rate 20" ;;
+      b2) echo "--clients 500 --messages 20 --rate 10" ;;
+      c)  echo "--clients 2000 --messages 0 --hold-ms 500" ;;
+    esac
+  else
+    case $s in
+      a)  echo "--clients 1000 --messages 300 --window 64" ;;
+      b1) echo "--clients 10000 --messages 60 --rate 20" ;;
+      b2) echo "--clients 5000 --messages 50 --rate 10" ;;
+      c)  echo "--clients 15000 --messages 0 --hold-ms 1000" ;;
+    esac
+  fi
+}
+
+start=$(date +%s)
+log "results in $out; servers:$servers; scenarios: $scenarios; repeat $repeat"
+for rep in $(seq "$repeat"); do
+  for s in $scenarios; do
+    for srv in $servers; do
+      if ! start_server "$srv"; then
+        log "$srv did not start (log: $SDIR/log)"
+        echo "{\"label\":\"$srv/$s/$rep\",\"error\":\"server did not start\"}" >> "$results"
+        stop_server
+        continue
+      fi
+      # shellcheck disable=SC2046
+      ./loadgen "${LG_ARGS[@]}" $(scenario_args "$s") --server-pid "$SPID" --server-children \
+        --connect-timeout-ms 20000 --drain-ms 5000 --deadline-s 150 \
+        --label "$srv/$s/$rep" >>"$results" 2>"$SDIR/loadgen.err"
+      rc=$?
+      sed 's/^/  /' "$SDIR/loadgen.err" >&2
+      [ $rc -ge 2 ] && log "$srv/$s/$rep: loadgen failed (rc $rc)"
+      stop_server
+    done
+  done
+done
+
+if [ $profile = 1 ] && [ $have_heraldd = 1 ]; then
+  "$bench/profile.sh" "$out" || log "profiling failed"
+fi
+
+node "$bench/report.js" "$results" | tee "$out/table.md"
+echo
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(uname -sr)"
+echo "total time: $(( $(date +%s) - start ))s; raw results: $results"
