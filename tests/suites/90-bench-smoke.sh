@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The load generator (bench/loadgen) on a small scale: its own error paths,
+# that it notices lost messages (against the ws peer told to drop some), and
+# ~200 clients x 20 messages through a real heraldd with zero loss and sane
+# figures. Free loopback ports, temp dirs, every process stopped by PID,
+# bounded in time. Ends with "N passed, N failed".
+set -uo pipefail
+cd "${HERALD_TOP:-$(dirname "$0")/../..}"
+top=$(pwd)
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "  $2"; }
+finish() { echo "$passed passed, $failed failed"; [ $failed = 0 ]; exit $?; }
+
+tmp=$(mktemp -d)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A field of loadgen's JSON line.
+jget() { node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").pop()); const v=r[process.argv[2]]; console.log(typeof v==="object"?JSON.stringify(v):v)' "$1" "$2"; }
+
+free_port() {
+  local p i
+  for i in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return 0; fi
+  done
+  return 1
+}
+wait_port() {
+  local port=$1 pid=$2 i
+  for i in $(seq 200); do
+    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+stop() {
+  kill -TERM "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
+
+# ---- the generator itself -------------------------------------------------
+if make -s -B -C bench loadgen CFLAGS="-O2 -g -Werror" >"$tmp/build.log" 2>&1; then
+  ok "loadgen_builds_without_warnings"
+else
+  not_ok "loadgen_builds_without_warnings" "$(head -5 "$tmp/build.log")"
+  finish
+fi
+lg=bench/loadgen
+
+$lg --no-such-flag >/dev/null 2>&1
+rc=$?
+$lg --help >/dev/null 2>&1
+rc2=$?
+if [ $rc = 2 ] && [ $rc2 = 0 ]; then ok "bad_flag_exits_2_help_exits_0"
+else not_ok "bad_flag_exits_2_help_exits_0" "rc $rc / $rc2"; fi
+
+# Nothing listens on the port: every client fails, quickly, exit status 1.
+dead=$(free_port)
+timeout 20 $lg --proto ws --port "$dead" --emit-port "$dead" --clients 50 --messages 5 \
+  --connect-timeout-ms 2000 --deadline-s 10 >"$tmp/refused.json" 2>"$tmp/refused.err"
+rc=$?
+if [ $rc = 1 ] && [ "$(jget "$tmp/refused.json" connect_failed)" = 50 ] &&
+   grep -q 'refused' "$tmp/refused.json"; then ok "refused_connections_are_counted_and_named"
+else not_ok "refused_connections_are_counted_and_named" "rc $rc: $(cat "$tmp/refused.json" "$tmp/refused.err")"; fi
+
+# ---- against the ws peer (its package comes with the tests' node modules) -
+export NODE_PATH="$top/tests/node_modules"
+wsp=$(free_port) emp=$(free_port)
+node bench/peers/ws.js --ws-port "$wsp" --emit-port "$emp" --drop-every 4 >"$tmp/ws.log" 2>&1 &
+wspid=$!
+PIDS+=($wspid)
+if wait_port "$emp" $wspid; then
+  timeout 30 $lg --proto ws --port "$wsp" --emit-port "$emp" --clients 20 --messages 20 \
+    --drain-ms 1000 --deadline-s 20 >"$tmp/drop.json" 2>"$tmp/drop.err"
+  rc=$?
+  # 20 messages, every 4th missed by one client: 5 lost exactly.
+  if [ $rc = 1 ] && [ "$(jget "$tmp/drop.json" lost)" = 5 ] &&
+     [ "$(jget "$tmp/drop.json" delivered)" = 395 ]; then ok "lost_messages_are_counted"
+  else not_ok "lost_messages_are_counted" "rc $rc: $(cat "$tmp/drop.json")"; fi
+else
+  not_ok "lost_messages_are_counted" "ws peer did not start: $(cat "$tmp/ws.log")"
+fi
+stop $wspid
+
+# ---- against heraldd ------------------------------------------------------
+if ! make -s -j2 -C daemon >"$tmp/heraldd-build.log" 2>&1 || [ ! -x daemon/heraldd ]; then
+  not_ok "heraldd_builds" "$(tail -5 "$tmp/heraldd-build.log")"
+  finish
+fi
+hp=$(free_port) hep=$(free_port)
+head -c 32 /dev/urandom | base64 >"$tmp/secret"
+daemon/heraldd --listen "127.0.0.1:$hp" --emit "127.0.0.1:$hep" --secret-file "$tmp/secret" \
+  --public-channels 'bench*' --log-level warn >"$tmp/heraldd.log" 2>&1 &
+hpid=$!
+PIDS+=($hpid)
+if ! wait_port "$hep" $hpid || ! wait_port "$hp" $hpid; then
+  not_ok "heraldd_starts" "$(tail -5 "$tmp/heraldd.log")"
+  finish
+fi
+
+# The acceptance run: 200 clients x 20 messages, none lost, sane figures.
+timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 200 --messages 20 \
+  --server-pid $hpid --deadline-s 25 --label smoke >"$tmp/h.json" 2>"$tmp/h.err"
+rc=$?
+if [ $rc = 0 ] && [ "$(jget "$tmp/h.json" connected)" = 200 ] &&
+   [ "$(jget "$tmp/h.json" delivered)" = 4000 ] && [ "$(jget "$tmp/h.json" lost)" = 0 ]; then
+  ok "heraldd_200_clients_20_messages_none_lost"
+else
+  not_ok "heraldd_200_clients_20_messages_none_lost" "rc $rc: $(cat "$tmp/h.json" "$tmp/h.err")"
+fi
+if node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const sane = r.label === "smoke" && r.connects_per_s > 0 && r.delivered_per_s > 0 &&
+    r.lat_us_p50 > 0 && r.lat_us_p50 <= r.lat_us_p99 && r.lat_us_p99 <= r.lat_us_max + 1000 &&
+    r.lat_us_max < 10e6 && r.server_cpu_ms > 0 && r.cpu_us_per_frame > 0 &&
+    r.rss_kb_loaded > 0 && r.timeout === false && r.error === "";
+  process.exit(sane ? 0 : 1);' "$tmp/h.json" 2>/dev/null; then
+  ok "heraldd_figures_are_sane"
+else
+  not_ok "heraldd_figures_are_sane" "$(cat "$tmp/h.json")"
+fi
+
+# At a fixed rate: 20 messages at 100/s take at least 0.19 s to publish.
+timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 100 --messages 20 \
+  --rate 100 --deadline-s 25 >"$tmp/rate.json" 2>"$tmp/rate.err"
+rc=$?
+if [ $rc = 0 ] && [ "$(jget "$tmp/rate.json" lost)" = 0 ] &&
+   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.exit(r.publish_s >= 0.18 && r.publish_s < 5 ? 0 : 1)' "$tmp/rate.json"; then
+  ok "heraldd_fixed_rate_is_paced_and_lossless"
+else
+  not_ok "heraldd_fixed_rate_is_paced_and_lossless" "rc $rc: $(cat "$tmp/rate.json" "$tmp/rate.err")"
+fi
+
+# A channel that is neither public nor signed: every subscribe is refused
+# and the reason reaches the report.
+timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 20 --messages 5 \
+  --channel private --deadline-s 20 --connect-timeout-ms 5000 >"$tmp/forbid.json" 2>"$tmp/forbid.err"
+rc=$?
+if [ $rc = 1 ] && [ "$(jget "$tmp/forbid.json" connect_failed)" = 20 ] &&
+   grep -q 'subscribe refused' "$tmp/forbid.json"; then ok "refused_subscribe_is_reported"
+else not_ok "refused_subscribe_is_reported" "rc $rc: $(cat "$tmp/forbid.json" "$tmp/forbid.err")"; fi
+
+# A signed name from `heraldd sign` subscribes to a private channel.
+if signed=$(daemon/heraldd sign private --secret-file "$tmp/secret" 2>"$tmp/sign.err") && [ -n "$signed" ]; then
+  timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 50 --messages 10 \
+    --channel private --subscribe-name "$signed" --deadline-s 20 >"$tmp/signed.json" 2>"$tmp/signed.err"
+  rc=$?
+  if [ $rc = 0 ] && [ "$(jget "$tmp/signed.json" delivered)" = 500 ]; then ok "signed_name_subscribes"
+  else not_ok "signed_name_subscribes" "rc $rc: $(cat "$tmp/signed.json" "$tmp/signed.err")"; fi
+else
+  not_ok "signed_name_subscribes" "heraldd sign failed: $(cat "$tmp/sign.err")"
+fi
+
+stop $hpid
+finish
