@@ -1,0 +1,419 @@
+#include "config.h"
+
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { T_STR, T_U64, T_MODE, T_LEVEL, T_EMIT, T_HOSTPORT };
+
+typedef struct config_key {
+    const char *name;
+    int type;
+    size_t off;
+    const char *def;
+    uint64_t min, max;   /* for T_U64 */
+    const char *desc;
+} config_key_t;
+
+#define OFF(f) offsetof(config_t, f)
+#define U64MAX UINT64_C(0xFFFFFFFFFFFF)
+
+/* The one list of keys: defaults, bounds and --help text live together so
+ * the documentation cannot drift from what is parsed. */
+static const config_key_t config_keys[] = {
+    {"listen", T_HOSTPORT, OFF(listen), "0.0.0.0:8080", 0, 0,
+     "public listener for browsers (WebSocket /ws, SSE /sse, /herald.js), HOST:PORT"},
+    {"emit_listen", T_EMIT, 0, "unix:/run/herald/emit.sock,127.0.0.1:26300", 0, 0,
+     "private emit listeners, comma-separated unix:PATH or HOST:PORT, or none; flag --emit/--emit_listen repeats"},
+    {"emit_socket_mode", T_MODE, OFF(emit_socket_mode), "0660", 0, 0777,
+     "octal file mode of the emit Unix socket"},
+    {"emit_socket_group", T_STR, OFF(emit_socket_group), "", 0, 0,
+     "group owning the emit Unix socket (empty: the daemon's group)"},
+    {"emit_secret_file", T_STR, OFF(emit_secret_file), "", 0, 0,
+     "file holding a bearer token every emit must send; required for a non-loopback emit address"},
+    {"secret_file", T_STR, OFF(secret_file), "", 0, 0,
+     "secrets for signed channel names, one per line (secret or kid:secret), the first signs"},
+    {"public_channels", T_STR, OFF(public_channels), "", 0, 0,
+     "comma-separated channel patterns ('*' matches any run) that need no signature"},
+    {"allowed_origins", T_STR, OFF(allowed_origins), "*", 0, 0,
+     "comma-separated browser origins allowed to connect, or *"},
+    {"max_connections", T_U64, OFF(max_connections), "10000", 1, 19000,
+     "open connections at most (all listeners); more are closed on accept"},
+    {"max_client_message_bytes", T_U64, OFF(max_client_message_bytes), "4096", 16, 1048576,
+     "largest WebSocket message a browser may send (larger: close 1009)"},
+    {"max_subscriptions", T_U64, OFF(max_subscriptions), "64", 1, 65535,
+     "channels one connection may subscribe to"},
+    {"max_queue_bytes", T_U64, OFF(max_queue_bytes), "262144", 1024, U64MAX,
+     "bytes waiting to be written to one client before it is dropped (close 1013)"},
+    {"ping_interval_ms", T_U64, OFF(ping_interval_ms), "25000", 10, 86400000,
+     "idle time after which the server pings a WebSocket client"},
+    {"pong_timeout_ms", T_U64, OFF(pong_timeout_ms), "10000", 10, 86400000,
+     "time a pinged client has to answer before it is dropped"},
+    {"sse_heartbeat_ms", T_U64, OFF(sse_heartbeat_ms), "15000", 10, 86400000,
+     "interval of ': hb' comments on idle SSE streams"},
+    {"max_url_bytes", T_U64, OFF(max_url_bytes), "8192", 64, 1048576,
+     "longest request URL (longer: 414)"},
+    {"max_header_count", T_U64, OFF(max_header_count), "64", 4, 1000,
+     "most request headers (more: 431)"},
+    {"max_header_bytes", T_U64, OFF(max_header_bytes), "16384", 256, 65536,
+     "total bytes of request header names and values (more: 431)"},
+    {"max_emit_body_bytes", T_U64, OFF(max_emit_body_bytes), "1048576", 1, 67108864,
+     "largest emit request body (larger: 413)"},
+    {"history_size", T_U64, OFF(history_size), "100", 0, 1000000,
+     "messages kept per channel for resume (0: no history)"},
+    {"history_ttl_ms", T_U64, OFF(history_ttl_ms), "300000", 0, U64MAX,
+     "age after which a message leaves the history (0: never)"},
+    {"shutdown_timeout_ms", T_U64, OFF(shutdown_timeout_ms), "5000", 0, 600000,
+     "on SIGTERM/SIGINT, time to flush clients before exiting anyway"},
+    {"log_level", T_LEVEL, OFF(log_level), "info", 0, 0,
+     "debug, info, warn or error"},
+};
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const config_key_t *config_key_find(const char *name) {
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(config_keys[i].name, name) == 0) return &config_keys[i];
+    return NULL;
+}
+
+/* HOST:PORT with a numeric port 1-65535; "[::1]:80" for IPv6. */
+int config_hostport_split(const char *s, char *host, size_t host_size, int *port) {
+    const char *colon, *h = s;
+    size_t hlen;
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (end == NULL || end[1] != ':') return -1;
+        h = s + 1;
+        hlen = (size_t)(end - h);
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL) return -1;
+        hlen = (size_t)(colon - s);
+    }
+    if (hlen == 0 || hlen >= host_size) return -1;
+    const char *p = colon + 1;
+    if (*p == '\0' || strlen(p) > 5) return -1;
+    long v = 0;
+    for (; *p; p++) {
+        if (!isdigit((unsigned char)*p)) return -1;
+        v = v * 10 + (*p - '0');
+    }
+    if (v < 1 || v > 65535) return -1;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (int)v;
+    return 0;
+}
+
+/* Loopback means 127.0.0.0/8, ::1 or "localhost": reachable only from here. */
+int config_addr_is_loopback(const char *hostport) {
+    char host[CONFIG_PATH_MAX];
+    int port;
+    if (config_hostport_split(hostport, host, sizeof(host), &port) != 0) return 0;
+    if (strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0) return 1;
+    return strncmp(host, "127.", 4) == 0;
+}
+
+static int config_emit_add(config_t *cfg, const char *v, char *err, size_t es) {
+    if (strcmp(v, "none") == 0) return 0;
+    if (cfg->emit_count == CONFIG_EMIT_MAX) {
+        snprintf(err, es, "emit_listen: at most %d listeners", CONFIG_EMIT_MAX);
+        return -1;
+    }
+    char host[CONFIG_PATH_MAX];
+    int port;
+    if (strncmp(v, "unix:", 5) == 0) {
+        if (v[5] != '/' || strlen(v) >= sizeof(cfg->emit[0]) || strlen(v + 5) > 107) {
+            snprintf(err, es, "emit_listen: '%s' needs an absolute socket path under 108 bytes", v);
+            return -1;
+        }
+    } else if (config_hostport_split(v, host, sizeof(host), &port) != 0) {
+        snprintf(err, es, "emit_listen: '%s' is neither unix:PATH nor HOST:PORT", v);
+        return -1;
+    }
+    strcpy(cfg->emit[cfg->emit_count++], v);
+    return 0;
+}
+
+/* A comma list replaces the whole emit list (file or first flag). */
+static int config_emit_set(config_t *cfg, const char *v, char *err, size_t es) {
+    char tmp[CONFIG_LIST_MAX];
+    if (strlen(v) >= sizeof(tmp)) {
+        snprintf(err, es, "emit_listen: value too long");
+        return -1;
+    }
+    strcpy(tmp, v);
+    char *save = NULL;
+    for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') t++;
+        size_t n = strlen(t);
+        while (n > 0 && t[n - 1] == ' ') t[--n] = '\0';
+        if (n == 0) continue;
+        if (config_emit_add(cfg, t, err, es) != 0) return -1;
+    }
+    return 0;
+}
+
+static int config_key_apply(config_t *cfg, const config_key_t *k, const char *v,
+                            char *err, size_t es) {
+    char *base = (char *)cfg;
+    switch (k->type) {
+    case T_STR:
+    case T_HOSTPORT: {
+        size_t size = k->off == OFF(public_channels) || k->off == OFF(allowed_origins)
+                          ? CONFIG_LIST_MAX : CONFIG_PATH_MAX;
+        if (strlen(v) >= size) {
+            snprintf(err, es, "%s: value too long (at most %zu bytes)", k->name, size - 1);
+            return -1;
+        }
+        if (k->type == T_HOSTPORT) {
+            char host[CONFIG_PATH_MAX];
+            int port;
+            if (config_hostport_split(v, host, sizeof(host), &port) != 0) {
+                snprintf(err, es, "%s: '%s' is not HOST:PORT", k->name, v);
+                return -1;
+            }
+        }
+        strcpy(base + k->off, v);
+        return 0;
+    }
+    case T_U64:
+    case T_MODE: {
+        int octal = k->type == T_MODE;
+        const char *p = v;
+        if (*p == '\0') goto bad_number;
+        uint64_t n = 0;
+        for (; *p; p++) {
+            int d = *p - '0';
+            if (d < 0 || d > (octal ? 7 : 9)) goto bad_number;
+            if (n > (UINT64_MAX - (uint64_t)d) / (octal ? 8 : 10)) goto bad_range;
+            n = n * (octal ? 8 : 10) + (uint64_t)d;
+        }
+        if (n < k->min || n > k->max) goto bad_range;
+        *(uint64_t *)(void *)(base + k->off) = n;
+        return 0;
+    bad_number:
+        snprintf(err, es, "%s: '%s' is not %s", k->name, v,
+                 octal ? "an octal mode like 0660" : "a whole number (the unit is in the key's name)");
+        return -1;
+    bad_range:
+        snprintf(err, es, "%s: '%s' is out of range (%llu..%llu)", k->name, v,
+                 (unsigned long long)k->min, (unsigned long long)k->max);
+        return -1;
+    }
+    case T_LEVEL: {
+        int l = log_level_parse(v);
+        if (l < 0) {
+            snprintf(err, es, "%s: '%s' is not one of debug, info, warn, error", k->name, v);
+            return -1;
+        }
+        cfg->log_level = l;
+        return 0;
+    }
+    case T_EMIT:
+        cfg->emit_count = 0;
+        return config_emit_set(cfg, v, err, es);
+    }
+    return -1;
+}
+
+/* Flags accept dashes for underscores (--secret-file = --secret_file). */
+int config_set(config_t *cfg, const char *key, const char *value, char *err,
+               size_t es) {
+    char name[64];
+    size_t n = strlen(key);
+    if (n >= sizeof(name)) n = sizeof(name) - 1;
+    for (size_t i = 0; i < n; i++) name[i] = key[i] == '-' ? '_' : key[i];
+    name[n] = '\0';
+    const config_key_t *k = config_key_find(name);
+    if (k == NULL) {
+        snprintf(err, es, "unknown key '%s' (heraldd --help lists them)", key);
+        return -1;
+    }
+    return config_key_apply(cfg, k, value, err, es);
+}
+
+void config_defaults(config_t *cfg) {
+    char err[256];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < NKEYS; i++)
+        config_key_apply(cfg, &config_keys[i], config_keys[i].def, err, sizeof(err));
+}
+
+static char *config_trim(char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* INI: "key = value" lines, '#' or ';' comments on their own line,
+ * [sections] ignored; a value may be quoted to keep spaces or '#'. */
+int config_parse_ini(config_t *cfg, const char *name, const char *text,
+                     char *err, size_t es) {
+    int lineno = 0;
+    const char *p = text;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        lineno++;
+        char line[CONFIG_LIST_MAX + 128];
+        if (n >= sizeof(line)) {
+            snprintf(err, es, "%s:%d: line too long", name, lineno);
+            return -1;
+        }
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p += n + (eol ? 1 : 0);
+        if (memchr(line, '\0', n) != NULL) {
+            snprintf(err, es, "%s:%d: NUL byte in line", name, lineno);
+            return -1;
+        }
+        char *s = config_trim(line);
+        if (*s == '\0' || *s == '#' || *s == ';' || *s == '[') continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, es, "%s:%d: expected 'key = value'", name, lineno);
+            return -1;
+        }
+        *eq = '\0';
+        char *key = config_trim(s), *val = config_trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        if (strchr(key, '-') != NULL || config_key_find(key) == NULL) {
+            snprintf(err, es, "%s:%d: unknown key '%s'", name, lineno, key);
+            return -1;
+        }
+        char e2[256];
+        if (config_set(cfg, key, val, e2, sizeof(e2)) != 0) {
+            snprintf(err, es, "%s:%d: %s", name, lineno, e2);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int config_file_load(config_t *cfg, const char *path, char *err, size_t es) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, es, "config %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            if (cap > (1u << 20)) { fclose(f); free(text); snprintf(err, es, "config %s: larger than 1 MiB", path); return -1; }
+            char *t = realloc(text, cap);
+            if (t == NULL) { fclose(f); free(text); snprintf(err, es, "out of memory"); return -1; }
+            text = t;
+        }
+        memcpy(text + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (text == NULL) return 0;
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        free(text);
+        snprintf(err, es, "config %s: contains a NUL byte", path);
+        return -1;
+    }
+    int rc = config_parse_ini(cfg, path, text, err, es);
+    free(text);
+    return rc;
+}
+
+int config_validate(const config_t *cfg, char *err, size_t es) {
+    for (size_t i = 0; i < cfg->emit_count; i++) {
+        const char *e = cfg->emit[i];
+        if (strncmp(e, "unix:", 5) == 0) continue;
+        if (!config_addr_is_loopback(e) && cfg->emit_secret_file[0] == '\0') {
+            snprintf(err, es, "emit_listen: %s is not a loopback address; set emit_secret_file "
+                     "so emits from other machines must authenticate", e);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Flags win over the file, so the file is read first whatever the order. */
+int config_load(config_t *cfg, int argc, char **argv, int *action, char *err,
+                size_t es) {
+    config_defaults(cfg);
+    *action = CONFIG_RUN;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) { snprintf(err, es, "--config needs a FILE"); return -1; }
+            if (config_file_load(cfg, argv[i + 1], err, es) != 0) return -1;
+            i++;
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            if (config_file_load(cfg, argv[i] + 9, err, es) != 0) return -1;
+        }
+    }
+    int emit_from_flags = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { *action = CONFIG_HELP; return 0; }
+        if (strcmp(a, "--version") == 0) { *action = CONFIG_VERSION; continue; }
+        if (strcmp(a, "--check-config") == 0) { *action = CONFIG_CHECK; continue; }
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, es, "unexpected argument '%s'", a);
+            return -1;
+        }
+        char key[64];
+        const char *val;
+        const char *eq = strchr(a, '=');
+        if (eq != NULL) {
+            size_t n = (size_t)(eq - a - 2);
+            if (n >= sizeof(key)) n = sizeof(key) - 1;
+            memcpy(key, a + 2, n);
+            key[n] = '\0';
+            val = eq + 1;
+        } else {
+            snprintf(key, sizeof(key), "%s", a + 2);
+            if (i + 1 >= argc) { snprintf(err, es, "%s needs a value", a); return -1; }
+            val = argv[++i];
+        }
+        if (strcmp(key, "config") == 0) continue;
+        if (strcmp(key, "emit") == 0 || strcmp(key, "emit_listen") == 0 ||
+            strcmp(key, "emit-listen") == 0) {
+            /* Repeatable: the first --emit replaces the file's list. */
+            if (!emit_from_flags) cfg->emit_count = 0;
+            emit_from_flags = 1;
+            if (config_emit_set(cfg, val, err, es) != 0) return -1;
+            continue;
+        }
+        if (config_set(cfg, key, val, err, es) != 0) return -1;
+    }
+    if (*action == CONFIG_VERSION) return 0;
+    return config_validate(cfg, err, es);
+}
+
+void config_help_print(void *file) {
+    FILE *f = file;
+    fprintf(f,
+            "usage: heraldd [--config FILE] [--KEY VALUE ...]\n"
+            "       heraldd sign CHANNEL [--ttl SECONDS] [--config FILE] [--secret-file PATH]\n"
+            "       heraldd --check-config | --version | --help\n\n"
+            "Every key may be set in the INI file as 'key = value' or as a flag\n"
+            "'--key value' (dashes or underscores); flags win. --emit may repeat.\n\n"
+            "keys (default) description:\n");
+    for (size_t i = 0; i < NKEYS; i++)
+        fprintf(f, "  --%-26s (%s)\n      %s\n", config_keys[i].name,
+                config_keys[i].def[0] ? config_keys[i].def : "empty",
+                config_keys[i].desc);
+}

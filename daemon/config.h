@@ -1,0 +1,72 @@
+/* heraldd's configuration: every key lives in one table in config.c, read
+ * from an INI file and overridden by --key value flags. */
+#ifndef HERALD_CONFIG_H
+#define HERALD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_LIST_MAX 1024
+#define CONFIG_EMIT_MAX 8
+
+typedef struct config {
+    char listen[CONFIG_PATH_MAX];
+    char emit[CONFIG_EMIT_MAX][CONFIG_PATH_MAX]; /* "unix:PATH" or HOST:PORT */
+    size_t emit_count;
+    uint64_t emit_socket_mode;
+    char emit_socket_group[CONFIG_PATH_MAX];
+    char emit_secret_file[CONFIG_PATH_MAX];
+    char secret_file[CONFIG_PATH_MAX];
+    char public_channels[CONFIG_LIST_MAX];
+    char allowed_origins[CONFIG_LIST_MAX];
+    uint64_t max_connections;
+    uint64_t max_client_message_bytes;
+    uint64_t max_subscriptions;
+    uint64_t max_queue_bytes;
+    uint64_t ping_interval_ms;
+    uint64_t pong_timeout_ms;
+    uint64_t sse_heartbeat_ms;
+    uint64_t max_url_bytes;
+    uint64_t max_header_count;
+    uint64_t max_header_bytes;
+    uint64_t max_emit_body_bytes;
+    uint64_t history_size;
+    uint64_t history_ttl_ms;
+    uint64_t shutdown_timeout_ms;
+    int log_level;
+} config_t;
+
+/* What the command line asked for besides running. */
+enum { CONFIG_RUN = 0, CONFIG_HELP, CONFIG_VERSION, CONFIG_CHECK };
+
+/* Defaults, then --config FILE, then the other flags. Returns 0 or -1 with a
+ * sentence naming the key (and file:line) in err. *action gets CONFIG_*. */
+int config_load(config_t *cfg, int argc, char **argv, int *action,
+                char *err, size_t err_size);
+
+/* Set defaults only (tests and `sign` start from here). */
+void config_defaults(config_t *cfg);
+
+/* Apply one key; the value is checked. 0 or -1 with a reason in err. */
+int config_set(config_t *cfg, const char *key, const char *value, char *err,
+               size_t err_size);
+
+/* Parse an INI text (as in a file), e.g. for tests; `name` labels errors. */
+int config_parse_ini(config_t *cfg, const char *name, const char *text,
+                     char *err, size_t err_size);
+
+/* Cross-key checks run after loading (emit listeners, etc.). */
+int config_validate(const config_t *cfg, char *err, size_t err_size);
+
+/* 1 if a HOST:PORT emit address is on the loopback interface. */
+int config_addr_is_loopback(const char *hostport);
+
+/* Split "HOST:PORT" ("[v6]:port" too) into host and port. 0 or -1. */
+int config_hostport_split(const char *s, char *host, size_t host_size,
+                          int *port);
+
+/* Write --help: every key with its default and description. */
+void config_help_print(void *file);
+
+#endif

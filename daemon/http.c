@@ -1,0 +1,274 @@
+#include "http.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const http_kept[HTTP_H_COUNT] = {
+    "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
+    "authorization", "last-event-id", "origin",
+};
+
+static int http_fail(http_req_t *r, int status, const char *reason) {
+    if (r->status == 0) {
+        r->status = status;
+        r->reason = reason;
+    }
+    return 1; /* stops http_parser with a callback error */
+}
+
+/* Grow the request's memory with what arrived; the caller checked limits,
+ * so this stays bounded by url + headers + body caps. */
+static int http_append(http_req_t *r, http_span_t *s, const char *at, size_t n) {
+    if (r->len + n > r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 512;
+        while (cap < r->len + n) cap *= 2;
+        char *m = realloc(r->mem, cap);
+        if (m == NULL) return -1;
+        r->mem = m;
+        r->cap = cap;
+    }
+    if (!s->set) {
+        s->set = 1;
+        s->off = (uint32_t)r->len;
+        s->len = 0;
+    }
+    memcpy(r->mem + r->len, at, n);
+    r->len += n;
+    s->len += (uint32_t)n;
+    return 0;
+}
+
+static http_req_t *http_of(http_parser *p) { return (http_req_t *)p->data; }
+
+static int http_on_url(http_parser *p, const char *at, size_t n) {
+    http_req_t *r = http_of(p);
+    if (r->url.len + n > r->lim->max_url)
+        return http_fail(r, 414, "request URL too long");
+    return http_append(r, &r->url, at, n) ? http_fail(r, 500, "out of memory") : 0;
+}
+
+static int http_header_bytes_add(http_req_t *r, size_t n) {
+    r->header_bytes += n;
+    if (r->header_bytes > r->lim->max_header_bytes)
+        return http_fail(r, 431, "request headers too large");
+    return 0;
+}
+
+static int http_on_header_field(http_parser *p, const char *at, size_t n) {
+    http_req_t *r = http_of(p);
+    if (r->in_value || r->header_count == 0) {
+        /* a new header starts */
+        r->in_value = 0;
+        r->hname_len = 0;
+        r->hname_long = 0;
+        if (++r->header_count > r->lim->max_header_count)
+            return http_fail(r, 431, "too many request headers");
+    }
+    if (http_header_bytes_add(r, n)) return 1;
+    if (r->hname_len + n >= sizeof(r->hname)) {
+        r->hname_long = 1;
+    } else {
+        memcpy(r->hname + r->hname_len, at, n);
+        r->hname_len = (uint8_t)(r->hname_len + n);
+    }
+    return 0;
+}
+
+static int http_on_header_value(http_parser *p, const char *at, size_t n) {
+    http_req_t *r = http_of(p);
+    if (!r->in_value) {
+        r->in_value = 1;
+        r->cur = -1;
+        if (!r->hname_long) {
+            for (int i = 0; i < HTTP_H_COUNT; i++) {
+                if (strlen(http_kept[i]) == r->hname_len &&
+                    strncasecmp(http_kept[i], r->hname, r->hname_len) == 0) {
+                    r->cur = (int8_t)i;
+                    r->hdr[i].set = 0; /* a repeated header: the last wins */
+                    break;
+                }
+            }
+        }
+    }
+    if (http_header_bytes_add(r, n)) return 1;
+    if (r->cur >= 0 && http_append(r, &r->hdr[r->cur], at, n))
+        return http_fail(r, 500, "out of memory");
+    return 0;
+}
+
+static int http_on_headers_complete(http_parser *p) {
+    http_req_t *r = http_of(p);
+    int chunked = (p->flags & F_CHUNKED) != 0;
+    int has_len = p->content_length != ULLONG_MAX;
+    if (p->method == HTTP_POST && !chunked && !has_len)
+        return http_fail(r, 411, "a POST body needs Content-Length");
+    if (has_len && p->content_length > r->lim->max_body)
+        return http_fail(r, 413, "request body too large");
+    return 0;
+}
+
+static int http_on_body(http_parser *p, const char *at, size_t n) {
+    http_req_t *r = http_of(p);
+    if (r->body.len + n > r->lim->max_body)
+        return http_fail(r, 413, "request body too large");
+    return http_append(r, &r->body, at, n) ? http_fail(r, 500, "out of memory") : 0;
+}
+
+/* Pause after each request, so pipelined requests are answered one by one
+ * in order; an upgrade ends the parser's work by itself. */
+static int http_on_message_complete(http_parser *p) {
+    http_req_t *r = http_of(p);
+    r->done = 1;
+    if (!p->upgrade) http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings http_settings = {
+    .on_url = http_on_url,
+    .on_header_field = http_on_header_field,
+    .on_header_value = http_on_header_value,
+    .on_headers_complete = http_on_headers_complete,
+    .on_body = http_on_body,
+    .on_message_complete = http_on_message_complete,
+};
+
+void http_req_init(http_req_t *r, const http_limits_t *lim) {
+    memset(r, 0, sizeof(*r));
+    http_parser_init(&r->parser, HTTP_REQUEST);
+    r->parser.data = r;
+    r->lim = lim;
+    r->cur = -1;
+}
+
+void http_req_free(http_req_t *r) {
+    free(r->mem);
+    r->mem = NULL;
+    r->len = r->cap = 0;
+}
+
+int http_req_feed(http_req_t *r, const char *data, size_t len, size_t *consumed) {
+    *consumed = 0;
+    if (r->status) return HTTP_REQ_ERROR;
+    if (r->done) return HTTP_REQ_DONE;
+    size_t n = http_parser_execute(&r->parser, &http_settings, data, len);
+    enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
+    *consumed = n;
+    if (r->done) {
+        if (e == HPE_PAUSED) http_parser_pause(&r->parser, 0);
+        return HTTP_REQ_DONE;
+    }
+    if (r->status) return HTTP_REQ_ERROR;
+    if (e == HPE_HEADER_OVERFLOW) {
+        http_fail(r, 431, "request headers too large");
+        return HTTP_REQ_ERROR;
+    }
+    if (e != HPE_OK) {
+        http_fail(r, 400, "malformed request");
+        r->reason = http_errno_description(e);
+        return HTTP_REQ_ERROR;
+    }
+    return HTTP_REQ_AGAIN;
+}
+
+static const char *http_span(const http_req_t *r, const http_span_t *s, size_t *len) {
+    if (!s->set) {
+        *len = 0;
+        return NULL;
+    }
+    *len = s->len;
+    return r->mem + s->off;
+}
+
+const char *http_req_header(const http_req_t *r, int h, size_t *len) {
+    return http_span(r, &r->hdr[h], len);
+}
+
+const char *http_req_url(const http_req_t *r, size_t *len) {
+    const char *u = http_span(r, &r->url, len);
+    return u ? u : "";
+}
+
+const char *http_req_body(const http_req_t *r, size_t *len) {
+    const char *b = http_span(r, &r->body, len);
+    return b ? b : "";
+}
+
+int http_req_method(const http_req_t *r) { return r->parser.method; }
+int http_req_keep_alive(const http_req_t *r) { return http_should_keep_alive(&r->parser); }
+int http_req_upgrade(const http_req_t *r) { return r->parser.upgrade; }
+
+void http_url_split(const char *url, size_t len, const char **path,
+                    size_t *path_len, const char **query, size_t *query_len) {
+    const char *q = memchr(url, '?', len);
+    *path = url;
+    *path_len = q ? (size_t)(q - url) : len;
+    *query = q ? q + 1 : NULL;
+    *query_len = q ? len - (size_t)(q - url) - 1 : 0;
+}
+
+static int http_hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+long http_url_decode(const char *in, size_t len, char *out, int plus_space) {
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] == '%') {
+            int h, l;
+            if (i + 2 >= len) return -1;
+            if ((h = http_hex(in[i + 1])) < 0 || (l = http_hex(in[i + 2])) < 0) return -1;
+            out[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else if (in[i] == '+' && plus_space) {
+            out[o++] = ' ';
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    return (long)o;
+}
+
+const char *http_status_text(int status) {
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 202: return "Accepted";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 426: return "Upgrade Required";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+buf_t *http_response(int status, const char *content_type, const char *extra,
+                     const void *body, size_t body_len, int keep_alive) {
+    char head[1024];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Connection: %s\r\n%s\r\n",
+                     status, http_status_text(status),
+                     content_type ? content_type : "text/plain; charset=utf-8",
+                     body_len, keep_alive ? "keep-alive" : "close", extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof(head)) return NULL;
+    buf_t *b = buf_new((size_t)n + body_len);
+    if (b == NULL) return NULL;
+    memcpy(b->data, head, (size_t)n);
+    if (body_len) memcpy(b->data + n, body, body_len);
+    b->len = (size_t)n + body_len;
+    return b;
+}

@@ -1,0 +1,32 @@
+/* Counters for /stats: kept per loop in the server struct, incremented on
+ * the hot path as plain integers (no atomics, one loop owns them). */
+#ifndef HERALD_STATS_H
+#define HERALD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct stats {
+    uint64_t public_connections_accepted, public_connections_open;
+    uint64_t emit_connections_accepted, emit_connections_open;
+    uint64_t connections_refused;          /* over max_connections */
+    uint64_t ws_connections_open, sse_connections_open;
+    uint64_t messages_emitted;             /* accepted from the emit API */
+    uint64_t frames_delivered;             /* messages queued to clients */
+    uint64_t bytes_written;                /* to all sockets */
+    uint64_t slow_consumer_disconnects;    /* close 1013 */
+    uint64_t ping_timeouts;
+    uint64_t subscriptions;                /* currently active */
+    uint64_t http_errors;                  /* 4xx answered */
+    uint64_t emit_unauthorized;
+    uint64_t ws_close_1002, ws_close_1003, ws_close_1007, ws_close_1009;
+    uint64_t ws_bad_commands;              /* error answers to commands */
+} stats_t;
+
+/* Count a WebSocket protocol close by its code. */
+void stats_ws_close_count(stats_t *s, int code);
+
+/* JSON object of all counters plus the channel count; length or -1. */
+int stats_format(const stats_t *s, size_t channels, char *out, size_t size);
+
+#endif
