@@ -1,0 +1,109 @@
+/* heraldd: flags, the `sign` subcommand, signals and start-up. */
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#ifndef HERALD_VERSION
+#define HERALD_VERSION "0.0.0"
+#endif
+
+/* heraldd sign CHANNEL [--ttl SECONDS] [config flags]: the same bytes
+ * PHP's Herald\channel() returns, for scripts and tests. */
+static int main_sign(int argc, char **argv) {
+    if (argc < 3 || strncmp(argv[2], "--", 2) == 0) {
+        fprintf(stderr, "usage: heraldd sign CHANNEL [--ttl SECONDS] [--config FILE] [--secret-file PATH]\n");
+        return 2;
+    }
+    const char *channel = argv[2];
+    uint64_t ttl = 0;
+    char **rest = calloc((size_t)argc, sizeof(char *));
+    int n = 0;
+    rest[n++] = argv[0];
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
+            char *end;
+            ttl = strtoull(argv[++i], &end, 10);
+            if (*end || argv[i][0] == '-' || argv[i][0] == '\0') {
+                fprintf(stderr, "heraldd sign: --ttl needs whole seconds\n");
+                free(rest);
+                return 2;
+            }
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
+    config_t cfg;
+    char err[512];
+    int action;
+    int rc = config_load(&cfg, n, rest, &action, err, sizeof(err));
+    free(rest);
+    if (rc != 0) {
+        fprintf(stderr, "heraldd: %s\n", err);
+        return 2;
+    }
+    if (cfg.secret_file[0] == '\0') {
+        fprintf(stderr, "heraldd sign: no secret_file configured\n");
+        return 2;
+    }
+    herald_secret_t *secrets;
+    size_t count;
+    if (server_secrets_load(cfg.secret_file, &secrets, &count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "heraldd sign: %s\n", err);
+        return 2;
+    }
+    char out[HERALD_SIGNED_MAX];
+    uint64_t expiry = ttl ? server_wall_ms() / 1000 + ttl : 0;
+    rc = herald_sign(&secrets[0], channel, strlen(channel), expiry, out, sizeof(out));
+    memset(secrets, 0, count * sizeof(*secrets));
+    free(secrets);
+    if (rc < 0) {
+        fprintf(stderr, "heraldd sign: %s\n", herald_signed_strerror(rc));
+        return 2;
+    }
+    printf("%s\n", out);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "sign") == 0) return main_sign(argc, argv);
+    static config_t cfg;
+    char err[512];
+    int action;
+    if (config_load(&cfg, argc, argv, &action, err, sizeof(err)) != 0) {
+        fprintf(stderr, "heraldd: %s\n", err);
+        return 2;
+    }
+    switch (action) {
+    case CONFIG_HELP: config_help_print(stdout); return 0;
+    case CONFIG_VERSION: printf("heraldd %s\n", HERALD_VERSION); return 0;
+    default: break;
+    }
+    log_level_set(cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    static server_t srv;
+    uv_loop_t *loop = uv_default_loop();
+    if (server_init(&srv, loop, &cfg) != 0) return 2;
+    if (action == CONFIG_CHECK) {
+        printf("configuration ok\n");
+        server_free(&srv);
+        return 0;
+    }
+    if (server_start(&srv) != 0) {
+        server_shutdown(&srv);
+        uv_run(loop, UV_RUN_DEFAULT);
+        server_free(&srv);
+        return 1;
+    }
+    log_info("heraldd %s ready", HERALD_VERSION);
+    uv_run(loop, UV_RUN_DEFAULT);
+    server_free(&srv);
+    uv_loop_close(loop);
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,88 @@
+/* heraldd's loop-local state and its listeners. Everything one event loop
+ * owns (connections, channel table, stats, read buffer) is in server_t and
+ * passed around, so several loops could run side by side later. */
+#ifndef HERALD_SERVER_H
+#define HERALD_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "channel.h"
+#include "config.h"
+#include "http.h"
+#include "signed.h"
+#include "stats.h"
+
+enum { LISTEN_PUBLIC = 0, LISTEN_EMIT = 1 };
+
+typedef struct server server_t;
+typedef struct conn conn_t;
+
+typedef struct listener {
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } h;
+    server_t *srv;
+    int kind;                  /* LISTEN_PUBLIC or LISTEN_EMIT */
+    char addr[CONFIG_PATH_MAX];
+    char unix_path[CONFIG_PATH_MAX]; /* non-empty for a Unix socket */
+    int open;
+} listener_t;
+
+#define SERVER_LISTENERS_MAX (1 + CONFIG_EMIT_MAX)
+#define SERVER_READ_BUF (64 * 1024)
+#define SERVER_EMIT_SECRET_MAX 512
+
+struct server {
+    uv_loop_t *loop;
+    const config_t *cfg;
+    listener_t listeners[SERVER_LISTENERS_MAX];
+    size_t nlisteners;
+    conn_t *conns;             /* every open connection (doubly linked) */
+    size_t nconns;
+    channel_table_t channels;
+    stats_t stats;
+    http_limits_t public_limits, emit_limits;
+    unsigned char *rbuf;       /* the one read buffer of this loop */
+    int rbuf_busy;
+    herald_secret_t *secrets;
+    size_t nsecrets;
+    unsigned char emit_secret[SERVER_EMIT_SECRET_MAX];
+    size_t emit_secret_len;
+    uv_timer_t sweep;
+    uv_timer_t shutdown_timer;
+    uv_signal_t sigterm, sigint;
+    int shutting_down;
+    uint64_t sweep_ms;
+};
+
+/* Set up state from a loaded config; loads secrets (refusing bad ones). */
+int server_init(server_t *srv, uv_loop_t *loop, const config_t *cfg);
+
+/* Open the listeners, signal handlers and the sweep timer. */
+int server_start(server_t *srv);
+
+/* Stop accepting, say goodbye to clients, and let the loop end. */
+void server_shutdown(server_t *srv);
+
+void server_free(server_t *srv);
+
+/* Wall-clock milliseconds (message ids, history age). */
+uint64_t server_wall_ms(void);
+
+/* Load secrets from a file (README "Signed channel names"). 0 or -1 with a
+ * reason (never the secret) in err. */
+int server_secrets_load(const char *path, herald_secret_t **out, size_t *n,
+                        char *err, size_t err_size);
+
+/* Route a complete request on the public listener. */
+void server_public_route(conn_t *c, http_req_t *req);
+
+/* Is this browser Origin allowed (allowed_origins)? */
+int server_origin_allowed(const server_t *srv, const char *origin, size_t len);
+
+#endif
