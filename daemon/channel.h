@@ -1,0 +1,73 @@
+/* The channel table: name -> channel (its subscribers, next message id and
+ * history). A channel with neither subscribers nor history is freed. */
+#ifndef HERALD_CHANNEL_H
+#define HERALD_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "history.h"
+
+#define HERALD_NAME_JSON_MAX 320 /* a message envelope up to its data */
+
+struct conn;
+struct channel;
+
+/* One connection's subscription, linked into the channel's list. */
+typedef struct sub {
+    struct conn *conn;
+    struct channel *ch;
+    struct sub *prev, *next;
+} sub_t;
+
+typedef struct channel {
+    struct channel *hnext;   /* hash chain */
+    uint32_t hash;
+    sub_t *subs;
+    uint32_t nsubs, nsse;
+    uint64_t base_id, next_id;
+    history_t hist;
+    uint32_t busy;           /* > 0 while being published to: not freed */
+    uint16_t name_len;
+    char name[];
+} channel_t;
+
+typedef struct channel_table {
+    channel_t **buckets;
+    size_t nbuckets, count;
+} channel_table_t;
+
+int channel_table_init(channel_table_t *t);
+void channel_table_free(channel_table_t *t);
+
+channel_t *channel_find(channel_table_t *t, const char *name, size_t len);
+
+/* Find or create; a new channel's ids start at now_ms * 1000 (README). */
+channel_t *channel_get(channel_table_t *t, const char *name, size_t len,
+                       uint64_t now_ms, size_t history_size);
+
+/* Free ch if nobody holds it: no subscribers, no history, not busy. */
+void channel_release(channel_table_t *t, channel_t *ch);
+
+void channel_sub_add(channel_t *ch, sub_t *s, int is_sse);
+void channel_sub_remove(channel_t *ch, sub_t *s, int is_sse);
+
+/* Expire old history everywhere and free channels left empty. */
+void channel_table_sweep(channel_table_t *t, uint64_t now_ms, uint64_t ttl_ms);
+
+/* '*' matches any run of bytes (also empty); everything else literally. */
+int channel_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+
+/* 1 if name matches one of the comma-separated patterns. */
+int channel_is_public(const char *patterns, const char *name, size_t len);
+
+/* Encode a message once: the JSON envelope (data escaped, or base64 when
+ * it is not UTF-8) behind room for the WebSocket frame header, which is
+ * written just before it. m->ws gets the buffer (one reference). */
+int channel_message_build(message_t *m, const channel_t *ch, uint64_t id,
+                          uint64_t ms, const char *data, size_t len);
+
+/* The SSE event for m, built at the first SSE subscriber and kept. */
+buf_t *channel_message_sse(message_t *m, const channel_t *ch);
+
+#endif

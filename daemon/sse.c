@@ -1,0 +1,145 @@
+#include "sse.h"
+
+#include "conn.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sse_chan {
+    char name[HERALD_SIGNED_MAX + 24];
+    size_t len;
+    const char *plain;
+    size_t plain_len;
+    int has_since;
+    uint64_t since;
+} sse_chan_t;
+
+static int sse_digits(const char *s, size_t n, uint64_t *out) {
+    uint64_t v = 0;
+    if (n == 0 || n > 19) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int sse_param_split(const char *v, size_t len, size_t *name_len, int *has_since,
+                    uint64_t *since) {
+    const char *comma = memchr(v, ',', len);
+    *has_since = 0;
+    *name_len = comma ? (size_t)(comma - v) : len;
+    if (*name_len == 0) return -1;
+    if (comma) {
+        if (sse_digits(comma + 1, len - *name_len - 1, since) != 0) return -1;
+        *has_since = 1;
+    }
+    return 0;
+}
+
+void sse_cors_header(const server_t *srv, const char *origin, size_t olen,
+                     char *out, size_t size) {
+    out[0] = '\0';
+    if (strcmp(srv->cfg->allowed_origins, "*") == 0)
+        snprintf(out, size, "Access-Control-Allow-Origin: *\r\n");
+    else if (origin && olen < 256 && server_origin_allowed(srv, origin, olen))
+        snprintf(out, size, "Access-Control-Allow-Origin: %.*s\r\nVary: Origin\r\n", (int)olen, origin);
+}
+
+/* Last-Event-ID is "<channel>:<id>"; the channel may itself hold ':'. */
+static void sse_last_event_id(sse_chan_t *chans, size_t n, const char *h, size_t hl) {
+    const char *colon = NULL;
+    for (size_t i = hl; i > 0; i--)
+        if (h[i - 1] == ':') { colon = h + i - 1; break; }
+    uint64_t id;
+    if (colon == NULL || sse_digits(colon + 1, hl - (size_t)(colon - h) - 1, &id) != 0) return;
+    size_t cl = (size_t)(colon - h);
+    for (size_t i = 0; i < n; i++) {
+        if (chans[i].plain_len == cl && memcmp(chans[i].plain, h, cl) == 0) {
+            chans[i].has_since = 1;
+            chans[i].since = id;
+        }
+    }
+}
+
+static void sse_refuse(conn_t *c, int status, const char *cors, const char *reason) {
+    conn_http_error(c, status, cors, reason);
+}
+
+void sse_start(conn_t *c, http_req_t *req) {
+    server_t *srv = c->srv;
+    size_t ulen, plen, qlen, olen;
+    const char *url = http_req_url(req, &ulen), *path, *q;
+    const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
+    char cors[512];
+    sse_cors_header(srv, origin, olen, cors, sizeof(cors));
+    http_url_split(url, ulen, &path, &plen, &q, &qlen);
+    size_t max = srv->cfg->max_subscriptions, n = 0;
+    sse_chan_t *chans = calloc(max, sizeof(*chans));
+    if (chans == NULL) {
+        conn_close(c);
+        return;
+    }
+    const char *p = q, *end = q ? q + qlen : NULL;
+    while (p && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *e = amp ? amp : end;
+        if ((size_t)(e - p) > 8 && memcmp(p, "channel=", 8) == 0) {
+            const char *v = p + 8;
+            size_t vl = (size_t)(e - v);
+            if (n == max) { sse_refuse(c, 400, cors, "too many channels"); goto out; }
+            sse_chan_t *ch = &chans[n];
+            long dl = vl < sizeof(ch->name) ? http_url_decode(v, vl, ch->name, 1) : -1;
+            size_t name_len;
+            if (dl <= 0 || sse_param_split(ch->name, (size_t)dl, &name_len, &ch->has_since, &ch->since) != 0) {
+                sse_refuse(c, 400, cors, "bad channel parameter: NAME or NAME,SINCE");
+                goto out;
+            }
+            ch->len = name_len;
+            n++;
+        } else if ((size_t)(e - p) == 8 && memcmp(p, "channel=", 8) == 0) {
+            sse_refuse(c, 400, cors, "empty channel parameter");
+            goto out;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    if (n == 0) {
+        sse_refuse(c, 400, cors, "no channel: GET /sse?channel=NAME[,SINCE]");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *code, *reason;
+        if (conn_channel_authorize(srv, chans[i].name, chans[i].len, &chans[i].plain,
+                                   &chans[i].plain_len, &code, &reason) != 0) {
+            char why[256];
+            snprintf(why, sizeof(why), "%s: %s", code, reason);
+            sse_refuse(c, strcmp(code, "invalid_channel") == 0 ? 400 : 403, cors, why);
+            goto out;
+        }
+    }
+    size_t hl;
+    const char *leid = http_req_header(req, HTTP_H_LAST_EVENT_ID, &hl);
+    if (leid) sse_last_event_id(chans, n, leid, hl);
+
+    char head[1024];
+    int m = snprintf(head, sizeof(head),
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n%s"
+                     "Connection: close\r\n\r\n", cors);
+    c->kind = CONN_SSE;
+    srv->stats.sse_connections_open++;
+    c->hb_ms = uv_now(srv->loop);
+    if (conn_send_copy(c, head, (size_t)m) != 0) goto out;
+    for (size_t i = 0; i < n && !c->closing && !c->draining; i++) {
+        const char *code, *reason;
+        if (conn_subscribe_resume(c, chans[i].plain, chans[i].plain_len, chans[i].has_since,
+                                  chans[i].since, NULL, &code, &reason) != 0) {
+            log_info("%s: SSE %s: %s", c->peer, code, reason);
+        }
+    }
+out:
+    free(chans);
+}
