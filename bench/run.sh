@@ -9,7 +9,7 @@
 #   --servers     any of: heraldd heraldd-auto socketio ws nchan (all available)
 #   --scenarios   any of: a b1 b2 c (all)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
-#                 b1 = 10,000 subscribers x 20 msg/s: latency
+#                 b1 = 10,000 subscribers x 2 msg/s: latency
 #                 b2 = 5,000 subscribers x 10 msg/s: latency
 #                 c  = 15,000 idle connections: RSS per connection, connect rate
 #   --out DIR     keep results.jsonl, table.md and server logs there (a temp dir)
@@ -156,16 +156,16 @@ scenario_args() {
   local s=$1
   if [ $quick = 1 ]; then
     case $s in
-      a)  echo "--clients 200 --messages 100 --window 64" ;;
-      b1) echo "--clients 1000 --messages 20 --rate 20" ;;
-      b2) echo "--clients 500 --messages 20 --rate 10" ;;
+      a)  echo "--clients 200 --messages 100 --window 32" ;;
+      b1) echo "--clients 1000 --messages 12 --rate 4 --warmup 2" ;;
+      b2) echo "--clients 500 --messages 12 --rate 10 --warmup 2" ;;
       c)  echo "--clients 2000 --messages 0 --hold-ms 500" ;;
     esac
   else
     case $s in
-      a)  echo "--clients 1000 --messages 300 --window 64" ;;
-      b1) echo "--clients 10000 --messages 60 --rate 20" ;;
-      b2) echo "--clients 5000 --messages 50 --rate 10" ;;
+      a)  echo "--clients 1000 --messages 300 --window 32" ;;
+      b1) echo "--clients 10000 --messages 12 --rate 2 --warmup 2" ;;
+      b2) echo "--clients 5000 --messages 42 --rate 10 --warmup 2" ;;
       c)  echo "--clients 15000 --messages 0 --hold-ms 1000" ;;
     esac
   fi
