@@ -91,6 +91,13 @@ static int fuzz_ws_decode(const uint8_t *in, size_t len, size_t cap,
         at += piece;
         if (rc != 0) break;
     }
+    if (rc < 0) {
+        /* an error is final: more bytes give the same error, no callback */
+        unsigned char more[2] = {0x81, 0x80};
+        size_t before = t->events;
+        fuzz_ws_require(ws_parser_feed(&p, more, sizeof more, fuzz_ws_on_message, t) == rc);
+        fuzz_ws_require(t->events == before);
+    }
     /* where the stream ended (mid-frame or not) must not depend on cuts */
     t->idle = ws_parser_idle(&p);
     *close_code = p.close_code;
