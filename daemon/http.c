@@ -99,14 +99,15 @@ static int http_on_header_value(http_parser *p, const char *at, size_t n) {
     return 0;
 }
 
+/* Here a non-zero return must be -1: http_parser reads 1 as "no body". */
 static int http_on_headers_complete(http_parser *p) {
     http_req_t *r = http_of(p);
     int chunked = (p->flags & F_CHUNKED) != 0;
     int has_len = p->content_length != ULLONG_MAX;
     if (p->method == HTTP_POST && !chunked && !has_len)
-        return http_fail(r, 411, "a POST body needs Content-Length");
+        return -http_fail(r, 411, "a POST body needs Content-Length");
     if (has_len && p->content_length > r->lim->max_body)
-        return http_fail(r, 413, "request body too large");
+        return -http_fail(r, 413, "request body too large");
     return 0;
 }
 

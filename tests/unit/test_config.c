@@ -1,0 +1,190 @@
+/* Unit tests for daemon/config.c: defaults, file then flags, unknown keys
+ * and bad values named with their line, units and ranges, emit lists. */
+#include "t.h"
+#include "config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static const char *write_file(const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static int load(config_t *c, char *err, int argc, char **argv) {
+    int action;
+    err[0] = '\0';
+    return config_load(c, argc, argv, &action, err, 512);
+}
+
+static int has(const char *s, const char *sub) {
+    if (strstr(s, sub)) return 1;
+    fprintf(stderr, "  '%s' lacks '%s'\n", s, sub);
+    return 0;
+}
+
+static void defaults_are_documented_values(void) {
+    config_t c;
+    config_defaults(&c);
+    CHECK_STR(c.listen, "0.0.0.0:8080");
+    CHECK_EQ_INT(c.emit_count, 2);
+    CHECK_STR(c.emit[0], "unix:/run/herald/emit.sock");
+    CHECK_STR(c.emit[1], "127.0.0.1:26300");
+    CHECK_EQ_INT(c.emit_socket_mode, 0660);
+    CHECK_EQ_INT(c.max_queue_bytes, 262144);
+    CHECK_EQ_INT(c.ping_interval_ms, 25000);
+    CHECK_EQ_INT(c.max_client_message_bytes, 4096);
+    CHECK_EQ_INT(c.max_subscriptions, 64);
+    CHECK_EQ_INT(c.history_size, 100);
+    CHECK_EQ_INT(c.history_ttl_ms, 300000);
+    CHECK_EQ_INT(c.max_connections, 10000);
+    CHECK_EQ_INT(c.max_emit_body_bytes, 1048576);
+    CHECK_EQ_INT(c.shutdown_timeout_ms, 5000);
+    CHECK_STR(c.allowed_origins, "*");
+    CHECK_STR(c.public_channels, "");
+}
+
+static void flags_win_over_the_file_in_any_order(void) {
+    const char *p = write_file("a.conf", "# comment\n; other\n[heraldd]\nlisten = 127.0.0.1:9000\n"
+                                         "history_size = 7\nmax_queue_bytes=2048\r\n");
+    config_t c;
+    char err[512];
+    char *argv[] = {"heraldd", "--history-size", "9", "--config", (char *)p, "--ping_interval_ms=50"};
+    CHECK_EQ_INT(load(&c, err, 6, argv), 0);
+    CHECK_STR(c.listen, "127.0.0.1:9000");
+    CHECK_EQ_INT(c.history_size, 9);
+    CHECK_EQ_INT(c.max_queue_bytes, 2048);
+    CHECK_EQ_INT(c.ping_interval_ms, 50);
+}
+
+static void unknown_key_in_file_names_file_and_line(void) {
+    const char *p = write_file("b.conf", "listen = 127.0.0.1:1\n\nmax_queue = 5\n");
+    config_t c;
+    char err[512];
+    char *argv[] = {"heraldd", "--config", (char *)p};
+    CHECK_EQ_INT(load(&c, err, 3, argv), -1);
+    CHECK(has(err, "b.conf:3: unknown key 'max_queue'"));
+}
+
+static void bad_values_name_the_key(void) {
+    config_t c;
+    char err[512];
+    char *a1[] = {"heraldd", "--max_queue_bytes", "lots"};
+    CHECK_EQ_INT(load(&c, err, 3, a1), -1);
+    CHECK(has(err, "max_queue_bytes: 'lots' is not a whole number"));
+    char *a2[] = {"heraldd", "--ping_interval_ms", "25s"};
+    CHECK_EQ_INT(load(&c, err, 3, a2), -1);
+    CHECK(has(err, "ping_interval_ms"));
+    char *a3[] = {"heraldd", "--max_connections", "50000"};
+    CHECK_EQ_INT(load(&c, err, 3, a3), -1);
+    CHECK(has(err, "out of range"));
+    char *a4[] = {"heraldd", "--max_queue_bytes", "99999999999999999999999"};
+    CHECK_EQ_INT(load(&c, err, 3, a4), -1);
+    CHECK(has(err, "out of range"));
+    char *a5[] = {"heraldd", "--listen", "nowhere"};
+    CHECK_EQ_INT(load(&c, err, 3, a5), -1);
+    CHECK(has(err, "listen: 'nowhere' is not HOST:PORT"));
+    char *a6[] = {"heraldd", "--listen", "1.2.3.4:70000"};
+    CHECK_EQ_INT(load(&c, err, 3, a6), -1);
+    char *a7[] = {"heraldd", "--log_level", "loud"};
+    CHECK_EQ_INT(load(&c, err, 3, a7), -1);
+    CHECK(has(err, "log_level"));
+    char *a8[] = {"heraldd", "--emit_socket_mode", "0680"};
+    CHECK_EQ_INT(load(&c, err, 3, a8), -1);
+    CHECK(has(err, "octal"));
+    char *a9[] = {"heraldd", "--nope", "1"};
+    CHECK_EQ_INT(load(&c, err, 3, a9), -1);
+    CHECK(has(err, "unknown key 'nope'"));
+    char *a10[] = {"heraldd", "--history_size"};
+    CHECK_EQ_INT(load(&c, err, 2, a10), -1);
+    CHECK(has(err, "needs a value"));
+    char *a11[] = {"heraldd", "stray"};
+    CHECK_EQ_INT(load(&c, err, 2, a11), -1);
+}
+
+static void bad_file_lines_are_refused(void) {
+    config_t c;
+    char err[512];
+    config_defaults(&c);
+    CHECK_EQ_INT(config_parse_ini(&c, "x", "listen 127.0.0.1:1\n", err, sizeof(err)), -1);
+    CHECK(has(err, "x:1: expected 'key = value'"));
+    CHECK_EQ_INT(config_parse_ini(&c, "x", "\n\nhistory_size = -1\n", err, sizeof(err)), -1);
+    CHECK(has(err, "x:3: history_size"));
+    CHECK_EQ_INT(config_parse_ini(&c, "x", "public_channels = \"news.*, a\"\n", err, sizeof(err)), 0);
+    CHECK_STR(c.public_channels, "news.*, a");
+    char *argv[] = {"heraldd", "--config", "/nonexistent/heraldd.conf"};
+    CHECK_EQ_INT(load(&c, err, 3, argv), -1);
+    CHECK(has(err, "/nonexistent/heraldd.conf"));
+}
+
+static void emit_flag_repeats_and_replaces_the_file_list(void) {
+    const char *p = write_file("c.conf", "emit_listen = unix:/x/e.sock, 127.0.0.1:1\n");
+    config_t c;
+    char err[512];
+    char *a1[] = {"heraldd", "--config", (char *)p};
+    CHECK_EQ_INT(load(&c, err, 3, a1), 0);
+    CHECK_EQ_INT(c.emit_count, 2);
+    char *a2[] = {"heraldd", "--config", (char *)p, "--emit", "127.0.0.1:2", "--emit", "unix:/y.sock"};
+    CHECK_EQ_INT(load(&c, err, 7, a2), 0);
+    CHECK_EQ_INT(c.emit_count, 2);
+    CHECK_STR(c.emit[0], "127.0.0.1:2");
+    CHECK_STR(c.emit[1], "unix:/y.sock");
+    char *a3[] = {"heraldd", "--emit", "none"};
+    CHECK_EQ_INT(load(&c, err, 3, a3), 0);
+    CHECK_EQ_INT(c.emit_count, 0);
+    char *a4[] = {"heraldd", "--emit", "unix:relative.sock"};
+    CHECK_EQ_INT(load(&c, err, 3, a4), -1);
+    CHECK(has(err, "absolute"));
+}
+
+static void non_loopback_emit_needs_a_secret(void) {
+    config_t c;
+    char err[512];
+    char *a1[] = {"heraldd", "--emit", "0.0.0.0:26300"};
+    CHECK_EQ_INT(load(&c, err, 3, a1), -1);
+    CHECK(has(err, "emit_secret_file"));
+    char *a2[] = {"heraldd", "--emit", "0.0.0.0:26300", "--emit_secret_file", "/etc/herald/emit"};
+    CHECK_EQ_INT(load(&c, err, 5, a2), 0);
+    char *a3[] = {"heraldd", "--emit", "[::1]:26300", "--emit", "localhost:5", "--emit", "127.9.9.9:1"};
+    CHECK_EQ_INT(load(&c, err, 7, a3), 0);
+    CHECK(config_addr_is_loopback("127.0.0.1:1"));
+    CHECK(!config_addr_is_loopback("128.0.0.1:1"));
+    CHECK(!config_addr_is_loopback("[::]:1"));
+}
+
+static void help_version_and_check_are_actions(void) {
+    config_t c;
+    char err[512];
+    int action;
+    char *a1[] = {"heraldd", "--help"};
+    CHECK_EQ_INT(config_load(&c, 2, a1, &action, err, sizeof(err)), 0);
+    CHECK_EQ_INT(action, CONFIG_HELP);
+    char *a2[] = {"heraldd", "--check-config", "--history_size", "3"};
+    CHECK_EQ_INT(config_load(&c, 4, a2, &action, err, sizeof(err)), 0);
+    CHECK_EQ_INT(action, CONFIG_CHECK);
+    CHECK_EQ_INT(c.history_size, 3);
+}
+
+int main(void) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/herald-config-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
+    if (mkdtemp(dir) == NULL) return 1;
+    RUN(defaults_are_documented_values);
+    RUN(flags_win_over_the_file_in_any_order);
+    RUN(unknown_key_in_file_names_file_and_line);
+    RUN(bad_values_name_the_key);
+    RUN(bad_file_lines_are_refused);
+    RUN(emit_flag_repeats_and_replaces_the_file_list);
+    RUN(non_loopback_emit_needs_a_secret);
+    RUN(help_version_and_check_are_actions);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return T_DONE();
+}
