@@ -28,15 +28,15 @@ const servers = order.filter((s) => runs.some((r) => r.server === s));
 
 // [scenario, field, title, formatter, higher is better]
 const figures = [
-  ['a', 'delivered_per_s', '(a) 1k subs burst: delivered msg/s', (v) => fmtCount(v), true],
+  ['a', 'delivered_per_s', '(a) {N} subs × burst of {M}: delivered msg/s', (v) => fmtCount(v), true],
   ['a', 'cpu_us_per_frame', '(a) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
   ['a', 'lat_us_p99', '(a) p99 latency under burst, ms', (v) => (v / 1000).toFixed(1), false],
-  ['b1', 'lat_us_p50', '(b1) 10k subs × 2 msg/s: p50 latency, ms', (v) => (v / 1000).toFixed(2), false],
-  ['b1', 'lat_us_p99', '(b1) 10k subs × 2 msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
-  ['b1', 'lat_us_max', '(b1) 10k subs × 2 msg/s: max latency, ms', (v) => (v / 1000).toFixed(1), false],
+  ['b1', 'lat_us_p50', '(b1) {N} subs × {R} msg/s: p50 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['b1', 'lat_us_p99', '(b1) {N} subs × {R} msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['b1', 'lat_us_max', '(b1) {N} subs × {R} msg/s: max latency, ms', (v) => (v / 1000).toFixed(1), false],
   ['b1', 'cpu_us_per_frame', '(b1) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
-  ['b2', 'lat_us_p99', '(b2) 5k subs × 10 msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
-  ['c', 'rss_bytes_per_conn', '(c) 15k idle: RSS per connection, bytes', (v) => fmtCount(v), false],
+  ['b2', 'lat_us_p99', '(b2) {N} subs × {R} msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['c', 'rss_bytes_per_conn', '(c) {N} idle: RSS per connection, bytes', (v) => fmtCount(v), false],
   ['c', 'connects_per_s', '(c) connection set-up rate, conn/s', (v) => fmtCount(v), true],
 ];
 
@@ -65,7 +65,8 @@ const lines = ['| ' + head.join(' | ') + ' |', '|' + head.map(() => '---').join(
 for (const [scn, field, title, fmt, higher] of figures) {
   if (!runs.some((r) => r.scenario === scn)) continue;
   const base = cell('socketio', scn, field);
-  const row = [title];
+  const r0 = runs.find((r) => r.scenario === scn && r.clients) || {};
+  const row = [title.replace('{N}', (r0.clients || 0).toLocaleString('en-US')).replace('{R}', r0.rate).replace('{M}', r0.messages)];
   for (const s of servers) {
     const c = cell(s, scn, field);
     if (!c) {
