@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
-import { startHeraldd, client, raw, request, until, heralddSync } from './lib/heraldd.mjs';
+import { readFileSync } from 'node:fs';
+import { startHeraldd, client, raw, request, until, heralddSync, top } from './lib/heraldd.mjs';
 
 let hd;
 before(async () => { hd = await startHeraldd({ args: ['--max_emit_body_bytes', '1000', '--max_url_bytes', '200', '--max_header_count', '10'] }); });
@@ -179,4 +180,18 @@ test('config_errors_exit_2_naming_the_key', async () => {
   writeFileSync(empty, '\n', { mode: 0o600 });
   assert.equal(heralddSync(['--check-config', '--secret-file', empty, '--emit', 'none']).code, 2);
   assert.equal(heralddSync(['--check-config', '--secret-file', join(hd.dir, 'missing'), '--emit', 'none']).code, 2);
+});
+
+test('readme_table_and_example_config_list_every_key_with_its_default', async () => {
+  const help = heralddSync(['--help']).out;
+  const keys = [...help.matchAll(/^  --(\S+)\s+\((.*)\)$/gm)].map((m) => [m[1], m[2]]);
+  assert.ok(keys.length >= 20);
+  const readme = readFileSync(join(top, 'README.md'), 'utf8');
+  const conf = readFileSync(join(top, 'daemon/heraldd.conf'), 'utf8');
+  for (const [k, d] of keys) {
+    const def = d === 'empty' ? '(empty)' : '`' + d + '`';
+    assert.ok(readme.includes(`| \`${k}\` | ${def} |`), `README row for ${k}`);
+    assert.ok(conf.includes(`#${k} =${d === 'empty' ? '' : ' ' + d}\n`), `heraldd.conf line for ${k}`);
+  }
+  assert.equal(heralddSync(['--config', join(top, 'daemon/heraldd.conf'), '--check-config', '--emit', 'none']).code, 0);
 });
