@@ -107,6 +107,8 @@ export async function startHeraldd(opts = {}) {
         clearTimeout(t);
       }
       rmSync(dir, { recursive: true, force: true });
+      // A sanitizer build (HERALDD=...) reports here: that fails the test.
+      if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(proc.log)) throw new Error('sanitizer report:\n' + proc.log.slice(-4000));
       return proc.exited;
     },
   };
