@@ -65,6 +65,11 @@ void conn_close(conn_t *c) {
 static void conn_on_close(uv_handle_t *h) {
     conn_t *c = h->data;
     server_t *srv = c->srv;
+    if (c->dirty) { /* normally flushed before close callbacks run */
+        conn_t **pp = &srv->dirty;
+        while (*pp && *pp != c) pp = &(*pp)->dirty_next;
+        if (*pp) *pp = c->dirty_next;
+    }
     while (c->qlen) conn_q_pop(c);
     free(c->q);
     if (c->req) {
@@ -119,29 +124,59 @@ static void conn_on_write(uv_write_t *req, int status) {
     }
     if (c->closing) return;
     conn_flush(c);
-    if (c->draining) conn_drain_finish(c);
 }
 
-/* Coalesce: everything queued (up to CONN_IOV_MAX buffers) goes out in one
- * uv_write, so a burst of broadcasts costs one syscall per client. */
+/* Coalesce: everything queued (up to CONN_IOV_MAX buffers) is tried with
+ * one non-blocking writev; only what the socket did not take goes through
+ * uv_write, whose callback continues with the rest. */
 static void conn_flush(conn_t *c) {
-    if (c->nwriting || c->qlen == 0 || c->closing) return;
     uv_buf_t iov[CONN_IOV_MAX];
-    uint32_t n = c->qlen < CONN_IOV_MAX ? c->qlen : CONN_IOV_MAX;
-    size_t bytes = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        conn_out_t *e = &c->q[(c->qhead + i) % c->qcap];
-        iov[i] = uv_buf_init((char *)e->buf->data + e->off, (unsigned)(e->buf->len - e->off));
-        bytes += e->buf->len - e->off;
+    while (!c->nwriting && c->qlen && !c->closing) {
+        uint32_t n = c->qlen < CONN_IOV_MAX ? c->qlen : CONN_IOV_MAX;
+        for (uint32_t i = 0; i < n; i++) {
+            conn_out_t *e = &c->q[(c->qhead + i) % c->qcap];
+            iov[i] = uv_buf_init((char *)e->buf->data + e->off, (unsigned)(e->buf->len - e->off));
+        }
+        int w = uv_try_write(conn_stream(c), iov, n);
+        if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS) {
+            log_debug("%s: write failed: %s", c->peer, uv_strerror(w));
+            conn_close(c);
+            return;
+        }
+        size_t total = 0;
+        for (uint32_t i = 0; i < n; i++) total += iov[i].len;
+        size_t done = w > 0 ? (size_t)w : 0;
+        c->srv->stats.bytes_written += done;
+        while (done > 0) {
+            conn_out_t *e = &c->q[c->qhead];
+            size_t left = e->buf->len - e->off;
+            if (done < left) {
+                e->off += (uint32_t)done;
+                c->qbytes -= done;
+                break;
+            }
+            done -= left;
+            conn_q_pop(c);
+        }
+        if (c->qlen == 0) break;
+        if (w > 0 && (size_t)w == total) continue; /* more than one batch queued */
+        /* the socket is full: uv_write takes the rest and calls back */
+        n = c->qlen < CONN_IOV_MAX ? c->qlen : CONN_IOV_MAX;
+        size_t bytes = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            conn_out_t *e = &c->q[(c->qhead + i) % c->qcap];
+            iov[i] = uv_buf_init((char *)e->buf->data + e->off, (unsigned)(e->buf->len - e->off));
+            bytes += e->buf->len - e->off;
+        }
+        c->wr.data = c;
+        if (uv_write(&c->wr, conn_stream(c), iov, n, conn_on_write) != 0) {
+            conn_close(c);
+            return;
+        }
+        c->nwriting = (uint8_t)n;
+        c->srv->stats.bytes_written += bytes;
     }
-    c->wr.data = c;
-    int rc = uv_write(&c->wr, conn_stream(c), iov, n, conn_on_write);
-    if (rc != 0) {
-        conn_close(c);
-        return;
-    }
-    c->nwriting = (uint8_t)n;
-    c->srv->stats.bytes_written += bytes;
+    if (c->draining && c->qlen == 0 && !c->nwriting) conn_drain_finish(c);
 }
 
 /* The ring grows by doubling and is kept: it is sized by the burst a
@@ -197,20 +232,6 @@ static void conn_slow_consumer(conn_t *c) {
 int conn_send(conn_t *c, buf_t *b, size_t off) {
     if (c->closing || c->draining) return -1;
     size_t n = b->len - off;
-    if (c->qlen == 0 && c->nwriting == 0) {
-        uv_buf_t ub = uv_buf_init((char *)b->data + off, (unsigned)n);
-        int w = uv_try_write(conn_stream(c), &ub, 1);
-        if (w > 0) {
-            c->srv->stats.bytes_written += (size_t)w;
-            if ((size_t)w == n) return 0;
-            off += (size_t)w;
-            n -= (size_t)w;
-        } else if (w != UV_EAGAIN && w != UV_ENOSYS) {
-            log_debug("%s: write failed: %s", c->peer, uv_strerror(w));
-            conn_close(c);
-            return -1;
-        }
-    }
     if (c->qbytes + n > c->srv->cfg->max_queue_bytes) {
         conn_slow_consumer(c);
         return -1;
@@ -219,8 +240,24 @@ int conn_send(conn_t *c, buf_t *b, size_t off) {
         conn_close(c);
         return -1;
     }
-    conn_flush(c);
+    if (!c->dirty) {
+        c->dirty = 1;
+        c->dirty_next = c->srv->dirty;
+        c->srv->dirty = c;
+    }
     return 0;
+}
+
+/* Runs in the loop's check phase, after all reads of this iteration were
+ * handled: a burst of broadcasts costs each client one writev. */
+void conn_flush_dirty(server_t *srv) {
+    while (srv->dirty) {
+        conn_t *c = srv->dirty;
+        srv->dirty = c->dirty_next;
+        c->dirty = 0;
+        c->dirty_next = NULL;
+        conn_flush(c);
+    }
 }
 
 int conn_send_copy(conn_t *c, const void *p, size_t n) {

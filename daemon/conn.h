@@ -31,6 +31,8 @@ struct conn {
     } h;
     server_t *srv;
     conn_t *prev, *next;
+    conn_t *dirty_next;    /* in srv->dirty while dirty */
+    uint8_t dirty;
     uint8_t kind;          /* CONN_* */
     uint8_t listener;      /* LISTEN_* */
     uint8_t closing;       /* uv_close called */
@@ -52,8 +54,9 @@ struct conn {
 /* Accept a connection on listener l (on_connection callback). */
 void conn_accept(listener_t *l);
 
-/* Queue b from offset off (takes its own reference). Writes directly when
- * nothing is queued. Over max_queue_bytes the client is dropped (1013).
+/* Queue b from offset off (takes its own reference); it is written when
+ * the loop iteration ends, with whatever else was queued for c, in one
+ * writev. Over max_queue_bytes the client is dropped (1013).
  * 0, or -1 when the connection is (now) closing. */
 int conn_send(conn_t *c, buf_t *b, size_t off);
 
@@ -98,6 +101,9 @@ int conn_channel_authorize(server_t *srv, const char *name, size_t len,
 int conn_subscribe_resume(conn_t *c, const char *plain, size_t plain_len,
                           int has_since, uint64_t since, const void *cmd,
                           const char **code, const char **reason);
+
+/* Write what every connection queued during this loop iteration. */
+void conn_flush_dirty(server_t *srv);
 
 /* The periodic sweep: pings, pong timeouts, SSE heartbeats, drain limits. */
 void conn_sweep(server_t *srv, uint64_t now);

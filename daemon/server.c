@@ -261,6 +261,8 @@ static void server_on_sweep(uv_timer_t *t) {
     channel_table_sweep(&srv->channels, server_wall_ms(), srv->cfg->history_ttl_ms);
 }
 
+static void server_on_flush(uv_check_t *h) { conn_flush_dirty(h->data); }
+
 static void server_on_signal(uv_signal_t *s, int signum) {
     server_t *srv = s->data;
     log_info("signal %d: shutting down", signum);
@@ -280,6 +282,9 @@ int server_start(server_t *srv) {
     uv_timer_init(srv->loop, &srv->sweep);
     srv->sweep.data = srv;
     uv_timer_start(&srv->sweep, server_on_sweep, tick, tick);
+    uv_check_init(srv->loop, &srv->flush);
+    srv->flush.data = srv;
+    uv_check_start(&srv->flush, server_on_flush);
     uv_timer_init(srv->loop, &srv->shutdown_timer);
     srv->shutdown_timer.data = srv;
     uv_signal_init(srv->loop, &srv->sigterm);
@@ -336,6 +341,7 @@ void server_shutdown(server_t *srv) {
     if (srv->nconns == 0 && srv->shutting_down == 1) {
         srv->shutting_down = 2;
         uv_close((uv_handle_t *)&srv->sweep, NULL);
+        uv_close((uv_handle_t *)&srv->flush, NULL);
         uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
         uv_close((uv_handle_t *)&srv->sigterm, NULL);
         uv_close((uv_handle_t *)&srv->sigint, NULL);

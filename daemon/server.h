@@ -53,6 +53,8 @@ struct server {
     size_t nsecrets;
     unsigned char emit_secret[SERVER_EMIT_SECRET_MAX];
     size_t emit_secret_len;
+    conn_t *dirty;             /* connections with queued bytes to flush */
+    uv_check_t flush;          /* flushes them once per loop iteration */
     uv_timer_t sweep;
     uv_timer_t shutdown_timer;
     uv_signal_t sigterm, sigint;
