@@ -537,9 +537,6 @@ static void conn_ws_feed(conn_t *c, unsigned char *data, size_t n) {
         log_info("%s: WebSocket %s: closing %u", c->peer, why, code);
         conn_ws_close(c, code, why);
     }
-    if (!c->closing && c->ws && ws_parser_idle(c->ws) == 0) {
-        /* a message is open: the parser keeps its own copy */
-    }
 }
 
 void conn_ws_upgrade(conn_t *c, http_req_t *req) {
