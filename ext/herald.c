@@ -1,0 +1,1197 @@
+/* ext/herald: publish to heraldd from PHP. Herald\emit() sends one HTTP/1.1
+ * request over a libcurl handle kept open per process (per thread in ZTS),
+ * so a php-fpm worker pays the connect once. Behaviour and guarantees:
+ * ext/README.md; wire format: README.md, "Emit API". */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "php.h"
+#include "php_ini.h"
+#include "SAPI.h"
+#include "zend_attributes.h"
+#include "ext/json/php_json.h"
+#include "ext/spl/spl_exceptions.h"
+#include "ext/spl/spl_iterators.h"
+#include "ext/standard/basic_functions.h"
+#include "ext/standard/info.h"
+#include "zend_exceptions.h"
+#include "zend_interfaces.h"
+#include "zend_smart_str.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "php_herald.h"
+#include "herald_arginfo.h"
+
+ZEND_DECLARE_MODULE_GLOBALS(herald)
+
+#define HERALD_URL_MAX 1280          /* endpoint base + "/emit/" + channel */
+#define HERALD_ENDPOINT_MAX 1000
+#define HERALD_RESP_MAX (64 << 20)   /* a batch answer is ~40 bytes per id */
+#define HERALD_TOKEN_MAX 1024
+#define HERALD_JSON_FLAGS (PHP_JSON_UNESCAPED_SLASHES | PHP_JSON_UNESCAPED_UNICODE)
+
+static zend_class_entry *herald_ce_exception, *herald_ce_connection,
+    *herald_ce_rejected, *herald_ce_invalid, *herald_ce_client;
+static zend_object_handlers herald_client_handlers;
+
+struct herald_conn {
+    CURL *curl;                 /* NULL until first use and after an error */
+    char *endpoint;             /* as configured, for messages */
+    char *unix_path;            /* NULL for http:// */
+    char url[HERALD_URL_MAX];   /* base, then the path of each request */
+    size_t base_len;
+    struct curl_slist *hdr_single, *hdr_batch;
+    long connect_timeout_ms, timeout_ms;
+    char *resp;                 /* the answer's body, reused */
+    size_t resp_len, resp_cap;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* What went wrong, kept apart from throwing: at request shutdown there is no
+ * stack frame to throw from, so the same error must be loggable too. */
+enum { HERALD_ERR_NONE, HERALD_ERR_CONNECTION, HERALD_ERR_REJECTED,
+       HERALD_ERR_INVALID, HERALD_ERR_OTHER };
+typedef struct herald_err {
+    int kind;
+    long status;
+    char reason[256];           /* heraldd's own line, for RejectedException */
+    char msg[768];
+} herald_err_t;
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void herald_err_set(herald_err_t *e, int kind, const char *fmt, ...)
+    ZEND_ATTRIBUTE_FORMAT(printf, 3, 4);
+
+/* printf into the error; the first error wins so the root cause survives. */
+static void herald_err_set(herald_err_t *e, int kind, const char *fmt, ...) {
+    if (e->kind != HERALD_ERR_NONE) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->kind = kind;
+}
+
+/* Turn an error into the exception class that tells the caller what to do. */
+static void herald_err_throw(const herald_err_t *e) {
+    zend_class_entry *ce = herald_ce_exception;
+    switch (e->kind) {
+    case HERALD_ERR_CONNECTION: ce = herald_ce_connection; break;
+    case HERALD_ERR_INVALID: ce = herald_ce_invalid; break;
+    case HERALD_ERR_REJECTED: ce = herald_ce_rejected; break;
+    default: break;
+    }
+    zend_object *ex = zend_throw_exception(ce, e->msg, e->kind == HERALD_ERR_REJECTED ? e->status : 0);
+    if (ex != NULL && e->kind == HERALD_ERR_REJECTED) {
+        zend_update_property_long(herald_ce_rejected, ex, "status", sizeof("status") - 1, e->status);
+        zend_update_property_string(herald_ce_rejected, ex, "reason", sizeof("reason") - 1, e->reason);
+    }
+}
+
+/* Deferred sends have nobody to throw to: the error log gets the reason. */
+static void herald_err_log(const herald_err_t *e, size_t dropped) {
+    char line[1024];
+    snprintf(line, sizeof line, "Herald: %zu deferred message(s) not sent: %s", dropped, e->msg);
+    php_log_err_with_severity(line, LOG_ERR);
+}
+
+static void herald_err_channel(herald_err_t *e, const zend_string *channel) {
+    herald_err_set(e, HERALD_ERR_INVALID, "Herald: invalid channel name of %zu bytes: a channel is %s",
+                   ZSTR_LEN(channel),
+                   "1-200 bytes of A-Z a-z 0-9 _ - . : @ (sign it with Herald\\channel() for browsers, emit to the plain name)");
+}
+
+/* ---- the connection ---------------------------------------------------- */
+
+/* libcurl hands the answer in pieces; keep them in one reusable buffer. */
+static size_t herald_conn_on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
+    herald_conn_t *c = ud;
+    size_t n = size * nmemb;
+    if (c->resp_len + n + 1 > c->resp_cap) {
+        size_t cap = c->resp_cap ? c->resp_cap : 4096;
+        while (cap < c->resp_len + n + 1) cap *= 2;
+        if (cap > HERALD_RESP_MAX) return 0; /* aborts the transfer */
+        char *p = realloc(c->resp, cap);
+        if (p == NULL) return 0;
+        c->resp = p;
+        c->resp_cap = cap;
+    }
+    memcpy(c->resp + c->resp_len, ptr, n);
+    c->resp_len += n;
+    c->resp[c->resp_len] = '\0';
+    return n;
+}
+
+static void herald_conn_close(herald_conn_t *c) {
+    if (c->curl != NULL) {
+        curl_easy_cleanup(c->curl);
+        c->curl = NULL;
+    }
+}
+
+static void herald_conn_clear(herald_conn_t *c) {
+    herald_conn_close(c);
+    free(c->endpoint);
+    free(c->unix_path);
+    curl_slist_free_all(c->hdr_single);
+    curl_slist_free_all(c->hdr_batch);
+    free(c->resp);
+    memset(c, 0, sizeof *c);
+}
+
+/* Parse the endpoint and build the header lists once, so an emit only sets
+ * the URL and the body. Closes the connection (the peer may have changed). */
+static int herald_conn_configure(herald_conn_t *c, const char *endpoint, const char *token,
+                                 size_t token_len, zend_long connect_timeout_ms,
+                                 zend_long timeout_ms, herald_err_t *e) {
+    herald_conn_clear(c);
+    size_t elen = strlen(endpoint);
+    if (elen == 0 || elen > HERALD_ENDPOINT_MAX) {
+        herald_err_set(e, HERALD_ERR_INVALID, "Herald: the endpoint must be unix:///path/to/emit.sock or http://127.0.0.1:26300 (got %zu bytes)", elen);
+        return -1;
+    }
+    const char *path = NULL;
+    if (strncmp(endpoint, "unix://", 7) == 0) path = endpoint + 7;
+    else if (strncmp(endpoint, "unix:", 5) == 0) path = endpoint + 5;
+    if (path != NULL) {
+        if (path[0] != '/') {
+            herald_err_set(e, HERALD_ERR_INVALID, "Herald: endpoint %s: a unix endpoint needs an absolute socket path (unix:///run/herald/emit.sock)", endpoint);
+            return -1;
+        }
+        c->unix_path = strdup(path);
+        memcpy(c->url, "http://localhost", 16);
+        c->base_len = 16;
+    } else if (strncmp(endpoint, "http://", 7) == 0 || strncmp(endpoint, "https://", 8) == 0) {
+        size_t n = elen;
+        while (n > 0 && endpoint[n - 1] == '/') n--;
+        const char *host = strstr(endpoint, "://") + 3;
+        if (n <= (size_t)(host - endpoint) || memchr(host, '/', n - (size_t)(host - endpoint)) != NULL) {
+            herald_err_set(e, HERALD_ERR_INVALID, "Herald: endpoint %s: expected http://HOST:PORT with no path", endpoint);
+            return -1;
+        }
+        memcpy(c->url, endpoint, n);
+        c->base_len = n;
+    } else {
+        herald_err_set(e, HERALD_ERR_INVALID, "Herald: endpoint %s: must start with unix:// or http://", endpoint);
+        return -1;
+    }
+    c->endpoint = strdup(endpoint);
+    if (connect_timeout_ms < 1 || timeout_ms < 1) {
+        herald_err_set(e, HERALD_ERR_INVALID, "Herald: timeouts must be at least 1 ms");
+        return -1;
+    }
+    c->connect_timeout_ms = (long)connect_timeout_ms;
+    c->timeout_ms = (long)timeout_ms;
+
+    struct curl_slist *h[2] = {NULL, NULL};
+    const char *ctype[2] = {"Content-Type: application/octet-stream",
+                            "Content-Type: application/x-herald-batch"};
+    char auth[HERALD_TOKEN_MAX + 32];
+    if (token_len > HERALD_TOKEN_MAX) {
+        herald_err_set(e, HERALD_ERR_INVALID, "Herald: the emit secret is longer than %d bytes", HERALD_TOKEN_MAX);
+        return -1;
+    }
+    if (token_len > 0) {
+        memcpy(auth, "Authorization: Bearer ", 22);
+        memcpy(auth + 22, token, token_len);
+        auth[22 + token_len] = '\0';
+    }
+    for (int i = 0; i < 2; i++) {
+        h[i] = curl_slist_append(h[i], ctype[i]);
+        if (h[i] != NULL) h[i] = curl_slist_append(h[i], "Expect:");
+        if (h[i] != NULL && token_len > 0) h[i] = curl_slist_append(h[i], auth);
+    }
+    memset(auth, 0, sizeof auth);
+    c->hdr_single = h[0];
+    c->hdr_batch = h[1];
+    if (c->endpoint == NULL || (path != NULL && c->unix_path == NULL) || h[0] == NULL || h[1] == NULL) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Created on first use, never in MINIT: php-fpm forks its workers after
+ * MINIT and each must have its own socket. Options that never change are
+ * set here once. */
+static int herald_conn_open(herald_conn_t *c, herald_err_t *e) {
+    CURL *h = curl_easy_init();
+    if (h == NULL) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: curl_easy_init failed");
+        return -1;
+    }
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_PROXY, "");      /* never via http_proxy */
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "herald-php/" PHP_HERALD_VERSION);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, herald_conn_on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
+    if (c->unix_path != NULL) curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
+    c->curl = h;
+    return 0;
+}
+
+/* The connection broke before heraldd could have read the request: it was
+ * a kept-alive connection that heraldd closed (restart, idle close). Only
+ * then is a second try safe: nothing of an answer arrived and the failure
+ * is one of a dead socket, never a timeout. */
+static int herald_conn_stale(CURL *h, CURLcode rc) {
+    long nconn = -1, hdr = -1;
+    if (rc != CURLE_SEND_ERROR && rc != CURLE_RECV_ERROR && rc != CURLE_GOT_NOTHING) return 0;
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn);
+    curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hdr);
+    return nconn == 0 && hdr == 0;
+}
+
+/* One POST to heraldd. 0 on a 2xx answer (body in c->resp), else -1 with
+ * the error described. A transport error drops the handle so the next call
+ * connects afresh. */
+static int herald_conn_post(herald_conn_t *c, const char *path, size_t path_len,
+                            const char *body, size_t len, int batch, herald_err_t *e) {
+    if (c->endpoint == NULL) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: the client has no endpoint (was the constructor called?)");
+        return -1;
+    }
+    if (c->base_len + path_len + 1 > sizeof c->url) {
+        herald_err_set(e, HERALD_ERR_INVALID, "Herald: URL too long");
+        return -1;
+    }
+    memcpy(c->url + c->base_len, path, path_len);
+    c->url[c->base_len + path_len] = '\0';
+    for (int attempt = 0;; attempt++) {
+        if (c->curl == NULL && herald_conn_open(c, e) != 0) return -1;
+        CURL *h = c->curl;
+        curl_easy_setopt(h, CURLOPT_URL, c->url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, batch ? c->hdr_batch : c->hdr_single);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        c->resp_len = 0;
+        if (c->resp != NULL) c->resp[0] = '\0';
+        c->errbuf[0] = '\0';
+        CURLcode rc = curl_easy_perform(h);
+        if (rc == CURLE_OK) break;
+        int stale = attempt == 0 && herald_conn_stale(h, rc);
+        herald_conn_close(c);
+        if (stale) continue;
+        const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+        if (rc == CURLE_OPERATION_TIMEDOUT)
+            herald_err_set(e, HERALD_ERR_CONNECTION,
+                           "Herald: heraldd at %s did not answer in time (%s); check that heraldd runs and is not overloaded, or raise herald.timeout_ms / herald.connect_timeout_ms",
+                           c->endpoint, detail);
+        else
+            herald_err_set(e, HERALD_ERR_CONNECTION,
+                           "Herald: cannot reach heraldd at %s (%s); check that heraldd runs, that herald.endpoint matches its emit_listen, and that this PHP user may open %s",
+                           c->endpoint, detail, c->unix_path ? "the socket (path and permissions)" : "that address");
+        return -1;
+    }
+    long status = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) return 0;
+    /* heraldd answers a 4xx with one plain-text line: surface it as is */
+    size_t n = 0;
+    while (n < c->resp_len && n + 1 < sizeof e->reason && c->resp[n] != '\n' && c->resp[n] != '\r') n++;
+    if (e->kind == HERALD_ERR_NONE) {
+        memcpy(e->reason, c->resp ? c->resp : "", n);
+        e->reason[n] = '\0';
+        e->status = status;
+    }
+    herald_err_set(e, HERALD_ERR_REJECTED, "Herald: heraldd refused the emit (%ld): %s", status,
+                   n ? e->reason : "(no reason given)");
+    return -1;
+}
+
+/* Find `"key":` in heraldd's small JSON answer and return where its value
+ * starts; the answer's shape is fixed by README "Emit API". */
+static const char *herald_json_value(const char *s, size_t len, const char *key) {
+    size_t kl = strlen(key);
+    for (size_t i = 0; i + kl + 3 <= len; i++)
+        if (s[i] == '"' && memcmp(s + i + 1, key, kl) == 0 && s[i + 1 + kl] == '"' && s[i + 2 + kl] == ':')
+            return s + i + kl + 3;
+    return NULL;
+}
+
+static int herald_parse_long(const char **p, const char *end, zend_long *out) {
+    const char *q = *p;
+    zend_ulong v = 0;
+    if (q >= end || *q < '0' || *q > '9') return -1;
+    while (q < end && *q >= '0' && *q <= '9') {
+        if (v > (ZEND_LONG_MAX - 9) / 10) return -1;
+        v = v * 10 + (zend_ulong)(*q++ - '0');
+    }
+    *p = q;
+    *out = (zend_long)v;
+    return 0;
+}
+
+/* ---- secrets ----------------------------------------------------------- */
+
+/* The first line that is not blank, trailing CR/LF/space/tab cut, exactly
+ * as heraldd's secret_file loader reads it. Read once per process. */
+static int herald_file_first_line(const char *path, char *out, size_t size, size_t *len, herald_err_t *e) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: cannot read %s: %s; check the path and that the PHP user may read it", path, strerror(errno));
+        return -1;
+    }
+    char line[HERALD_SECRET_MAX + HERALD_KID_MAX + 16];
+    int found = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) n--;
+        if (n == 0) continue;
+        if (n >= size) n = size; /* too long: the parser refuses it */
+        memcpy(out, line, n);
+        *len = n;
+        found = 1;
+        break;
+    }
+    fclose(f);
+    memset(line, 0, sizeof line);
+    if (!found) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: %s holds no secret", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* herald.secret wins over herald.secret_file; the file is parsed once per
+ * process and path (php-fpm workers live long; the file rarely changes). */
+static const herald_secret_t *herald_signing_secret(herald_err_t *e) {
+    const char *s = HERALD_G(secret);
+    if (s != NULL && *s) {
+        if (herald_secret_parse(&HERALD_G(secret_buf), s, strlen(s)) != 0) {
+            herald_err_set(e, HERALD_ERR_OTHER, "Herald: herald.secret is not a valid secret line (%s)", herald_signed_strerror(HERALD_SIGNED_ESECRET));
+            return NULL;
+        }
+        return &HERALD_G(secret_buf);
+    }
+    const char *path = HERALD_G(secret_file);
+    if (path == NULL || !*path) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: no secret to sign channel names: set herald.secret_file to heraldd's secret_file (or herald.secret)");
+        return NULL;
+    }
+    herald_secret_cache_t *cache = &HERALD_G(signing_file);
+    if (cache->path != NULL && strcmp(cache->path, path) == 0) return &cache->secret;
+    char line[HERALD_SECRET_MAX + HERALD_KID_MAX + 2];
+    size_t n = 0;
+    if (herald_file_first_line(path, line, sizeof line, &n, e) != 0) return NULL;
+    int rc = herald_secret_parse(&cache->secret, line, n);
+    memset(line, 0, sizeof line);
+    free(cache->path);
+    cache->path = NULL;
+    if (rc != 0) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: the first line of %s is not a valid secret (%s)", path, herald_signed_strerror(rc));
+        return NULL;
+    }
+    cache->path = strdup(path);
+    return &cache->secret;
+}
+
+/* The Bearer token for heraldd's emit endpoint, if any. */
+static int herald_emit_token(const char **tok, size_t *len, herald_err_t *e) {
+    const char *s = HERALD_G(emit_secret);
+    *tok = NULL;
+    *len = 0;
+    if (s != NULL && *s) {
+        *tok = s;
+        *len = strlen(s);
+        return 0;
+    }
+    const char *path = HERALD_G(emit_secret_file);
+    if (path == NULL || !*path) return 0;
+    herald_secret_cache_t *cache = &HERALD_G(emit_file);
+    if (cache->path == NULL || strcmp(cache->path, path) != 0) {
+        char line[HERALD_TOKEN_MAX + 1];
+        size_t n = 0;
+        if (herald_file_first_line(path, line, sizeof line, &n, e) != 0) return -1;
+        if (cache->token) {
+            memset(cache->token, 0, cache->token_len);
+            free(cache->token);
+        }
+        free(cache->path);
+        cache->token = malloc(n + 1);
+        cache->path = strdup(path);
+        if (cache->token == NULL || cache->path == NULL) {
+            herald_err_set(e, HERALD_ERR_OTHER, "Herald: out of memory");
+            return -1;
+        }
+        memcpy(cache->token, line, n);
+        cache->token[n] = '\0';
+        cache->token_len = n;
+        memset(line, 0, sizeof line);
+    }
+    *tok = cache->token;
+    *len = cache->token_len;
+    return 0;
+}
+
+/* The per-process connection, reconfigured only when an INI value it
+ * depends on changed (ini_set, or the per-request restore). */
+static herald_conn_t *herald_default_conn(herald_err_t *e) {
+    herald_conn_t *c = HERALD_G(conn);
+    if (c != NULL && HERALD_G(conn_gen) == HERALD_G(config_gen)) return c;
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL) {
+            herald_err_set(e, HERALD_ERR_OTHER, "Herald: out of memory");
+            return NULL;
+        }
+        HERALD_G(conn) = c;
+    }
+    const char *tok;
+    size_t tlen;
+    if (herald_emit_token(&tok, &tlen, e) != 0) return NULL;
+    if (herald_conn_configure(c, HERALD_G(endpoint) ? HERALD_G(endpoint) : "", tok, tlen,
+                              HERALD_G(connect_timeout_ms), HERALD_G(timeout_ms), e) != 0) {
+        herald_conn_clear(c);
+        return NULL;
+    }
+    HERALD_G(conn_gen) = HERALD_G(config_gen);
+    return c;
+}
+
+/* ---- messages and batches --------------------------------------------- */
+
+/* Strings go as they are; arrays and JsonSerializable objects as JSON; the
+ * rest is refused so an int or a stray object never goes out by accident.
+ * On success *out holds a reference the caller releases. */
+static int herald_message_bytes(zval *message, zend_string **out, herald_err_t *e) {
+    ZVAL_DEREF(message);
+    if (Z_TYPE_P(message) == IS_STRING) {
+        *out = zend_string_copy(Z_STR_P(message));
+        return 0;
+    }
+    if (Z_TYPE_P(message) == IS_ARRAY ||
+        (Z_TYPE_P(message) == IS_OBJECT && instanceof_function(Z_OBJCE_P(message), php_json_serializable_ce))) {
+        smart_str buf = {0};
+        zend_result rc = php_json_encode(&buf, message, HERALD_JSON_FLAGS);
+        if (EG(exception)) { /* thrown by jsonSerialize(): let it through */
+            smart_str_free(&buf);
+            return -1;
+        }
+        if (rc == FAILURE || buf.s == NULL) {
+            smart_str_free(&buf);
+            herald_err_set(e, HERALD_ERR_INVALID, "Herald: the message cannot be encoded as JSON (invalid UTF-8, recursion, NAN/INF or too deep)");
+            return -1;
+        }
+        *out = smart_str_extract(&buf);
+        return 0;
+    }
+    herald_err_set(e, HERALD_ERR_INVALID, "Herald: a message must be a string, an array or a JsonSerializable object, %s given",
+                   zend_zval_type_name(message));
+    return -1;
+}
+
+/* Append one record "<channel> SP <len> LF <bytes> LF" (README "Emit API"). */
+static void herald_batch_append(smart_str *b, const char *ch, size_t chlen, const zend_string *msg) {
+    smart_str_appendl(b, ch, chlen);
+    smart_str_appendc(b, ' ');
+    smart_str_append_unsigned(b, ZSTR_LEN(msg));
+    smart_str_appendc(b, '\n');
+    smart_str_append(b, msg);
+    smart_str_appendc(b, '\n');
+}
+
+static int herald_emit_one(herald_conn_t *c, zend_string *channel, zval *message, zend_long *id, herald_err_t *e) {
+    if (herald_channel_check(ZSTR_VAL(channel), ZSTR_LEN(channel)) != 0) {
+        herald_err_channel(e, channel);
+        return -1;
+    }
+    zend_string *bytes;
+    if (herald_message_bytes(message, &bytes, e) != 0) return -1;
+    char path[6 + HERALD_CHANNEL_MAX];
+    memcpy(path, "/emit/", 6);
+    memcpy(path + 6, ZSTR_VAL(channel), ZSTR_LEN(channel));
+    int rc = herald_conn_post(c, path, 6 + ZSTR_LEN(channel), ZSTR_VAL(bytes), ZSTR_LEN(bytes), 0, e);
+    zend_string_release(bytes);
+    if (rc != 0) return -1;
+    const char *end = c->resp + c->resp_len;
+    const char *v = herald_json_value(c->resp, c->resp_len, "id");
+    if (v == NULL || herald_parse_long(&v, end, id) != 0) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: unexpected answer from heraldd at %s (no id); is that endpoint heraldd's emit listener?", c->endpoint);
+        return -1;
+    }
+    return 0;
+}
+
+/* Turn one element of emit_many()'s iterable into a record. */
+typedef struct herald_many {
+    smart_str body;
+    size_t count;
+    herald_err_t *e;
+    int failed;
+} herald_many_t;
+
+static int herald_many_add(herald_many_t *m, zval *key, zval *val) {
+    zval *ch, *msg;
+    ZVAL_DEREF(val);
+    if (key != NULL && Z_TYPE_P(key) == IS_STRING) {
+        ch = key;
+        msg = val;
+    } else if (Z_TYPE_P(val) == IS_ARRAY && zend_hash_num_elements(Z_ARRVAL_P(val)) == 2 &&
+               (ch = zend_hash_index_find(Z_ARRVAL_P(val), 0)) != NULL &&
+               (msg = zend_hash_index_find(Z_ARRVAL_P(val), 1)) != NULL) {
+        ZVAL_DEREF(ch);
+    } else {
+        herald_err_set(m->e, HERALD_ERR_INVALID, "Herald: element %zu of the messages must be channel => message or [channel, message]", m->count);
+        return -1;
+    }
+    if (Z_TYPE_P(ch) != IS_STRING) {
+        herald_err_set(m->e, HERALD_ERR_INVALID, "Herald: element %zu: the channel must be a string, %s given", m->count, zend_zval_type_name(ch));
+        return -1;
+    }
+    if (herald_channel_check(Z_STRVAL_P(ch), Z_STRLEN_P(ch)) != 0) {
+        herald_err_set(m->e, HERALD_ERR_INVALID, "Herald: element %zu: invalid channel name (1-200 bytes of A-Z a-z 0-9 _ - . : @)", m->count);
+        return -1;
+    }
+    zend_string *bytes;
+    if (herald_message_bytes(msg, &bytes, m->e) != 0) return -1;
+    herald_batch_append(&m->body, Z_STRVAL_P(ch), Z_STRLEN_P(ch), bytes);
+    zend_string_release(bytes);
+    m->count++;
+    return 0;
+}
+
+static int herald_many_apply(zend_object_iterator *it, void *ud) {
+    herald_many_t *m = ud;
+    zval *val = it->funcs->get_current_data(it), key;
+    if (val == NULL || EG(exception)) return ZEND_HASH_APPLY_STOP;
+    ZVAL_NULL(&key);
+    if (it->funcs->get_current_key) it->funcs->get_current_key(it, &key);
+    if (EG(exception)) return ZEND_HASH_APPLY_STOP;
+    int rc = herald_many_add(m, &key, val);
+    zval_ptr_dtor(&key);
+    if (rc != 0) {
+        m->failed = 1;
+        return ZEND_HASH_APPLY_STOP;
+    }
+    return ZEND_HASH_APPLY_KEEP;
+}
+
+/* All records are checked locally before any I/O; heraldd then publishes
+ * all or none. Fills return_value with the ids in order. */
+static int herald_emit_many(herald_conn_t *(*get)(void *, herald_err_t *), void *ud, zval *messages,
+                            zval *return_value, herald_err_t *e) {
+    herald_many_t m = {.e = e};
+    if (Z_TYPE_P(messages) == IS_ARRAY) {
+        zend_string *k;
+        zend_ulong idx;
+        zval *v;
+        ZEND_HASH_FOREACH_KEY_VAL(Z_ARRVAL_P(messages), idx, k, v) {
+            zval key;
+            if (k) ZVAL_STR(&key, k); else ZVAL_LONG(&key, (zend_long)idx);
+            if (herald_many_add(&m, &key, v) != 0) { m.failed = 1; break; }
+        } ZEND_HASH_FOREACH_END();
+    } else {
+        spl_iterator_apply(messages, herald_many_apply, &m);
+    }
+    if (m.failed || EG(exception)) {
+        smart_str_free(&m.body);
+        return -1;
+    }
+    array_init_size(return_value, (uint32_t)m.count);
+    if (m.count == 0) return 0;
+    herald_conn_t *c = get(ud, e);
+    if (c == NULL) {
+        smart_str_free(&m.body);
+        return -1;
+    }
+    smart_str_0(&m.body);
+    int rc = herald_conn_post(c, "/emit", 5, ZSTR_VAL(m.body.s), ZSTR_LEN(m.body.s), 1, e);
+    smart_str_free(&m.body);
+    if (rc != 0) return -1;
+    const char *end = c->resp + c->resp_len;
+    const char *p = herald_json_value(c->resp, c->resp_len, "ids");
+    if (p == NULL || p >= end || *p++ != '[') goto bad;
+    for (size_t i = 0; i < m.count; i++) {
+        zend_long id;
+        if (i > 0 && (p >= end || *p++ != ',')) goto bad;
+        if (herald_parse_long(&p, end, &id) != 0) goto bad;
+        add_next_index_long(return_value, id);
+    }
+    if (p >= end || *p != ']') goto bad;
+    return 0;
+bad:
+    herald_err_set(e, HERALD_ERR_OTHER, "Herald: unexpected answer from heraldd at %s to a batch of %zu", c->endpoint, m.count);
+    return -1;
+}
+
+/* ---- the deferred queue ------------------------------------------------ */
+
+static void herald_queue_free(herald_queue_t *q) {
+    smart_str_free(&q->buf);
+    if (q->cuts) efree(q->cuts);
+    memset(q, 0, sizeof *q);
+}
+
+/* Validate and encode now, so a bad message fails in the route that made
+ * it; only the sending waits. */
+static int herald_queue_add(herald_queue_t *q, zend_string *channel, zval *message, zend_long max_bytes, herald_err_t *e) {
+    if (herald_channel_check(ZSTR_VAL(channel), ZSTR_LEN(channel)) != 0) {
+        herald_err_channel(e, channel);
+        return -1;
+    }
+    zend_string *bytes;
+    if (herald_message_bytes(message, &bytes, e) != 0) return -1;
+    size_t len = q->buf.s ? ZSTR_LEN(q->buf.s) : 0;
+    size_t start = q->ncuts ? q->cuts[q->ncuts - 1] : 0;
+    size_t rec = ZSTR_LEN(channel) + 24 + ZSTR_LEN(bytes);
+    if (len > start && len - start + rec > (size_t)max_bytes) {
+        if (q->ncuts == q->cap_cuts) {
+            q->cap_cuts = q->cap_cuts ? q->cap_cuts * 2 : 8;
+            q->cuts = erealloc(q->cuts, q->cap_cuts * sizeof *q->cuts);
+        }
+        q->cuts[q->ncuts++] = len;
+    }
+    herald_batch_append(&q->buf, ZSTR_VAL(channel), ZSTR_LEN(channel), bytes);
+    zend_string_release(bytes);
+    q->count++;
+    return 0;
+}
+
+/* Send the queue as one batch (or a few, past max_batch_bytes) and empty it
+ * whatever happens: a failed batch is reported, never sent twice. Returns
+ * how many were sent, or -1. */
+static zend_long herald_queue_flush(herald_queue_t *q, herald_conn_t *c, herald_err_t *e, size_t *dropped) {
+    zend_long sent = 0;
+    *dropped = 0;
+    if (q->count == 0) {
+        herald_queue_free(q);
+        return 0;
+    }
+    size_t total = ZSTR_LEN(q->buf.s), left = q->count;
+    int rc = 0;
+    for (size_t i = 0; i <= q->ncuts && rc == 0; i++) {
+        size_t a = i ? q->cuts[i - 1] : 0, b = i < q->ncuts ? q->cuts[i] : total;
+        if (c == NULL) { rc = -1; break; }
+        rc = herald_conn_post(c, "/emit", 5, ZSTR_VAL(q->buf.s) + a, b - a, 1, e);
+        if (rc == 0) {
+            /* the answer lists one id per record */
+            const char *p = herald_json_value(c->resp, c->resp_len, "ids");
+            size_t n = 0;
+            if (p != NULL && *p == '[' && p[1] != ']') {
+                n = 1;
+                for (const char *s = p; s < c->resp + c->resp_len && *s != ']'; s++) n += *s == ',';
+            }
+            sent += (zend_long)n;
+            left -= n <= left ? n : left;
+        }
+    }
+    *dropped = rc != 0 ? left : 0;
+    herald_queue_free(q);
+    return rc == 0 ? sent : -1;
+}
+
+static herald_conn_t *herald_get_default(void *ud, herald_err_t *e) {
+    (void)ud;
+    return herald_default_conn(e);
+}
+
+/* ---- Herald\ functions -------------------------------------------------- */
+
+PHP_FUNCTION(Herald_emit) {
+    zend_string *channel;
+    zval *message;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(channel)
+        Z_PARAM_ZVAL(message)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_err_t e = {0};
+    zend_long id;
+    if (herald_channel_check(ZSTR_VAL(channel), ZSTR_LEN(channel)) != 0) {
+        herald_err_channel(&e, channel);
+        herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+    herald_conn_t *c = herald_default_conn(&e);
+    if (c == NULL || herald_emit_one(c, channel, message, &id, &e) != 0) {
+        if (!EG(exception)) herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+    RETURN_LONG(id);
+}
+
+PHP_FUNCTION(Herald_emit_many) {
+    zval *messages;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ITERABLE(messages)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_err_t e = {0};
+    if (herald_emit_many(herald_get_default, NULL, messages, return_value, &e) != 0) {
+        if (!EG(exception)) herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+}
+
+/* Sign with a given secret; expiry = now + ttl, 0 = never expires. */
+static void herald_channel_sign(const herald_secret_t *s, zend_string *name, zend_long ttl, zval *return_value) {
+    herald_err_t e = {0};
+    if (herald_channel_check(ZSTR_VAL(name), ZSTR_LEN(name)) != 0) {
+        herald_err_channel(&e, name);
+        herald_err_throw(&e);
+        return;
+    }
+    if (ttl < 0) {
+        zend_throw_exception(herald_ce_invalid, "Herald: ttl must be 0 (never expires) or a number of seconds", 0);
+        return;
+    }
+    uint64_t expiry = ttl ? (uint64_t)time(NULL) + (uint64_t)ttl : 0;
+    char out[HERALD_SIGNED_MAX];
+    int n = herald_sign(s, ZSTR_VAL(name), ZSTR_LEN(name), expiry, out, sizeof out);
+    if (n < 0) {
+        zend_throw_exception_ex(herald_ce_exception, 0, "Herald: cannot sign: %s", herald_signed_strerror(n));
+        return;
+    }
+    RETURN_STRINGL(out, (size_t)n);
+}
+
+PHP_FUNCTION(Herald_channel) {
+    zend_string *name;
+    zend_long ttl = 0;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_STR(name)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(ttl)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_err_t e = {0};
+    const herald_secret_t *s = herald_signing_secret(&e);
+    if (s == NULL) {
+        herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+    herald_channel_sign(s, name, ttl, return_value);
+}
+
+/* Run after the script and after fastcgi_finish_request(): the page is
+ * already with the browser when the batch goes out. */
+static void herald_shutdown_register(void) {
+    if (HERALD_G(shutdown_registered)) return;
+    php_shutdown_function_entry entry;
+    zval callable;
+    ZVAL_STRING(&callable, "Herald\\flush");
+    memset(&entry, 0, sizeof entry);
+    if (zend_fcall_info_init(&callable, 0, &entry.fci, &entry.fci_cache, NULL, NULL) != SUCCESS ||
+        !register_user_shutdown_function("herald\\flush", sizeof("herald\\flush") - 1, &entry)) {
+        zval_ptr_dtor(&callable);
+        return; /* RSHUTDOWN still sends the queue */
+    }
+    HERALD_G(shutdown_registered) = 1;
+}
+
+PHP_FUNCTION(Herald_defer) {
+    zend_string *channel;
+    zval *message;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(channel)
+        Z_PARAM_ZVAL(message)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_err_t e = {0};
+    if (herald_queue_add(&HERALD_G(deferred), channel, message, HERALD_G(max_batch_bytes), &e) != 0) {
+        if (!EG(exception)) herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+    herald_shutdown_register();
+}
+
+/* Explicit flush throws; the one at shutdown (our registered function, or
+ * any flush during shutdown) logs instead, since nobody could catch it. */
+static zend_long herald_flush_default(int at_shutdown) {
+    herald_queue_t *q = &HERALD_G(deferred);
+    if (q->count == 0) return 0;
+    herald_err_t e = {0};
+    size_t dropped = 0;
+    herald_conn_t *c = herald_default_conn(&e);
+    zend_long sent = herald_queue_flush(q, c, &e, &dropped);
+    if (sent < 0) {
+        if (c == NULL) dropped = dropped ? dropped : 1;
+        if (at_shutdown) herald_err_log(&e, dropped);
+        else herald_err_throw(&e);
+        return -1;
+    }
+    return sent;
+}
+
+PHP_FUNCTION(Herald_flush) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    size_t count = HERALD_G(deferred).count;
+    int at_shutdown = (EG(flags) & EG_FLAGS_IN_SHUTDOWN) != 0;
+    zend_long sent = herald_flush_default(at_shutdown);
+    if (sent < 0) {
+        if (at_shutdown) RETURN_LONG(0);
+        RETURN_THROWS();
+    }
+    (void)count;
+    RETURN_LONG(sent);
+}
+
+/* ---- Herald\RejectedException ------------------------------------------ */
+
+PHP_METHOD(Herald_RejectedException, getStatus) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    zval rv, *v = zend_read_property(herald_ce_rejected, Z_OBJ_P(ZEND_THIS), "status", sizeof("status") - 1, 1, &rv);
+    RETURN_LONG(Z_TYPE_P(v) == IS_LONG ? Z_LVAL_P(v) : 0);
+}
+
+PHP_METHOD(Herald_RejectedException, getReason) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    zval rv, *v = zend_read_property(herald_ce_rejected, Z_OBJ_P(ZEND_THIS), "reason", sizeof("reason") - 1, 1, &rv);
+    if (Z_TYPE_P(v) == IS_STRING) RETURN_STR_COPY(Z_STR_P(v));
+    RETURN_EMPTY_STRING();
+}
+
+/* ---- Herald\Client ------------------------------------------------------ */
+
+typedef struct herald_client {
+    herald_conn_t conn;
+    herald_secret_t secret;
+    bool has_secret;
+    herald_queue_t queue;
+    zend_object std;
+} herald_client_t;
+
+static inline herald_client_t *herald_client_from(zend_object *o) {
+    return (herald_client_t *)((char *)o - XtOffsetOf(herald_client_t, std));
+}
+
+static zend_object *herald_client_new(zend_class_entry *ce) {
+    herald_client_t *cl = zend_object_alloc(sizeof(herald_client_t), ce);
+    zend_object_std_init(&cl->std, ce);
+    object_properties_init(&cl->std, ce);
+    cl->std.handlers = &herald_client_handlers;
+    return &cl->std;
+}
+
+/* A client going away sends what it deferred; failures are logged. */
+static void herald_client_dtor(zend_object *o) {
+    herald_client_t *cl = herald_client_from(o);
+    if (cl->queue.count > 0) {
+        herald_err_t e = {0};
+        size_t dropped = 0;
+        if (herald_queue_flush(&cl->queue, &cl->conn, &e, &dropped) < 0) herald_err_log(&e, dropped);
+    }
+    zend_objects_destroy_object(o);
+}
+
+static void herald_client_free(zend_object *o) {
+    herald_client_t *cl = herald_client_from(o);
+    herald_queue_free(&cl->queue);
+    herald_conn_clear(&cl->conn);
+    ZEND_SECURE_ZERO(&cl->secret, sizeof cl->secret);
+    zend_object_std_dtor(o);
+}
+
+static herald_conn_t *herald_client_conn(void *ud, herald_err_t *e) {
+    herald_client_t *cl = ud;
+    if (cl->conn.endpoint == NULL) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: the client has no endpoint (was the constructor called?)");
+        return NULL;
+    }
+    return &cl->conn;
+}
+
+#define HERALD_CLIENT() herald_client_from(Z_OBJ_P(ZEND_THIS))
+
+PHP_METHOD(Herald_Client, __construct) {
+    zend_string *endpoint, *secret = NULL, *emit_secret = NULL;
+    zend_long cto = 200, to = 1000;
+    ZEND_PARSE_PARAMETERS_START(1, 5)
+        Z_PARAM_STR(endpoint)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR_OR_NULL(secret)
+        Z_PARAM_STR_OR_NULL(emit_secret)
+        Z_PARAM_LONG(cto)
+        Z_PARAM_LONG(to)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_client_t *cl = HERALD_CLIENT();
+    herald_err_t e = {0};
+    if (secret != NULL) {
+        if (herald_secret_parse(&cl->secret, ZSTR_VAL(secret), ZSTR_LEN(secret)) != 0) {
+            zend_throw_exception(herald_ce_invalid, "Herald: $secret is not a valid secret line (16-512 bytes, optionally kid: in front)", 0);
+            RETURN_THROWS();
+        }
+        cl->has_secret = 1;
+    }
+    if (herald_conn_configure(&cl->conn, ZSTR_VAL(endpoint), emit_secret ? ZSTR_VAL(emit_secret) : NULL,
+                              emit_secret ? ZSTR_LEN(emit_secret) : 0, cto, to, &e) != 0) {
+        herald_conn_clear(&cl->conn);
+        herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+}
+
+PHP_METHOD(Herald_Client, emit) {
+    zend_string *channel;
+    zval *message;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(channel)
+        Z_PARAM_ZVAL(message)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_err_t e = {0};
+    zend_long id;
+    herald_conn_t *c = herald_client_conn(HERALD_CLIENT(), &e);
+    if (c == NULL || herald_emit_one(c, channel, message, &id, &e) != 0) {
+        if (!EG(exception)) herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+    RETURN_LONG(id);
+}
+
+PHP_METHOD(Herald_Client, emitMany) {
+    zval *messages;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ITERABLE(messages)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_err_t e = {0};
+    if (herald_emit_many(herald_client_conn, HERALD_CLIENT(), messages, return_value, &e) != 0) {
+        if (!EG(exception)) herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+}
+
+PHP_METHOD(Herald_Client, channel) {
+    zend_string *name;
+    zend_long ttl = 0;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_STR(name)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(ttl)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_client_t *cl = HERALD_CLIENT();
+    if (!cl->has_secret) {
+        zend_throw_exception(herald_ce_exception, "Herald: this client has no secret to sign channel names (pass $secret to the constructor)", 0);
+        RETURN_THROWS();
+    }
+    herald_channel_sign(&cl->secret, name, ttl, return_value);
+}
+
+PHP_METHOD(Herald_Client, defer) {
+    zend_string *channel;
+    zval *message;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(channel)
+        Z_PARAM_ZVAL(message)
+    ZEND_PARSE_PARAMETERS_END();
+    herald_err_t e = {0};
+    if (herald_queue_add(&HERALD_CLIENT()->queue, channel, message, HERALD_G(max_batch_bytes), &e) != 0) {
+        if (!EG(exception)) herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+}
+
+PHP_METHOD(Herald_Client, flush) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    herald_client_t *cl = HERALD_CLIENT();
+    herald_err_t e = {0};
+    size_t dropped = 0;
+    herald_conn_t *c = herald_client_conn(cl, &e);
+    if (c == NULL) {
+        herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+    zend_long sent = herald_queue_flush(&cl->queue, c, &e, &dropped);
+    if (sent < 0) {
+        herald_err_throw(&e);
+        RETURN_THROWS();
+    }
+    RETURN_LONG(sent);
+}
+
+PHP_METHOD(Herald_Client, getEndpoint) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    herald_client_t *cl = HERALD_CLIENT();
+    RETURN_STRING(cl->conn.endpoint ? cl->conn.endpoint : "");
+}
+
+/* ---- INI ---------------------------------------------------------------- */
+
+/* Every setting the connection is built from bumps the generation, so the
+ * next emit reconfigures (cheaply) instead of comparing strings each time. */
+static ZEND_INI_MH(OnUpdateHeraldString) {
+    if (OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage) == FAILURE) return FAILURE;
+    HERALD_G(config_gen)++;
+    return SUCCESS;
+}
+
+/* Timeouts of 0 would mean "wait forever": a page must never hang. */
+static ZEND_INI_MH(OnUpdateHeraldTimeout) {
+    zend_long v = ZEND_STRTOL(ZSTR_VAL(new_value), NULL, 10);
+    if (v < 1 || v > 600000) return FAILURE;
+    if (OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage) == FAILURE) return FAILURE;
+    HERALD_G(config_gen)++;
+    return SUCCESS;
+}
+
+static ZEND_INI_MH(OnUpdateHeraldBatchBytes) {
+    zend_long v = ZEND_STRTOL(ZSTR_VAL(new_value), NULL, 10);
+    if (v < 1024) return FAILURE;
+    return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+/* phpinfo() and ini_get_all() tables never show a secret, only whether one is set. */
+static ZEND_INI_DISP(herald_display_secret) {
+    zend_string *v = type == ZEND_INI_DISPLAY_ORIG && ini_entry->modified ? ini_entry->orig_value : ini_entry->value;
+    const char *s = v && ZSTR_LEN(v) ? "(set, hidden)" : "no value";
+    if (!sapi_module.phpinfo_as_text) php_printf("<i>%s</i>", s);
+    else php_printf("%s", s);
+}
+
+PHP_INI_BEGIN()
+    STD_PHP_INI_ENTRY("herald.endpoint", "unix:///run/herald/emit.sock", PHP_INI_ALL, OnUpdateHeraldString, endpoint, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY_EX("herald.secret", "", PHP_INI_ALL, OnUpdateHeraldString, secret, zend_herald_globals, herald_globals, herald_display_secret)
+    STD_PHP_INI_ENTRY("herald.secret_file", "", PHP_INI_ALL, OnUpdateHeraldString, secret_file, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY_EX("herald.emit_secret", "", PHP_INI_ALL, OnUpdateHeraldString, emit_secret, zend_herald_globals, herald_globals, herald_display_secret)
+    STD_PHP_INI_ENTRY("herald.emit_secret_file", "", PHP_INI_ALL, OnUpdateHeraldString, emit_secret_file, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY("herald.connect_timeout_ms", "200", PHP_INI_ALL, OnUpdateHeraldTimeout, connect_timeout_ms, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY("herald.timeout_ms", "1000", PHP_INI_ALL, OnUpdateHeraldTimeout, timeout_ms, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY("herald.max_batch_bytes", "1048576", PHP_INI_ALL, OnUpdateHeraldBatchBytes, max_batch_bytes, zend_herald_globals, herald_globals)
+PHP_INI_END()
+
+/* ---- module lifecycle ------------------------------------------------- */
+
+static PHP_GINIT_FUNCTION(herald) {
+#if defined(COMPILE_DL_HERALD) && defined(ZTS)
+    ZEND_TSRMLS_CACHE_UPDATE();
+#endif
+    memset(herald_globals, 0, sizeof *herald_globals);
+}
+
+static void herald_cache_clear(herald_secret_cache_t *c) {
+    free(c->path);
+    if (c->token) {
+        ZEND_SECURE_ZERO(c->token, c->token_len);
+        free(c->token);
+    }
+    ZEND_SECURE_ZERO(c, sizeof *c);
+}
+
+/* Per process (per thread): the curl handle and the cached secrets. Called
+ * from MSHUTDOWN before curl_global_cleanup, and from GSHUTDOWN for threads. */
+static void herald_globals_release(zend_herald_globals *g) {
+    if (g->conn) {
+        herald_conn_clear(g->conn);
+        free(g->conn);
+        g->conn = NULL;
+    }
+    herald_cache_clear(&g->signing_file);
+    herald_cache_clear(&g->emit_file);
+    ZEND_SECURE_ZERO(&g->secret_buf, sizeof g->secret_buf);
+}
+
+static PHP_GSHUTDOWN_FUNCTION(herald) {
+    herald_globals_release(herald_globals);
+}
+
+PHP_MINIT_FUNCTION(herald) {
+    REGISTER_INI_ENTRIES();
+    /* Once in the php-fpm master, before the fork; the handles come later. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return FAILURE;
+    herald_ce_exception = register_class_Herald_Exception(spl_ce_RuntimeException);
+    herald_ce_connection = register_class_Herald_ConnectionException(herald_ce_exception);
+    herald_ce_rejected = register_class_Herald_RejectedException(herald_ce_exception);
+    herald_ce_invalid = register_class_Herald_InvalidArgumentException(herald_ce_exception);
+    herald_ce_client = register_class_Herald_Client();
+    herald_ce_client->create_object = herald_client_new;
+    memcpy(&herald_client_handlers, zend_get_std_object_handlers(), sizeof herald_client_handlers);
+    herald_client_handlers.offset = XtOffsetOf(herald_client_t, std);
+    herald_client_handlers.dtor_obj = herald_client_dtor;
+    herald_client_handlers.free_obj = herald_client_free;
+    herald_client_handlers.clone_obj = NULL;
+#if PHP_VERSION_ID >= 80200
+    /* keep secrets out of stack traces (SensitiveParameter is PHP 8.2+) */
+    zend_function *ctor = zend_hash_str_find_ptr(&herald_ce_client->function_table, "__construct", sizeof("__construct") - 1);
+    if (ctor) {
+        zend_add_parameter_attribute(ctor, 1, ZSTR_KNOWN(ZEND_STR_SENSITIVEPARAMETER), 0);
+        zend_add_parameter_attribute(ctor, 2, ZSTR_KNOWN(ZEND_STR_SENSITIVEPARAMETER), 0);
+    }
+#endif
+    return SUCCESS;
+}
+
+PHP_MSHUTDOWN_FUNCTION(herald) {
+    UNREGISTER_INI_ENTRIES();
+#ifndef ZTS
+    herald_globals_release(&herald_globals);
+#endif
+    curl_global_cleanup();
+    return SUCCESS;
+}
+
+PHP_RINIT_FUNCTION(herald) {
+#if defined(COMPILE_DL_HERALD) && defined(ZTS)
+    ZEND_TSRMLS_CACHE_UPDATE();
+#endif
+    memset(&HERALD_G(deferred), 0, sizeof(herald_queue_t));
+    HERALD_G(shutdown_registered) = 0;
+    return SUCCESS;
+}
+
+/* The safety net: anything deferred after our shutdown function ran (from
+ * a later shutdown function or a destructor) still goes out, or is logged. */
+PHP_RSHUTDOWN_FUNCTION(herald) {
+    if (HERALD_G(deferred).count > 0) herald_flush_default(1);
+    herald_queue_free(&HERALD_G(deferred));
+    return SUCCESS;
+}
+
+PHP_MINFO_FUNCTION(herald) {
+    herald_err_t e = {0};
+    const char *sec = HERALD_G(secret) && *HERALD_G(secret) ? "set (herald.secret)"
+                      : HERALD_G(secret_file) && *HERALD_G(secret_file) ? "set (herald.secret_file)" : "not set";
+    const char *emit = HERALD_G(emit_secret) && *HERALD_G(emit_secret) ? "set (herald.emit_secret)"
+                       : HERALD_G(emit_secret_file) && *HERALD_G(emit_secret_file) ? "set (herald.emit_secret_file)" : "not set";
+    (void)e;
+    php_info_print_table_start();
+    php_info_print_table_header(2, "Herald support", "enabled");
+    php_info_print_table_row(2, "Version", PHP_HERALD_VERSION);
+    php_info_print_table_row(2, "Endpoint", HERALD_G(endpoint) ? HERALD_G(endpoint) : "");
+    php_info_print_table_row(2, "Signing secret", sec);
+    php_info_print_table_row(2, "Emit secret", emit);
+    php_info_print_table_row(2, "libcurl", curl_version_info(CURLVERSION_NOW)->version);
+    php_info_print_table_end();
+    DISPLAY_INI_ENTRIES();
+}
+
+static const zend_module_dep herald_deps[] = {
+    ZEND_MOD_REQUIRED("json")
+    ZEND_MOD_REQUIRED("spl")
+    ZEND_MOD_REQUIRED("standard")
+    ZEND_MOD_END
+};
+
+zend_module_entry herald_module_entry = {
+    STANDARD_MODULE_HEADER_EX, NULL,
+    herald_deps,
+    "herald",
+    ext_functions,
+    PHP_MINIT(herald),
+    PHP_MSHUTDOWN(herald),
+    PHP_RINIT(herald),
+    PHP_RSHUTDOWN(herald),
+    PHP_MINFO(herald),
+    PHP_HERALD_VERSION,
+    PHP_MODULE_GLOBALS(herald),
+    PHP_GINIT(herald),
+    PHP_GSHUTDOWN(herald),
+    NULL,
+    STANDARD_MODULE_PROPERTIES_EX
+};
+
+#ifdef COMPILE_DL_HERALD
+#ifdef ZTS
+ZEND_TSRMLS_CACHE_DEFINE()
+#endif
+ZEND_GET_MODULE(herald)
+#endif
