@@ -482,7 +482,8 @@ static int herald_message_bytes(zval *message, zend_string **out, herald_err_t *
             smart_str_free(&buf);
             return -1;
         }
-        if (rc == FAILURE || buf.s == NULL) {
+        /* NAN/INF only set the error code (the output holds a 0) */
+        if (rc == FAILURE || buf.s == NULL || JSON_G(error_code) != PHP_JSON_ERROR_NONE) {
             smart_str_free(&buf);
             herald_err_set(e, HERALD_ERR_INVALID, "Herald: the message cannot be encoded as JSON (invalid UTF-8, recursion, NAN/INF or too deep)");
             return -1;

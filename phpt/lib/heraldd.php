@@ -1,0 +1,177 @@
+<?php
+/* Test support for the live .phpt tests: start a real heraldd from the build
+ * tree on a temporary unix socket with a temporary secret, wait until it is
+ * ready (no sleeps), stop it by PID. Also a tiny WebSocket client.
+ * The suite (tests/suites/60-phpt.sh) exports HERALD_HERALDD. */
+
+function herald_test_heraldd_path(): ?string {
+    $p = getenv('HERALD_HERALDD');
+    if ($p === false || $p === '') $p = __DIR__ . '/../../daemon/heraldd';
+    return is_executable($p) ? $p : null;
+}
+
+/* For --SKIPIF--: an empty string when a live heraldd can be started. */
+function herald_test_skip_unless_live(): string {
+    if (!extension_loaded('herald')) return 'skip herald extension not loaded';
+    if (herald_test_heraldd_path() === null) return 'skip heraldd not built (make -C daemon) and HERALD_HERALDD unset';
+    if (!function_exists('proc_open')) return 'skip proc_open disabled';
+    return '';
+}
+
+function herald_test_free_port(): int {
+    $s = stream_socket_server('tcp://127.0.0.1:0', $errno, $errstr);
+    $name = stream_socket_get_name($s, false);
+    fclose($s);
+    return (int)substr($name, strrpos($name, ':') + 1);
+}
+
+final class HeraldTestDaemon {
+    public string $dir;
+    public string $sock;
+    public string $secretFile;
+    public int $publicPort;
+    public int $emitPort;
+    public array $args;
+    /** @var resource|null */
+    private $proc = null;
+    private int $pid = 0;
+
+    public function __construct(array $extraArgs = [], ?string $dir = null) {
+        $this->dir = $dir ?? trim(shell_exec('mktemp -d'));
+        $this->sock = $this->dir . '/emit.sock';
+        $this->secretFile = $this->dir . '/secret';
+        if (!is_file($this->secretFile)) {
+            file_put_contents($this->secretFile, "t1:" . bin2hex(random_bytes(16)) . "\n");
+            chmod($this->secretFile, 0600);
+        }
+        $this->publicPort = herald_test_free_port();
+        $this->emitPort = herald_test_free_port();
+        $this->args = $extraArgs;
+        $this->start();
+    }
+
+    public function start(): void {
+        $cmd = [herald_test_heraldd_path(),
+            '--listen', '127.0.0.1:' . $this->publicPort,
+            '--emit_listen', 'unix:' . $this->sock . ',127.0.0.1:' . $this->emitPort,
+            '--secret_file', $this->secretFile, '--log_level', 'warn'];
+        $cmd = array_merge($cmd, $this->args);
+        $this->proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->dir . '/log', 'a'],
+                                        2 => ['file', $this->dir . '/log', 'a']], $pipes);
+        if (!is_resource($this->proc)) throw new RuntimeException('cannot start heraldd');
+        $this->pid = proc_get_status($this->proc)['pid'];
+        /* ready = the emit socket answers /healthz; bounded to 5 s */
+        $deadline = microtime(true) + 5;
+        while (microtime(true) < $deadline) {
+            if (!proc_get_status($this->proc)['running'])
+                throw new RuntimeException('heraldd exited: ' . @file_get_contents($this->dir . '/log'));
+            if ($this->get('/healthz') === "ok\n") return;
+            usleep(10000);
+        }
+        $this->stop();
+        throw new RuntimeException('heraldd not ready in 5 s');
+    }
+
+    /* One GET on a fresh connection to the unix socket (counts as an emit connection). */
+    public function get(string $path): ?string {
+        $s = @stream_socket_client('unix://' . $this->sock, $errno, $errstr, 1);
+        if (!$s) return null;
+        stream_set_timeout($s, 2);
+        fwrite($s, "GET $path HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        $r = stream_get_contents($s);
+        fclose($s);
+        $p = strpos((string)$r, "\r\n\r\n");
+        return $p === false ? null : substr($r, $p + 4);
+    }
+
+    public function stats(): array {
+        return json_decode((string)$this->get('/stats'), true) ?? [];
+    }
+
+    public function stop(): void {
+        if ($this->proc === null) return;
+        posix_kill_or_term($this->pid, $this->proc);
+        proc_close($this->proc);
+        $this->proc = null;
+    }
+
+    public function __destruct() {
+        $this->stop();
+        @unlink($this->sock);
+        @unlink($this->secretFile);
+        @unlink($this->dir . '/log');
+        @unlink($this->dir . '/emit_secret');
+        @rmdir($this->dir);
+    }
+}
+
+/* Stop exactly the process we started (SIGTERM, then SIGKILL after 3 s). */
+function posix_kill_or_term(int $pid, $proc): void {
+    proc_terminate($proc, 15);
+    $deadline = microtime(true) + 3;
+    while (proc_get_status($proc)['running'] && microtime(true) < $deadline) usleep(5000);
+    if (proc_get_status($proc)['running']) proc_terminate($proc, 9);
+}
+
+/* A minimal RFC 6455 client: enough to subscribe and read text frames. */
+final class HeraldTestWs {
+    /** @var resource */
+    private $s;
+    private string $buf = '';
+
+    public function __construct(int $port) {
+        $this->s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 2);
+        if (!$this->s) throw new RuntimeException("ws connect: $errstr");
+        stream_set_timeout($this->s, 3);
+        $key = base64_encode(random_bytes(16));
+        fwrite($this->s, "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:$port\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            . "Sec-WebSocket-Key: $key\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1\r\n\r\n");
+        while (($p = strpos($this->buf, "\r\n\r\n")) === false) $this->fill();
+        $head = substr($this->buf, 0, $p);
+        $this->buf = substr($this->buf, $p + 4);
+        $accept = base64_encode(sha1($key . '258EAFA5-E914-47DA-95CA-C5AB0DC85B11', true));
+        if (!str_starts_with($head, 'HTTP/1.1 101') || stripos($head, $accept) === false)
+            throw new RuntimeException("ws handshake refused: $head");
+    }
+
+    private function fill(): void {
+        $r = fread($this->s, 65536);
+        if ($r === false || $r === '') {
+            $meta = stream_get_meta_data($this->s);
+            throw new RuntimeException($meta['timed_out'] ? 'ws read timed out' : 'ws closed');
+        }
+        $this->buf .= $r;
+    }
+
+    public function send(array $cmd): void {
+        $payload = json_encode($cmd);
+        $mask = random_bytes(4);
+        $len = strlen($payload);
+        $head = chr(0x81) . ($len < 126 ? chr(0x80 | $len) : chr(0x80 | 126) . pack('n', $len));
+        $masked = '';
+        for ($i = 0; $i < $len; $i++) $masked .= $payload[$i] ^ $mask[$i % 4];
+        fwrite($this->s, $head . $mask . $masked);
+    }
+
+    /* The next text message, decoded from JSON. */
+    public function recv(): array {
+        for (;;) {
+            while (strlen($this->buf) < 2) $this->fill();
+            $b1 = ord($this->buf[1]) & 0x7f;
+            $off = 2;
+            if ($b1 === 126) { while (strlen($this->buf) < 4) $this->fill(); $b1 = unpack('n', substr($this->buf, 2, 2))[1]; $off = 4; }
+            elseif ($b1 === 127) { while (strlen($this->buf) < 10) $this->fill(); $b1 = unpack('J', substr($this->buf, 2, 8))[1]; $off = 10; }
+            while (strlen($this->buf) < $off + $b1) $this->fill();
+            $op = ord($this->buf[0]) & 0x0f;
+            $payload = substr($this->buf, $off, $b1);
+            $this->buf = substr($this->buf, $off + $b1);
+            if ($op === 1) return json_decode($payload, true);
+            if ($op === 8) throw new RuntimeException('ws closed by server');
+        }
+    }
+
+    public function subscribe(string $signed, int $req = 1): array {
+        $this->send(['type' => 'subscribe', 'req' => $req, 'channel' => $signed]);
+        return $this->recv();
+    }
+}
