@@ -32,6 +32,8 @@ final class HeraldTestDaemon {
     public int $publicPort;
     public int $emitPort;
     public array $args;
+    /** the emit secret, when the test starts heraldd with --emit_secret_file */
+    public string $token = '';
     /** @var resource|null */
     private $proc = null;
     private int $pid = 0;
@@ -47,6 +49,8 @@ final class HeraldTestDaemon {
         $this->publicPort = herald_test_free_port();
         $this->emitPort = herald_test_free_port();
         $this->args = $extraArgs;
+        $i = array_search('--emit_secret_file', $extraArgs, true);
+        if ($i !== false) $this->token = trim(file_get_contents($extraArgs[$i + 1]));
         $this->start();
     }
 
@@ -65,7 +69,8 @@ final class HeraldTestDaemon {
         while (microtime(true) < $deadline) {
             if (!proc_get_status($this->proc)['running'])
                 throw new RuntimeException('heraldd exited: ' . @file_get_contents($this->dir . '/log'));
-            if ($this->get('/healthz') === "ok\n") return;
+            /* any HTTP answer means ready (with an emit secret, a 401) */
+            if ($this->get('/healthz', true) !== null) return;
             usleep(10000);
         }
         $this->stop();
@@ -73,13 +78,15 @@ final class HeraldTestDaemon {
     }
 
     /* One GET on a fresh connection to the unix socket (counts as an emit connection). */
-    public function get(string $path): ?string {
+    public function get(string $path, bool $anyStatus = false): ?string {
         $s = @stream_socket_client('unix://' . $this->sock, $errno, $errstr, 1);
         if (!$s) return null;
         stream_set_timeout($s, 2);
-        fwrite($s, "GET $path HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        $auth = $this->token !== '' ? "Authorization: Bearer {$this->token}\r\n" : '';
+        fwrite($s, "GET $path HTTP/1.1\r\nHost: t\r\n{$auth}Connection: close\r\n\r\n");
         $r = stream_get_contents($s);
         fclose($s);
+        if (!$anyStatus && !str_starts_with((string)$r, 'HTTP/1.1 200')) return null;
         $p = strpos((string)$r, "\r\n\r\n");
         return $p === false ? null : substr($r, $p + 4);
     }
