@@ -10,8 +10,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cov=$top/build/fuzz-cov
 mkdir -p "$cov" "$top/build/fuzz/found/$target"
 srcs=$(make -s -C "$top/tests/fuzz" srcs-"$target")
+libs=$(make -s -C "$top/tests/fuzz" libs)
 clang -std=c11 -D_GNU_SOURCE -g -O0 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
-  -I"$top/daemon" -I"$top/common" -o "$cov/$target" "$top/tests/fuzz/$target.c" $srcs -lcrypto
+  -I"$top/daemon" -I"$top/common" -o "$cov/$target" "$top/tests/fuzz/$target.c" $srcs $libs
 rm -f "$cov/$target".profraw
 LLVM_PROFILE_FILE="$cov/$target.profraw" "$cov/$target" -runs=0 \
   "$top/build/fuzz/found/$target" "$top/tests/fuzz/corpus/$target" >/dev/null 2>&1
