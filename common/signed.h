@@ -50,7 +50,8 @@ typedef struct herald_signed {
 int herald_channel_check(const char *name, size_t len);
 
 /* Parse one secret line ("secret" or "kid:secret", trailing CR/LF ignored;
- * no kid means kid "0"). 0 or HERALD_SIGNED_ESECRET. */
+ * no kid means kid "0"). The first ':' always ends a kid, so a bare secret
+ * cannot contain ':' (base64 never does). 0 or HERALD_SIGNED_ESECRET. */
 int herald_secret_parse(herald_secret_t *out, const char *line, size_t len);
 
 /* Write the signed name for `channel` into out (NUL-terminated).
