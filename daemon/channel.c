@@ -86,8 +86,16 @@ channel_t *channel_get(channel_table_t *t, const char *name, size_t len,
     return ch;
 }
 
-void channel_release(channel_table_t *t, channel_t *ch) {
-    if (ch->nsubs || ch->busy || history_count(&ch->hist)) return;
+/* Unlink and free ch when nobody holds it: no subscribers, no history, not
+ * busy, and idle for the whole history TTL (see channel.h). */
+static void channel_free_if_idle(channel_table_t *t, channel_t *ch, uint64_t now_ms,
+                                 uint64_t ttl_ms) {
+    if (ch->nsubs || ch->busy || history_count(&ch->hist)) {
+        ch->idle_since_ms = 0;
+        return;
+    }
+    if (ch->idle_since_ms == 0) ch->idle_since_ms = now_ms;
+    if (now_ms - ch->idle_since_ms < ttl_ms) return;
     channel_t **pp = &t->buckets[ch->hash & (t->nbuckets - 1)];
     while (*pp && *pp != ch) pp = &(*pp)->hnext;
     if (*pp == NULL) return;
@@ -121,7 +129,7 @@ void channel_table_sweep(channel_table_t *t, uint64_t now_ms, uint64_t ttl_ms) {
         while (ch) {
             channel_t *next = ch->hnext;
             history_expire(&ch->hist, now_ms, ttl_ms);
-            channel_release(t, ch);
+            channel_free_if_idle(t, ch, now_ms, ttl_ms);
             ch = next;
         }
     }

@@ -1,5 +1,7 @@
 /* The channel table: name -> channel (its subscribers, next message id and
- * history). A channel with neither subscribers nor history is freed. */
+ * history). A channel left with neither subscribers nor history is freed by
+ * the sweep once it has stayed so for history_ttl_ms: a client that drops
+ * and comes back sooner resumes the same ids instead of hitting a gap. */
 #ifndef HERALD_CHANNEL_H
 #define HERALD_CHANNEL_H
 
@@ -28,6 +30,7 @@ typedef struct channel {
     uint64_t base_id, next_id;
     history_t hist;
     uint32_t busy;           /* > 0 while being published to: not freed */
+    uint64_t idle_since_ms;  /* when the sweep first saw it empty; 0 = in use */
     uint16_t name_len;
     char name[];
 } channel_t;
@@ -46,13 +49,10 @@ channel_t *channel_find(channel_table_t *t, const char *name, size_t len);
 channel_t *channel_get(channel_table_t *t, const char *name, size_t len,
                        uint64_t now_ms, size_t history_size);
 
-/* Free ch if nobody holds it: no subscribers, no history, not busy. */
-void channel_release(channel_table_t *t, channel_t *ch);
-
 void channel_sub_add(channel_t *ch, sub_t *s, int is_sse);
 void channel_sub_remove(channel_t *ch, sub_t *s, int is_sse);
 
-/* Expire old history everywhere and free channels left empty. */
+/* Expire old history everywhere; free channels empty for ttl_ms. */
 void channel_table_sweep(channel_table_t *t, uint64_t now_ms, uint64_t ttl_ms);
 
 /* '*' matches any run of bytes (also empty); everything else literally. */

@@ -32,7 +32,6 @@ static void conn_unsubscribe_all(conn_t *c) {
         sub_t *s = c->subs[i];
         channel_t *ch = s->ch;
         channel_sub_remove(ch, s, c->kind == CONN_SSE);
-        channel_release(&srv->channels, ch);
         free(s);
         srv->stats.subscriptions--;
     }
@@ -345,7 +344,6 @@ int conn_unsubscribe(conn_t *c, channel_t *ch) {
         free(s);
         c->subs[i] = c->subs[--c->nsubs];
         c->srv->stats.subscriptions--;
-        channel_release(&c->srv->channels, ch);
         return 0;
     }
     return -1;
@@ -410,7 +408,6 @@ int conn_subscribe_resume(conn_t *c, const char *plain, size_t plain_len,
     }
     int already = conn_is_subscribed(c, ch);
     if (!already && conn_subscribe(c, ch) != 0) {
-        channel_release(&srv->channels, ch);
         *code = "too_many_subscriptions";
         *reason = "too many subscriptions on this connection";
         return -1;
@@ -437,7 +434,6 @@ int conn_subscribe_resume(conn_t *c, const char *plain, size_t plain_len,
         for (size_t i = start; i < count && !c->closing && !c->draining; i++)
             conn_deliver(c, ch, history_at(&ch->hist, i));
         ch->busy--;
-        channel_release(&srv->channels, ch);
     }
     return 0;
 }

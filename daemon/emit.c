@@ -20,7 +20,6 @@ int emit_publish(server_t *srv, const char *channel, size_t channel_len,
     history_expire(&ch->hist, now, srv->cfg->history_ttl_ms);
     message_t m;
     if (channel_message_build(&m, ch, ch->next_id, now, data, len) != 0) {
-        channel_release(&srv->channels, ch);
         return -2;
     }
     ch->next_id++;
@@ -38,7 +37,6 @@ int emit_publish(server_t *srv, const char *channel, size_t channel_len,
     srv->stats.messages_emitted++;
     *id = m.id;
     *subscribers = n;
-    channel_release(&srv->channels, ch);
     return 0;
 }
 

@@ -12,7 +12,7 @@ files=(browser/client_unit.test.mjs browser/build.test.mjs browser/client_sse.te
 broken=0
 if ! make -C daemon -j2 >/dev/null; then echo "browser: heraldd does not build"; broken=$((broken + 1)); fi
 if ext=$(scripts/build-ext); then export HERALD_EXT="$ext"; else echo "browser: the PHP extension does not build"; broken=$((broken + 1)); fi
-[ $broken = 0 ] && files=(browser/*.test.mjs)
+[ $broken = 0 ] && files=($(cd tests && echo browser/*.test.mjs))
 [ -x daemon/heraldd ] && [ $broken = 1 ] && [ -z "${HERALD_EXT:-}" ] && files+=(browser/sse.test.mjs)
 
 log=$(mktemp)

@@ -52,12 +52,31 @@ static void table_creates_finds_and_frees(void) {
     CHECK_EQ_INT(t.count, 2001);
     snprintf(name, sizeof(name), "c%d", 1234);
     CHECK(channel_find(&t, name, strlen(name)) != NULL);
+    channel_table_free(&t);
+}
+
+/* A channel is freed only after it stayed without subscribers and history
+ * for the whole TTL, so a client that drops and resumes keeps its ids. */
+static void empty_channel_is_freed_only_after_a_ttl_of_idleness(void) {
+    channel_table_t t;
+    channel_table_init(&t);
+    channel_t *a = channel_get(&t, "a", 1, 1000, 4);
     sub_t s = {0};
     channel_sub_add(a, &s, 0);
-    channel_release(&t, a);
+    channel_table_sweep(&t, 5000, 100);
     CHECK(channel_find(&t, "a", 1) == a); /* has a subscriber: kept */
     channel_sub_remove(a, &s, 0);
-    channel_release(&t, a);
+    channel_table_sweep(&t, 6000, 100);    /* idle from now on */
+    CHECK(channel_find(&t, "a", 1) == a);
+    channel_table_sweep(&t, 6099, 100);
+    CHECK(channel_find(&t, "a", 1) == a);
+    channel_sub_add(a, &s, 0);             /* back in use: idleness restarts */
+    channel_table_sweep(&t, 6100, 100);
+    channel_sub_remove(a, &s, 0);
+    channel_table_sweep(&t, 6150, 100);
+    channel_table_sweep(&t, 6249, 100);
+    CHECK(channel_find(&t, "a", 1) == a);
+    channel_table_sweep(&t, 6250, 100);
     CHECK(channel_find(&t, "a", 1) == NULL);
     channel_table_free(&t);
 }
@@ -70,11 +89,11 @@ static void channel_with_history_outlives_its_subscribers(void) {
     CHECK_EQ_INT(channel_message_build(&m, a, a->next_id++, 1000, "x", 1), 0);
     history_push(&a->hist, &m);
     buf_unref(m.ws);
-    channel_release(&t, a);
-    CHECK(channel_find(&t, "h", 1) == a);
     channel_table_sweep(&t, 1000 + 50, 100);
     CHECK(channel_find(&t, "h", 1) == a);
-    channel_table_sweep(&t, 1000 + 100, 100); /* expired: freed */
+    channel_table_sweep(&t, 1000 + 100, 100); /* history expired: idle */
+    CHECK(channel_find(&t, "h", 1) == a);
+    channel_table_sweep(&t, 1000 + 200, 100); /* idle for the TTL: freed */
     CHECK(channel_find(&t, "h", 1) == NULL);
     channel_table_free(&t);
 }
@@ -154,6 +173,7 @@ int main(void) {
     RUN(glob_star_matches_any_run);
     RUN(public_list_is_comma_separated);
     RUN(table_creates_finds_and_frees);
+    RUN(empty_channel_is_freed_only_after_a_ttl_of_idleness);
     RUN(channel_with_history_outlives_its_subscribers);
     RUN(message_json_escapes_data);
     RUN(invalid_utf8_is_sent_as_base64);
