@@ -827,14 +827,12 @@ static zend_long herald_flush_default(int at_shutdown) {
 
 PHP_FUNCTION(Herald_flush) {
     ZEND_PARSE_PARAMETERS_NONE();
-    size_t count = HERALD_G(deferred).count;
     int at_shutdown = (EG(flags) & EG_FLAGS_IN_SHUTDOWN) != 0;
     zend_long sent = herald_flush_default(at_shutdown);
     if (sent < 0) {
         if (at_shutdown) RETURN_LONG(0);
         RETURN_THROWS();
     }
-    (void)count;
     RETURN_LONG(sent);
 }
 
@@ -1148,12 +1146,10 @@ PHP_RSHUTDOWN_FUNCTION(herald) {
 }
 
 PHP_MINFO_FUNCTION(herald) {
-    herald_err_t e = {0};
     const char *sec = HERALD_G(secret) && *HERALD_G(secret) ? "set (herald.secret)"
                       : HERALD_G(secret_file) && *HERALD_G(secret_file) ? "set (herald.secret_file)" : "not set";
     const char *emit = HERALD_G(emit_secret) && *HERALD_G(emit_secret) ? "set (herald.emit_secret)"
                        : HERALD_G(emit_secret_file) && *HERALD_G(emit_secret_file) ? "set (herald.emit_secret_file)" : "not set";
-    (void)e;
     php_info_print_table_start();
     php_info_print_table_header(2, "Herald support", "enabled");
     php_info_print_table_row(2, "Version", PHP_HERALD_VERSION);
