@@ -28,7 +28,7 @@ before(async () => {
   for (const d of ['sessions', 'client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(p, d));
   const fpmSock = join(p, 'php-fpm.sock');
   writeFileSync(join(p, 'php-fpm.conf'), render('php-fpm.conf.in', {
-    PREFIX: p, FPM_SOCKET: fpmSock, EXTENSION: extSo, EMIT: `unix://${hd.emitSock}`, SECRET_FILE: hd.secretFile,
+    PREFIX: p, FPM_SOCKET: fpmSock, EMIT: `unix://${hd.emitSock}`, SECRET_FILE: hd.secretFile,
   }));
   const port = await freePort();
   let conf = render('nginx.conf.in', {
@@ -40,7 +40,7 @@ before(async () => {
   if (root) conf = 'user root;\n' + conf;
   writeFileSync(join(p, 'nginx.conf'), conf);
 
-  fpm = start('php-fpm8.2', ['-F', '-n', '-y', join(p, 'php-fpm.conf'), '-p', p, ...(root ? ['-R'] : [])]);
+  fpm = start('php-fpm8.2', ['-n', '-d', `extension=${extSo}`, '-F', '-y', join(p, 'php-fpm.conf'), '-p', p, ...(root ? ['-R'] : [])]);
   await until(() => { if (fpm.exitCode !== null) throw new Error('php-fpm exited: ' + fpm.log); return existsSync(fpmSock); },
     10000, 'php-fpm socket');
   nginx = start('nginx', ['-p', p, '-c', join(p, 'nginx.conf'), '-e', join(p, 'nginx-error.log')]);
@@ -69,7 +69,9 @@ async function login(user) {
 test('fpm_page_has_signed_names_and_herald_js_comes_through_nginx', async () => {
   const cookie = await login('alice');
   const page = await (await fetch(base + '/', { headers: { cookie } })).text();
-  const cfg = JSON.parse(page.match(/window\.HERALD_DEMO = (.*);<\/script>/)[1]);
+  const cfgJson = page.match(/window\.HERALD_DEMO = (.*);<\/script>/);
+  assert.ok(cfgJson, 'the page carries its Herald config; got: ' + page.slice(0, 400));
+  const cfg = JSON.parse(cfgJson[1]);
   assert.equal(cfg.url, `ws://${new URL(base).host}/herald`);
   assert.equal(cfg.channels.length, 3);
   assert.ok(cfg.channels.includes(hd.sign('user.alice', { expiry: Number(cfg.channels[2].split('.').at(-2)) })),
@@ -87,7 +89,9 @@ test('fpm_emit_without_a_session_is_refused', async () => {
 test('fpm_emit_through_php_reaches_a_websocket_subscriber_via_nginx', async () => {
   const cookie = await login('bob');
   const page = await (await fetch(base + '/', { headers: { cookie } })).text();
-  const cfg = JSON.parse(page.match(/window\.HERALD_DEMO = (.*);<\/script>/)[1]);
+  const cfgJson = page.match(/window\.HERALD_DEMO = (.*);<\/script>/);
+  assert.ok(cfgJson, 'the page carries its Herald config; got: ' + page.slice(0, 400));
+  const cfg = JSON.parse(cfgJson[1]);
   const ws = new WebSocket(`${cfg.url}/ws`);
   const got = [];
   ws.on('message', (b) => got.push(JSON.parse(b.toString())));
