@@ -124,7 +124,12 @@ export async function startHeraldd(opts = {}) {
     http: `http://127.0.0.1:${port}`,
     sign: (ch, o) => sign(secret, ch, o),
     emit: (ch, msg) => emit(emitSock, ch, msg),
-    stop: async () => { await proc.stop(); dir.remove(); },
+    stop: async () => {
+      await proc.stop();
+      dir.remove();
+      // A sanitizer build (HERALDD=...) reports at exit: that fails the test.
+      if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(proc.log)) throw new Error('sanitizer report:\n' + proc.log.slice(-4000));
+    },
   };
 }
 
