@@ -27,6 +27,8 @@ typedef struct config {
     uint64_t ping_interval_ms;
     uint64_t pong_timeout_ms;
     uint64_t sse_heartbeat_ms;
+    uint64_t handshake_timeout_ms;
+    uint64_t request_timeout_ms;
     uint64_t max_url_bytes;
     uint64_t max_header_count;
     uint64_t max_header_bytes;

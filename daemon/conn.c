@@ -556,7 +556,9 @@ void conn_ws_upgrade(conn_t *c, http_req_t *req) {
     size_t olen;
     const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
     if (origin && !server_origin_allowed(srv, origin, olen)) {
-        conn_http_error(c, 403, NULL, "origin not allowed");
+        srv->stats.origin_refused++;
+        log_info("%s: origin %.*s not allowed", c->peer, (int)(olen > 200 ? 200 : olen), origin);
+        conn_http_error(c, 403, NULL, "origin not allowed (allowed_origins)");
         return;
     }
     char accept[WS_ACCEPT_LEN + 1];
@@ -593,6 +595,7 @@ static void conn_http_feed(conn_t *c, char *data, size_t n) {
             }
             http_req_init(c->req, c->listener == LISTEN_PUBLIC ? &srv->public_limits
                                                                : &srv->emit_limits);
+            if (c->listener != LISTEN_PUBLIC) c->req_ms = uv_now(srv->loop);
         }
         size_t used;
         int rc = http_req_feed(c->req, data, n, &used);
@@ -689,11 +692,27 @@ void conn_accept(listener_t *l) {
         srv->stats.emit_connections_accepted++;
         srv->stats.emit_connections_open++;
     }
-    c->last_rx_ms = c->hb_ms = uv_now(srv->loop);
+    c->last_rx_ms = c->hb_ms = c->req_ms = uv_now(srv->loop);
     uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
 }
 
 /* One timer for all connections instead of one per connection. */
+/* Slowloris: a public connection is only a doorway to /ws or /sse, so it
+ * gets handshake_timeout_ms from accept to be upgraded (or answered and
+ * closed); an emit connection may idle between requests (the extension
+ * keeps one open per worker) but not dawdle inside one. */
+static void conn_sweep_http(conn_t *c, uint64_t now) {
+    server_t *srv = c->srv;
+    int pub = c->listener == LISTEN_PUBLIC;
+    uint64_t limit = pub ? srv->cfg->handshake_timeout_ms : srv->cfg->request_timeout_ms;
+    if ((!pub && c->req == NULL) || now - c->req_ms < limit) return;
+    srv->stats.request_timeouts++;
+    log_info("%s: no complete request within %llu ms: closing", c->peer,
+             (unsigned long long)limit);
+    conn_http_error(c, 408, NULL, pub ? "request not completed in time (handshake_timeout_ms)"
+                                      : "request not completed in time (request_timeout_ms)");
+}
+
 void conn_sweep(server_t *srv, uint64_t now) {
     const config_t *cfg = srv->cfg;
     conn_t *next;
@@ -716,6 +735,8 @@ void conn_sweep(server_t *srv, uint64_t now) {
                 c->ping_ms = now;
                 conn_send_copy(c, f, 2);
             }
+        } else if (c->kind == CONN_HTTP) {
+            conn_sweep_http(c, now);
         } else if (c->kind == CONN_SSE) {
             if (now - c->hb_ms >= cfg->sse_heartbeat_ms) {
                 c->hb_ms = now;

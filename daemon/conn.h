@@ -49,6 +49,7 @@ struct conn {
     size_t qbytes;
     uv_write_t wr;
     uint64_t last_rx_ms, ping_ms, hb_ms, drain_ms;
+    uint64_t req_ms;       /* when the current HTTP request (or the connection) began */
 };
 
 /* Accept a connection on listener l (on_connection callback). */

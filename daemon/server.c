@@ -277,6 +277,7 @@ int server_start(server_t *srv) {
      * shortest configured interval, at most once a second otherwise. */
     uint64_t tick = server_min(1000, server_min(cfg->ping_interval_ms, cfg->pong_timeout_ms) / 2);
     tick = server_min(tick, cfg->sse_heartbeat_ms / 2);
+    tick = server_min(tick, server_min(cfg->handshake_timeout_ms, cfg->request_timeout_ms) / 2);
     if (tick < 5) tick = 5;
     srv->sweep_ms = tick;
     uv_timer_init(srv->loop, &srv->sweep);

@@ -19,6 +19,8 @@ typedef struct stats {
     uint64_t subscriptions;                /* currently active */
     uint64_t http_errors;                  /* 4xx answered */
     uint64_t emit_unauthorized;
+    uint64_t origin_refused;               /* 403: Origin not in allowed_origins */
+    uint64_t request_timeouts;             /* 408: slow or stalled requests */
     uint64_t ws_close_1002, ws_close_1003, ws_close_1007, ws_close_1009;
     uint64_t ws_bad_commands;              /* error answers to commands */
 } stats_t;

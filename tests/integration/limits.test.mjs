@@ -1,0 +1,132 @@
+// Limits against slow and cross-site clients: the handshake deadline on the
+// public listener (slowloris), the request deadline on the emit listener,
+// and the Origin allowlist for WebSocket and SSE — each answered with its
+// status and reason while a legitimate subscriber keeps receiving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { startHeraldd, client, until, sleep, heralddSync } from './lib/heraldd.mjs';
+
+// A raw TCP client that records what it gets and when the server closes.
+function tcp(target) {
+  const s = net.connect(target);
+  const r = { s, data: '', closed: false };
+  s.setEncoding('latin1');
+  s.on('data', (c) => { r.data += c; });
+  s.on('error', () => {});
+  s.on('close', () => { r.closed = true; });
+  r.ready = new Promise((res) => s.on('connect', res));
+  return r;
+}
+
+const upgrade = (origin) => 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+  (origin ? `Origin: ${origin}\r\n` : '') + '\r\n';
+
+test('slowloris_on_the_public_listener_gets_408_and_others_keep_receiving', async () => {
+  const hd = await startHeraldd({ args: ['--handshake_timeout_ms', '400'] });
+  try {
+    const good = await client(hd);
+    await good.subscribe(hd.sign('news'));
+    const slow = tcp({ port: hd.port, host: '127.0.0.1' });
+    await slow.ready;
+    const silent = tcp({ port: hd.port, host: '127.0.0.1' });
+    await silent.ready;
+    const head = upgrade();
+    const started = Date.now();
+    // one byte every 50 ms: each read is recent, the request never completes
+    for (let i = 0; i < head.length - 2 && !slow.closed; i++) {
+      slow.s.write(head[i]);
+      if (i % 5 === 0) await hd.emit('news', 'tick' + i);
+      await sleep(50);
+    }
+    await until(() => slow.closed && silent.closed, 5000, 'both slow clients closed');
+    assert.ok(Date.now() - started < 3000, 'closed near the deadline, not at the end of the drip');
+    assert.match(slow.data, /^HTTP\/1\.1 408 /);
+    assert.match(slow.data, /handshake_timeout_ms/);
+    assert.match(silent.data, /^HTTP\/1\.1 408 /);
+    const n = (await hd.stats()).request_timeouts;
+    assert.ok(n >= 2, `request_timeouts ${n}`);
+    await hd.emit('news', 'after');
+    await until(() => good.messages().some((m) => m.data === 'after'));
+    assert.equal(good.ws.readyState, 1);
+    good.close();
+  } finally { await hd.stop(); }
+});
+
+test('an_upgraded_websocket_outlives_the_handshake_deadline', async () => {
+  const hd = await startHeraldd({ args: ['--handshake_timeout_ms', '200'] });
+  try {
+    const c = await client(hd);
+    await c.subscribe(hd.sign('a'));
+    await sleep(700);
+    await hd.emit('a', 'still here');
+    await until(() => c.messages().some((m) => m.data === 'still here'));
+    assert.equal((await hd.stats()).request_timeouts, 0);
+    c.close();
+  } finally { await hd.stop(); }
+});
+
+test('emit_request_stalled_midway_gets_408_but_idle_keep_alive_stays_open', async () => {
+  const hd = await startHeraldd({ args: ['--request_timeout_ms', '300'] });
+  try {
+    const idle = tcp({ path: hd.emitSock });
+    await idle.ready;
+    idle.s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => idle.data.includes('ok'), 3000, 'first answer');
+    const stalled = tcp({ path: hd.emitSock });
+    await stalled.ready;
+    stalled.s.write('POST /emit/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc');
+    await until(() => stalled.closed, 3000, 'stalled request closed');
+    assert.match(stalled.data, /^HTTP\/1\.1 408 /);
+    assert.match(stalled.data, /request_timeout_ms/);
+    await sleep(500); // idle between requests for longer than the deadline
+    assert.equal(idle.closed, false, 'an idle kept-alive emit connection is not cut');
+    idle.data = '';
+    idle.s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => idle.data.includes('ok'), 3000, 'second answer on the same connection');
+    idle.s.destroy();
+  } finally { await hd.stop(); }
+});
+
+test('origin_allowlist_refuses_other_sites_on_ws_and_sse_with_403', async () => {
+  const hd = await startHeraldd({ args: ['--allowed_origins', 'https://app.example, https://admin.example'] });
+  try {
+    const answer = async (origin) => {
+      const c = tcp({ port: hd.port, host: '127.0.0.1' });
+      await c.ready;
+      c.s.write(upgrade(origin));
+      await until(() => c.data.includes('\r\n\r\n'), 3000, 'an answer');
+      c.s.destroy();
+      return c.data;
+    };
+    const evil = await answer('https://evil.example');
+    assert.match(evil, /^HTTP\/1\.1 403 /);
+    assert.match(evil, /origin not allowed/);
+    assert.match(await answer('https://app.example'), /^HTTP\/1\.1 101 /);
+    assert.match(await answer('https://ADMIN.example'), /^HTTP\/1\.1 101 /, 'origins compare case-insensitively');
+    assert.match(await answer(null), /^HTTP\/1\.1 101 /, 'no Origin: not a browser page');
+    const sse = (origin) => new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port: hd.port, agent: false,
+        path: '/sse?channel=' + encodeURIComponent(hd.sign('a')), headers: origin ? { origin } : {} }, (res) => {
+        resolve({ status: res.statusCode, acao: res.headers['access-control-allow-origin'] });
+        req.destroy();
+      });
+      req.on('error', () => resolve({ status: 0 }));
+    });
+    assert.equal((await sse('https://evil.example')).status, 403);
+    const ok = await sse('https://app.example');
+    assert.equal(ok.status, 200);
+    assert.equal(ok.acao, 'https://app.example');
+    assert.equal((await hd.stats()).origin_refused, 2);
+  } finally { await hd.stop(); }
+});
+
+test('timeouts_below_their_minimum_are_refused_at_start', async () => {
+  for (const key of ['handshake_timeout_ms', 'request_timeout_ms']) {
+    const r = heralddSync(['--check-config', '--' + key, '5']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, new RegExp(key + ".*out of range"));
+  }
+});
