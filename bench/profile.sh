@@ -30,7 +30,7 @@ wait_port() {
 }
 
 wsp=$(free_port) emp=$(free_port)
-head -c 32 /dev/urandom | base64 >"$out/secret"
+(umask 077; head -c 32 /dev/urandom | base64 >"$out/secret")
 args=(--listen "127.0.0.1:$wsp" --emit "127.0.0.1:$emp" --secret-file "$out/secret"
       --public-channels 'bench*' --log-level warn)
 tool=""

@@ -108,7 +108,7 @@ start_server() {
     heraldd|heraldd-auto)
       local extra=()
       [ "$name" = heraldd-auto ] && extra=(--workers auto)
-      head -c 32 /dev/urandom | base64 > "$SDIR/secret"
+      (umask 077; head -c 32 /dev/urandom | base64 > "$SDIR/secret")
       "$heraldd" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
         --secret-file "$SDIR/secret" --public-channels 'bench*' \
         --max-connections 19000 --log-level warn "${extra[@]}" >"$SDIR/log" 2>&1 &

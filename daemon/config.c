@@ -31,7 +31,7 @@ static const config_key_t config_keys[] = {
     {"emit_listen", T_EMIT, 0, "unix:/run/herald/emit.sock,127.0.0.1:26300", 0, 0,
      "private emit listeners, comma-separated unix:PATH or HOST:PORT, or none; flag --emit/--emit_listen repeats"},
     {"emit_socket_mode", T_MODE, OFF(emit_socket_mode), "0660", 0, 0777,
-     "octal file mode of the emit Unix socket"},
+     "octal file mode of the emit Unix socket (a write bit for others is refused)"},
     {"emit_socket_group", T_STR, OFF(emit_socket_group), "", 0, 0,
      "group owning the emit Unix socket (empty: the daemon's group)"},
     {"emit_secret_file", T_STR, OFF(emit_secret_file), "", 0, 0,
@@ -342,6 +342,13 @@ static int config_file_load(config_t *cfg, const char *path, char *err, size_t e
 }
 
 int config_validate(const config_t *cfg, char *err, size_t es) {
+    /* Writing to the emit socket is the right to publish to every browser. */
+    if (cfg->emit_socket_mode & 0002) {
+        snprintf(err, es, "emit_socket_mode: %04llo lets every user publish; drop the "
+                 "others' write bit (e.g. 0660 with emit_socket_group)",
+                 (unsigned long long)cfg->emit_socket_mode);
+        return -1;
+    }
     for (size_t i = 0; i < cfg->emit_count; i++) {
         const char *e = cfg->emit[i];
         if (strncmp(e, "unix:", 5) == 0) continue;

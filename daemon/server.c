@@ -31,9 +31,16 @@ static int server_file_read(const char *path, char *out, size_t size, size_t *le
         snprintf(err, es, "%s: %s", path, strerror(errno));
         return -1;
     }
+    /* A secret other users can read lets them mint names or publish; one
+     * they can write lets them choose it. Refuse, saying how to fix it. */
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
-        log_warn("%s is readable by every user: chmod 600 it", path);
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH))) {
+        fclose(f);
+        snprintf(err, es, "%s is %s by every user: run chmod o-rw %s (e.g. chmod 600, or 640 "
+                 "with a group php-fpm is in)", path,
+                 (st.st_mode & S_IWOTH) ? "writable" : "readable", path);
+        return -1;
+    }
     *len = fread(out, 1, size, f);
     int big = fgetc(f) != EOF;
     fclose(f);

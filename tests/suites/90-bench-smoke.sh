@@ -98,7 +98,7 @@ if ! make -s -j2 -C daemon >"$tmp/heraldd-build.log" 2>&1 || [ ! -x daemon/heral
   finish
 fi
 hp=$(free_port) hep=$(free_port)
-head -c 32 /dev/urandom | base64 >"$tmp/secret"
+(umask 077; head -c 32 /dev/urandom | base64 >"$tmp/secret")
 daemon/heraldd --listen "127.0.0.1:$hp" --emit "127.0.0.1:$hep" --secret-file "$tmp/secret" \
   --public-channels 'bench*' --log-level warn >"$tmp/heraldd.log" 2>&1 &
 hpid=$!
