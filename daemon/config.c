@@ -48,6 +48,8 @@ static const config_key_t config_keys[] = {
      "largest WebSocket message a browser may send (larger: close 1009)"},
     {"max_subscriptions", T_U64, OFF(max_subscriptions), "64", 1, 65535,
      "channels one connection may subscribe to"},
+    {"max_commands_per_second", T_U64, OFF(max_commands_per_second), "20", 1, 100000,
+     "commands one WebSocket client may send per second, after a burst of this plus max_subscriptions; more: rate_limited, and close 1008 past twice that"},
     {"max_queue_bytes", T_U64, OFF(max_queue_bytes), "262144", 1024, U64MAX,
      "bytes waiting to be written to one client before it is dropped (close 1013)"},
     {"ping_interval_ms", T_U64, OFF(ping_interval_ms), "25000", 10, 86400000,

@@ -23,6 +23,7 @@ typedef struct config {
     uint64_t max_connections;
     uint64_t max_client_message_bytes;
     uint64_t max_subscriptions;
+    uint64_t max_commands_per_second;
     uint64_t max_queue_bytes;
     uint64_t ping_interval_ms;
     uint64_t pong_timeout_ms;

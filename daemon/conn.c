@@ -447,13 +447,44 @@ static void conn_ws_answer_error(conn_t *c, const command_t *cmd, const char *co
     if (n > 0) conn_send_text(c, out, (size_t)n);
 }
 
+/* A token bucket per connection: a browser sends a handful of commands (a
+ * reconnecting page resubscribes everything at once, hence the burst of
+ * rate + max_subscriptions), a script hammering subscribe gets rate_limited
+ * answers, and one that keeps going is closed (1008). 1 if refused. */
+static uint64_t conn_cmd_burst(const config_t *cfg) {
+    return (cfg->max_commands_per_second + cfg->max_subscriptions) * 1000;
+}
+
+static int conn_ws_rate_limited(conn_t *c, const command_t *cmd) {
+    uint64_t rate = c->srv->cfg->max_commands_per_second, full = conn_cmd_burst(c->srv->cfg);
+    uint64_t now = uv_now(c->srv->loop);
+    uint64_t t = c->cmd_tokens + (now - c->cmd_ms) * rate;
+    c->cmd_tokens = (uint32_t)(t > full ? full : t);
+    c->cmd_ms = now;
+    if (c->cmd_tokens >= 1000) {
+        c->cmd_tokens -= 1000;
+        c->cmd_refused = 0;
+        return 0;
+    }
+    c->srv->stats.commands_rate_limited++;
+    if (++c->cmd_refused > 2 * rate) {
+        log_info("%s: commands past twice max_commands_per_second: closing", c->peer);
+        conn_ws_close(c, WS_CLOSE_POLICY, "command rate exceeded");
+        return 1;
+    }
+    conn_ws_answer_error(c, cmd, "rate_limited", "too many commands: slow down (max_commands_per_second)");
+    return 1;
+}
+
 /* README "Protocol": one answer per command; errors keep the connection. */
 static void conn_ws_command(conn_t *c, const unsigned char *data, size_t len) {
     command_t cmd;
     const char *code, *reason;
     char out[512];
     int n;
-    if (command_parse((const char *)data, len, &cmd, &code, &reason) != 0) {
+    int bad = command_parse((const char *)data, len, &cmd, &code, &reason) != 0;
+    if (conn_ws_rate_limited(c, &cmd)) return;
+    if (bad) {
         conn_ws_answer_error(c, &cmd, code, reason);
         return;
     }
@@ -572,6 +603,8 @@ void conn_ws_upgrade(conn_t *c, http_req_t *req) {
         return;
     }
     ws_parser_init(c->ws, srv->cfg->max_client_message_bytes);
+    c->cmd_tokens = (uint32_t)conn_cmd_burst(srv->cfg);
+    c->cmd_ms = uv_now(srv->loop);
     char resp[256];
     int n = snprintf(resp, sizeof(resp),
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"

@@ -50,6 +50,9 @@ struct conn {
     uv_write_t wr;
     uint64_t last_rx_ms, ping_ms, hb_ms, drain_ms;
     uint64_t req_ms;       /* when the current HTTP request (or the connection) began */
+    uint64_t cmd_ms;       /* last refill of the command bucket */
+    uint32_t cmd_tokens;   /* in thousandths of a command */
+    uint32_t cmd_refused;  /* commands refused in a row */
 };
 
 /* Accept a connection on listener l (on_connection callback). */

@@ -130,3 +130,37 @@ test('timeouts_below_their_minimum_are_refused_at_start', async () => {
     assert.match(r.err, new RegExp(key + ".*out of range"));
   }
 });
+
+test('command_flood_gets_rate_limited_then_closed_1008_while_others_receive', async () => {
+  const hd = await startHeraldd({ args: ['--max_commands_per_second', '5', '--max_subscriptions', '3'] });
+  try {
+    const good = await client(hd);
+    await good.subscribe(hd.sign('news'));
+    const spam = await client(hd);
+    // the burst: 5 + 3 commands answered normally
+    for (let i = 0; i < 8; i++) assert.equal((await spam.cmd({ type: 'ping' })).type, 'pong');
+    const over = await spam.cmd({ type: 'ping' });
+    assert.equal(over.type, 'error');
+    assert.equal(over.code, 'rate_limited');
+    for (let i = 0; i < 40; i++) spam.send({ type: 'subscribe', req: 100 + i, channel: hd.sign('x' + i) });
+    await until(() => spam.closeCode !== null, 5000, 'spammer closed');
+    assert.equal(spam.closeCode, 1008);
+    await hd.emit('news', 'fine');
+    await until(() => good.messages().some((m) => m.data === 'fine'));
+    assert.ok((await hd.stats()).commands_rate_limited >= 10);
+    good.close();
+  } finally { await hd.stop(); }
+});
+
+test('commands_at_the_allowed_rate_are_never_refused', async () => {
+  const hd = await startHeraldd({ args: ['--max_commands_per_second', '20'] });
+  try {
+    const c = await client(hd);
+    for (let i = 0; i < 30; i++) {
+      assert.equal((await c.cmd({ type: 'ping' })).type, 'pong', `ping ${i}`);
+      await sleep(60); // ~16 per second
+    }
+    assert.equal((await hd.stats()).commands_rate_limited, 0);
+    c.close();
+  } finally { await hd.stop(); }
+});
