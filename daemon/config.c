@@ -430,3 +430,34 @@ void config_help_print(void *file) {
                 config_keys[i].def[0] ? config_keys[i].def : "empty",
                 config_keys[i].desc);
 }
+
+int config_diff_log(const config_t *a, const config_t *b, int *fixed) {
+    int n = 0;
+    *fixed = 0;
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+        const config_key_t *k = &config_keys[i];
+        const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+        int differ, listener = k->type == T_EMIT || k->type == T_HOSTPORT ||
+                               strncmp(k->name, "emit_socket_", 12) == 0;
+        if (k->type == T_EMIT) {
+            differ = a->emit_count != b->emit_count;
+            for (size_t j = 0; !differ && j < a->emit_count; j++)
+                differ = strcmp(a->emit[j], b->emit[j]) != 0;
+        } else if (k->type == T_U64 || k->type == T_MODE) {
+            differ = *(const uint64_t *)(const void *)pa != *(const uint64_t *)(const void *)pb;
+        } else if (k->type == T_LEVEL) {
+            differ = *(const int *)(const void *)pa != *(const int *)(const void *)pb;
+        } else {
+            differ = strcmp(pa, pb) != 0;
+        }
+        if (!differ) continue;
+        n++;
+        if (listener) {
+            (*fixed)++;
+            log_warn("reload: %s changed, but listeners only change on a restart", k->name);
+        } else {
+            log_info("reload: %s changed", k->name);
+        }
+    }
+    return n;
+}

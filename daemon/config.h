@@ -72,4 +72,10 @@ int config_hostport_split(const char *s, char *host, size_t host_size,
 /* Write --help: every key with its default and description. */
 void config_help_print(void *file);
 
+/* Log, one line each, the keys whose value differs between a and b (for a
+ * reload); returns how many differ. Listener keys are reported in *fixed
+ * (they cannot change without a restart). Secrets are files: only their
+ * paths are compared, never their contents. */
+int config_diff_log(const config_t *a, const config_t *b, int *fixed);
+
 #endif

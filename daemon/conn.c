@@ -38,6 +38,7 @@ static void conn_unsubscribe_all(conn_t *c) {
     c->nsubs = 0;
     free(c->subs);
     c->subs = NULL;
+    c->subs_cap = 0;
 }
 
 static void conn_q_pop(conn_t *c) {
@@ -323,9 +324,14 @@ int conn_is_subscribed(const conn_t *c, const channel_t *ch) {
 int conn_subscribe(conn_t *c, channel_t *ch) {
     server_t *srv = c->srv;
     if (c->nsubs >= srv->cfg->max_subscriptions) return -1;
-    if (c->subs == NULL) {
-        c->subs = calloc(srv->cfg->max_subscriptions, sizeof(*c->subs));
-        if (c->subs == NULL) return -1;
+    /* Grown on demand: most clients hold one or two subscriptions, and a
+     * reload may raise max_subscriptions under open connections. */
+    if (c->nsubs == c->subs_cap) {
+        uint32_t cap = c->subs_cap ? c->subs_cap * 2 : 2;
+        sub_t **subs = realloc(c->subs, cap * sizeof(*subs));
+        if (subs == NULL) return -1;
+        c->subs = subs;
+        c->subs_cap = cap;
     }
     sub_t *s = calloc(1, sizeof(*s));
     if (s == NULL) return -1;

@@ -43,7 +43,7 @@ struct conn {
     http_req_t *req;       /* only while a request is unfinished */
     ws_parser_t *ws;
     sub_t **subs;
-    uint32_t nsubs;
+    uint32_t nsubs, subs_cap;
     conn_out_t *q;         /* ring of queued buffers */
     uint32_t qcap, qhead, qlen;
     size_t qbytes;

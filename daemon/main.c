@@ -89,6 +89,8 @@ int main(int argc, char **argv) {
     static server_t srv;
     uv_loop_t *loop = uv_default_loop();
     if (server_init(&srv, loop, &cfg) != 0) return 2;
+    srv.argc = argc;
+    srv.argv = argv;
     if (action == CONFIG_CHECK) {
         printf("configuration ok\n");
         server_free(&srv);

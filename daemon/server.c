@@ -114,15 +114,20 @@ static int server_emit_secret_load(server_t *srv, const char *path, char *err, s
     return 0;
 }
 
+/* The request limits derived from the config (also after a reload). */
+static void server_limits_set(server_t *srv, const config_t *cfg) {
+    srv->public_limits = (http_limits_t){cfg->max_url_bytes, cfg->max_header_count,
+                                         cfg->max_header_bytes, 4096};
+    srv->emit_limits = (http_limits_t){cfg->max_url_bytes, cfg->max_header_count,
+                                       cfg->max_header_bytes, cfg->max_emit_body_bytes};
+}
+
 int server_init(server_t *srv, uv_loop_t *loop, const config_t *cfg) {
     char err[512];
     memset(srv, 0, sizeof(*srv));
     srv->loop = loop;
     srv->cfg = cfg;
-    srv->public_limits = (http_limits_t){cfg->max_url_bytes, cfg->max_header_count,
-                                         cfg->max_header_bytes, 4096};
-    srv->emit_limits = (http_limits_t){cfg->max_url_bytes, cfg->max_header_count,
-                                       cfg->max_header_bytes, cfg->max_emit_body_bytes};
+    server_limits_set(srv, cfg);
     srv->rbuf = malloc(SERVER_READ_BUF);
     if (srv->rbuf == NULL || channel_table_init(&srv->channels) != 0) {
         log_error("out of memory");
@@ -270,22 +275,87 @@ static void server_on_sweep(uv_timer_t *t) {
 
 static void server_on_flush(uv_check_t *h) { conn_flush_dirty(h->data); }
 
+static uint64_t server_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* One sweep timer for every connection: fine-grained enough for the
+ * shortest configured interval, at most once a second otherwise. */
+static uint64_t server_sweep_tick(const config_t *cfg) {
+    uint64_t tick = server_min(1000, server_min(cfg->ping_interval_ms, cfg->pong_timeout_ms) / 2);
+    tick = server_min(tick, cfg->sse_heartbeat_ms / 2);
+    tick = server_min(tick, server_min(cfg->handshake_timeout_ms, cfg->request_timeout_ms) / 2);
+    return tick < 5 ? 5 : tick;
+}
+
 static void server_on_signal(uv_signal_t *s, int signum) {
     server_t *srv = s->data;
+    if (signum == SIGHUP) {
+        log_info("SIGHUP: reloading the configuration");
+        server_reload(srv);
+        return;
+    }
     log_info("signal %d: shutting down", signum);
     server_shutdown(srv);
 }
 
-static uint64_t server_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
+int server_reload(server_t *srv) {
+    char err[512];
+    int action;
+    config_t *cfg = malloc(sizeof(*cfg));
+    if (cfg == NULL || config_load(cfg, srv->argc, srv->argv, &action, err, sizeof(err)) != 0) {
+        log_error("reload refused, keeping the running configuration: %s", cfg ? err : "out of memory");
+        free(cfg);
+        return -1;
+    }
+    herald_secret_t *secrets = NULL;
+    size_t nsecrets = 0;
+    if (cfg->secret_file[0] &&
+        server_secrets_load(cfg->secret_file, &secrets, &nsecrets, err, sizeof(err)) != 0) {
+        log_error("reload refused, keeping the running configuration: secret_file %s", err);
+        free(cfg);
+        return -1;
+    }
+    server_t tmp; /* the emit secret loads into a scratch copy first */
+    tmp.emit_secret_len = 0;
+    if (cfg->emit_secret_file[0] &&
+        server_emit_secret_load(&tmp, cfg->emit_secret_file, err, sizeof(err)) != 0) {
+        log_error("reload refused, keeping the running configuration: emit_secret_file %s", err);
+        if (secrets) memset(secrets, 0, nsecrets * sizeof(*secrets));
+        free(secrets);
+        free(cfg);
+        return -1;
+    }
+    int fixed;
+    config_diff_log(srv->cfg, cfg, &fixed);
+    /* Listeners stay as they are: keep their keys so the config says so. */
+    memcpy(cfg->listen, srv->cfg->listen, sizeof(cfg->listen));
+    memcpy(cfg->emit, srv->cfg->emit, sizeof(cfg->emit));
+    cfg->emit_count = srv->cfg->emit_count;
+    cfg->emit_socket_mode = srv->cfg->emit_socket_mode;
+    memcpy(cfg->emit_socket_group, srv->cfg->emit_socket_group, sizeof(cfg->emit_socket_group));
+    if (srv->secrets) {
+        memset(srv->secrets, 0, srv->nsecrets * sizeof(*srv->secrets));
+        free(srv->secrets);
+    }
+    srv->secrets = secrets;
+    srv->nsecrets = nsecrets;
+    memset(srv->emit_secret, 0, sizeof(srv->emit_secret));
+    memcpy(srv->emit_secret, tmp.emit_secret, tmp.emit_secret_len);
+    srv->emit_secret_len = tmp.emit_secret_len;
+    memset(tmp.emit_secret, 0, sizeof(tmp.emit_secret));
+    free(srv->cfg_owned);
+    srv->cfg = srv->cfg_owned = cfg;
+    server_limits_set(srv, cfg);
+    log_level_set(cfg->log_level);
+    uv_timer_set_repeat(&srv->sweep, server_sweep_tick(cfg));
+    srv->sweep_ms = server_sweep_tick(cfg);
+    srv->stats.reloads++;
+    log_info("reloaded: %zu secret(s), emit secret %s", nsecrets, srv->emit_secret_len ? "set" : "not set");
+    return 0;
+}
 
 int server_start(server_t *srv) {
     const config_t *cfg = srv->cfg;
-    /* One sweep timer for every connection: fine-grained enough for the
-     * shortest configured interval, at most once a second otherwise. */
-    uint64_t tick = server_min(1000, server_min(cfg->ping_interval_ms, cfg->pong_timeout_ms) / 2);
-    tick = server_min(tick, cfg->sse_heartbeat_ms / 2);
-    tick = server_min(tick, server_min(cfg->handshake_timeout_ms, cfg->request_timeout_ms) / 2);
-    if (tick < 5) tick = 5;
+    uint64_t tick = server_sweep_tick(cfg);
     srv->sweep_ms = tick;
     uv_timer_init(srv->loop, &srv->sweep);
     srv->sweep.data = srv;
@@ -297,9 +367,11 @@ int server_start(server_t *srv) {
     srv->shutdown_timer.data = srv;
     uv_signal_init(srv->loop, &srv->sigterm);
     uv_signal_init(srv->loop, &srv->sigint);
-    srv->sigterm.data = srv->sigint.data = srv;
+    uv_signal_init(srv->loop, &srv->sighup);
+    srv->sigterm.data = srv->sigint.data = srv->sighup.data = srv;
     uv_signal_start(&srv->sigterm, server_on_signal, SIGTERM);
     uv_signal_start(&srv->sigint, server_on_signal, SIGINT);
+    uv_signal_start(&srv->sighup, server_on_signal, SIGHUP);
     if (server_listener_add(srv, LISTEN_PUBLIC, cfg->listen) != 0) return -1;
     for (size_t i = 0; i < cfg->emit_count; i++)
         if (server_listener_add(srv, LISTEN_EMIT, cfg->emit[i]) != 0) return -1;
@@ -353,6 +425,7 @@ void server_shutdown(server_t *srv) {
         uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
         uv_close((uv_handle_t *)&srv->sigterm, NULL);
         uv_close((uv_handle_t *)&srv->sigint, NULL);
+        uv_close((uv_handle_t *)&srv->sighup, NULL);
     }
 }
 
@@ -364,6 +437,7 @@ void server_free(server_t *srv) {
     }
     memset(srv->emit_secret, 0, sizeof(srv->emit_secret));
     free(srv->rbuf);
+    free(srv->cfg_owned);
 }
 
 int server_origin_allowed(const server_t *srv, const char *origin, size_t len) {

@@ -57,13 +57,21 @@ struct server {
     uv_check_t flush;          /* flushes them once per loop iteration */
     uv_timer_t sweep;
     uv_timer_t shutdown_timer;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
+    int argc;                  /* the command line, re-read on SIGHUP */
+    char **argv;
+    config_t *cfg_owned;       /* the config a reload installed (freed here) */
     int shutting_down;
     uint64_t sweep_ms;
 };
 
 /* Set up state from a loaded config; loads secrets (refusing bad ones). */
 int server_init(server_t *srv, uv_loop_t *loop, const config_t *cfg);
+
+/* Re-read the configuration (the same command line and file) and the
+ * secret files; apply secrets and limits to every connection without
+ * dropping any. On any error the running configuration stays. 0 or -1. */
+int server_reload(server_t *srv);
 
 /* Open the listeners, signal handlers and the sweep timer. */
 int server_start(server_t *srv);
