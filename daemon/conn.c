@@ -735,7 +735,6 @@ void conn_accept(listener_t *l) {
     uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
 }
 
-/* One timer for all connections instead of one per connection. */
 /* Slowloris: a public connection is only a doorway to /ws or /sse, so it
  * gets handshake_timeout_ms from accept to be upgraded (or answered and
  * closed); an emit connection may idle between requests (the extension
@@ -752,6 +751,7 @@ static void conn_sweep_http(conn_t *c, uint64_t now) {
                                       : "request not completed in time (request_timeout_ms)");
 }
 
+/* One timer for all connections instead of one per connection. */
 void conn_sweep(server_t *srv, uint64_t now) {
     const config_t *cfg = srv->cfg;
     conn_t *next;
