@@ -453,7 +453,8 @@ static void conn_ws_answer_error(conn_t *c, const command_t *cmd, const char *co
     if (n > 0) conn_send_text(c, out, (size_t)n);
 }
 
-/* A token bucket per connection: a browser sends a handful of commands (a
+/* A token bucket per connection (commands and pings; cmd NULL for a ping):
+ * a browser sends a handful of commands (a
  * reconnecting page resubscribes everything at once, hence the burst of
  * rate + max_subscriptions), a script hammering subscribe gets rate_limited
  * answers, and one that keeps going is closed (1008). 1 if refused. */
@@ -478,7 +479,7 @@ static int conn_ws_rate_limited(conn_t *c, const command_t *cmd) {
         conn_ws_close(c, WS_CLOSE_POLICY, "command rate exceeded");
         return 1;
     }
-    conn_ws_answer_error(c, cmd, "rate_limited", "too many commands: slow down (max_commands_per_second)");
+    if (cmd) conn_ws_answer_error(c, cmd, "rate_limited", "too many commands: slow down (max_commands_per_second)");
     return 1;
 }
 
@@ -542,6 +543,9 @@ static int conn_ws_on_message(void *ctx, int opcode, const unsigned char *data, 
         conn_ws_close(c, WS_CLOSE_UNSUPPORTED, "binary messages are not accepted");
         break;
     case WS_OP_PING: {
+        /* Browsers never send pings; a flood of them draws on the same
+         * bucket as commands (unanswered when over, closed if it goes on). */
+        if (conn_ws_rate_limited(c, NULL)) break;
         unsigned char f[WS_FRAME_HEADER_MAX + WS_CONTROL_MAX];
         size_t h = ws_frame_header_write(f, WS_OP_PONG, len);
         memcpy(f + h, data, len);
