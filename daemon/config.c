@@ -70,6 +70,8 @@ static const config_key_t config_keys[] = {
      "total bytes of request header names and values (more: 431)"},
     {"max_emit_body_bytes", T_U64, OFF(max_emit_body_bytes), "1048576", 1, 67108864,
      "largest emit request body (larger: 413)"},
+    {"max_batch_messages", T_U64, OFF(max_batch_messages), "10000", 1, 1000000,
+     "messages in one batch emit (more: 413, nothing published)"},
     {"history_size", T_U64, OFF(history_size), "100", 0, 1000000,
      "messages kept per channel for resume (0: no history)"},
     {"history_ttl_ms", T_U64, OFF(history_ttl_ms), "300000", 0, U64MAX,

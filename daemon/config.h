@@ -34,6 +34,7 @@ typedef struct config {
     uint64_t max_header_count;
     uint64_t max_header_bytes;
     uint64_t max_emit_body_bytes;
+    uint64_t max_batch_messages;
     uint64_t history_size;
     uint64_t history_ttl_ms;
     uint64_t shutdown_timeout_ms;

@@ -110,6 +110,12 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 400, NULL, reason);
         return;
     }
+    if ((uint64_t)count > c->srv->cfg->max_batch_messages) {
+        snprintf(reason, sizeof(reason), "batch of %ld messages: at most %llu (max_batch_messages)",
+                 count, (unsigned long long)c->srv->cfg->max_batch_messages);
+        emit_error(c, req, 413, NULL, reason);
+        return;
+    }
     size_t cap = (size_t)count * 48 + 64;
     char *ids = malloc(cap), *subs = malloc(cap);
     if (ids == NULL || subs == NULL) {

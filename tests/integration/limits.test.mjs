@@ -164,3 +164,20 @@ test('commands_at_the_allowed_rate_are_never_refused', async () => {
     c.close();
   } finally { await hd.stop(); }
 });
+
+test('a_batch_over_max_batch_messages_is_refused_whole_with_413', async () => {
+  const hd = await startHeraldd({ args: ['--max_batch_messages', '3'] });
+  try {
+    const c = await client(hd);
+    await c.subscribe(hd.sign('b'));
+    const rec = (i) => `b ${String(i).length}\n${i}\n`;
+    const over = await hd.emitReq('POST', '/emit', [1, 2, 3, 4].map(rec).join(''));
+    assert.equal(over.status, 413);
+    assert.match(over.body, /batch of 4 messages: at most 3 \(max_batch_messages\)/);
+    const ok = await hd.emitReq('POST', '/emit', [1, 2, 3].map(rec).join(''));
+    assert.equal(ok.status, 202);
+    await until(() => c.messages().length === 3);
+    assert.deepEqual(c.messages().map((m) => m.data), ['1', '2', '3'], 'nothing of the refused batch');
+    c.close();
+  } finally { await hd.stop(); }
+});
