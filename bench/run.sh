@@ -111,7 +111,7 @@ start_server() {
       (umask 077; head -c 32 /dev/urandom | base64 > "$SDIR/secret")
       "$heraldd" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
         --secret-file "$SDIR/secret" --public-channels 'bench*' \
-        --max-connections 19000 --log-level warn "${extra[@]}" >"$SDIR/log" 2>&1 &
+        --max-connections 19000 --max-connections-per-ip 0 --log-level warn "${extra[@]}" >"$SDIR/log" 2>&1 &
       SPID=$!
       LG_ARGS=(--proto heraldd --port "$WS_PORT" --emit-port "$EMIT_PORT")
       wait_port "$EMIT_PORT" $SPID && wait_port "$WS_PORT" $SPID ;;

@@ -21,6 +21,8 @@ typedef struct config {
     char public_channels[CONFIG_LIST_MAX];
     char allowed_origins[CONFIG_LIST_MAX];
     uint64_t max_connections;
+    uint64_t max_connections_per_ip;
+    char trusted_proxies[CONFIG_LIST_MAX];
     uint64_t max_client_message_bytes;
     uint64_t max_subscriptions;
     uint64_t max_commands_per_second;

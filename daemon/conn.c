@@ -5,6 +5,7 @@
 #include "log.h"
 #include "sse.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,7 @@ static void conn_on_close(uv_handle_t *h) {
         ws_parser_free(c->ws);
         free(c->ws);
     }
+    if (c->ip_counted) peer_table_decr(&srv->peers, &c->ip);
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -678,6 +680,44 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     }
 }
 
+/* max_connections_per_ip: count c under address a; 0, or -1 when a holds
+ * too many already (then c is answered 503 and closes). */
+int conn_admit(conn_t *c, const peer_addr_t *a) {
+    server_t *srv = c->srv;
+    if (c->ip_counted) peer_table_decr(&srv->peers, &c->ip);
+    c->ip = *a;
+    uint32_t n = peer_table_incr(&srv->peers, a);
+    c->ip_counted = n > 0;
+    if (srv->cfg->max_connections_per_ip == 0 || n <= srv->cfg->max_connections_per_ip) return 0;
+    srv->stats.per_ip_refused++;
+    log_info("%s: over max_connections_per_ip (%llu)", c->peer,
+             (unsigned long long)srv->cfg->max_connections_per_ip);
+    conn_http_error(c, 503, "Retry-After: 10\r\n",
+                    "too many connections from your address (max_connections_per_ip)");
+    return -1;
+}
+
+/* Behind a trusted proxy the client is named by X-Forwarded-For or
+ * Forwarded; it is counted then, at the /ws or /sse request (a proxy's
+ * own connections are not counted at accept: they carry many clients). */
+int conn_admit_forwarded(conn_t *c, http_req_t *req) {
+    server_t *srv = c->srv;
+    if (c->listener != LISTEN_PUBLIC || c->ip.family == 0 ||
+        !peer_cidr_contains(srv->trusted, srv->ntrusted, &c->ip))
+        return 0;
+    size_t xl, fl;
+    const char *xff = http_req_header(req, HTTP_H_X_FORWARDED_FOR, &xl);
+    const char *fwd = http_req_header(req, HTTP_H_FORWARDED, &fl);
+    peer_addr_t client;
+    if (peer_forwarded_client(xff, xff ? xl : 0, fwd, fwd ? fl : 0, srv->trusted,
+                              srv->ntrusted, &client) != 0)
+        return conn_admit(c, &c->ip); /* no client named: the proxy is the client */
+    char ip[INET6_ADDRSTRLEN];
+    if (inet_ntop(client.family == 4 ? AF_INET : AF_INET6, client.bytes, ip, sizeof(ip)))
+        snprintf(c->peer, sizeof(c->peer), "%.46s (via proxy)", ip);
+    return conn_admit(c, &client);
+}
+
 static void conn_peer_name(conn_t *c, int is_unix) {
     if (is_unix) {
         snprintf(c->peer, sizeof(c->peer), "unix");
@@ -697,6 +737,7 @@ static void conn_peer_name(conn_t *c, int is_unix) {
         }
     }
     snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
+    if (peer_addr_parse(ip, strlen(ip), &c->ip) != 0) c->ip.family = 0;
 }
 
 static void conn_on_refused_close(uv_handle_t *h) { free(h); }
@@ -737,6 +778,9 @@ void conn_accept(listener_t *l) {
     }
     c->last_rx_ms = c->hb_ms = c->req_ms = uv_now(srv->loop);
     uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
+    if (l->kind == LISTEN_PUBLIC && c->ip.family &&
+        !peer_cidr_contains(srv->trusted, srv->ntrusted, &c->ip))
+        conn_admit(c, &c->ip);
 }
 
 /* Slowloris: a public connection is only a doorway to /ws or /sse, so it

@@ -40,6 +40,8 @@ struct conn {
     uint8_t ping_out;      /* a server ping awaits its pong */
     uint8_t nwriting;      /* queue entries in the uv_write in flight */
     char peer[64];
+    peer_addr_t ip;        /* the client's address (through trusted proxies) */
+    uint8_t ip_counted;    /* counted in srv->peers */
     http_req_t *req;       /* only while a request is unfinished */
     ws_parser_t *ws;
     sub_t **subs;
@@ -76,6 +78,12 @@ void conn_respond(conn_t *c, int status, const char *ctype, const char *extra,
 
 /* A 4xx/5xx answer with a one-line reason; the connection then closes. */
 void conn_http_error(conn_t *c, int status, const char *extra, const char *reason);
+
+/* max_connections_per_ip (README): count c under address a, or answer 503. */
+int conn_admit(conn_t *c, const peer_addr_t *a);
+
+/* Re-count c under the client a trusted proxy names; 0, or -1 if refused. */
+int conn_admit_forwarded(conn_t *c, http_req_t *req);
 
 /* Close now (pending writes are dropped). */
 void conn_close(conn_t *c);

@@ -129,8 +129,14 @@ int server_init(server_t *srv, uv_loop_t *loop, const config_t *cfg) {
     srv->cfg = cfg;
     server_limits_set(srv, cfg);
     srv->rbuf = malloc(SERVER_READ_BUF);
-    if (srv->rbuf == NULL || channel_table_init(&srv->channels) != 0) {
+    if (srv->rbuf == NULL || channel_table_init(&srv->channels) != 0 ||
+        peer_table_init(&srv->peers) != 0) {
         log_error("out of memory");
+        return -1;
+    }
+    if (peer_cidr_list_parse(cfg->trusted_proxies, srv->trusted, PEER_CIDR_MAX, &srv->ntrusted,
+                             err, sizeof(err)) != 0) {
+        log_error("trusted_proxies: %s", err);
         return -1;
     }
     if (cfg->secret_file[0]) {
@@ -306,6 +312,13 @@ int server_reload(server_t *srv) {
         free(cfg);
         return -1;
     }
+    peer_cidr_t trusted[PEER_CIDR_MAX];
+    size_t ntrusted;
+    if (peer_cidr_list_parse(cfg->trusted_proxies, trusted, PEER_CIDR_MAX, &ntrusted, err, sizeof(err)) != 0) {
+        log_error("reload refused, keeping the running configuration: trusted_proxies: %s", err);
+        free(cfg);
+        return -1;
+    }
     herald_secret_t *secrets = NULL;
     size_t nsecrets = 0;
     if (cfg->secret_file[0] &&
@@ -342,6 +355,8 @@ int server_reload(server_t *srv) {
     memcpy(srv->emit_secret, tmp.emit_secret, tmp.emit_secret_len);
     srv->emit_secret_len = tmp.emit_secret_len;
     memset(tmp.emit_secret, 0, sizeof(tmp.emit_secret));
+    memcpy(srv->trusted, trusted, sizeof(trusted));
+    srv->ntrusted = ntrusted;
     free(srv->cfg_owned);
     srv->cfg = srv->cfg_owned = cfg;
     server_limits_set(srv, cfg);
@@ -431,6 +446,7 @@ void server_shutdown(server_t *srv) {
 
 void server_free(server_t *srv) {
     channel_table_free(&srv->channels);
+    if (srv->peers.buckets) peer_table_free(&srv->peers);
     if (srv->secrets) {
         memset(srv->secrets, 0, srv->nsecrets * sizeof(*srv->secrets));
         free(srv->secrets);
@@ -467,9 +483,9 @@ void server_public_route(conn_t *c, http_req_t *req) {
     int keep = http_req_keep_alive(req);
     int known = 1;
     if (server_path_is(path, plen, "/ws")) {
-        if (get) conn_ws_upgrade(c, req);
+        if (get && conn_admit_forwarded(c, req) == 0) conn_ws_upgrade(c, req);
     } else if (server_path_is(path, plen, "/sse")) {
-        if (get) sse_start(c, req);
+        if (get && conn_admit_forwarded(c, req) == 0) sse_start(c, req);
     } else if (server_path_is(path, plen, "/healthz")) {
         if (get) conn_respond(c, 200, NULL, NULL, "ok\n", 3, keep);
     } else if (server_path_is(path, plen, "/herald.js")) {

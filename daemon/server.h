@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "signed.h"
+#include "peer.h"
 #include "stats.h"
 
 enum { LISTEN_PUBLIC = 0, LISTEN_EMIT = 1 };
@@ -51,6 +52,9 @@ struct server {
     int rbuf_busy;
     herald_secret_t *secrets;
     size_t nsecrets;
+    peer_table_t peers;        /* public connections per client address */
+    peer_cidr_t trusted[PEER_CIDR_MAX];
+    size_t ntrusted;
     unsigned char emit_secret[SERVER_EMIT_SECRET_MAX];
     size_t emit_secret_len;
     conn_t *dirty;             /* connections with queued bytes to flush */

@@ -30,7 +30,7 @@ function slowloris(hd) {
 
 test('hostile_clients_do_not_starve_legitimate_subscribers', { timeout: 90000 }, async (t) => {
   const hd = await startHeraldd({ args: ['--max_queue_bytes', '65536', '--handshake_timeout_ms', '1500',
-    '--max_commands_per_second', '10', '--ping_interval_ms', '1000', '--pong_timeout_ms', '1000',
+    '--max_commands_per_second', '10', '--max_connections_per_ip', '0', '--ping_interval_ms', '1000', '--pong_timeout_ms', '1000',
     '--log_level', 'warn'] });
   const attackers = [];
   try {

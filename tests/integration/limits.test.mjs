@@ -181,3 +181,66 @@ test('a_batch_over_max_batch_messages_is_refused_whole_with_413', async () => {
     c.close();
   } finally { await hd.stop(); }
 });
+
+// Open a raw upgrade with extra header lines; resolves with the status line
+// and the socket (kept open).
+async function upgradeWith(hd, extra = '') {
+  const c = tcp({ port: hd.port, host: '127.0.0.1' });
+  await c.ready;
+  c.s.write(upgrade().replace(/\r\n\r\n$/, '\r\n' + extra + '\r\n'));
+  await until(() => c.data.includes('\r\n\r\n'), 3000, 'an answer');
+  return { status: Number(c.data.split(' ')[1]), text: c.data, c };
+}
+
+test('connections_per_ip_over_the_limit_get_503_and_a_freed_slot_is_reused', async () => {
+  const hd = await startHeraldd({ args: ['--max_connections_per_ip', '3'] });
+  const open = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const r = await upgradeWith(hd);
+      assert.equal(r.status, 101);
+      open.push(r.c);
+    }
+    const over = await upgradeWith(hd);
+    assert.equal(over.status, 503);
+    assert.match(over.text, /Retry-After: 10/);
+    assert.match(over.text, /max_connections_per_ip/);
+    await until(() => over.c.closed, 3000, 'refused connection closed');
+    // without trusted proxies a client cannot pick its address
+    assert.equal((await upgradeWith(hd, 'X-Forwarded-For: 198.51.100.1\r\n')).status, 503);
+    open.pop().s.destroy();
+    await until(async () => (await upgradeWith(hd)).status === 101, 3000, 'a slot freed by a close');
+    assert.ok((await hd.stats()).per_ip_refused >= 2);
+  } finally {
+    for (const s of open) s.s.destroy();
+    await hd.stop();
+  }
+});
+
+test('behind_a_trusted_proxy_the_forwarded_client_is_counted', async () => {
+  const hd = await startHeraldd({ args: ['--max_connections_per_ip', '2', '--trusted_proxies', '127.0.0.0/8, ::1'] });
+  const open = [];
+  try {
+    const via = async (h) => { const r = await upgradeWith(hd, h); open.push(r.c); return r.status; };
+    assert.equal(await via('X-Forwarded-For: 198.51.100.1\r\n'), 101);
+    assert.equal(await via('X-Forwarded-For: 203.0.113.9, 198.51.100.1\r\n'), 101, 'the right-most untrusted hop');
+    assert.equal(await via('X-Forwarded-For: 198.51.100.1\r\n'), 503, 'a third from the same client');
+    assert.equal(await via('Forwarded: for="198.51.100.2:1234";proto=https\r\n'), 101);
+    assert.equal(await via('X-Forwarded-For: 198.51.100.3, 127.0.0.5\r\n'), 101, 'trusted hops are skipped');
+    // many clients behind the one proxy address: not limited as one
+    for (let i = 10; i < 16; i++) assert.equal(await via(`X-Forwarded-For: 192.0.2.${i}\r\n`), 101);
+    // the proxy's own requests without a header count as the proxy
+    assert.equal(await via(''), 101);
+    assert.equal(await via(''), 101);
+    assert.equal(await via(''), 503);
+  } finally {
+    for (const s of open) s.s.destroy();
+    await hd.stop();
+  }
+});
+
+test('bad_trusted_proxies_are_refused_at_start_naming_the_entry', () => {
+  const r = heralddSync(['--check-config', '--emit', 'none', '--trusted_proxies', '10.0.0.0/8, proxy.local']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /trusted_proxies: 'proxy\.local' is not an IP address/);
+});
