@@ -13,26 +13,9 @@ export const top = new URL('../../', import.meta.url).pathname.replace(/\/$/, ''
 export const heralddBin = process.env.HERALDD || join(top, 'daemon/heraldd');
 export const extSo = process.env.HERALD_EXT || join(top, 'build/ext/modules/herald.so');
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Poll cond() until it is truthy (returns its value) or fail after ms.
-export async function until(cond, ms = 5000, what = String(cond)) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await sleep(10);
-  }
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
+// Polling, sleeping and free ports are the integration helper's.
+import { sleep, until, freePort } from '../integration/lib/heraldd.mjs';
+export { sleep, until, freePort };
 
 export function tempDir(tag) {
   const d = mkdtempSync(join(tmpdir(), `herald-${tag}-`));
