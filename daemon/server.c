@@ -475,6 +475,17 @@ static int server_path_is(const char *p, size_t n, const char *s) {
     return n == strlen(s) && memcmp(p, s, n) == 0;
 }
 
+/* herald.js?v=<version> changes URL with every release, so browsers may
+ * keep it for a year; a bare URL gets five minutes. Any origin may load it
+ * (a module script from another origin needs CORS): it holds no secret. */
+static const char *server_client_js_headers(const char *query, size_t qlen) {
+    static const char versioned[] = "v=" HERALD_VERSION;
+    if (qlen == sizeof(versioned) - 1 && memcmp(query, versioned, qlen) == 0)
+        return "Cache-Control: public, max-age=31536000, immutable\r\n"
+               "Access-Control-Allow-Origin: *\r\n";
+    return "Cache-Control: public, max-age=300\r\nAccess-Control-Allow-Origin: *\r\n";
+}
+
 void server_public_route(conn_t *c, http_req_t *req) {
     size_t ulen, plen, qlen;
     const char *url = http_req_url(req, &ulen), *path, *query;
@@ -489,10 +500,12 @@ void server_public_route(conn_t *c, http_req_t *req) {
     } else if (server_path_is(path, plen, "/healthz")) {
         if (get) conn_respond(c, 200, NULL, NULL, "ok\n", 3, keep);
     } else if (server_path_is(path, plen, "/herald.js")) {
-        if (get) conn_respond(c, 200, "text/javascript; charset=utf-8", "Cache-Control: max-age=300\r\n",
+        if (get) conn_respond(c, 200, "text/javascript; charset=utf-8",
+                              server_client_js_headers(query, qlen),
                               client_js_classic, sizeof(client_js_classic), keep);
     } else if (server_path_is(path, plen, "/herald.mjs")) {
-        if (get) conn_respond(c, 200, "text/javascript; charset=utf-8", "Cache-Control: max-age=300\r\n",
+        if (get) conn_respond(c, 200, "text/javascript; charset=utf-8",
+                              server_client_js_headers(query, qlen),
                               client_js_module, sizeof(client_js_module), keep);
     } else {
         known = 0;

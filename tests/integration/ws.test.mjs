@@ -3,7 +3,9 @@
 // code while another client on the same daemon keeps receiving.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHeraldd, client, rawWs, frame, until, sleep, heralddSync, raw } from './lib/heraldd.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startHeraldd, client, rawWs, frame, until, sleep, heralddSync, raw, top } from './lib/heraldd.mjs';
 
 let hd, watcher;
 before(async () => {
@@ -228,6 +230,18 @@ test('herald_js_is_served_as_script_and_module', async () => {
   const s = await raw({ port: hd.port }, 'GET /herald.js HTTP/1.1\r\nConnection: close\r\n\r\n');
   assert.match(s.data.toString(), /^HTTP\/1.1 200 [^]*Content-Type: text\/javascript/);
   assert.match(s.data.toString(), /globalThis\.Herald = Herald/);
+  assert.match(s.data.toString(), /Cache-Control: public, max-age=300\r\n/);
   const m = await raw({ port: hd.port }, 'GET /herald.mjs HTTP/1.1\r\nConnection: close\r\n\r\n');
   assert.match(m.data.toString(), /export default Herald/);
+  assert.match(m.data.toString(), /Access-Control-Allow-Origin: \*\r\n/, 'a cross-origin module needs CORS');
+});
+
+test('herald_js_with_the_version_in_the_url_is_cached_for_a_year', async () => {
+  const version = readFileSync(join(top, 'VERSION'), 'utf8').trim();
+  for (const path of ['/herald.js', '/herald.mjs']) {
+    const v = (await raw({ port: hd.port }, `GET ${path}?v=${version} HTTP/1.1\r\nConnection: close\r\n\r\n`)).data.toString();
+    assert.match(v, /Cache-Control: public, max-age=31536000, immutable\r\n/, path);
+    const old = (await raw({ port: hd.port }, `GET ${path}?v=0.0.0-old HTTP/1.1\r\nConnection: close\r\n\r\n`)).data.toString();
+    assert.match(old, /Cache-Control: public, max-age=300\r\n/, 'another version is not cached for long');
+  }
 });

@@ -108,7 +108,7 @@ $config = [
         Herald\channel('user.' . $user, TTL),
     ],
 ];
-$scriptUrl = preg_replace('#^ws#', 'http', $config['url']) . '/herald.js';
+$scriptUrl = preg_replace('#^ws#', 'http', $config['url']) . '/herald.js?v=' . rawurlencode(trim((string) @file_get_contents(__DIR__ . '/../../../VERSION')));
 $other = $user === 'bob' ? 'alice' : 'bob';
 $links = [
     ['id1', 'hello'], ['id1', 'bye'], ['id2', 'hello from ' . $user],
