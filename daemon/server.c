@@ -17,6 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Unit and fuzz builds compile this file without the Makefile's version. */
+#ifndef HERALD_VERSION
+#define HERALD_VERSION "0.0.0"
+#endif
+
 uint64_t server_wall_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
