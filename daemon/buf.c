@@ -8,7 +8,7 @@
 buf_t *buf_new(size_t cap) {
     buf_t *b = malloc(sizeof(*b) + cap);
     if (b == NULL) return NULL;
-    b->refs = 1;
+    atomic_init(&b->refs, 1);
     b->len = 0;
     b->cap = cap;
     return b;
@@ -25,5 +25,5 @@ buf_t *buf_from(const void *p, size_t n) {
 
 /* The last reference frees: queue entries and history each hold one. */
 void buf_unref(buf_t *b) {
-    if (b != NULL && --b->refs == 0) free(b);
+    if (b != NULL && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) free(b);
 }

@@ -20,6 +20,7 @@ typedef struct sub {
     struct conn *conn;
     struct channel *ch;
     struct sub *prev, *next;
+    uint64_t last_id;        /* last message id delivered: later ones only */
 } sub_t;
 
 typedef struct channel {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_STR, T_U64, T_MODE, T_LEVEL, T_EMIT, T_HOSTPORT };
+enum { T_STR, T_U64, T_MODE, T_LEVEL, T_EMIT, T_HOSTPORT, T_WORKERS };
 
 typedef struct config_key {
     const char *name;
@@ -84,6 +84,8 @@ static const config_key_t config_keys[] = {
      "on SIGTERM/SIGINT, time to flush clients before exiting anyway"},
     {"log_level", T_LEVEL, OFF(log_level), "info", 0, 0,
      "debug, info, warn or error"},
+    {"workers", T_WORKERS, OFF(workers), "1", 1, 64,
+     "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto for one per CPU"},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -195,6 +197,12 @@ static int config_key_apply(config_t *cfg, const config_key_t *k, const char *v,
         strcpy(base + k->off, v);
         return 0;
     }
+    case T_WORKERS:
+        if (strcmp(v, "auto") == 0) {
+            *(uint64_t *)(void *)(base + k->off) = 0;
+            return 0;
+        }
+        /* fall through */
     case T_U64:
     case T_MODE: {
         int octal = k->type == T_MODE;
@@ -212,7 +220,8 @@ static int config_key_apply(config_t *cfg, const config_key_t *k, const char *v,
         return 0;
     bad_number:
         snprintf(err, es, "%s: '%s' is not %s", k->name, v,
-                 octal ? "an octal mode like 0660" : "a whole number (the unit is in the key's name)");
+                 octal ? "an octal mode like 0660" : k->type == T_WORKERS ? "a number of loops or auto"
+                 : "a whole number (the unit is in the key's name)");
         return -1;
     bad_range:
         snprintf(err, es, "%s: '%s' is out of range (%llu..%llu)", k->name, v,
@@ -443,13 +452,13 @@ int config_diff_log(const config_t *a, const config_t *b, int *fixed) {
     for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
         const config_key_t *k = &config_keys[i];
         const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
-        int differ, listener = k->type == T_EMIT || k->type == T_HOSTPORT ||
+        int differ, listener = k->type == T_EMIT || k->type == T_HOSTPORT || k->type == T_WORKERS ||
                                strncmp(k->name, "emit_socket_", 12) == 0;
         if (k->type == T_EMIT) {
             differ = a->emit_count != b->emit_count;
             for (size_t j = 0; !differ && j < a->emit_count; j++)
                 differ = strcmp(a->emit[j], b->emit[j]) != 0;
-        } else if (k->type == T_U64 || k->type == T_MODE) {
+        } else if (k->type == T_U64 || k->type == T_MODE || k->type == T_WORKERS) {
             differ = *(const uint64_t *)(const void *)pa != *(const uint64_t *)(const void *)pb;
         } else if (k->type == T_LEVEL) {
             differ = *(const int *)(const void *)pa != *(const int *)(const void *)pb;

@@ -41,6 +41,7 @@ typedef struct config {
     uint64_t history_ttl_ms;
     uint64_t shutdown_timeout_ms;
     int log_level;
+    uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */
 } config_t;
 
 /* What the command line asked for besides running. */

@@ -29,6 +29,7 @@ static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out) {
 
 static void conn_unsubscribe_all(conn_t *c) {
     server_t *srv = c->srv;
+    hub_unsubscribe(srv, c->subs, c->nsubs);
     for (uint32_t i = 0; i < c->nsubs; i++) {
         sub_t *s = c->subs[i];
         channel_t *ch = s->ch;
@@ -86,6 +87,7 @@ static void conn_on_close(uv_handle_t *h) {
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     srv->nconns--;
+    if (srv->hub) atomic_fetch_sub(&srv->hub->nconns, 1);
     free(c);
     if (srv->shutting_down && srv->nconns == 0) server_shutdown(srv);
 }
@@ -348,6 +350,7 @@ int conn_unsubscribe(conn_t *c, channel_t *ch) {
     for (uint32_t i = 0; i < c->nsubs; i++) {
         sub_t *s = c->subs[i];
         if (s->ch != ch) continue;
+        hub_unsubscribe(c->srv, &s, 1);
         channel_sub_remove(ch, s, c->kind == CONN_SSE);
         free(s);
         c->subs[i] = c->subs[--c->nsubs];
@@ -401,14 +404,17 @@ int conn_channel_authorize(server_t *srv, const char *name, size_t len,
     return -1;
 }
 
-/* Everything happens in this one loop turn: the answer, the replay from
- * history and then live messages, so no emit can slip between them. */
+/* The answer, the replay from history and the first live message are
+ * ordered by the hub's lock: hub_subscribe reads history and the last id
+ * in one critical section, and the subscription then takes only ids after
+ * it (sub->last_id), so an emit on another loop racing this resume gives
+ * neither a gap nor a duplicate. */
 int conn_subscribe_resume(conn_t *c, const char *plain, size_t plain_len,
                           int has_since, uint64_t since, const void *cmd,
                           const char **code, const char **reason) {
     server_t *srv = c->srv;
     uint64_t now = server_wall_ms();
-    channel_t *ch = channel_get(&srv->channels, plain, plain_len, now, srv->cfg->history_size);
+    channel_t *ch = channel_get(&srv->channels, plain, plain_len, now, 0);
     if (ch == NULL) {
         *code = "bad_request";
         *reason = "out of memory";
@@ -420,29 +426,37 @@ int conn_subscribe_resume(conn_t *c, const char *plain, size_t plain_len,
         *reason = "too many subscriptions on this connection";
         return -1;
     }
-    history_expire(&ch->hist, now, srv->cfg->history_ttl_ms);
-    size_t start = 0;
-    int ok = 1;
-    if (has_since && !already) ok = history_since(&ch->hist, since, ch->base_id, ch->next_id, &start);
+    uint64_t last;
+    message_t *replay;
+    size_t nreplay;
+    int ok = hub_subscribe(srv, plain, plain_len, !already, has_since && !already, since,
+                           &last, &replay, &nreplay);
+    if (ok < 0) {
+        if (!already) conn_unsubscribe(c, ch);
+        *code = "bad_request";
+        *reason = "out of memory";
+        return -1;
+    }
+    if (!already) c->subs[c->nsubs - 1]->last_id = last;
     const char *resume = has_since ? (ok ? "ok" : "gap") : NULL;
     char ans[512];
-    int n = command_subscribed_format(ans, sizeof(ans), cmd, plain, plain_len,
-                                      ch->next_id - 1, resume);
-    if (n < 0) return 0;
-    if (c->kind == CONN_SSE) {
+    int n = command_subscribed_format(ans, sizeof(ans), cmd, plain, plain_len, last, resume);
+    int sent = n >= 0;
+    if (sent && c->kind == CONN_SSE) {
         char ev[600];
         int m = snprintf(ev, sizeof(ev), "data: %s\n\n", ans);
-        if (conn_send_copy(c, ev, (size_t)m) != 0) return 0;
-    } else if (conn_send_text(c, ans, (size_t)n) != 0) {
-        return 0;
+        sent = conn_send_copy(c, ev, (size_t)m) == 0;
+    } else if (sent) {
+        sent = conn_send_text(c, ans, (size_t)n) == 0;
     }
-    if (has_since && ok && !already) {
-        size_t count = history_count(&ch->hist);
-        ch->busy++;
-        for (size_t i = start; i < count && !c->closing && !c->draining; i++)
-            conn_deliver(c, ch, history_at(&ch->hist, i));
-        ch->busy--;
+    ch->busy++;
+    for (size_t i = 0; i < nreplay; i++) {
+        if (sent && !c->closing && !c->draining) conn_deliver(c, ch, &replay[i]);
+        buf_unref(replay[i].ws);
+        buf_unref(replay[i].sse);
     }
+    ch->busy--;
+    free(replay);
     return 0;
 }
 
@@ -755,7 +769,8 @@ void conn_accept(listener_t *l) {
         uv_close(&c->h.handle, conn_on_refused_close);
         return;
     }
-    if (srv->nconns >= srv->cfg->max_connections || srv->shutting_down) {
+    size_t total = srv->hub ? atomic_load(&srv->hub->nconns) : srv->nconns;
+    if (total >= srv->cfg->max_connections || srv->shutting_down) {
         srv->stats.connections_refused++;
         log_warn("connection refused: max_connections (%llu) reached",
                  (unsigned long long)srv->cfg->max_connections);
@@ -769,6 +784,7 @@ void conn_accept(listener_t *l) {
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
+    if (srv->hub) atomic_fetch_add(&srv->hub->nconns, 1);
     if (l->kind == LISTEN_PUBLIC) {
         srv->stats.public_connections_accepted++;
         srv->stats.public_connections_open++;

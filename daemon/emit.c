@@ -11,33 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* Ids and history are shared by every loop: the hub publishes. */
 int emit_publish(server_t *srv, const char *channel, size_t channel_len,
                  const char *data, size_t len, uint64_t *id, size_t *subscribers) {
-    if (herald_channel_check(channel, channel_len) != 0) return -1;
-    uint64_t now = server_wall_ms();
-    channel_t *ch = channel_get(&srv->channels, channel, channel_len, now, srv->cfg->history_size);
-    if (ch == NULL) return -2;
-    history_expire(&ch->hist, now, srv->cfg->history_ttl_ms);
-    message_t m;
-    if (channel_message_build(&m, ch, ch->next_id, now, data, len) != 0) {
-        return -2;
-    }
-    ch->next_id++;
-    size_t n = 0;
-    ch->busy++;
-    sub_t *next;
-    for (sub_t *s = ch->subs; s; s = next) {
-        next = s->next; /* a slow consumer leaves the list while we walk */
-        if (conn_deliver(s->conn, ch, &m) == 0) n++;
-    }
-    history_push(&ch->hist, &m);
-    ch->busy--;
-    buf_unref(m.ws);
-    buf_unref(m.sse);
-    srv->stats.messages_emitted++;
-    *id = m.id;
-    *subscribers = n;
-    return 0;
+    return hub_publish(srv, channel, channel_len, data, len, id, subscribers);
 }
 
 /* Bad input on a request that parsed completely keeps the connection: a
@@ -168,8 +145,8 @@ void emit_route(conn_t *c, http_req_t *req) {
         if (method != HTTP_GET && method != HTTP_HEAD) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
         else conn_respond(c, 200, NULL, NULL, "ok\n", 3, keep);
     } else if (emit_path_is(path, plen, "/stats")) {
-        char out[2048];
-        int n = stats_format(&srv->stats, srv->channels.count, out, sizeof(out));
+        char out[2048 + HUB_LOOPS_MAX * 128];
+        int n = hub_stats_format(srv, out, sizeof(out));
         if (method != HTTP_GET) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
         else conn_respond(c, 200, "application/json", NULL, out, n > 0 ? (size_t)n : 0, keep);
     } else if (emit_path_is(path, plen, "/emit")) {

@@ -1,12 +1,14 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
-static int log_threshold = LOG_INFO;
+/* Atomic: every event loop's thread logs, and a reload may change it. */
+static _Atomic int log_threshold = LOG_INFO;
 static const char *const log_names[] = {"debug", "info", "warn", "error"};
 
 /* Set once at start-up from log_level; tests raise it to debug. */

@@ -1,6 +1,7 @@
 /* heraldd: flags, the `sign` subcommand, signals and start-up. */
 #include "config.h"
 #include "log.h"
+#include "hub.h"
 #include "server.h"
 
 #include <signal.h>
@@ -86,26 +87,20 @@ int main(int argc, char **argv) {
     }
     log_level_set(cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
-    static server_t srv;
-    uv_loop_t *loop = uv_default_loop();
-    if (server_init(&srv, loop, &cfg) != 0) return 2;
-    srv.argc = argc;
-    srv.argv = argv;
+    static hub_t hub;
+    if (action == CONFIG_CHECK) cfg.workers = 1; /* one loop is enough to check */
+    if (hub_init(&hub, &cfg, argc, argv) != 0) {
+        hub_free(&hub);
+        return 2;
+    }
     if (action == CONFIG_CHECK) {
         printf("configuration ok\n");
-        server_free(&srv);
+        hub_free(&hub);
         return 0;
     }
-    if (server_start(&srv) != 0) {
-        server_shutdown(&srv);
-        uv_run(loop, UV_RUN_DEFAULT);
-        server_free(&srv);
-        return 1;
-    }
-    log_info("heraldd %s ready", HERALD_VERSION);
-    uv_run(loop, UV_RUN_DEFAULT);
-    server_free(&srv);
-    uv_loop_close(loop);
-    log_info("stopped");
-    return 0;
+    log_info("heraldd %s starting with %zu event loop(s)", HERALD_VERSION, hub.nloops);
+    int rc = hub_run(&hub);
+    if (rc == 0) log_info("stopped");
+    hub_free(&hub);
+    return rc;
 }

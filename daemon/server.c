@@ -6,6 +6,7 @@
 #include "sse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,15 +59,24 @@ static int server_file_read(const char *path, char *out, size_t size, size_t *le
 
 int server_secrets_load(const char *path, herald_secret_t **out, size_t *n,
                         char *err, size_t es) {
-    static char text[64 * 1024];
+    enum { TEXT_MAX = 64 * 1024 };
+    char *text = malloc(TEXT_MAX); /* every loop reloads on its own thread */
     size_t len;
     *out = NULL;
     *n = 0;
-    if (server_file_read(path, text, sizeof(text), &len, err, es) != 0) return -1;
+    if (text == NULL) {
+        snprintf(err, es, "out of memory");
+        return -1;
+    }
+    if (server_file_read(path, text, TEXT_MAX, &len, err, es) != 0) {
+        free(text);
+        return -1;
+    }
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
     herald_secret_t *s = calloc(lines, sizeof(*s));
     if (s == NULL) {
+        free(text);
         snprintf(err, es, "out of memory");
         return -1;
     }
@@ -84,13 +94,15 @@ int server_secrets_load(const char *path, herald_secret_t **out, size_t *n,
         if (herald_secret_parse(&s[count], l, ll) != 0) {
             snprintf(err, es, "%s line %d: not a valid secret (at least %d bytes, optional "
                      "kid: of A-Z a-z 0-9 _ -)", path, lineno, HERALD_SECRET_MIN);
-            memset(text, 0, sizeof(text));
+            memset(text, 0, TEXT_MAX);
+            free(text);
             free(s);
             return -1;
         }
         count++;
     }
-    memset(text, 0, sizeof(text));
+    memset(text, 0, TEXT_MAX);
+    free(text);
     if (count == 0) {
         free(s);
         snprintf(err, es, "%s: no secret in the file", path);
@@ -133,6 +145,8 @@ int server_init(server_t *srv, uv_loop_t *loop, const config_t *cfg) {
     srv->loop = loop;
     srv->cfg = cfg;
     server_limits_set(srv, cfg);
+    mpsc_init(&srv->inbox);
+    pthread_mutex_init(&srv->snap_lock, NULL);
     srv->rbuf = malloc(SERVER_READ_BUF);
     if (srv->rbuf == NULL || channel_table_init(&srv->channels) != 0 ||
         peer_table_init(&srv->peers) != 0) {
@@ -242,6 +256,45 @@ static int server_listen_unix(server_t *srv, listener_t *l, const char *path) {
     return 0;
 }
 
+/* libuv 1.44 has no UV_TCP_REUSEPORT: make the socket, let every loop bind
+ * the same port with SO_REUSEPORT (the kernel spreads new connections over
+ * them), then hand it to libuv. */
+int server_listen_reuseport(server_t *srv, listener_t *l, const char *hostport) {
+    char host[CONFIG_PATH_MAX];
+    int port;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    if (config_hostport_split(hostport, host, sizeof(host), &port) != 0) return -1;
+    if (strcmp(host, "localhost") == 0) snprintf(host, sizeof(host), "127.0.0.1");
+    int v6 = strchr(host, ':') != NULL;
+    int rc = v6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss)
+                : uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+    if (rc != 0) {
+        log_error("%s: not a numeric IP address", hostport);
+        return -1;
+    }
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in)) != 0) {
+        log_error("listen on %s: %s", hostport, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    uv_tcp_init(srv->loop, &l->h.tcp);
+    l->open = 1;
+    rc = uv_tcp_open(&l->h.tcp, fd);
+    if (rc == 0) rc = uv_listen(&l->h.stream, 511, server_on_connection);
+    else close(fd);
+    if (rc != 0) {
+        log_error("listen on %s: %s", hostport, uv_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 static int server_listen_tcp(server_t *srv, listener_t *l, const char *hostport) {
     char host[CONFIG_PATH_MAX];
     int port;
@@ -271,17 +324,25 @@ static int server_listener_add(server_t *srv, int kind, const char *addr) {
     l->kind = kind;
     l->h.handle.data = l;
     snprintf(l->addr, sizeof(l->addr), "%s", addr);
+    int shared = kind == LISTEN_PUBLIC && srv->hub && srv->hub->nloops > 1;
     int rc = strncmp(addr, "unix:", 5) == 0 ? server_listen_unix(srv, l, addr + 5)
-                                            : server_listen_tcp(srv, l, addr);
-    if (rc == 0)
+             : shared ? server_listen_reuseport(srv, l, addr)
+                      : server_listen_tcp(srv, l, addr);
+    if (rc == 0 && srv->index == 0)
         log_info("listening on %s (%s)", addr, kind == LISTEN_PUBLIC ? "public" : "emit");
     return rc;
 }
 
+/* A loop's own channel table holds only its subscriber lists (ids and
+ * history are the hub's), so an empty one goes at once. */
 static void server_on_sweep(uv_timer_t *t) {
     server_t *srv = t->data;
     conn_sweep(srv, uv_now(srv->loop));
-    channel_table_sweep(&srv->channels, server_wall_ms(), srv->cfg->history_ttl_ms);
+    channel_table_sweep(&srv->channels, server_wall_ms(), 0);
+    if (srv->index == 0) hub_sweep(srv->hub, server_wall_ms(), srv->cfg->history_ttl_ms);
+    pthread_mutex_lock(&srv->snap_lock);
+    srv->snap = srv->stats;
+    pthread_mutex_unlock(&srv->snap_lock);
 }
 
 static void server_on_flush(uv_check_t *h) { conn_flush_dirty(h->data); }
@@ -301,10 +362,11 @@ static void server_on_signal(uv_signal_t *s, int signum) {
     server_t *srv = s->data;
     if (signum == SIGHUP) {
         log_info("SIGHUP: reloading the configuration");
-        server_reload(srv);
+        if (server_reload(srv) == 0) hub_broadcast(srv, HUB_RELOAD);
         return;
     }
     log_info("signal %d: shutting down", signum);
+    hub_broadcast(srv, HUB_SHUTDOWN);
     server_shutdown(srv);
 }
 
@@ -343,10 +405,11 @@ int server_reload(server_t *srv) {
         return -1;
     }
     int fixed;
-    config_diff_log(srv->cfg, cfg, &fixed);
+    if (srv->index == 0) config_diff_log(srv->cfg, cfg, &fixed);
     /* Listeners stay as they are: keep their keys so the config says so. */
     memcpy(cfg->listen, srv->cfg->listen, sizeof(cfg->listen));
     memcpy(cfg->emit, srv->cfg->emit, sizeof(cfg->emit));
+    cfg->workers = srv->cfg->workers;
     cfg->emit_count = srv->cfg->emit_count;
     cfg->emit_socket_mode = srv->cfg->emit_socket_mode;
     memcpy(cfg->emit_socket_group, srv->cfg->emit_socket_group, sizeof(cfg->emit_socket_group));
@@ -369,7 +432,8 @@ int server_reload(server_t *srv) {
     uv_timer_set_repeat(&srv->sweep, server_sweep_tick(cfg));
     srv->sweep_ms = server_sweep_tick(cfg);
     srv->stats.reloads++;
-    log_info("reloaded: %zu secret(s), emit secret %s", nsecrets, srv->emit_secret_len ? "set" : "not set");
+    if (srv->index == 0)
+        log_info("reloaded: %zu secret(s), emit secret %s", nsecrets, srv->emit_secret_len ? "set" : "not set");
     return 0;
 }
 
@@ -385,15 +449,25 @@ int server_start(server_t *srv) {
     uv_check_start(&srv->flush, server_on_flush);
     uv_timer_init(srv->loop, &srv->shutdown_timer);
     srv->shutdown_timer.data = srv;
-    uv_signal_init(srv->loop, &srv->sigterm);
-    uv_signal_init(srv->loop, &srv->sigint);
-    uv_signal_init(srv->loop, &srv->sighup);
-    srv->sigterm.data = srv->sigint.data = srv->sighup.data = srv;
-    uv_signal_start(&srv->sigterm, server_on_signal, SIGTERM);
-    uv_signal_start(&srv->sigint, server_on_signal, SIGINT);
-    uv_signal_start(&srv->sighup, server_on_signal, SIGHUP);
+    if (srv->hub) {
+        uv_async_init(srv->loop, &srv->wake, hub_on_wake);
+        srv->wake.data = srv;
+        pthread_mutex_lock(&srv->hub->lock);
+        srv->inbox_open = 1;
+        pthread_mutex_unlock(&srv->hub->lock);
+    }
+    /* Signals and the emit listeners belong to loop 0 (hub.h). */
+    if (srv->index == 0) {
+        uv_signal_init(srv->loop, &srv->sigterm);
+        uv_signal_init(srv->loop, &srv->sigint);
+        uv_signal_init(srv->loop, &srv->sighup);
+        srv->sigterm.data = srv->sigint.data = srv->sighup.data = srv;
+        uv_signal_start(&srv->sigterm, server_on_signal, SIGTERM);
+        uv_signal_start(&srv->sigint, server_on_signal, SIGINT);
+        uv_signal_start(&srv->sighup, server_on_signal, SIGHUP);
+    }
     if (server_listener_add(srv, LISTEN_PUBLIC, cfg->listen) != 0) return -1;
-    for (size_t i = 0; i < cfg->emit_count; i++)
+    for (size_t i = 0; srv->index == 0 && i < cfg->emit_count; i++)
         if (server_listener_add(srv, LISTEN_EMIT, cfg->emit[i]) != 0) return -1;
     return 0;
 }
@@ -443,9 +517,12 @@ void server_shutdown(server_t *srv) {
         uv_close((uv_handle_t *)&srv->sweep, NULL);
         uv_close((uv_handle_t *)&srv->flush, NULL);
         uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
-        uv_close((uv_handle_t *)&srv->sigterm, NULL);
-        uv_close((uv_handle_t *)&srv->sigint, NULL);
-        uv_close((uv_handle_t *)&srv->sighup, NULL);
+        if (srv->index == 0) {
+            uv_close((uv_handle_t *)&srv->sigterm, NULL);
+            uv_close((uv_handle_t *)&srv->sigint, NULL);
+            uv_close((uv_handle_t *)&srv->sighup, NULL);
+        }
+        hub_loop_close(srv);
     }
 }
 
@@ -459,6 +536,7 @@ void server_free(server_t *srv) {
     memset(srv->emit_secret, 0, sizeof(srv->emit_secret));
     free(srv->rbuf);
     free(srv->cfg_owned);
+    pthread_mutex_destroy(&srv->snap_lock);
 }
 
 int server_origin_allowed(const server_t *srv, const char *origin, size_t len) {

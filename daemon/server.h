@@ -4,6 +4,8 @@
 #ifndef HERALD_SERVER_H
 #define HERALD_SERVER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -11,6 +13,8 @@
 #include "channel.h"
 #include "config.h"
 #include "http.h"
+#include "hub.h"
+#include "mpsc.h"
 #include "signed.h"
 #include "peer.h"
 #include "stats.h"
@@ -67,6 +71,15 @@ struct server {
     config_t *cfg_owned;       /* the config a reload installed (freed here) */
     int shutting_down;
     uint64_t sweep_ms;
+    /* workers: this loop's place among the others (hub.h) */
+    hub_t *hub;
+    unsigned index;            /* 0: the main thread, signals and emit */
+    mpsc_t inbox;              /* messages other loops hand to this one */
+    uv_async_t wake;
+    int inbox_open;            /* others may push (changed under hub->lock) */
+    atomic_int pending;        /* HUB_SHUTDOWN / HUB_RELOAD requests */
+    pthread_mutex_t snap_lock;
+    stats_t snap;              /* a copy of stats for /stats on loop 0 */
 };
 
 /* Set up state from a loaded config; loads secrets (refusing bad ones). */
@@ -79,6 +92,9 @@ int server_reload(server_t *srv);
 
 /* Open the listeners, signal handlers and the sweep timer. */
 int server_start(server_t *srv);
+
+/* The public listener of a loop when several share the port. */
+int server_listen_reuseport(server_t *srv, listener_t *l, const char *hostport);
 
 /* Stop accepting, say goodbye to clients, and let the loop end. */
 void server_shutdown(server_t *srv);

@@ -31,6 +31,9 @@ typedef struct stats {
 /* Count a WebSocket protocol close by its code. */
 void stats_ws_close_count(stats_t *s, int code);
 
+/* Add every counter of b to a (totals over loops). */
+void stats_add(stats_t *a, const stats_t *b);
+
 /* JSON object of all counters plus the channel count; length or -1. */
 int stats_format(const stats_t *s, size_t channels, char *out, size_t size);
 

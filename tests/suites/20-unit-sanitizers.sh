@@ -19,6 +19,29 @@ make -s "${args[@]}" run 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$out"; then
   echo "sanitizer reports found"
-  [ $rc -eq 0 ] && { echo "0 passed, 1 failed"; exit 1; }
+  rc=1
 fi
-exit $rc
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+pass=${line%% passed*}; fail=$(echo "$line" | sed 's/.* passed, \([0-9]*\) failed.*/\1/')
+pass=${pass:-0}; fail=${fail:-1}
+[ $rc -ne 0 ] && [ "$fail" = 0 ] && fail=1
+# The inboxes between event loops (daemon/mpsc.c) under ThreadSanitizer:
+# its producer/consumer test counts as its cases, a data race as a failure.
+targs=(-C tests/unit O=../../build/unit-tsan SANITIZE=thread CC=$cc)
+echo "== ThreadSanitizer: test_mpsc"
+if make "${targs[@]}" -j2 ../../build/unit-tsan/test_mpsc >/dev/null 2>&1; then
+  TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./build/unit-tsan/test_mpsc >"$out" 2>&1
+  trc=$?
+  cat "$out"
+  tl=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+  tp=${tl%% passed*}; tf=$(echo "$tl" | sed 's/.* passed, \([0-9]*\) failed.*/\1/')
+  tp=${tp:-0}; tf=${tf:-1}
+  if [ $trc -ne 0 ] && [ "$tf" = 0 ]; then tf=1; fi
+  grep -q 'WARNING: ThreadSanitizer' "$out" && { echo "ThreadSanitizer reports found"; [ "$tf" = 0 ] && tf=1; }
+else
+  echo "test_mpsc does not build with -fsanitize=thread"
+  tp=0; tf=1
+fi
+pass=$((pass + tp)); fail=$((fail + tf))
+echo "${pass} passed, ${fail} failed"
+[ "$fail" = 0 ]

@@ -108,7 +108,7 @@ export async function startHeraldd(opts = {}) {
       }
       rmSync(dir, { recursive: true, force: true });
       // A sanitizer build (HERALDD=...) reports here: that fails the test.
-      if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(proc.log)) throw new Error('sanitizer report:\n' + proc.log.slice(-4000));
+      if (/ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:/.test(proc.log)) throw new Error('sanitizer report:\n' + proc.log.slice(-4000));
       return proc.exited;
     },
   };

@@ -1,0 +1,148 @@
+// workers: several event loops sharing the public port. Subscribers spread
+// over the loops; every emit reaches each of them once and in order, even
+// with emits from several connections at once and resumes racing emits;
+// SIGTERM closes every loop's clients with 1001 and the process exits 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { startHeraldd, client, until, request, heralddSync } from './lib/heraldd.mjs';
+
+const pub = ['--public_channels', 'w*'];
+
+// Clients until every loop holds some (SO_REUSEPORT hashes each connection).
+async function spread(hd, n, channel) {
+  const cs = [];
+  for (let i = 0; i < n; i++) {
+    const c = await client(hd);
+    const a = await c.subscribe(channel);
+    assert.equal(a.type, 'subscribed');
+    cs.push(c);
+  }
+  return cs;
+}
+
+// The per-loop figures of /stats are copied at each sweep tick (<= 1 s).
+async function loopStats(hd, pred, what) {
+  return until(async () => { const s = await hd.stats(); return pred(s) ? s : null; }, 5000, what);
+}
+
+// Every emitter posts its messages one after another; emitters run at once,
+// half over the Unix socket and half over TCP, each request on a new connection.
+async function emitConcurrently(hd, channels, emitters, perEmitter) {
+  const sent = new Map(channels.map((c) => [c, []]));
+  await Promise.all(Array.from({ length: emitters }, async (_, e) => {
+    for (let i = 0; i < perEmitter; i++) {
+      const ch = channels[(e + i) % channels.length];
+      const body = `e${e}-${i}`;
+      const r = e % 2 ? await request({ port: hd.emitPort, method: 'POST', path: '/emit/' + ch, body })
+                      : await request({ socketPath: hd.emitSock, method: 'POST', path: '/emit/' + ch, body });
+      assert.equal(r.status, 202, r.body);
+      sent.get(ch).push({ id: JSON.parse(r.body).id, data: body });
+    }
+  }));
+  return sent;
+}
+
+// Ids on a channel are consecutive: a subscriber's must be exactly the
+// emitted ones, ascending, each once.
+function assertExactlyInOrder(c, ch, sent) {
+  const got = c.messages().filter((m) => m.channel === ch);
+  const want = [...sent].sort((a, b) => a.id - b.id);
+  assert.deepEqual(got.map((m) => m.id), want.map((m) => m.id), `ids on ${ch}`);
+  assert.deepEqual(got.map((m) => m.data), want.map((m) => m.data), `data on ${ch}`);
+  for (let i = 1; i < want.length; i++) assert.equal(want[i].id, want[i - 1].id + 1);
+}
+
+for (const workers of [2, 1]) {
+  test(`workers=${workers}: concurrent emits reach every subscriber once, in order`, async () => {
+    const hd = await startHeraldd({ args: [...pub, '--workers', String(workers)] });
+    try {
+      const chans = ['wa', 'wb'];
+      const subs = [...await spread(hd, 12, 'wa'), ...await spread(hd, 12, 'wb')];
+      for (const c of subs.slice(0, 6)) assert.equal((await c.subscribe('wb')).type, 'subscribed');
+      const s0 = await loopStats(hd, (s) => s.loops.reduce((n, l) => n + l.ws_connections, 0) === 24, '24 ws connections in /stats');
+      assert.equal(s0.workers, workers);
+      assert.equal(s0.loops.length, workers);
+      if (workers > 1) assert.ok(s0.loops.every((l) => l.ws_connections > 0), 'connections on every loop: ' + JSON.stringify(s0.loops));
+      const sent = await emitConcurrently(hd, chans, 6, 40);
+      const total = (ch) => sent.get(ch).length;
+      await until(() => subs.every((c) => c.messages().length >= (subs.indexOf(c) < 6 ? total('wa') + total('wb')
+        : subs.indexOf(c) < 12 ? total('wa') : total('wb'))), 10000, 'every message delivered');
+      for (let i = 0; i < subs.length; i++) {
+        const mine = i < 6 ? chans : i < 12 ? ['wa'] : ['wb'];
+        for (const ch of mine) assertExactlyInOrder(subs[i], ch, sent.get(ch));
+        assert.equal(subs[i].messages().length, mine.reduce((n, ch) => n + total(ch), 0), 'nothing extra');
+      }
+      const frames = 6 * (total('wa') + total('wb')) + 6 * total('wa') + 12 * total('wb');
+      const s1 = await loopStats(hd, (s) => s.frames_delivered === frames, `frames_delivered = ${frames}`);
+      assert.equal(s1.loops.reduce((n, l) => n + l.frames_delivered, 0), frames);
+      if (workers > 1) assert.ok(s1.loops.every((l) => l.frames_delivered > 0), 'fan-out on every loop');
+      assert.equal(s1.messages_emitted, total('wa') + total('wb'));
+      for (const c of subs) c.close();
+    } finally { await hd.stop(); }
+  });
+}
+
+test('workers=2: resumes racing emits get no gap and no duplicate', async () => {
+  const hd = await startHeraldd({ args: [...pub, '--workers', '2', '--history_size', '1000'] });
+  try {
+    const first = [];
+    for (let i = 0; i < 20; i++) first.push((await hd.emit('wr', 'm' + i)).id);
+    const since = first[9];
+    let emitting = true;
+    const later = [];
+    const emitter = (async () => {
+      for (let i = 20; emitting && i < 400; i++) later.push((await hd.emit('wr', 'm' + i)).id);
+    })();
+    // Subscribe with since while the emitter runs, on whichever loop each lands.
+    const resumed = [];
+    for (let i = 0; i < 16; i++) {
+      const c = await client(hd);
+      const a = await c.subscribe('wr', { since });
+      assert.equal(a.resume, 'ok');
+      resumed.push(c);
+    }
+    emitting = false;
+    await emitter;
+    const last = later.length ? later[later.length - 1] : first[first.length - 1];
+    assert.ok(later.length > 0, 'the emits raced the resumes');
+    await until(() => resumed.every((c) => { const m = c.messages(); return m.length && m[m.length - 1].id === last; }),
+      10000, 'every resumed client reached the last id');
+    for (const c of resumed) {
+      const ids = c.messages().map((m) => m.id);
+      assert.equal(ids[0], since + 1);
+      for (let i = 1; i < ids.length; i++) assert.equal(ids[i], ids[i - 1] + 1, 'consecutive, once each');
+    }
+    const s = await loopStats(hd, (x) => x.loops.length !== 2 || (x.ws_connections_open === 16 &&
+      x.loops.every((l) => l.ws_connections > 0)), 'resumed clients on both loops');
+    assert.equal(s.loops.length, 2);
+    for (const c of resumed) c.close();
+  } finally { await hd.stop(); }
+});
+
+test('workers=2: SIGTERM closes the clients of every loop with 1001 and exits 0', async () => {
+  const hd = await startHeraldd({ args: [...pub, '--workers', '2'] });
+  const cs = await spread(hd, 16, 'ws');
+  await loopStats(hd, (s) => s.loops.every((l) => l.ws_connections > 0) && s.ws_connections_open === 16, '16 clients on both loops');
+  const t0 = Date.now();
+  const exited = await hd.stop();
+  assert.equal(exited.code, 0);
+  assert.ok(Date.now() - t0 < 4000, 'no wait for shutdown_timeout_ms');
+  const codes = await Promise.all(cs.map((c) => c.closed));
+  assert.ok(codes.every((c) => c === 1001), 'close codes ' + codes.join(','));
+});
+
+test('workers: auto is one loop per CPU; 0 and words are refused', async () => {
+  const hd = await startHeraldd({ args: [...pub, '--workers', 'auto'] });
+  try {
+    const s = await hd.stats();
+    const cpus = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+    assert.equal(s.workers, Math.min(cpus, 64));
+    assert.equal(s.loops.length, s.workers);
+  } finally { await hd.stop(); }
+  for (const bad of ['0', 'many', '65']) {
+    const r = heralddSync(['--check-config', '--emit', 'none', '--workers', bad]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.err, /workers/);
+  }
+});
