@@ -11,6 +11,20 @@ static int command_fail(const char **code, const char **reason, const char *c,
     return -1;
 }
 
+/* A plain or signed name only ever holds A-Z a-z 0-9 _ - . : @ and ~ (the
+ * signature's base64url adds nothing else), so a command is refused here
+ * for any other byte, and every answer that echoes the name is valid JSON
+ * without escaping. The full checks (charset, signature) come later. */
+static int command_name_bytes_ok(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.' || c == ':' || c == '@' || c == '~'))
+            return 0;
+    }
+    return 1;
+}
+
 /* Only the fields of each command are read; unknown extra fields are
  * ignored so clients can grow without breaking older daemons. */
 int command_parse(const char *json, size_t len, command_t *out,
@@ -58,9 +72,9 @@ int command_parse(const char *json, size_t len, command_t *out,
             goto done;
         }
         size_t n = json_string_length(ch);
-        if (n == 0 || n >= sizeof(out->channel) ||
-            memchr(json_string_value(ch), '\0', n) != NULL) {
-            command_fail(code, reason, "invalid_channel", "channel name empty, too long or with NUL");
+        if (n == 0 || n >= sizeof(out->channel) || !command_name_bytes_ok(json_string_value(ch), n)) {
+            command_fail(code, reason, "invalid_channel",
+                         "channel name empty, too long or with a byte no channel or signed name has");
             goto done;
         }
         memcpy(out->channel, json_string_value(ch), n);

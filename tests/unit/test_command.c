@@ -72,6 +72,13 @@ static void bad_channel_strings_are_invalid_channel(void) {
     memset(big + n, 'a', 600);
     strcpy(big + n + 600, "\"}");
     expect_err(big, "invalid_channel", 1);
+    /* bytes no name has: refused before any answer could echo them (the
+     * fuzzer found an unsubscribe answer made invalid JSON by backslashes) */
+    expect_err("{\"type\":\"unsubscribe\",\"req\":2,\"channel\":\"a\\\\b\"}", "invalid_channel", 2);
+    expect_err("{\"type\":\"unsubscribe\",\"req\":2,\"channel\":\"a\\\"b\"}", "invalid_channel", 2);
+    expect_err("{\"type\":\"subscribe\",\"req\":3,\"channel\":\"a b\"}", "invalid_channel", 3);
+    expect_err("{\"type\":\"subscribe\",\"req\":3,\"channel\":\"caf\u00e9\"}", "invalid_channel", 3);
+    expect_err("{\"type\":\"subscribe\",\"req\":3,\"channel\":\"a</script>\"}", "invalid_channel", 3);
 }
 
 static void answers_are_the_readme_json(void) {
