@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "log.h"
+#include "origin.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,7 +42,7 @@ static const config_key_t config_keys[] = {
     {"public_channels", T_STR, OFF(public_channels), "", 0, 0,
      "comma-separated channel patterns ('*' matches any run) that need no signature"},
     {"allowed_origins", T_STR, OFF(allowed_origins), "*", 0, 0,
-     "comma-separated browser origins allowed to connect, or *"},
+     "comma-separated browser origins (scheme://host[:port]; https://*.example.com: its subdomains) allowed on /ws and /sse, or *"},
     {"max_connections", T_U64, OFF(max_connections), "10000", 1, 19000,
      "open connections at most (all listeners); more are closed on accept"},
     {"max_connections_per_ip", T_U64, OFF(max_connections_per_ip), "256", 0, 19000,
@@ -193,6 +194,11 @@ static int config_key_apply(config_t *cfg, const config_key_t *k, const char *v,
                 snprintf(err, es, "%s: '%s' is not HOST:PORT", k->name, v);
                 return -1;
             }
+        }
+        char why[300];
+        if (k->off == OFF(allowed_origins) && origin_list_check(v, why, sizeof(why)) != 0) {
+            snprintf(err, es, "%s: %s", k->name, why);
+            return -1;
         }
         strcpy(base + k->off, v);
         return 0;

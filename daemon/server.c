@@ -3,6 +3,7 @@
 #include "client_js.h"
 #include "conn.h"
 #include "log.h"
+#include "origin.h"
 #include "sse.h"
 
 #include <errno.h>
@@ -539,19 +540,9 @@ void server_free(server_t *srv) {
     pthread_mutex_destroy(&srv->snap_lock);
 }
 
+/* /ws and /sse ask here; the policy itself lives in origin.c. */
 int server_origin_allowed(const server_t *srv, const char *origin, size_t len) {
-    const char *p = srv->cfg->allowed_origins;
-    while (*p) {
-        while (*p == ' ' || *p == ',') p++;
-        const char *e = p;
-        while (*e && *e != ',') e++;
-        const char *end = e;
-        while (end > p && end[-1] == ' ') end--;
-        size_t n = (size_t)(end - p);
-        if ((n == 1 && *p == '*') || (n == len && strncasecmp(p, origin, n) == 0)) return 1;
-        p = e;
-    }
-    return 0;
+    return origin_list_allows(srv->cfg->allowed_origins, origin, len);
 }
 
 static int server_path_is(const char *p, size_t n, const char *s) {

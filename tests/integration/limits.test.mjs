@@ -123,6 +123,40 @@ test('origin_allowlist_refuses_other_sites_on_ws_and_sse_with_403', async () => 
   } finally { await hd.stop(); }
 });
 
+test('origin_entries_match_default_ports_and_wildcard_subdomains_only', async () => {
+  const hd = await startHeraldd({ args: ['--allowed_origins', 'https://app.example, https://*.eu.example:8443'] });
+  try {
+    const status = async (origin) => {
+      const c = tcp({ port: hd.port, host: '127.0.0.1' });
+      await c.ready;
+      c.s.write(upgrade(origin));
+      await until(() => c.data.includes('\r\n\r\n'), 3000, 'an answer');
+      c.s.destroy();
+      return Number(c.data.slice(9, 12));
+    };
+    assert.equal(await status('https://app.example:443'), 101, 'the default port is the same origin');
+    assert.equal(await status('https://shop.eu.example:8443'), 101);
+    assert.equal(await status('https://a.b.eu.example:8443'), 101);
+    assert.equal(await status('https://eu.example:8443'), 403, 'a wildcard is for subdomains only');
+    assert.equal(await status('https://eviltwin-eu.example:8443'), 403);
+    assert.equal(await status('https://shop.eu.example'), 403, 'the port is part of the origin');
+    assert.equal(await status('http://app.example'), 403, 'so is the scheme');
+    assert.equal(await status('https://app.example.evil.example'), 403);
+    assert.equal(await status('null'), 403, 'a sandboxed page on any site sends null');
+    assert.equal((await hd.stats()).origin_refused, 6);
+  } finally { await hd.stop(); }
+});
+
+test('bad_allowed_origins_are_refused_at_start_naming_the_entry', () => {
+  for (const [v, bad] of [['https://app.example, app.example', 'app.example'],
+    ['https://app.example/', 'https://app.example/'], ['null', null]]) {
+    const r = heralddSync(['--check-config', '--emit', 'none', '--allowed_origins', v]);
+    assert.equal(r.code, 2, v);
+    assert.match(r.err, /^heraldd: allowed_origins: /m, v);
+    if (bad) assert.ok(r.err.includes(`'${bad}' is not an origin`), r.err);
+  }
+});
+
 test('timeouts_below_their_minimum_are_refused_at_start', async () => {
   for (const key of ['handshake_timeout_ms', 'request_timeout_ms']) {
     const r = heralddSync(['--check-config', '--' + key, '5']);
