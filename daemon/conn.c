@@ -68,7 +68,7 @@ static void conn_on_close(uv_handle_t *h) {
     conn_t *c = h->data;
     server_t *srv = c->srv;
     if (c->dirty) { /* normally flushed before close callbacks run */
-        conn_t **pp = &srv->dirty;
+        conn_t **pp = c->listener == LISTEN_PUBLIC ? &srv->dirty : &srv->dirty_now;
         while (*pp && *pp != c) pp = &(*pp)->dirty_next;
         if (*pp) *pp = c->dirty_next;
     }
@@ -115,8 +115,24 @@ void conn_drain(conn_t *c) {
     conn_drain_finish(c);
 }
 
+/* A write request is needed only while a socket is full, so connections
+ * borrow one from the loop's free list instead of each carrying 192 bytes. */
+static uv_write_t *conn_wr_get(server_t *srv) {
+    uv_write_t *w = srv->wr_free;
+    if (w) srv->wr_free = w->data;
+    else w = malloc(sizeof(*w));
+    return w;
+}
+
+static void conn_wr_put(server_t *srv, uv_write_t *w) {
+    w->data = srv->wr_free;
+    srv->wr_free = w;
+}
+
 static void conn_on_write(uv_write_t *req, int status) {
     conn_t *c = req->data;
+    c->wr = NULL;
+    conn_wr_put(c->srv, req);
     for (uint8_t i = 0; i < c->nwriting; i++) conn_q_pop(c);
     c->nwriting = 0;
     if (status < 0) {
@@ -142,6 +158,7 @@ static void conn_flush(conn_t *c) {
             iov[i] = uv_buf_init((char *)e->buf->data + e->off, (unsigned)(e->buf->len - e->off));
         }
         int w = uv_try_write(conn_stream(c), iov, n);
+        c->srv->stats.socket_writes++;
         if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS) {
             log_debug("%s: write failed: %s", c->peer, uv_strerror(w));
             conn_close(c);
@@ -172,12 +189,20 @@ static void conn_flush(conn_t *c) {
             iov[i] = uv_buf_init((char *)e->buf->data + e->off, (unsigned)(e->buf->len - e->off));
             bytes += e->buf->len - e->off;
         }
-        c->wr.data = c;
-        if (uv_write(&c->wr, conn_stream(c), iov, n, conn_on_write) != 0) {
+        c->wr = conn_wr_get(c->srv);
+        if (c->wr == NULL) {
+            conn_close(c);
+            return;
+        }
+        c->wr->data = c;
+        if (uv_write(c->wr, conn_stream(c), iov, n, conn_on_write) != 0) {
+            conn_wr_put(c->srv, c->wr);
+            c->wr = NULL;
             conn_close(c);
             return;
         }
         c->nwriting = (uint8_t)n;
+        c->srv->stats.socket_writes++; /* libuv tries once at once, then on POLLOUT */
         c->srv->stats.bytes_written += bytes;
     }
     if (c->draining && c->qlen == 0 && !c->nwriting) conn_drain_finish(c);
@@ -244,24 +269,66 @@ int conn_send(conn_t *c, buf_t *b, size_t off) {
         conn_close(c);
         return -1;
     }
+    /* Corking is for many small frames; holding big ones would only bring
+     * a client nearer max_queue_bytes. */
+    if (c->qbytes >= CONN_CORK_BYTES || c->qbytes * 4 >= c->srv->cfg->max_queue_bytes)
+        c->srv->cork_break = 1;
     if (!c->dirty) {
+        conn_t **list = c->listener == LISTEN_PUBLIC ? &c->srv->dirty : &c->srv->dirty_now;
         c->dirty = 1;
-        c->dirty_next = c->srv->dirty;
-        c->srv->dirty = c;
+        c->dirty_next = *list;
+        *list = c;
     }
     return 0;
 }
 
-/* Runs in the loop's check phase, after all reads of this iteration were
- * handled: a burst of broadcasts costs each client one writev. */
-void conn_flush_dirty(server_t *srv) {
-    while (srv->dirty) {
-        conn_t *c = srv->dirty;
-        srv->dirty = c->dirty_next;
+static void conn_flush_list(conn_t **list) {
+    while (*list) {
+        conn_t *c = *list;
+        *list = c->dirty_next;
         c->dirty = 0;
         c->dirty_next = NULL;
         conn_flush(c);
     }
+}
+
+static void conn_on_cork(uv_timer_t *t) {
+    server_t *srv = t->data;
+    srv->cork_ns = 1; /* long ago: the next flush writes everything */
+    conn_flush_dirty(srv);
+}
+
+/* Runs in the loop's check phase, after all reads of this iteration were
+ * handled. Answers go out at once. Subscribers' frames too, unless emits
+ * are streaming in (this one came within CONN_CORK_NS of the end of the
+ * previous delivering turn): then they are held for at most CONN_CORK_NS
+ * (a timer ends the cork if no emit follows), so the frames of a burst
+ * leave in one writev per client instead of one syscall per frame, which
+ * is what a frame costs here (bench/RESULTS.md). A message that comes
+ * alone is never held. */
+void conn_flush_dirty(server_t *srv) {
+    conn_flush_list(&srv->dirty_now);
+    uint64_t now = uv_hrtime();
+    int published = srv->publish_ns > srv->check_ns;
+    int hot = published && srv->publish_ns - srv->delivered_ns < CONN_CORK_NS;
+    srv->check_ns = now;
+    if (published) srv->delivered_ns = now;
+    if (srv->dirty == NULL) return;
+    if (!srv->shutting_down && !srv->cork_break &&
+        (srv->cork_ns ? now - srv->cork_ns < CONN_CORK_NS : hot)) {
+        if (srv->cork_ns == 0) {
+            srv->cork_ns = now;
+            uv_timer_start(&srv->cork, conn_on_cork, CONN_CORK_NS / 1000000 + 1, 0);
+        }
+        return;
+    }
+    if (srv->cork_ns) {
+        srv->cork_ns = 0;
+        uv_timer_stop(&srv->cork);
+    }
+    srv->cork_break = 0;
+    conn_flush_list(&srv->dirty);
+    srv->delivered_ns = uv_hrtime();
 }
 
 int conn_send_copy(conn_t *c, const void *p, size_t n) {
@@ -822,6 +889,11 @@ void conn_sweep(server_t *srv, uint64_t now) {
     for (conn_t *c = srv->conns; c; c = next) {
         next = c->next;
         if (c->closing) continue;
+        if (c->q && c->qlen == 0 && !c->nwriting) { /* idle: hold no queue */
+            free(c->q);
+            c->q = NULL;
+            c->qcap = c->qhead = 0;
+        }
         if (c->draining) {
             if (now - c->drain_ms >= CONN_DRAIN_MS) conn_close(c);
             continue;

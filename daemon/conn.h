@@ -21,6 +21,8 @@ typedef struct conn_out {
 } conn_out_t;
 
 #define CONN_IOV_MAX 16    /* buffers coalesced into one uv_write */
+#define CONN_CORK_NS 1000000 /* longest a burst's frames are held (conn_flush_dirty) */
+#define CONN_CORK_BYTES 16384 /* a queue this large (or 1/4 of max_queue_bytes) is not held */
 
 struct conn {
     union {
@@ -49,7 +51,7 @@ struct conn {
     conn_out_t *q;         /* ring of queued buffers */
     uint32_t qcap, qhead, qlen;
     size_t qbytes;
-    uv_write_t wr;
+    uv_write_t *wr;        /* only while a uv_write is in flight (server's free list) */
     uint64_t last_rx_ms, ping_ms, hb_ms, drain_ms;
     uint64_t req_ms;       /* when the current HTTP request (or the connection) began */
     uint64_t cmd_ms;       /* last refill of the command bucket */

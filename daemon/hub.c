@@ -100,7 +100,8 @@ void hub_free(hub_t *hub) {
 size_t hub_deliver_local(server_t *srv, const char *name, size_t len, message_t *m) {
     channel_t *ch = channel_find(&srv->channels, name, len);
     size_t n = 0;
-    if (ch == NULL) return 0;
+    if (ch == NULL || ch->subs == NULL) return 0;
+    server_published(srv, uv_hrtime());
     ch->busy++;
     sub_t *next;
     for (sub_t *s = ch->subs; s; s = next) {

@@ -445,6 +445,8 @@ int server_start(server_t *srv) {
     uv_timer_init(srv->loop, &srv->sweep);
     srv->sweep.data = srv;
     uv_timer_start(&srv->sweep, server_on_sweep, tick, tick);
+    uv_timer_init(srv->loop, &srv->cork);
+    srv->cork.data = srv;
     uv_check_init(srv->loop, &srv->flush);
     srv->flush.data = srv;
     uv_check_start(&srv->flush, server_on_flush);
@@ -517,6 +519,7 @@ void server_shutdown(server_t *srv) {
         srv->shutting_down = 2;
         uv_close((uv_handle_t *)&srv->sweep, NULL);
         uv_close((uv_handle_t *)&srv->flush, NULL);
+        uv_close((uv_handle_t *)&srv->cork, NULL);
         uv_close((uv_handle_t *)&srv->shutdown_timer, NULL);
         if (srv->index == 0) {
             uv_close((uv_handle_t *)&srv->sigterm, NULL);
@@ -537,6 +540,11 @@ void server_free(server_t *srv) {
     memset(srv->emit_secret, 0, sizeof(srv->emit_secret));
     free(srv->rbuf);
     free(srv->cfg_owned);
+    while (srv->wr_free) {
+        uv_write_t *w = srv->wr_free;
+        srv->wr_free = w->data;
+        free(w);
+    }
     pthread_mutex_destroy(&srv->snap_lock);
 }
 

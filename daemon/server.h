@@ -61,7 +61,14 @@ struct server {
     size_t ntrusted;
     unsigned char emit_secret[SERVER_EMIT_SECRET_MAX];
     size_t emit_secret_len;
-    conn_t *dirty;             /* connections with queued bytes to flush */
+    conn_t *dirty;             /* subscribers with queued bytes to flush */
+    conn_t *dirty_now;         /* emit and HTTP answers: flushed every turn */
+    uv_timer_t cork;           /* ends a cork (conn_flush_dirty) */
+    uint64_t publish_ns;       /* the last publish to this loop's subscribers */
+    uint64_t check_ns;         /* the last flush turn (check phase) */
+    uint64_t delivered_ns;     /* end of the last turn that published or flushed */
+    uint64_t cork_ns;          /* when subscriber flushes were first held; 0 = not */
+    int cork_break;            /* a client's queue grew large: flush this turn */
     uv_check_t flush;          /* flushes them once per loop iteration */
     uv_timer_t sweep;
     uv_timer_t shutdown_timer;
@@ -78,6 +85,7 @@ struct server {
     uv_async_t wake;
     int inbox_open;            /* others may push (changed under hub->lock) */
     atomic_int pending;        /* HUB_SHUTDOWN / HUB_RELOAD requests */
+    uv_write_t *wr_free;       /* write requests for full sockets, reused */
     pthread_mutex_t snap_lock;
     stats_t snap;              /* a copy of stats for /stats on loop 0 */
 };
@@ -92,6 +100,11 @@ int server_reload(server_t *srv);
 
 /* Open the listeners, signal handlers and the sweep timer. */
 int server_start(server_t *srv);
+
+/* A message was queued for this loop's subscribers (corking, conn.c). */
+static inline void server_published(server_t *srv, uint64_t now_ns) {
+    srv->publish_ns = now_ns;
+}
 
 /* The public listener of a loop when several share the port. */
 int server_listen_reuseport(server_t *srv, listener_t *l, const char *hostport);

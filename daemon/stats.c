@@ -28,7 +28,7 @@ int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
         "{" F(public_connections_accepted) F(public_connections_open)
         F(emit_connections_accepted) F(emit_connections_open) F(connections_refused)
         F(ws_connections_open) F(sse_connections_open) F(messages_emitted)
-        F(frames_delivered) F(bytes_written) F(slow_consumer_disconnects)
+        F(frames_delivered) F(bytes_written) F(socket_writes) F(slow_consumer_disconnects)
         F(ping_timeouts) F(subscriptions) F(http_errors) F(emit_unauthorized)
         F(origin_refused) F(request_timeouts) F(commands_rate_limited) F(reloads) F(per_ip_refused)
         "\"protocol_errors\":{\"ws_1002\":%llu,\"ws_1003\":%llu,\"ws_1007\":%llu,"
@@ -36,7 +36,7 @@ int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
         V(public_connections_accepted), V(public_connections_open),
         V(emit_connections_accepted), V(emit_connections_open), V(connections_refused),
         V(ws_connections_open), V(sse_connections_open), V(messages_emitted),
-        V(frames_delivered), V(bytes_written), V(slow_consumer_disconnects),
+        V(frames_delivered), V(bytes_written), V(socket_writes), V(slow_consumer_disconnects),
         V(ping_timeouts), V(subscriptions), V(http_errors), V(emit_unauthorized),
         V(origin_refused), V(request_timeouts), V(commands_rate_limited), V(reloads), V(per_ip_refused),
         V(ws_close_1002), V(ws_close_1003), V(ws_close_1007), V(ws_close_1009),

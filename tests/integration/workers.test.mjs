@@ -146,3 +146,39 @@ test('workers: auto is one loop per CPU; 0 and words are refused', async () => {
     assert.match(r.err, /workers/);
   }
 });
+
+// Corking: emits streaming in back to back leave in fewer writes than frames
+// (several frames per writev per client); a lone emit is not held.
+test('a burst of emits is coalesced into fewer socket writes than frames; a lone emit is not held', async () => {
+  const hd = await startHeraldd({ args: [...pub, '--workers', '1'] });
+  try {
+    const subs = await spread(hd, 50, 'wc');
+    const before = await hd.stats();
+    const N = 200;
+    // Four emit connections at once, as a busy PHP pool would.
+    await Promise.all([0, 1, 2, 3].map(async (e) => {
+      for (let i = e; i < N; i += 4) await hd.emit('wc', 'burst' + i);
+    }));
+    await until(() => subs.every((c) => c.messages().length === N), 10000, 'burst delivered');
+    const after = await hd.stats();
+    const frames = after.frames_delivered - before.frames_delivered;
+    const writes = after.socket_writes - before.socket_writes - (after.emit_connections_accepted - before.emit_connections_accepted) * 2;
+    assert.equal(frames, 50 * N);
+    assert.ok(writes * 2 <= frames, `at least 2 frames per write on average: ${frames} frames, ~${writes} writes`);
+    const order = subs[0].messages().map((m) => m.data);
+    assert.deepEqual([...order].sort(), Array.from({ length: N }, (_, i) => 'burst' + i).sort());
+    for (const c of subs) {
+      const ids = c.messages().map((m) => m.id);
+      for (let i = 1; i < N; i++) assert.equal(ids[i], ids[i - 1] + 1, 'in order, once each');
+      assert.deepEqual(c.messages().map((m) => m.data), order, 'the same order for everyone');
+    }
+    // Quiet for a while, then one emit: delivered without waiting for a cork.
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = process.hrtime.bigint();
+    await hd.emit('wc', 'alone');
+    await until(() => subs.every((c) => c.messages().length === N + 1), 2000, 'lone emit delivered');
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    assert.ok(ms < 500, `lone emit took ${ms} ms`);
+    for (const c of subs) c.close();
+  } finally { await hd.stop(); }
+});
