@@ -32,6 +32,7 @@ typedef struct config {
     uint64_t sse_heartbeat_ms;
     uint64_t handshake_timeout_ms;
     uint64_t request_timeout_ms;
+    uint64_t emit_idle_timeout_ms;
     uint64_t max_url_bytes;
     uint64_t max_header_count;
     uint64_t max_header_bytes;

@@ -869,12 +869,24 @@ void conn_accept(listener_t *l) {
 /* Slowloris: a public connection is only a doorway to /ws or /sse, so it
  * gets handshake_timeout_ms from accept to be upgraded (or answered and
  * closed); an emit connection may idle between requests (the extension
- * keeps one open per worker) but not dawdle inside one. */
+ * keeps one open per worker) but not dawdle inside one, and not idle past
+ * emit_idle_timeout_ms: then it is closed without an answer, since a 408
+ * could cross a request the client sends at that moment. */
 static void conn_sweep_http(conn_t *c, uint64_t now) {
     server_t *srv = c->srv;
     int pub = c->listener == LISTEN_PUBLIC;
+    if (!pub && c->req == NULL) {
+        uint64_t idle = srv->cfg->emit_idle_timeout_ms;
+        if (idle && now - c->last_rx_ms >= idle && !c->draining) {
+            srv->stats.emit_idle_closed++;
+            log_debug("%s: emit connection idle for %llu ms: closing", c->peer,
+                      (unsigned long long)idle);
+            conn_close(c);
+        }
+        return;
+    }
     uint64_t limit = pub ? srv->cfg->handshake_timeout_ms : srv->cfg->request_timeout_ms;
-    if ((!pub && c->req == NULL) || now - c->req_ms < limit) return;
+    if (now - c->req_ms < limit) return;
     srv->stats.request_timeouts++;
     log_info("%s: no complete request within %llu ms: closing", c->peer,
              (unsigned long long)limit);

@@ -356,6 +356,7 @@ static uint64_t server_sweep_tick(const config_t *cfg) {
     uint64_t tick = server_min(1000, server_min(cfg->ping_interval_ms, cfg->pong_timeout_ms) / 2);
     tick = server_min(tick, cfg->sse_heartbeat_ms / 2);
     tick = server_min(tick, server_min(cfg->handshake_timeout_ms, cfg->request_timeout_ms) / 2);
+    if (cfg->emit_idle_timeout_ms) tick = server_min(tick, cfg->emit_idle_timeout_ms / 2);
     return tick < 5 ? 5 : tick;
 }
 

@@ -68,7 +68,7 @@ test('an_upgraded_websocket_outlives_the_handshake_deadline', async () => {
   } finally { await hd.stop(); }
 });
 
-test('emit_request_stalled_midway_gets_408_but_idle_keep_alive_stays_open', async () => {
+test('emit_request_stalled_midway_gets_408_but_idle_keep_alive_stays_open_until_emit_idle_timeout_ms', async () => {
   const hd = await startHeraldd({ args: ['--request_timeout_ms', '300'] });
   try {
     const idle = tcp({ path: hd.emitSock });
@@ -87,6 +87,41 @@ test('emit_request_stalled_midway_gets_408_but_idle_keep_alive_stays_open', asyn
     idle.s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     await until(() => idle.data.includes('ok'), 3000, 'second answer on the same connection');
     idle.s.destroy();
+  } finally { await hd.stop(); }
+});
+
+test('idle_emit_connections_are_closed_quietly_after_emit_idle_timeout_ms_busy_ones_stay', async () => {
+  const hd = await startHeraldd({ args: ['--emit_idle_timeout_ms', '600'] });
+  try {
+    const sub = await client(hd);
+    await sub.subscribe(hd.sign('a'));
+    const silent = tcp({ path: hd.emitSock }); // connects, never sends a byte
+    const used = tcp({ path: hd.emitSock });   // one request, then idles
+    const busy = tcp({ path: hd.emitSock });   // a request every 150 ms
+    await Promise.all([silent.ready, used.ready, busy.ready]);
+    const t0 = Date.now();
+    used.s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => used.data.includes('ok'), 3000, 'an answer');
+    used.data = '';
+    let sent = 0;
+    while (!(silent.closed && used.closed)) {
+      assert.ok(Date.now() - t0 < 10000, 'idle emit connections closed within 10 s');
+      busy.s.write('POST /emit/a HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx');
+      sent++;
+      await sleep(150);
+    }
+    assert.ok(Date.now() - t0 >= 550, 'not before emit_idle_timeout_ms');
+    assert.equal(silent.data, '', 'closed without an answer');
+    assert.equal(used.data, '', 'closed without an answer (a 408 could cross a request)');
+    await sleep(300);
+    assert.equal(busy.closed, false, 'a connection that keeps sending requests stays');
+    await until(() => (busy.data.match(/HTTP\/1\.1 202 /g) || []).length === sent, 3000, 'every emit answered');
+    await until(() => sub.messages().filter((m) => m.data === 'x').length === sent, 3000, 'every emit delivered');
+    const st = await hd.stats();
+    assert.equal(st.emit_idle_closed, 2);
+    assert.equal(st.request_timeouts, 0);
+    busy.s.destroy();
+    sub.close();
   } finally { await hd.stop(); }
 });
 
