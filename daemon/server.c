@@ -231,22 +231,31 @@ static int server_unix_prepare(const char *path) {
     return 0;
 }
 
+/* The emit socket is created owner-only (umask 0177 around the bind), then
+ * given its group and only then its mode, so no other user can connect
+ * during set-up; a mode or group that cannot be applied stops the start
+ * rather than leaving the socket as the umask made it. Listeners are set up
+ * before any worker thread starts, so the process-wide umask is safe. */
 static int server_listen_unix(server_t *srv, listener_t *l, const char *path) {
     const config_t *cfg = srv->cfg;
     if (server_unix_prepare(path) != 0) return -1;
     uv_pipe_init(srv->loop, &l->h.pipe, 0);
     l->open = 1;
+    mode_t old_mask = umask(0177);
     int rc = uv_pipe_bind(&l->h.pipe, path);
+    umask(old_mask);
     if (rc == 0) {
         snprintf(l->unix_path, sizeof(l->unix_path), "%s", path);
-        if (chmod(path, (mode_t)cfg->emit_socket_mode) != 0)
-            log_warn("chmod %s: %s", path, strerror(errno));
         if (cfg->emit_socket_group[0]) {
             struct group *g = getgrnam(cfg->emit_socket_group);
             if (g == NULL || chown(path, (uid_t)-1, g->gr_gid) != 0) {
                 log_error("emit_socket_group %s: no such group or chown failed", cfg->emit_socket_group);
                 return -1;
             }
+        }
+        if (chmod(path, (mode_t)cfg->emit_socket_mode) != 0) {
+            log_error("emit_socket_mode: chmod %s: %s", path, strerror(errno));
+            return -1;
         }
         rc = uv_listen(&l->h.stream, 511, server_on_connection);
     }

@@ -1,12 +1,13 @@
 // Secrets stay secret: heraldd refuses secret files other users can read or
-// write and an emit socket others can write, and no secret byte appears in
-// its log, /stats or error answers.
+// write and an emit socket others can write, gives the socket its mode and
+// group, and no secret byte appears in its log, /stats or error answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync, chmodSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { startHeraldd, client, heralddSync, request } from './lib/heraldd.mjs';
+import { spawnSync } from 'node:child_process';
+import { startHeraldd, client, heralddSync, request, bin, freePort } from './lib/heraldd.mjs';
 
 function secretFile(mode) {
   const dir = mkdtempSync(join(tmpdir(), 'herald-secret-'));
@@ -51,6 +52,43 @@ test('an_emit_socket_mode_with_the_others_write_bit_is_refused', () => {
     assert.match(r.err, /emit_socket_mode: .* lets every user publish/);
   }
   assert.equal(heralddSync(['--check-config', '--emit', 'none', '--emit_socket_mode', '0664']).code, 0);
+});
+
+// A group heraldd may give its socket: any group when it runs as root,
+// else its own primary group.
+function socketGroup() {
+  const groups = readFileSync('/etc/group', 'utf8').trim().split('\n').map((l) => l.split(':'))
+    .map(([name, , gid]) => ({ name, gid: Number(gid) }));
+  const me = userInfo();
+  return groups.find((g) => (me.uid === 0 ? g.gid !== me.gid : g.gid === me.gid)) || groups.find((g) => g.gid === me.gid);
+}
+
+test('the_emit_socket_gets_the_configured_mode_and_group_whatever_the_umask', async () => {
+  const g = socketGroup();
+  assert.ok(g, 'a group from /etc/group');
+  const old = process.umask(0); // heraldd inherits it: a socket must not be 0777 even briefly
+  let a, b;
+  try {
+    a = await startHeraldd();
+    b = await startHeraldd({ args: ['--emit_socket_mode', '0620', '--emit_socket_group', g.name] });
+  } finally { process.umask(old); }
+  try {
+    const sa = statSync(a.emitSock);
+    assert.ok(sa.isSocket());
+    assert.equal(sa.mode & 0o777, 0o660, 'the default mode');
+    const sb = statSync(b.emitSock);
+    assert.equal(sb.mode & 0o777, 0o620);
+    assert.equal(sb.gid, g.gid, `the group ${g.name}`);
+    assert.equal((await b.emitReq('GET', '/healthz')).status, 200);
+  } finally { await a.stop(); await b.stop(); }
+  const dir = mkdtempSync(join(tmpdir(), 'herald-sock-'));
+  try {
+    const r = spawnSync(bin, ['--emit', 'unix:' + join(dir, 'e.sock'), '--listen', `127.0.0.1:${await freePort()}`,
+      '--emit_socket_group', 'no-such-group-herald'], { encoding: 'utf8', timeout: 15000 });
+    assert.equal(r.signal, null, 'exits by itself');
+    assert.notEqual(r.status, 0, 'an unknown group stops the start');
+    assert.match(r.stderr, /emit_socket_group no-such-group-herald/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('no_secret_byte_appears_in_the_log_stats_or_error_answers', async () => {
