@@ -82,7 +82,7 @@ static void conn_on_close(uv_handle_t *h) {
         ws_parser_free(c->ws);
         free(c->ws);
     }
-    if (c->ip_counted) peer_table_decr(&srv->peers, &c->ip);
+    if (c->ip_counted) hub_peer_decr(srv->hub, &c->ip);
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -765,9 +765,9 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
  * too many already (then c is answered 503 and closes). */
 int conn_admit(conn_t *c, const peer_addr_t *a) {
     server_t *srv = c->srv;
-    if (c->ip_counted) peer_table_decr(&srv->peers, &c->ip);
+    if (c->ip_counted) hub_peer_decr(srv->hub, &c->ip);
     c->ip = *a;
-    uint32_t n = peer_table_incr(&srv->peers, a);
+    uint32_t n = hub_peer_incr(srv->hub, a);
     c->ip_counted = n > 0;
     if (srv->cfg->max_connections_per_ip == 0 || n <= srv->cfg->max_connections_per_ip) return 0;
     srv->stats.per_ip_refused++;
@@ -836,8 +836,11 @@ void conn_accept(listener_t *l) {
         uv_close(&c->h.handle, conn_on_refused_close);
         return;
     }
-    size_t total = srv->hub ? atomic_load(&srv->hub->nconns) : srv->nconns;
+    /* Claim the slot before checking it, so loops accepting at the same
+     * moment cannot together pass max_connections. */
+    size_t total = srv->hub ? atomic_fetch_add(&srv->hub->nconns, 1) : srv->nconns;
     if (total >= srv->cfg->max_connections || srv->shutting_down) {
+        if (srv->hub) atomic_fetch_sub(&srv->hub->nconns, 1);
         srv->stats.connections_refused++;
         log_warn("connection refused: max_connections (%llu) reached",
                  (unsigned long long)srv->cfg->max_connections);
@@ -851,7 +854,6 @@ void conn_accept(listener_t *l) {
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
-    if (srv->hub) atomic_fetch_add(&srv->hub->nconns, 1);
     if (l->kind == LISTEN_PUBLIC) {
         srv->stats.public_connections_accepted++;
         srv->stats.public_connections_open++;

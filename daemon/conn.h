@@ -43,7 +43,7 @@ struct conn {
     uint8_t nwriting;      /* queue entries in the uv_write in flight */
     char peer[64];
     peer_addr_t ip;        /* the client's address (through trusted proxies) */
-    uint8_t ip_counted;    /* counted in srv->peers */
+    uint8_t ip_counted;    /* counted in hub->peers */
     http_req_t *req;       /* only while a request is unfinished */
     ws_parser_t *ws;
     sub_t **subs;

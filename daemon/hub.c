@@ -21,11 +21,12 @@ int hub_init(hub_t *hub, const config_t *cfg, int argc, char **argv) {
     memset(hub, 0, sizeof(*hub));
     hub->nloops = hub_workers_resolve(cfg->workers);
     pthread_mutex_init(&hub->lock, NULL);
+    pthread_mutex_init(&hub->peers_lock, NULL);
     hub->loops = calloc(hub->nloops, sizeof(*hub->loops));
     hub->uvloops = calloc(hub->nloops, sizeof(*hub->uvloops));
     hub->threads = calloc(hub->nloops, sizeof(*hub->threads));
     if (hub->loops == NULL || hub->uvloops == NULL || hub->threads == NULL ||
-        channel_table_init(&hub->channels) != 0) {
+        channel_table_init(&hub->channels) != 0 || peer_table_init(&hub->peers) != 0) {
         log_error("out of memory");
         return -1;
     }
@@ -87,7 +88,9 @@ void hub_free(hub_t *hub) {
         }
     }
     if (hub->channels.buckets) channel_table_free(&hub->channels);
+    if (hub->peers.buckets) peer_table_free(&hub->peers);
     pthread_mutex_destroy(&hub->lock);
+    pthread_mutex_destroy(&hub->peers_lock);
     free(hub->loops);
     free(hub->uvloops);
     free(hub->threads);
@@ -150,7 +153,6 @@ int hub_publish(server_t *srv, const char *channel, size_t channel_len,
     if (herald_channel_check(channel, channel_len) != 0) return -1;
     uint64_t now = server_wall_ms();
     message_t m;
-    int wake[HUB_LOOPS_MAX] = {0};
     pthread_mutex_lock(&hub->lock);
     channel_t *ch = channel_get(&hub->channels, channel, channel_len, now, srv->cfg->history_size);
     if (ch == NULL || channel_message_build(&m, ch, ch->next_id, now, data, len) != 0) {
@@ -175,7 +177,8 @@ int hub_publish(server_t *srv, const char *channel, size_t channel_len,
                 server_t *o = &hub->loops[i];
                 if (o == srv || !o->inbox_open) continue;
                 mpsc_push(&o->inbox, &hm->nodes[i].node);
-                wake[i] = 1;
+                uv_async_send(&o->wake); /* under the lock: hub_loop_close
+                                          * takes it before closing the handle */
             }
             if (refs == 0) hub_msg_release(hm);
         } else {
@@ -184,8 +187,6 @@ int hub_publish(server_t *srv, const char *channel, size_t channel_len,
         }
     }
     pthread_mutex_unlock(&hub->lock);
-    for (size_t i = 0; i < hub->nloops; i++)
-        if (wake[i]) uv_async_send(&hub->loops[i].wake);
     channel_t *local = channel_find(&srv->channels, channel, channel_len);
     size_t here = local ? local->nsubs : 0;
     size_t n = hub_deliver_local(srv, channel, channel_len, &m);
@@ -286,6 +287,21 @@ void hub_loop_close(server_t *srv) {
     uv_close((uv_handle_t *)&srv->wake, NULL);
 }
 
+/* Its own lock, not the channels': taken once per accept and close of a
+ * public connection, never per message. */
+uint32_t hub_peer_incr(hub_t *hub, const peer_addr_t *a) {
+    pthread_mutex_lock(&hub->peers_lock);
+    uint32_t n = peer_table_incr(&hub->peers, a);
+    pthread_mutex_unlock(&hub->peers_lock);
+    return n;
+}
+
+void hub_peer_decr(hub_t *hub, const peer_addr_t *a) {
+    pthread_mutex_lock(&hub->peers_lock);
+    peer_table_decr(&hub->peers, a);
+    pthread_mutex_unlock(&hub->peers_lock);
+}
+
 void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms) {
     pthread_mutex_lock(&hub->lock);
     channel_table_sweep(&hub->channels, now_ms, ttl_ms);
@@ -328,11 +344,14 @@ int hub_stats_format(server_t *srv, char *out, size_t size) {
     for (size_t i = 0; k >= 0 && (size_t)k < size - len && i < nloops; i++) {
         len += (size_t)k;
         k = snprintf(out + len, size - len,
-                     "%s{\"connections\":%llu,\"ws_connections\":%llu,\"frames_delivered\":%llu,"
-                     "\"messages_emitted\":%llu}", i ? "," : "",
+                     "%s{\"connections\":%llu,\"connections_accepted\":%llu,\"ws_connections\":%llu,"
+                     "\"frames_delivered\":%llu,\"socket_writes\":%llu,\"messages_emitted\":%llu}",
+                     i ? "," : "",
                      (unsigned long long)(each[i].public_connections_open + each[i].emit_connections_open),
+                     (unsigned long long)each[i].public_connections_accepted,
                      (unsigned long long)each[i].ws_connections_open,
                      (unsigned long long)each[i].frames_delivered,
+                     (unsigned long long)each[i].socket_writes,
                      (unsigned long long)each[i].messages_emitted);
     }
     free(each);

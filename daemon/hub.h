@@ -15,6 +15,7 @@
 #include "channel.h"
 #include "config.h"
 #include "mpsc.h"
+#include "peer.h"
 
 #define HUB_LOOPS_MAX 64
 
@@ -46,6 +47,8 @@ struct hub {
     uv_thread_t *threads;
     int started;               /* threads running */
     atomic_size_t nconns;      /* open connections on every loop (max_connections) */
+    pthread_mutex_t peers_lock;
+    peer_table_t peers;        /* public connections per client address, every loop */
 };
 
 /* workers: 0 means one per CPU. */
@@ -93,6 +96,11 @@ void hub_loop_close(server_t *srv);
 
 /* Expire history and free idle shared channels (loop 0's sweep). */
 void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms);
+
+/* max_connections_per_ip holds across loops: the count of a's connections
+ * after adding one (0 when out of memory: not counted), and its release. */
+uint32_t hub_peer_incr(hub_t *hub, const peer_addr_t *a);
+void hub_peer_decr(hub_t *hub, const peer_addr_t *a);
 
 /* /stats: totals over the loops plus per-loop connections and frames. */
 int hub_stats_format(server_t *srv, char *out, size_t size);

@@ -149,8 +149,7 @@ int server_init(server_t *srv, uv_loop_t *loop, const config_t *cfg) {
     mpsc_init(&srv->inbox);
     pthread_mutex_init(&srv->snap_lock, NULL);
     srv->rbuf = malloc(SERVER_READ_BUF);
-    if (srv->rbuf == NULL || channel_table_init(&srv->channels) != 0 ||
-        peer_table_init(&srv->peers) != 0) {
+    if (srv->rbuf == NULL || channel_table_init(&srv->channels) != 0) {
         log_error("out of memory");
         return -1;
     }
@@ -542,7 +541,6 @@ void server_shutdown(server_t *srv) {
 
 void server_free(server_t *srv) {
     channel_table_free(&srv->channels);
-    if (srv->peers.buckets) peer_table_free(&srv->peers);
     if (srv->secrets) {
         memset(srv->secrets, 0, srv->nsecrets * sizeof(*srv->secrets));
         free(srv->secrets);

@@ -56,7 +56,6 @@ struct server {
     int rbuf_busy;
     herald_secret_t *secrets;
     size_t nsecrets;
-    peer_table_t peers;        /* public connections per client address */
     peer_cidr_t trusted[PEER_CIDR_MAX];
     size_t ntrusted;
     unsigned char emit_secret[SERVER_EMIT_SECRET_MAX];

@@ -4,6 +4,7 @@
 // SIGTERM closes every loop's clients with 1001 and the process exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import os from 'node:os';
 import { startHeraldd, client, until, request, heralddSync } from './lib/heraldd.mjs';
 
@@ -132,6 +133,48 @@ test('workers=2: SIGTERM closes the clients of every loop with 1001 and exits 0'
   assert.ok(codes.every((c) => c === 1001), 'close codes ' + codes.join(','));
 });
 
+// A raw WebSocket upgrade; resolves to the status and the open socket.
+function rawUpgrade(hd) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port: hd.port, host: '127.0.0.1' });
+    let data = '';
+    s.setEncoding('latin1');
+    s.on('error', reject);
+    s.on('connect', () => s.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'));
+    s.on('data', (c) => {
+      data += c;
+      if (data.includes('\r\n\r\n')) resolve({ status: Number(data.split(' ')[1]), s });
+    });
+  });
+}
+
+// One address's connections land on both loops (SO_REUSEPORT hashes the
+// source port); the limit must hold for their sum, not per loop.
+test('workers=2: max_connections_per_ip counts the connections of every loop together', async () => {
+  const hd = await startHeraldd({ args: [...pub, '--workers', '2', '--max_connections_per_ip', '6'] });
+  const socks = [];
+  try {
+    const statuses = [];
+    for (let i = 0; i < 16; i++) {
+      const r = await rawUpgrade(hd);
+      statuses.push(r.status);
+      socks.push(r.s);
+    }
+    assert.deepEqual(statuses.slice(0, 6), [101, 101, 101, 101, 101, 101]);
+    assert.deepEqual(statuses.slice(6), Array(10).fill(503));
+    // (>= 16: the start-up readiness probe is accepted too)
+    const s = await loopStats(hd, (x) => x.loops.reduce((n, l) => n + l.connections_accepted, 0) >= 16 &&
+      x.per_ip_refused === 10, '16 accepted and 10 refused in the per-loop figures');
+    assert.ok(s.loops.every((l) => l.connections_accepted > 0), 'both loops accepted some: ' + JSON.stringify(s.loops));
+    assert.equal(s.per_ip_refused, 10);
+    assert.equal(s.ws_connections_open, 6);
+  } finally {
+    for (const x of socks) x.destroy();
+    await hd.stop();
+  }
+});
+
 test('workers: auto is one loop per CPU; 0 and words are refused', async () => {
   const hd = await startHeraldd({ args: [...pub, '--workers', 'auto'] });
   try {
@@ -153,30 +196,45 @@ test('a burst of emits is coalesced into fewer socket writes than frames; a lone
   const hd = await startHeraldd({ args: [...pub, '--workers', '1'] });
   try {
     const subs = await spread(hd, 50, 'wc');
-    const before = await hd.stats();
     const N = 200;
-    // Four emit connections at once, as a busy PHP pool would.
-    await Promise.all([0, 1, 2, 3].map(async (e) => {
-      for (let i = e; i < N; i += 4) await hd.emit('wc', 'burst' + i);
-    }));
-    await until(() => subs.every((c) => c.messages().length === N), 10000, 'burst delivered');
-    const after = await hd.stats();
-    const frames = after.frames_delivered - before.frames_delivered;
-    const writes = after.socket_writes - before.socket_writes - (after.emit_connections_accepted - before.emit_connections_accepted) * 2;
-    assert.equal(frames, 50 * N);
-    assert.ok(writes * 2 <= frames, `at least 2 frames per write on average: ${frames} frames, ~${writes} writes`);
+    // Corking depends on emits arriving less than 1 ms apart; on a machine
+    // busy with other work the client may not keep that pace, so a burst is
+    // tried up to three times (with corking off an idle machine stays near
+    // 1.6 frames per write every time).
+    const tries = [];
+    let total = 0;
+    let coalesced = false;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const before = await hd.stats();
+      // Four emit connections at once, as a busy PHP pool would.
+      await Promise.all([0, 1, 2, 3].map(async (e) => {
+        for (let i = e; i < N; i += 4) await hd.emit('wc', `burst${attempt}-${i}`);
+      }));
+      total += N;
+      await until(() => subs.every((c) => c.messages().length === total), 10000, 'burst delivered');
+      const after = await hd.stats();
+      const frames = after.frames_delivered - before.frames_delivered;
+      const writes = after.socket_writes - before.socket_writes - (after.emit_connections_accepted - before.emit_connections_accepted) * 2;
+      assert.equal(frames, 50 * N);
+      tries.push(`${frames} frames, ~${writes} writes`);
+      if (writes * 2 <= frames) { coalesced = true; break; }
+    }
+    assert.ok(coalesced,
+      `at least 2 frames per write on average in one of three bursts: ${tries.join('; ')}`);
     const order = subs[0].messages().map((m) => m.data);
-    assert.deepEqual([...order].sort(), Array.from({ length: N }, (_, i) => 'burst' + i).sort());
+    const want = [];
+    for (let a = 0; a < tries.length; a++) for (let i = 0; i < N; i++) want.push(`burst${a}-${i}`);
+    assert.deepEqual([...order].sort(), want.sort());
     for (const c of subs) {
       const ids = c.messages().map((m) => m.id);
-      for (let i = 1; i < N; i++) assert.equal(ids[i], ids[i - 1] + 1, 'in order, once each');
+      for (let i = 1; i < total; i++) assert.equal(ids[i], ids[i - 1] + 1, 'in order, once each');
       assert.deepEqual(c.messages().map((m) => m.data), order, 'the same order for everyone');
     }
     // Quiet for a while, then one emit: delivered without waiting for a cork.
     await new Promise((r) => setTimeout(r, 50));
     const t0 = process.hrtime.bigint();
     await hd.emit('wc', 'alone');
-    await until(() => subs.every((c) => c.messages().length === N + 1), 2000, 'lone emit delivered');
+    await until(() => subs.every((c) => c.messages().length === total + 1), 2000, 'lone emit delivered');
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     assert.ok(ms < 500, `lone emit took ${ms} ms`);
     for (const c of subs) c.close();
