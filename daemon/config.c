@@ -44,7 +44,7 @@ static const config_key_t config_keys[] = {
     {"allowed_origins", T_STR, OFF(allowed_origins), "*", 0, 0,
      "comma-separated browser origins (scheme://host[:port]; https://*.example.com: its subdomains) allowed on /ws and /sse, or *"},
     {"max_connections", T_U64, OFF(max_connections), "10000", 1, 19000,
-     "open connections at most (all listeners); more are closed on accept"},
+     "public connections (browsers) at most, on every loop together; more are closed on accept (emit connections are bounded by the open-file limit only)"},
     {"max_connections_per_ip", T_U64, OFF(max_connections_per_ip), "256", 0, 19000,
      "public connections one client address may hold (0: no limit); more: 503"},
     {"trusted_proxies", T_STR, OFF(trusted_proxies), "", 0, 0,

@@ -2,6 +2,7 @@
 
 #include "command.h"
 #include "emit.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "sse.h"
 
@@ -87,7 +88,8 @@ static void conn_on_close(uv_handle_t *h) {
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     srv->nconns--;
-    if (srv->hub) atomic_fetch_sub(&srv->hub->nconns, 1);
+    atomic_fetch_sub(&srv->hub->nconns, 1);
+    if (c->listener == LISTEN_PUBLIC) atomic_fetch_sub(&srv->hub->npublic, 1);
     free(c);
     if (srv->shutting_down && srv->nconns == 0) server_shutdown(srv);
 }
@@ -823,6 +825,39 @@ static void conn_peer_name(conn_t *c, int is_unix) {
 
 static void conn_on_refused_close(uv_handle_t *h) { free(h); }
 
+/* Admission by count, before any work is spent on a connection. Slots are
+ * claimed before they are checked, so loops accepting at the same moment
+ * cannot together pass a limit. Every connection takes a descriptor; a
+ * public one is refused while a few are still free (so the refusal never
+ * fails) and a share stays for emit connections, so a flood of browsers
+ * can lock out neither the PHP side nor /stats. 0, or -1: refused. */
+static int conn_admit_count(server_t *srv, int public) {
+    hub_t *hub = srv->hub;
+    size_t room = atomic_load(&hub->fd_room);
+    size_t keep = room / 4 < FDLIMIT_EMIT_KEEP ? room / 4 : FDLIMIT_EMIT_KEEP;
+    size_t total = atomic_fetch_add(&hub->nconns, 1);
+    size_t npublic = public ? atomic_fetch_add(&hub->npublic, 1) : 0;
+    int over_fd = total >= (public ? room - keep : room);
+    int over_max = public && npublic >= srv->cfg->max_connections;
+    if (!over_fd && !over_max && !srv->shutting_down) return 0;
+    atomic_fetch_sub(&hub->nconns, 1);
+    if (public) atomic_fetch_sub(&hub->npublic, 1);
+    if (srv->shutting_down) return -1;
+    if (over_max) {
+        srv->stats.connections_refused++;
+        if (server_log_throttle(srv))
+            log_warn("connection refused: max_connections (%llu) reached",
+                     (unsigned long long)srv->cfg->max_connections);
+    } else {
+        srv->stats.fd_limit_refused++;
+        if (server_log_throttle(srv))
+            log_error("connection refused: the open-file limit (%llu) leaves room for %zu "
+                      "connections; raise it (ulimit -n, systemd LimitNOFILE=) or lower "
+                      "max_connections", (unsigned long long)fdlimit_current(), room);
+    }
+    return -1;
+}
+
 void conn_accept(listener_t *l) {
     server_t *srv = l->srv;
     int is_unix = l->unix_path[0] != '\0';
@@ -836,14 +871,8 @@ void conn_accept(listener_t *l) {
         uv_close(&c->h.handle, conn_on_refused_close);
         return;
     }
-    /* Claim the slot before checking it, so loops accepting at the same
-     * moment cannot together pass max_connections. */
-    size_t total = srv->hub ? atomic_fetch_add(&srv->hub->nconns, 1) : srv->nconns;
-    if (total >= srv->cfg->max_connections || srv->shutting_down) {
-        if (srv->hub) atomic_fetch_sub(&srv->hub->nconns, 1);
-        srv->stats.connections_refused++;
-        log_warn("connection refused: max_connections (%llu) reached",
-                 (unsigned long long)srv->cfg->max_connections);
+    int public = l->kind == LISTEN_PUBLIC;
+    if (conn_admit_count(srv, public) != 0) {
         uv_close(&c->h.handle, conn_on_refused_close);
         return;
     }

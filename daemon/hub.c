@@ -1,6 +1,7 @@
 #include "hub.h"
 
 #include "conn.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "server.h"
 
@@ -19,6 +20,7 @@ size_t hub_workers_resolve(uint64_t workers) {
 
 int hub_init(hub_t *hub, const config_t *cfg, int argc, char **argv) {
     memset(hub, 0, sizeof(*hub));
+    atomic_init(&hub->fd_room, SIZE_MAX);
     hub->nloops = hub_workers_resolve(cfg->workers);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
@@ -60,6 +62,8 @@ int hub_run(hub_t *hub) {
         }
         return 1;
     }
+    hub->fd_base = fdlimit_open_count();
+    atomic_store(&hub->fd_room, fdlimit_fit(hub->loops[0].cfg->max_connections, hub->fd_base));
     if (hub->nloops > 1)
         log_info("%zu event loops (workers), public listener shared with SO_REUSEPORT", hub->nloops);
     for (size_t i = 1; i < hub->nloops; i++) {

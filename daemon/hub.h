@@ -46,7 +46,10 @@ struct hub {
     uv_loop_t *uvloops;
     uv_thread_t *threads;
     int started;               /* threads running */
-    atomic_size_t nconns;      /* open connections on every loop (max_connections) */
+    atomic_size_t nconns;      /* open connections on every loop, all listeners */
+    atomic_size_t npublic;     /* of which public ones (max_connections) */
+    size_t fd_base;            /* descriptors open besides connections (fdlimit.h) */
+    atomic_size_t fd_room;     /* connections the open-file limit leaves room for */
     pthread_mutex_t peers_lock;
     peer_table_t peers;        /* public connections per client address, every loop */
 };

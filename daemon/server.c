@@ -2,6 +2,7 @@
 
 #include "client_js.h"
 #include "conn.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "origin.h"
 #include "sse.h"
@@ -175,13 +176,32 @@ int server_init(server_t *srv, uv_loop_t *loop, const config_t *cfg) {
     return 0;
 }
 
+/* heraldd refuses connections before the open-file limit is reached
+ * (conn_accept); what still arrives here is the system-wide table being
+ * full, or descriptors taken by something else. */
 static void server_on_connection(uv_stream_t *s, int status) {
     listener_t *l = s->data;
+    server_t *srv = l->srv;
+    if (status == UV_EMFILE || status == UV_ENFILE) {
+        srv->stats.fd_limit_refused++;
+        if (server_log_throttle(srv))
+            log_error("accept on %s: out of file descriptors (%s; open-file limit %llu)", l->addr,
+                      status == UV_EMFILE ? "this process" : "the whole system",
+                      (unsigned long long)fdlimit_current());
+        return;
+    }
     if (status < 0) {
         log_warn("accept on %s: %s", l->addr, uv_strerror(status));
         return;
     }
     conn_accept(l);
+}
+
+int server_log_throttle(server_t *srv) {
+    uint64_t now = uv_now(srv->loop);
+    if (srv->refused_logged_ms != 0 && now - srv->refused_logged_ms < 1000) return 0;
+    srv->refused_logged_ms = now ? now : 1;
+    return 1;
 }
 
 static int server_mkdirs(const char *dir) {
@@ -442,6 +462,8 @@ int server_reload(server_t *srv) {
     uv_timer_set_repeat(&srv->sweep, server_sweep_tick(cfg));
     srv->sweep_ms = server_sweep_tick(cfg);
     srv->stats.reloads++;
+    if (srv->index == 0 && srv->hub)
+        atomic_store(&srv->hub->fd_room, fdlimit_fit(cfg->max_connections, srv->hub->fd_base));
     if (srv->index == 0)
         log_info("reloaded: %zu secret(s), emit secret %s", nsecrets, srv->emit_secret_len ? "set" : "not set");
     return 0;

@@ -77,6 +77,7 @@ struct server {
     config_t *cfg_owned;       /* the config a reload installed (freed here) */
     int shutting_down;
     uint64_t sweep_ms;
+    uint64_t refused_logged_ms; /* the last "connection refused" log line */
     /* workers: this loop's place among the others (hub.h) */
     hub_t *hub;
     unsigned index;            /* 0: the main thread, signals and emit */
@@ -104,6 +105,10 @@ int server_start(server_t *srv);
 static inline void server_published(server_t *srv, uint64_t now_ns) {
     srv->publish_ns = now_ns;
 }
+
+/* Refusals come in floods: 1 when one may be logged now (at most one
+ * line a second per loop; the counters in /stats have them all). */
+int server_log_throttle(server_t *srv);
 
 /* The public listener of a loop when several share the port. */
 int server_listen_reuseport(server_t *srv, listener_t *l, const char *hostport);

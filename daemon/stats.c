@@ -31,7 +31,7 @@ int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
         F(frames_delivered) F(bytes_written) F(socket_writes) F(slow_consumer_disconnects)
         F(ping_timeouts) F(subscriptions) F(http_errors) F(emit_unauthorized)
         F(origin_refused) F(request_timeouts) F(commands_rate_limited) F(reloads) F(per_ip_refused)
-        F(emit_idle_closed)
+        F(emit_idle_closed) F(fd_limit_refused)
         "\"protocol_errors\":{\"ws_1002\":%llu,\"ws_1003\":%llu,\"ws_1007\":%llu,"
         "\"ws_1009\":%llu,\"bad_command\":%llu},\"channels\":%zu}\n",
         V(public_connections_accepted), V(public_connections_open),
@@ -40,7 +40,7 @@ int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
         V(frames_delivered), V(bytes_written), V(socket_writes), V(slow_consumer_disconnects),
         V(ping_timeouts), V(subscriptions), V(http_errors), V(emit_unauthorized),
         V(origin_refused), V(request_timeouts), V(commands_rate_limited), V(reloads), V(per_ip_refused),
-        V(emit_idle_closed),
+        V(emit_idle_closed), V(fd_limit_refused),
         V(ws_close_1002), V(ws_close_1003), V(ws_close_1007), V(ws_close_1009),
         V(ws_bad_commands), channels);
     return n < 0 || (size_t)n >= size ? -1 : n;

@@ -26,6 +26,7 @@ typedef struct stats {
     uint64_t reloads;                      /* configurations applied by SIGHUP */
     uint64_t per_ip_refused;               /* 503: over max_connections_per_ip */
     uint64_t emit_idle_closed;             /* emit_idle_timeout_ms reached */
+    uint64_t fd_limit_refused;             /* accepts failed: out of file descriptors */
     uint64_t ws_close_1002, ws_close_1003, ws_close_1007, ws_close_1009;
     uint64_t ws_bad_commands;              /* error answers to commands */
 } stats_t;

@@ -90,6 +90,9 @@ test('max_connections_refuses_the_extra_connection', async () => {
     const closed = new Promise((r) => extra.on('close', r));
     extra.on('error', () => {});
     await closed;
+    // browsers do not take the emit side's connections
+    assert.equal((await hd.stats()).connections_refused, 1);
+    await hd.emit('any', 'still emitting');
     a.close(); b.close(); c.close();
     await until(async () => (await request({ port: hd.port, path: '/healthz' }).catch(() => ({}))).status === 200);
   } finally { await hd.stop(); }

@@ -313,3 +313,65 @@ test('bad_trusted_proxies_are_refused_at_start_naming_the_entry', () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /trusted_proxies: 'proxy\.local' is not an IP address/);
 });
+
+// The open-file limit decides how many clients fit, whatever max_connections
+// says. A soft limit below what max_connections needs is raised up to the
+// hard one; a hard limit too low is named at start; heraldd refuses clients
+// while it still has a descriptor to spare, so the emit API and /stats keep
+// working, logs it plainly (not once per refused client), counts it, and
+// serves again as soon as clients leave.
+async function openFiles(pid) {
+  const { readFileSync } = await import('node:fs');
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  return line.split(/\s{2,}/).slice(1, 3).map(Number);
+}
+
+test('a_soft_open_file_limit_below_max_connections_is_raised_to_fit', async () => {
+  const hd = await startHeraldd({ args: ['--max_connections', '1000'], nofile: [64, 4096] });
+  try {
+    const [soft, hard] = await openFiles(hd.proc.pid);
+    assert.equal(hard, 4096);
+    assert.ok(soft >= 1000 && soft <= 4096, `soft limit ${soft}`);
+    assert.match(hd.proc.log, /open-file limit raised from 64/);
+    assert.doesNotMatch(hd.proc.log, /connections fit/);
+  } finally { await hd.stop(); }
+});
+
+test('out_of_file_descriptors_is_named_at_start_refused_in_time_logged_counted_and_recovered', async () => {
+  const hd = await startHeraldd({ args: ['--max_connections', '1000', '--max_connections_per_ip', '0', '--public_channels', 'fd*'], nofile: [64, 64] });
+  const socks = [];
+  try {
+    const m = /max_connections is 1000 but the open-file limit is 64 \(hard limit 64\): (\d+) connections fit/.exec(hd.proc.log);
+    assert.ok(m, hd.proc.log);
+    const room = Number(m[1]);
+    assert.ok(room > 10 && room < 64, `room ${room}`);
+    const good = await client(hd);
+    await good.subscribe('fd');
+    let closed = 0;
+    for (let i = 0; i < 120; i++) {
+      const s = net.connect({ port: hd.port, host: '127.0.0.1' });
+      s.on('error', () => {});
+      s.on('close', () => { closed++; });
+      socks.push(s);
+    }
+    await until(() => closed >= 120 - room, 5000, 'the clients past the room closed');
+    // While full: the emit API still answers, the subscriber still receives.
+    const st = await hd.stats();
+    assert.ok(st.fd_limit_refused >= 120 - room, JSON.stringify(st));
+    const keep = Math.min(64, Math.floor(room / 4));
+    assert.equal(st.public_connections_open, room - keep, 'the room less the share kept for emit connections');
+    await hd.emit('fd', 'while full');
+    await until(() => good.messages().some((x) => x.data === 'while full'), 3000, 'delivery while full');
+    const lines = hd.proc.log.split('\n').filter((l) => l.includes('the open-file limit (64) leaves room for')).length;
+    assert.ok(lines >= 1 && lines <= 2, `logged ${lines} times, not once per refused client`);
+    for (const s of socks) s.destroy();
+    await until(async () => (await hd.stats()).public_connections_open === 1, 3000, 'clients gone');
+    const fresh = await client(hd);
+    assert.equal((await fresh.subscribe('fd')).type, 'subscribed');
+    fresh.close();
+    good.close();
+  } finally {
+    for (const s of socks) s.destroy();
+    await hd.stop();
+  }
+});

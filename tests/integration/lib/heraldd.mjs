@@ -71,7 +71,8 @@ export function sign(secret, channel, { kid = '0', expiry = 0 } = {}) {
 const running = new Set();
 process.on('exit', () => { for (const p of running) try { process.kill(p.pid, 'SIGKILL'); } catch (e) { /* gone */ } });
 
-// Start heraldd; opts.args adds flags, opts.secret=false runs without one.
+// Start heraldd; opts.args adds flags, opts.secret=false runs without one,
+// opts.nofile sets the open-file limit.
 export async function startHeraldd(opts = {}) {
   if (!existsSync(bin)) throw new Error(`${bin} is not built (make -C daemon)`);
   const dir = mkdtempSync(join(tmpdir(), 'herald-it-'));
@@ -83,7 +84,12 @@ export async function startHeraldd(opts = {}) {
   const emitSock = join(dir, 'emit.sock');
   const args = ['--listen', `127.0.0.1:${port}`, '--emit', `unix:${emitSock}`, '--emit', `127.0.0.1:${emitPort}`,
     ...(opts.secret === false ? [] : ['--secret-file', secretFile]), '--log_level', 'debug', ...(opts.args || [])];
-  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // opts.nofile = [soft, hard]: start under that open-file limit (the
+  // shell execs heraldd, so the PID stays heraldd's).
+  const proc = opts.nofile
+    ? spawn('/bin/sh', ['-c', `ulimit -Sn ${opts.nofile[0]} && ulimit -Hn ${opts.nofile[1]} && exec "$0" "$@"`, bin, ...args],
+      { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(proc);
   proc.log = '';
   proc.stderr.on('data', (b) => { proc.log += b; });
