@@ -32,7 +32,7 @@ wait_port() {
 wsp=$(free_port) emp=$(free_port)
 (umask 077; head -c 32 /dev/urandom | base64 >"$out/secret")
 args=(--listen "127.0.0.1:$wsp" --emit "127.0.0.1:$emp" --secret-file "$out/secret"
-      --public-channels 'bench*' --log-level warn)
+      --public-channels 'bench*' --max-connections-per-ip 0 --log-level warn)
 tool=""
 if command -v perf >/dev/null && perf record -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
   tool=perf

@@ -36,6 +36,7 @@ const figures = [
   ['b1', 'lat_us_max', '(b1) {N} subs × {R} msg/s: max latency, ms', (v) => (v / 1000).toFixed(1), false],
   ['b1', 'cpu_us_per_frame', '(b1) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
   ['b2', 'lat_us_p99', '(b2) {N} subs × {R} msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['a', 'loadgen_cpu_ms', '(a) load generator CPU, s (same 2 cores; not ranked)', (v) => (v / 1000).toFixed(2), null],
   ['c', 'rss_bytes_per_conn', '(c) {N} idle: RSS per connection, bytes', (v) => fmtCount(v), false],
   ['c', 'connects_per_s', '(c) connection set-up rate, conn/s', (v) => fmtCount(v), true],
 ];
@@ -75,7 +76,7 @@ for (const [scn, field, title, fmt, higher] of figures) {
     }
     let t = fmt(c.med);
     if (c.n > 1) t += ` [${fmt(c.min)}–${fmt(c.max)}]`;
-    if (base && base.med > 0 && s !== 'socketio') {
+    if (higher !== null && base && base.med > 0 && s !== 'socketio') {
       // Ratios read "times better than socket.io" whichever way is better.
       const ratio = higher ? c.med / base.med : base.med / Math.max(c.med, 1e-9);
       t += ` ×${ratio.toFixed(2)}`;
@@ -101,6 +102,29 @@ lines.push('| ' + lossRow.join(' | ') + ' |');
 lines.push('| ' + failRow.join(' | ') + ' |');
 console.log(lines.join('\n'));
 console.log('\nCells: median over the repeats [min–max]; ×N = how many times better than socket.io 4 (higher delivered/s or connect rate, or lower CPU, latency, RSS).');
+
+// heraldd's per-loop /stats after each run (bench/run.sh writes stats.jsonl
+// beside results.jsonl): how connections and fan-out spread over the loops.
+const statsFile = require('path').join(require('path').dirname(file), 'stats.jsonl');
+if (fs.existsSync(statsFile)) {
+  const rows = [];
+  for (const line of fs.readFileSync(statsFile, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let r;
+    try { r = JSON.parse(line); } catch (e) { continue; }
+    const loops = r.stats && r.stats.loops;
+    if (!loops || loops.length < 2) continue;
+    const col = (k) => loops.map((l) => fmtCount(l[k] || 0)).join(' / ');
+    const fpw = loops.map((l) => (l.socket_writes ? (l.frames_delivered / l.socket_writes).toFixed(1) : '—')).join(' / ');
+    rows.push(`| ${r.label} | ${col('connections_accepted')} | ${col('frames_delivered')} | ${fpw} |`);
+  }
+  if (rows.length) {
+    console.log('\nPer loop (heraldd with several workers; loop 0 / loop 1 / …):\n');
+    console.log('| run | connections accepted | frames delivered | frames per socket write |');
+    console.log('|---|---|---|---|');
+    console.log(rows.join('\n'));
+  }
+}
 const errors = runs.filter((r) => r.error);
 if (errors.length) {
   console.log('\nErrors:');

@@ -188,6 +188,14 @@ for rep in $(seq "$repeat"); do
         --label "$srv/$s/$rep" >>"$results" 2>"$SDIR/loadgen.err"
       rc=$?
       sed 's/^/  /' "$SDIR/loadgen.err" >&2
+      # heraldd's per-loop counters (after one sweep tick, so every loop's
+      # copy is current): how connections and fan-out spread over the loops.
+      if [[ $srv == heraldd* ]] && kill -0 "$SPID" 2>/dev/null; then
+        sleep 1.1
+        st=$(curl -sf -m 5 -H "Authorization: Bearer $(head -1 "$SDIR/secret")" \
+          "http://127.0.0.1:$EMIT_PORT/stats" | tr -d '\n')
+        [ -n "$st" ] && echo "{\"label\":\"$srv/$s/$rep\",\"stats\":$st}" >> "$out/stats.jsonl"
+      fi
       [ $rc -ge 2 ] && log "$srv/$s/$rep: loadgen failed (rc $rc)"
       stop_server
     done
