@@ -640,7 +640,8 @@ static void herald_queue_free(herald_queue_t *q) {
 
 /* Validate and encode now, so a bad message fails in the route that made
  * it; only the sending waits. */
-static int herald_queue_add(herald_queue_t *q, zend_string *channel, zval *message, zend_long max_bytes, herald_err_t *e) {
+static int herald_queue_add(herald_queue_t *q, zend_string *channel, zval *message, zend_long max_bytes,
+                            zend_long max_msgs, herald_err_t *e) {
     if (herald_channel_check(ZSTR_VAL(channel), ZSTR_LEN(channel)) != 0) {
         herald_err_channel(e, channel);
         return -1;
@@ -650,16 +651,18 @@ static int herald_queue_add(herald_queue_t *q, zend_string *channel, zval *messa
     size_t len = q->buf.s ? ZSTR_LEN(q->buf.s) : 0;
     size_t start = q->ncuts ? q->cuts[q->ncuts - 1] : 0;
     size_t rec = ZSTR_LEN(channel) + 24 + ZSTR_LEN(bytes);
-    if (len > start && len - start + rec > (size_t)max_bytes) {
+    if (len > start && (len - start + rec > (size_t)max_bytes || q->since_cut >= (size_t)max_msgs)) {
         if (q->ncuts == q->cap_cuts) {
             q->cap_cuts = q->cap_cuts ? q->cap_cuts * 2 : 8;
             q->cuts = erealloc(q->cuts, q->cap_cuts * sizeof *q->cuts);
         }
         q->cuts[q->ncuts++] = len;
+        q->since_cut = 0;
     }
     herald_batch_append(&q->buf, ZSTR_VAL(channel), ZSTR_LEN(channel), bytes);
     zend_string_release(bytes);
     q->count++;
+    q->since_cut++;
     return 0;
 }
 
@@ -800,7 +803,8 @@ PHP_FUNCTION(Herald_defer) {
         Z_PARAM_ZVAL(message)
     ZEND_PARSE_PARAMETERS_END();
     herald_err_t e = {0};
-    if (herald_queue_add(&HERALD_G(deferred), channel, message, HERALD_G(max_batch_bytes), &e) != 0) {
+    if (herald_queue_add(&HERALD_G(deferred), channel, message, HERALD_G(max_batch_bytes),
+                         HERALD_G(max_batch_messages), &e) != 0) {
         if (!EG(exception)) herald_err_throw(&e);
         RETURN_THROWS();
     }
@@ -984,7 +988,8 @@ PHP_METHOD(Herald_Client, defer) {
         Z_PARAM_ZVAL(message)
     ZEND_PARSE_PARAMETERS_END();
     herald_err_t e = {0};
-    if (herald_queue_add(&HERALD_CLIENT()->queue, channel, message, HERALD_G(max_batch_bytes), &e) != 0) {
+    if (herald_queue_add(&HERALD_CLIENT()->queue, channel, message, HERALD_G(max_batch_bytes),
+                         HERALD_G(max_batch_messages), &e) != 0) {
         if (!EG(exception)) herald_err_throw(&e);
         RETURN_THROWS();
     }
@@ -1039,6 +1044,13 @@ static ZEND_INI_MH(OnUpdateHeraldBatchBytes) {
     return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+/* heraldd refuses a batch of more than its max_batch_messages (413). */
+static ZEND_INI_MH(OnUpdateHeraldBatchMessages) {
+    zend_long v = ZEND_STRTOL(ZSTR_VAL(new_value), NULL, 10);
+    if (v < 1) return FAILURE;
+    return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
 /* phpinfo() and ini_get_all() tables never show a secret, only whether one is set. */
 static ZEND_INI_DISP(herald_display_secret) {
     zend_string *v = type == ZEND_INI_DISPLAY_ORIG && ini_entry->modified ? ini_entry->orig_value : ini_entry->value;
@@ -1056,6 +1068,7 @@ PHP_INI_BEGIN()
     STD_PHP_INI_ENTRY("herald.connect_timeout_ms", "200", PHP_INI_ALL, OnUpdateHeraldTimeout, connect_timeout_ms, zend_herald_globals, herald_globals)
     STD_PHP_INI_ENTRY("herald.timeout_ms", "1000", PHP_INI_ALL, OnUpdateHeraldTimeout, timeout_ms, zend_herald_globals, herald_globals)
     STD_PHP_INI_ENTRY("herald.max_batch_bytes", "1048576", PHP_INI_ALL, OnUpdateHeraldBatchBytes, max_batch_bytes, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY("herald.max_batch_messages", "10000", PHP_INI_ALL, OnUpdateHeraldBatchMessages, max_batch_messages, zend_herald_globals, herald_globals)
 PHP_INI_END()
 
 /* ---- module lifecycle ------------------------------------------------- */

@@ -17,10 +17,12 @@ extern zend_module_entry herald_module_entry;
 typedef struct herald_conn herald_conn_t;
 
 /* Messages queued by defer(): batch records in one buffer, cut into chunks
- * of at most herald.max_batch_bytes. Request memory (emalloc). */
+ * of at most herald.max_batch_bytes and herald.max_batch_messages. Request
+ * memory (emalloc). */
 typedef struct herald_queue {
     smart_str buf;
     size_t count;
+    size_t since_cut;   /* records in the chunk being filled */
     size_t *cuts;       /* offsets where a new batch request starts */
     size_t ncuts, cap_cuts;
 } herald_queue_t;
@@ -43,6 +45,7 @@ ZEND_BEGIN_MODULE_GLOBALS(herald)
     zend_long connect_timeout_ms;
     zend_long timeout_ms;
     zend_long max_batch_bytes;
+    zend_long max_batch_messages;
     /* bumped by every INI change the connection depends on */
     zend_ulong config_gen;
     /* per process (per thread in ZTS) */

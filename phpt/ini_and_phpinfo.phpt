@@ -7,11 +7,11 @@ herald.secret=do-not-show-this-secret-123
 herald.emit_secret=do-not-show-this-token-456
 --FILE--
 <?php
-foreach (['endpoint', 'secret_file', 'emit_secret_file', 'connect_timeout_ms', 'timeout_ms', 'max_batch_bytes'] as $k)
+foreach (['endpoint', 'secret_file', 'emit_secret_file', 'connect_timeout_ms', 'timeout_ms', 'max_batch_bytes', 'max_batch_messages'] as $k)
     echo "herald.$k=", ini_get("herald.$k"), "\n";
 var_dump(ini_set('herald.timeout_ms', '0'), ini_get('herald.timeout_ms'));
 var_dump(ini_set('herald.connect_timeout_ms', '-5'), ini_set('herald.timeout_ms', '250'), ini_get('herald.timeout_ms'));
-var_dump(ini_set('herald.max_batch_bytes', '10'));
+var_dump(ini_set('herald.max_batch_bytes', '10'), ini_set('herald.max_batch_messages', '-1'));
 ob_start();
 phpinfo(INFO_MODULES);
 $info = ob_get_clean();
@@ -29,11 +29,13 @@ herald.emit_secret_file=
 herald.connect_timeout_ms=200
 herald.timeout_ms=1000
 herald.max_batch_bytes=1048576
+herald.max_batch_messages=10000
 bool(false)
 string(4) "1000"
 bool(false)
 string(4) "1000"
 string(3) "250"
+bool(false)
 bool(false)
 bool(false)
 Herald support => enabled
