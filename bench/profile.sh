@@ -11,23 +11,8 @@ mkdir -p "$out"
 make -s -C "$bench" loadgen && make -s -j2 -C ../daemon || exit 1
 heraldd=$(cd ../daemon && pwd)/heraldd
 
-free_port() {
-  local p i
-  for i in $(seq 200); do
-    p=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return 0; fi
-  done
-  return 1
-}
-wait_port() {
-  local i
-  for i in $(seq 400); do
-    (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+# shellcheck source=ports.sh
+. "$bench/ports.sh"
 
 wsp=$(free_port) emp=$(free_port)
 (umask 077; head -c 32 /dev/urandom | base64 >"$out/secret")

@@ -75,28 +75,8 @@ if [ -z "$servers" ]; then
 fi
 
 # ---- servers ---------------------------------------------------------------
-# Ports below the ephemeral range (32768+) so loadgen's own sockets never
-# take them; a port is free when nothing accepts on it.
-free_port() {
-  local p i
-  for i in $(seq 200); do
-    p=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return 0; fi
-  done
-  return 1
-}
-
-# Readiness: the port accepts a connection (polled, bounded, and given up as
-# soon as the server process is gone).
-wait_port() {
-  local port=$1 pid=$2 i
-  for i in $(seq 200); do
-    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+# shellcheck source=ports.sh
+. "$bench/ports.sh"
 
 SPID="" SDIR="" WS_PORT="" EMIT_PORT="" LG_ARGS=()
 start_server() {

@@ -26,23 +26,8 @@ trap cleanup EXIT
 # A field of loadgen's JSON line.
 jget() { node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").pop()); const v=r[process.argv[2]]; console.log(typeof v==="object"?JSON.stringify(v):v)' "$1" "$2"; }
 
-free_port() {
-  local p i
-  for i in $(seq 200); do
-    p=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return 0; fi
-  done
-  return 1
-}
-wait_port() {
-  local port=$1 pid=$2 i
-  for i in $(seq 200); do
-    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+# shellcheck source=../../bench/ports.sh
+. bench/ports.sh
 stop() {
   kill -TERM "$1" 2>/dev/null
   wait "$1" 2>/dev/null
