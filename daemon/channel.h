@@ -28,6 +28,7 @@ typedef struct channel {
     uint32_t hash;
     sub_t *subs;
     uint32_t nsubs, nsse;
+    uint64_t loops;          /* hub's copy: bit i = loop i has subscribers */
     uint64_t base_id, next_id;
     history_t hist;
     uint32_t busy;           /* > 0 while being published to: not freed */

@@ -167,19 +167,22 @@ int hub_publish(server_t *srv, const char *channel, size_t channel_len,
     ch->next_id++;
     history_push(&ch->hist, &m);
     size_t everywhere = ch->nsubs;
-    if (hub->nloops > 1 && ch->nsubs > 0) {
+    /* Only loops with subscribers to this channel are handed the message:
+     * with per-user channels most emits concern one loop. */
+    uint64_t others = ch->loops & ~(UINT64_C(1) << srv->index);
+    if (others) {
         hub_msg_t *hm = hub_msg_new(hub, &m, channel, channel_len);
         if (hm) {
             unsigned refs = 0;
             for (size_t i = 0; i < hub->nloops; i++) {
                 server_t *o = &hub->loops[i];
-                if (o == srv || !o->inbox_open) continue;
+                if (!(others & (UINT64_C(1) << i)) || !o->inbox_open) continue;
                 refs++;
             }
             atomic_store_explicit(&hm->refs, refs ? refs : 1, memory_order_relaxed);
             for (size_t i = 0; i < hub->nloops; i++) {
                 server_t *o = &hub->loops[i];
-                if (o == srv || !o->inbox_open) continue;
+                if (!(others & (UINT64_C(1) << i)) || !o->inbox_open) continue;
                 mpsc_push(&o->inbox, &hm->nodes[i].node);
                 uv_async_send(&o->wake); /* under the lock: hub_loop_close
                                           * takes it before closing the handle */
@@ -215,7 +218,10 @@ int hub_subscribe(server_t *srv, const char *plain, size_t len, int counted,
         pthread_mutex_unlock(&hub->lock);
         return -1;
     }
-    if (counted) ch->nsubs++;
+    if (counted) {
+        ch->nsubs++;
+        ch->loops |= UINT64_C(1) << srv->index;
+    }
     history_expire(&ch->hist, now, srv->cfg->history_ttl_ms);
     size_t start = 0;
     int ok = 1;
@@ -247,6 +253,8 @@ void hub_unsubscribe(server_t *srv, sub_t *const *subs, size_t n) {
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
         if (sh && sh->nsubs) sh->nsubs--;
+        /* still counted in the loop's own channel: 1 means it was the last */
+        if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << srv->index);
     }
     pthread_mutex_unlock(&hub->lock);
 }
@@ -271,6 +279,7 @@ void hub_on_wake(uv_async_t *a) {
     while ((n = mpsc_pop(&srv->inbox)) != NULL) {
         hub_msg_t *hm = ((hub_node_t *)n)->msg;
         message_t m = hm->m;
+        srv->stats.messages_handed_over++;
         hub_deliver_local(srv, hm->name, hm->name_len, &m);
         hub_msg_release(hm);
     }
@@ -349,14 +358,16 @@ int hub_stats_format(server_t *srv, char *out, size_t size) {
         len += (size_t)k;
         k = snprintf(out + len, size - len,
                      "%s{\"connections\":%llu,\"connections_accepted\":%llu,\"ws_connections\":%llu,"
-                     "\"frames_delivered\":%llu,\"socket_writes\":%llu,\"messages_emitted\":%llu}",
+                     "\"frames_delivered\":%llu,\"socket_writes\":%llu,\"messages_emitted\":%llu,"
+                     "\"messages_handed_over\":%llu}",
                      i ? "," : "",
                      (unsigned long long)(each[i].public_connections_open + each[i].emit_connections_open),
                      (unsigned long long)each[i].public_connections_accepted,
                      (unsigned long long)each[i].ws_connections_open,
                      (unsigned long long)each[i].frames_delivered,
                      (unsigned long long)each[i].socket_writes,
-                     (unsigned long long)each[i].messages_emitted);
+                     (unsigned long long)each[i].messages_emitted,
+                     (unsigned long long)each[i].messages_handed_over);
     }
     free(each);
     if (k < 0 || (size_t)k >= size - len) return -1;

@@ -17,7 +17,7 @@
 #include "mpsc.h"
 #include "peer.h"
 
-#define HUB_LOOPS_MAX 64
+#define HUB_LOOPS_MAX 64 /* a bit each in channel_t.loops */
 
 typedef struct server server_t;
 typedef struct hub hub_t;

@@ -28,7 +28,7 @@ int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
         "{" F(public_connections_accepted) F(public_connections_open)
         F(emit_connections_accepted) F(emit_connections_open) F(connections_refused)
         F(ws_connections_open) F(sse_connections_open) F(messages_emitted)
-        F(frames_delivered) F(bytes_written) F(socket_writes) F(slow_consumer_disconnects)
+        F(frames_delivered) F(messages_handed_over) F(bytes_written) F(socket_writes) F(slow_consumer_disconnects)
         F(ping_timeouts) F(subscriptions) F(http_errors) F(emit_unauthorized)
         F(origin_refused) F(request_timeouts) F(commands_rate_limited) F(reloads) F(per_ip_refused)
         F(emit_idle_closed) F(fd_limit_refused)
@@ -37,7 +37,7 @@ int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
         V(public_connections_accepted), V(public_connections_open),
         V(emit_connections_accepted), V(emit_connections_open), V(connections_refused),
         V(ws_connections_open), V(sse_connections_open), V(messages_emitted),
-        V(frames_delivered), V(bytes_written), V(socket_writes), V(slow_consumer_disconnects),
+        V(frames_delivered), V(messages_handed_over), V(bytes_written), V(socket_writes), V(slow_consumer_disconnects),
         V(ping_timeouts), V(subscriptions), V(http_errors), V(emit_unauthorized),
         V(origin_refused), V(request_timeouts), V(commands_rate_limited), V(reloads), V(per_ip_refused),
         V(emit_idle_closed), V(fd_limit_refused),

@@ -13,6 +13,7 @@ typedef struct stats {
     uint64_t ws_connections_open, sse_connections_open;
     uint64_t messages_emitted;             /* accepted from the emit API */
     uint64_t frames_delivered;             /* messages queued to clients */
+    uint64_t messages_handed_over;         /* received from another loop (workers) */
     uint64_t bytes_written;                /* to all sockets */
     uint64_t socket_writes;                /* write calls (writev) on all sockets */
     uint64_t slow_consumer_disconnects;    /* close 1013 */

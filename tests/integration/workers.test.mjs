@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
-import { startHeraldd, client, until, request, heralddSync } from './lib/heraldd.mjs';
+import { startHeraldd, client, until, request, heralddSync, sleep } from './lib/heraldd.mjs';
 
 const pub = ['--public_channels', 'w*'];
 
@@ -173,6 +173,46 @@ test('workers=2: max_connections_per_ip counts the connections of every loop tog
     for (const x of socks) x.destroy();
     await hd.stop();
   }
+});
+
+// An emit is handed only to the loops holding subscribers of its channel
+// (per-user channels mostly live on one loop), and again once a loop gains
+// one; a loop whose last subscriber left is no longer woken.
+test('workers=2: a message is handed over only to loops with subscribers of its channel', async () => {
+  const hd = await startHeraldd({ args: [...pub, '--workers', '2'] });
+  try {
+    const handed = (st) => st.loops.map((l) => l.messages_handed_over);
+    // Clients until both loops hold one (SO_REUSEPORT decides), each on its own channel.
+    const cs = [];
+    let where = null;
+    for (let i = 0; i < 40 && !(where && where.includes(0) && where.includes(1)); i++) {
+      const before = (await loopStats(hd, (x) => x.ws_connections_open === cs.length, 'stats')).loops.map((l) => l.ws_connections);
+      const c = await client(hd);
+      const after = await loopStats(hd, (x) => x.ws_connections_open === cs.length + 1 &&
+        x.loops.reduce((n, l) => n + l.ws_connections, 0) === cs.length + 1, 'the new client counted on a loop');
+      c.loop = after.loops.findIndex((l, k) => l.ws_connections > before[k]);
+      assert.equal((await c.subscribe('wh' + i)).type, 'subscribed');
+      c.channel = 'wh' + i;
+      cs.push(c);
+      where = cs.map((x) => x.loop);
+    }
+    const on0 = cs.find((c) => c.loop === 0), on1 = cs.find((c) => c.loop === 1);
+    assert.ok(on0 && on1, 'clients on both loops: ' + where.join(','));
+    const s0 = await loopStats(hd, () => true, 'stats');
+    for (let i = 0; i < 20; i++) await hd.emit(on0.channel, 'a' + i);   // loop 0's subscriber only
+    for (let i = 0; i < 30; i++) await hd.emit(on1.channel, 'b' + i);   // loop 1's subscriber only
+    await until(() => on0.messages().length === 20 && on1.messages().length === 30, 5000, 'delivered');
+    const s1 = await loopStats(hd, (x) => x.loops[1].messages_handed_over - s0.loops[1].messages_handed_over >= 30, 'handovers counted');
+    assert.deepEqual(handed(s1).map((v, i) => v - handed(s0)[i]), [0, 30], 'only loop 1, only for its channel');
+    // the subscriber on loop 1 leaves: its channel is no longer handed over
+    on1.close();
+    await loopStats(hd, (x) => x.loops[1].ws_connections === cs.filter((c) => c.loop === 1).length - 1, 'loop 1 lost one');
+    for (let i = 0; i < 10; i++) await hd.emit(on1.channel, 'c' + i);
+    await sleep(1100); // one sweep tick: loop 1's copy of its counters is current
+    const s2 = await hd.stats();
+    assert.equal(s2.loops[1].messages_handed_over, s1.loops[1].messages_handed_over, 'nothing handed to a loop without subscribers');
+    for (const c of cs) c.close();
+  } finally { await hd.stop(); }
 });
 
 test('workers: auto is one loop per CPU; 0 and words are refused', async () => {
