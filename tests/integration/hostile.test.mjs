@@ -28,10 +28,13 @@ function slowloris(hd) {
   });
 }
 
-test('hostile_clients_do_not_starve_legitimate_subscribers', { timeout: 90000 }, async (t) => {
+// Once with one event loop, once with two: attackers and subscribers then
+// spread over both loops, and every message crosses from loop 0 to loop 1.
+for (const workers of [1, 2])
+test(`hostile_clients_do_not_starve_legitimate_subscribers (workers=${workers})`, { timeout: 90000 }, async (t) => {
   const hd = await startHeraldd({ args: ['--max_queue_bytes', '65536', '--handshake_timeout_ms', '1500',
     '--max_commands_per_second', '10', '--max_connections_per_ip', '0', '--ping_interval_ms', '1000', '--pong_timeout_ms', '1000',
-    '--log_level', 'warn'] });
+    '--log_level', 'warn', '--workers', String(workers)] });
   const attackers = [];
   try {
     const legit = [];
