@@ -9,16 +9,18 @@ import { startHeraldd, client, until, sign } from './lib/heraldd.mjs';
 
 const A = 'secret-A-0123456789abcdefghij', B = 'secret-B-0123456789abcdefghij';
 
-test('sighup_rotates_secrets_and_limits_without_dropping_connections', async () => {
+// With two loops every loop applies the reload (each counts it in /stats).
+for (const workers of [1, 2])
+test(`sighup_rotates_secrets_and_limits_without_dropping_connections (workers=${workers})`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-reload-'));
   const secrets = join(dir, 'secrets'), conf = join(dir, 'heraldd.conf');
   const write = (f, text) => writeFileSync(f, text, { mode: 0o600 });
   write(secrets, `a:${A}\n`);
   write(conf, `secret_file = ${secrets}\nmax_subscriptions = 2\n`);
-  const hd = await startHeraldd({ secret: false, args: ['--config', conf] });
+  const hd = await startHeraldd({ secret: false, args: ['--config', conf, '--workers', String(workers)] });
   const reload = async (n) => {
     hd.proc.kill('SIGHUP');
-    await until(async () => (await hd.stats()).reloads === n, 5000, `reload ${n}`);
+    await until(async () => (await hd.stats()).reloads === n * workers, 5000, `reload ${n} on every loop`);
   };
   try {
     const old = await client(hd);
@@ -51,7 +53,7 @@ test('sighup_rotates_secrets_and_limits_without_dropping_connections', async () 
     write(secrets, 'short\n');
     hd.proc.kill('SIGHUP');
     await until(() => /reload refused/.test(hd.proc.log), 5000, 'the refusal in the log');
-    assert.equal((await hd.stats()).reloads, 2);
+    assert.equal((await hd.stats()).reloads, 2 * workers);
     assert.equal((await d.subscribe(sign(B, 'orders', { kid: 'b' }))).type, 'subscribed', 'B still verifies');
     assert.ok(!hd.proc.log.includes(A) && !hd.proc.log.includes(B), 'no secret in the log');
     assert.match(hd.proc.log, /reload: max_subscriptions changed/);

@@ -2,7 +2,7 @@
 # slow
 # The integration, conformance and SSE tests once more against a heraldd
 # built with AddressSanitizer + UndefinedBehaviorSanitizer in its own build
-# directory, then the workers and hostile-clients tests (several loops in
+# directory, then the workers, hostile-clients and reload tests (several loops in
 # threads) against one built with ThreadSanitizer. The test helpers fail a
 # test when heraldd's output holds a sanitizer report (LeakSanitizer runs at
 # heraldd's graceful exit).
@@ -34,7 +34,7 @@ if make -C daemon -j2 O="$tsan" SANITIZE=thread OPT=-O1 >/dev/null; then
   export HERALDD=$tsan/heraldd
   export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
   (cd tests && timeout 300 node --test --test-timeout=120000 --test-reporter=tap \
-    integration/workers.test.mjs integration/hostile.test.mjs) 2>&1 | tee "$log"
+    integration/workers.test.mjs integration/hostile.test.mjs integration/reload.test.mjs) 2>&1 | tee "$log"
   trc=${PIPESTATUS[0]}
   tpass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
   tfail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
