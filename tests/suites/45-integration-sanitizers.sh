@@ -2,10 +2,10 @@
 # slow
 # The integration, conformance and SSE tests once more against a heraldd
 # built with AddressSanitizer + UndefinedBehaviorSanitizer in its own build
-# directory, then the workers, hostile-clients and reload tests (several loops in
-# threads) against one built with ThreadSanitizer. The test helpers fail a
-# test when heraldd's output holds a sanitizer report (LeakSanitizer runs at
-# heraldd's graceful exit).
+# directory, then the workers, hostile-clients and reload tests (several
+# loops in threads) against one built with ThreadSanitizer. The test helpers
+# fail a test when heraldd's output holds a sanitizer report (LeakSanitizer
+# runs at heraldd's graceful exit).
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "${HERALD_TOP:-$(dirname "$0")/../..}"
