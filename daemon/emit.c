@@ -3,6 +3,7 @@
 #include "batch.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -145,10 +146,23 @@ void emit_route(conn_t *c, http_req_t *req) {
         if (method != HTTP_GET && method != HTTP_HEAD) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
         else conn_respond(c, 200, NULL, NULL, "ok\n", 3, keep);
     } else if (emit_path_is(path, plen, "/stats")) {
-        char out[2048 + HUB_LOOPS_MAX * 128];
-        int n = hub_stats_format(srv, out, sizeof(out));
+        /* room for every counter at 20 digits, flat and per loop */
+        size_t size = 4096 + srv->hub->nloops * 384;
+        char *out = malloc(size);
+        int n = out ? hub_stats_format(srv, out, size) : -1;
         if (method != HTTP_GET) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
-        else conn_respond(c, 200, "application/json", NULL, out, n > 0 ? (size_t)n : 0, keep);
+        else if (n <= 0) emit_error(c, req, 500, NULL, "out of memory");
+        else conn_respond(c, 200, "application/json", NULL, out, (size_t)n, keep);
+        free(out);
+    } else if (emit_path_is(path, plen, "/metrics")) {
+        char *text;
+        size_t n;
+        if (method != HTTP_GET) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
+        else if (metrics_format(srv, &text, &n) != 0) emit_error(c, req, 500, NULL, "out of memory");
+        else {
+            conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, text, n, keep);
+            free(text);
+        }
     } else if (emit_path_is(path, plen, "/emit")) {
         if (method != HTTP_POST) emit_error(c, req, 405, "Allow: POST\r\n", "use POST with a batch body");
         else emit_batch(c, req);
@@ -164,6 +178,6 @@ void emit_route(conn_t *c, http_req_t *req) {
             emit_single(c, req, rest, rlen);
         }
     } else {
-        emit_error(c, req, 404, NULL, "no such path (POST /emit/{channel}, POST /emit, GET /healthz, GET /stats)");
+        emit_error(c, req, 404, NULL, "no such path (POST /emit/{channel}, POST /emit, GET /healthz, GET /stats, GET /metrics)");
     }
 }

@@ -21,6 +21,7 @@ size_t hub_workers_resolve(uint64_t workers) {
 int hub_init(hub_t *hub, const config_t *cfg, int argc, char **argv) {
     memset(hub, 0, sizeof(*hub));
     atomic_init(&hub->fd_room, SIZE_MAX);
+    hub->start_ms = server_wall_ms();
     hub->nloops = hub_workers_resolve(cfg->workers);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
@@ -322,16 +323,15 @@ void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms) {
 }
 
 /* Other loops publish a copy of their counters at each sweep tick, so a
- * /stats answer is at most one tick old for them and live for this loop. */
-int hub_stats_format(server_t *srv, char *out, size_t size) {
+ * /stats or /metrics answer is at most one tick old for them and live for
+ * this loop. */
+stats_t *hub_stats_collect(server_t *srv, size_t *nloops, size_t *channels) {
     hub_t *hub = srv->hub;
-    stats_t total;
-    memset(&total, 0, sizeof(total));
-    size_t nloops = hub ? hub->nloops : 1;
-    stats_t *each = calloc(nloops, sizeof(*each));
-    if (each == NULL) return -1;
-    for (size_t i = 0; i < nloops; i++) {
-        server_t *o = hub ? &hub->loops[i] : srv;
+    *nloops = hub->nloops;
+    stats_t *each = calloc(hub->nloops, sizeof(*each));
+    if (each == NULL) return NULL;
+    for (size_t i = 0; i < hub->nloops; i++) {
+        server_t *o = &hub->loops[i];
         if (o == srv) {
             each[i] = srv->stats;
         } else {
@@ -339,14 +339,20 @@ int hub_stats_format(server_t *srv, char *out, size_t size) {
             each[i] = o->snap;
             pthread_mutex_unlock(&o->snap_lock);
         }
-        stats_add(&total, &each[i]);
     }
-    size_t channels = 0;
-    if (hub) {
-        pthread_mutex_lock(&hub->lock);
-        channels = hub->channels.count;
-        pthread_mutex_unlock(&hub->lock);
-    }
+    pthread_mutex_lock(&hub->lock);
+    *channels = hub->channels.count;
+    pthread_mutex_unlock(&hub->lock);
+    return each;
+}
+
+int hub_stats_format(server_t *srv, char *out, size_t size) {
+    stats_t total;
+    memset(&total, 0, sizeof(total));
+    size_t nloops, channels;
+    stats_t *each = hub_stats_collect(srv, &nloops, &channels);
+    if (each == NULL) return -1;
+    for (size_t i = 0; i < nloops; i++) stats_add(&total, &each[i]);
     int n = stats_format(&total, channels, out, size);
     if (n < 0 || (size_t)n < 2) {
         free(each);

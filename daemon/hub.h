@@ -16,6 +16,7 @@
 #include "config.h"
 #include "mpsc.h"
 #include "peer.h"
+#include "stats.h"
 
 #define HUB_LOOPS_MAX 64 /* a bit each in channel_t.loops */
 
@@ -46,6 +47,7 @@ struct hub {
     uv_loop_t *uvloops;
     uv_thread_t *threads;
     int started;               /* threads running */
+    uint64_t start_ms;         /* wall clock at start (process_start_time_seconds) */
     atomic_size_t nconns;      /* open connections on every loop, all listeners */
     atomic_size_t npublic;     /* of which public ones (max_connections) */
     size_t fd_base;            /* descriptors open besides connections (fdlimit.h) */
@@ -104,6 +106,10 @@ void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms);
  * after adding one (0 when out of memory: not counted), and its release. */
 uint32_t hub_peer_incr(hub_t *hub, const peer_addr_t *a);
 void hub_peer_decr(hub_t *hub, const peer_addr_t *a);
+
+/* Every loop's counters (calloc'd, *nloops of them; free it) and the
+ * channel count. NULL when out of memory. */
+stats_t *hub_stats_collect(server_t *srv, size_t *nloops, size_t *channels);
 
 /* /stats: totals over the loops plus per-loop connections and frames. */
 int hub_stats_format(server_t *srv, char *out, size_t size);

@@ -1,35 +1,55 @@
-/* Counters for /stats: kept per loop in the server struct, incremented on
- * the hot path as plain integers (no atomics, one loop owns them). */
+/* Counters for /stats and /metrics: kept per loop in the server struct,
+ * incremented on the hot path as plain integers (no atomics, one loop owns
+ * them). */
 #ifndef HERALD_STATS_H
 #define HERALD_STATS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* Every figure once, so the struct, /stats (JSON) and /metrics
+ * (Prometheus) cannot disagree. X(name, kind, help): a COUNTER only grows,
+ * a GAUGE goes up and down. */
+#define STATS_FIELDS(X) \
+    X(public_connections_accepted, COUNTER, "Public (browser) connections accepted.") \
+    X(public_connections_open, GAUGE, "Public connections open.") \
+    X(emit_connections_accepted, COUNTER, "Emit-listener connections accepted.") \
+    X(emit_connections_open, GAUGE, "Emit-listener connections open.") \
+    X(connections_refused, COUNTER, "Public connections closed on accept: max_connections reached.") \
+    X(ws_connections_open, GAUGE, "WebSocket clients connected.") \
+    X(sse_connections_open, GAUGE, "SSE clients connected.") \
+    X(messages_emitted, COUNTER, "Messages accepted from the emit API.") \
+    X(frames_delivered, COUNTER, "Messages queued to subscribers (one per subscriber).") \
+    X(messages_handed_over, COUNTER, "Messages received from another event loop (workers).") \
+    X(bytes_written, COUNTER, "Bytes written to all sockets.") \
+    X(socket_writes, COUNTER, "Write calls (writev) on all sockets.") \
+    X(slow_consumer_disconnects, COUNTER, "Clients dropped past max_queue_bytes (close 1013).") \
+    X(ping_timeouts, COUNTER, "Clients dropped for not answering a ping.") \
+    X(subscriptions, GAUGE, "Subscriptions active.") \
+    X(http_errors, COUNTER, "HTTP 4xx answers.") \
+    X(emit_unauthorized, COUNTER, "Emit requests without the emit secret (401).") \
+    X(origin_refused, COUNTER, "Requests refused by allowed_origins (403).") \
+    X(request_timeouts, COUNTER, "Requests too slow to arrive (408).") \
+    X(commands_rate_limited, COUNTER, "Commands over max_commands_per_second.") \
+    X(reloads, COUNTER, "Configurations applied by SIGHUP.") \
+    X(per_ip_refused, COUNTER, "Connections over max_connections_per_ip (503).") \
+    X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
+    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.")
+
+/* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
+ * second) and by a kind label in /metrics. */
+#define STATS_PROTOCOL_FIELDS(X) \
+    X(ws_close_1002, ws_1002) \
+    X(ws_close_1003, ws_1003) \
+    X(ws_close_1007, ws_1007) \
+    X(ws_close_1009, ws_1009) \
+    X(ws_bad_commands, bad_command)
+
 typedef struct stats {
-    uint64_t public_connections_accepted, public_connections_open;
-    uint64_t emit_connections_accepted, emit_connections_open;
-    uint64_t connections_refused;          /* over max_connections */
-    uint64_t ws_connections_open, sse_connections_open;
-    uint64_t messages_emitted;             /* accepted from the emit API */
-    uint64_t frames_delivered;             /* messages queued to clients */
-    uint64_t messages_handed_over;         /* received from another loop (workers) */
-    uint64_t bytes_written;                /* to all sockets */
-    uint64_t socket_writes;                /* write calls (writev) on all sockets */
-    uint64_t slow_consumer_disconnects;    /* close 1013 */
-    uint64_t ping_timeouts;
-    uint64_t subscriptions;                /* currently active */
-    uint64_t http_errors;                  /* 4xx answered */
-    uint64_t emit_unauthorized;
-    uint64_t origin_refused;               /* 403: Origin not in allowed_origins */
-    uint64_t request_timeouts;             /* 408: slow or stalled requests */
-    uint64_t commands_rate_limited;        /* rate_limited answers */
-    uint64_t reloads;                      /* configurations applied by SIGHUP */
-    uint64_t per_ip_refused;               /* 503: over max_connections_per_ip */
-    uint64_t emit_idle_closed;             /* emit_idle_timeout_ms reached */
-    uint64_t fd_limit_refused;             /* accepts failed: out of file descriptors */
-    uint64_t ws_close_1002, ws_close_1003, ws_close_1007, ws_close_1009;
-    uint64_t ws_bad_commands;              /* error answers to commands */
+#define STATS_MEMBER(name, ...) uint64_t name;
+    STATS_FIELDS(STATS_MEMBER)
+    STATS_PROTOCOL_FIELDS(STATS_MEMBER)
+#undef STATS_MEMBER
 } stats_t;
 
 /* Count a WebSocket protocol close by its code. */
