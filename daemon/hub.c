@@ -3,6 +3,7 @@
 #include "conn.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 
 #include <stdio.h>
@@ -78,7 +79,10 @@ int hub_run(hub_t *hub) {
         }
     }
     hub->started = 1;
-    log_info("heraldd ready");
+    if (rc == 0) {
+        log_info("heraldd ready");
+        notify_send("READY=1");
+    }
     uv_run(hub->loops[0].loop, UV_RUN_DEFAULT);
     for (size_t i = 1; i < hub->nloops; i++) uv_thread_join(&hub->threads[i]);
     return rc;

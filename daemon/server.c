@@ -4,6 +4,7 @@
 #include "conn.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "notify.h"
 #include "origin.h"
 #include "sse.h"
 
@@ -392,10 +393,13 @@ static void server_on_signal(uv_signal_t *s, int signum) {
     server_t *srv = s->data;
     if (signum == SIGHUP) {
         log_info("SIGHUP: reloading the configuration");
+        notify_send("RELOADING=1");
         if (server_reload(srv) == 0) hub_broadcast(srv, HUB_RELOAD);
+        notify_send("READY=1"); /* reloaded, or still running the old one */
         return;
     }
     log_info("signal %d: shutting down", signum);
+    notify_send("STOPPING=1");
     hub_broadcast(srv, HUB_SHUTDOWN);
     server_shutdown(srv);
 }

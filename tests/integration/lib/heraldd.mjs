@@ -72,7 +72,7 @@ const running = new Set();
 process.on('exit', () => { for (const p of running) try { process.kill(p.pid, 'SIGKILL'); } catch (e) { /* gone */ } });
 
 // Start heraldd; opts.args adds flags, opts.secret=false runs without one,
-// opts.nofile sets the open-file limit.
+// opts.nofile sets the open-file limit, opts.env adds to the environment.
 export async function startHeraldd(opts = {}) {
   if (!existsSync(bin)) throw new Error(`${bin} is not built (make -C daemon)`);
   const dir = mkdtempSync(join(tmpdir(), 'herald-it-'));
@@ -86,10 +86,10 @@ export async function startHeraldd(opts = {}) {
     ...(opts.secret === false ? [] : ['--secret-file', secretFile]), '--log_level', 'debug', ...(opts.args || [])];
   // opts.nofile = [soft, hard]: start under that open-file limit (the
   // shell execs heraldd, so the PID stays heraldd's).
+  const how = { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...(opts.env || {}) } };
   const proc = opts.nofile
-    ? spawn('/bin/sh', ['-c', `ulimit -Sn ${opts.nofile[0]} && ulimit -Hn ${opts.nofile[1]} && exec "$0" "$@"`, bin, ...args],
-      { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    ? spawn('/bin/sh', ['-c', `ulimit -Sn ${opts.nofile[0]} && ulimit -Hn ${opts.nofile[1]} && exec "$0" "$@"`, bin, ...args], how)
+    : spawn(bin, args, how);
   running.add(proc);
   proc.log = '';
   proc.stderr.on('data', (b) => { proc.log += b; });
