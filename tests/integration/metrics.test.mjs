@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHeraldd, client, until, sleep, request, heralddSync } from './lib/heraldd.mjs';
+import { startHeraldd, client, until, request, heralddSync } from './lib/heraldd.mjs';
 
 // name{labels} value -> { types: Map(name -> type), samples: [{ name, labels, value }] }
 function parse(text) {
@@ -49,8 +49,12 @@ test('metrics: the text format, one sample per loop, the same figures as /stats'
     for (let i = 0; i < 10; i++) await hd.emit('m1', 'x' + i);
     await until(() => cs.every((c) => c.messages().length === 10), 5000, 'delivered');
     await cs[0].cmd({ type: 'bogus' }); // one protocol error (bad_command)
-    await sleep(1100); // one sweep tick: loop 1's copy is current, nothing moves after
-    const stats = await hd.stats();
+    // Loop 1's figures are copied at its sweep tick (<= 1 s, later on a busy
+    // machine): wait until /stats shows everything, then nothing moves.
+    const stats = await until(async () => {
+      const x = await hd.stats();
+      return x.frames_delivered === 60 && x.protocol_errors.bad_command === 1 ? x : null;
+    }, 10000, 'every loop\'s figures current');
     const r = await request({ socketPath: hd.emitSock, path: '/metrics' });
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');

@@ -9,15 +9,7 @@ if ! make -C daemon -j2 >/dev/null; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+. tests/suites/lib/tap.sh
 # Two files at a time suits the 2-core machine; each test is time-bounded.
-(cd tests && timeout 600 node --test --test-concurrency=2 --test-timeout=60000 --test-reporter=tap integration/*.test.mjs) 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
-fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
-[ -n "$pass" ] || { pass=0; fail=1; }
-fail=${fail:-0}
-[ "$rc" -ne 0 ] && [ "$fail" = 0 ] && fail=1
-echo "${pass} passed, ${fail} failed"
-[ "$fail" = 0 ]
+tap_run 'timeout 600 node --test --test-concurrency=2 --test-timeout=60000 --test-reporter=tap integration/*.test.mjs'
+tap_finish

@@ -15,13 +15,8 @@ if ext=$(scripts/build-ext); then export HERALD_EXT="$ext"; else echo "browser: 
 [ $broken = 0 ] && files=($(cd tests && echo browser/*.test.mjs))
 [ -x daemon/heraldd ] && [ $broken = 1 ] && [ -z "${HERALD_EXT:-}" ] && files+=(browser/sse.test.mjs)
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+. tests/suites/lib/tap.sh
+FAIL=$broken
 # One file at a time keeps the 2-core machine calm and the output readable.
-(cd tests && node --test --test-concurrency=1 --test-reporter=tap "${files[@]}") 2>&1 | tee "$log"
-pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
-fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
-[ -n "$pass" ] || { pass=0; fail=1; }
-fail=$((${fail:-0} + broken))
-echo "${pass} passed, ${fail} failed"
-[ "$fail" = 0 ]
+tap_run "node --test --test-concurrency=1 --test-reporter=tap ${files[*]}"
+tap_finish

@@ -14,11 +14,6 @@ make -C daemon -j2 >/dev/null || fail_setup "heraldd does not build"
 ext=$(scripts/build-ext) || fail_setup "the PHP extension does not build"
 export HERALD_EXT="$ext"
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-(cd tests && node --test --test-reporter=tap browser/fpm.demo.mjs) 2>&1 | tee "$log"
-pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
-fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
-[ -n "$pass" ] || { pass=0; fail=1; }
-echo "${pass} passed, ${fail:-0} failed"
-[ "${fail:-0}" = 0 ]
+. tests/suites/lib/tap.sh
+tap_run 'node --test --test-reporter=tap browser/fpm.demo.mjs'
+tap_finish
