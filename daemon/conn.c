@@ -679,14 +679,7 @@ void conn_ws_upgrade(conn_t *c, http_req_t *req) {
                                                        : "not a WebSocket upgrade request");
         return;
     }
-    size_t olen;
-    const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
-    if (origin && !server_origin_allowed(srv, origin, olen)) {
-        srv->stats.origin_refused++;
-        log_info("%s: origin %.*s not allowed", c->peer, (int)(olen > 200 ? 200 : olen), origin);
-        conn_http_error(c, 403, NULL, "origin not allowed (allowed_origins)");
-        return;
-    }
+    if (conn_origin_refuse(c, req)) return;
     char accept[WS_ACCEPT_LEN + 1];
     if (ws_accept_key(u.key, u.key_len, accept) != 0) {
         conn_http_error(c, 400, NULL, "invalid Sec-WebSocket-Key");
@@ -761,6 +754,19 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     case CONN_WS: conn_ws_feed(c, (unsigned char *)b->base, (size_t)nread); break;
     default: break; /* SSE clients have nothing to say */
     }
+}
+
+/* A page on another site must not read streams (cross-site hijacking), on
+ * /ws and /sse alike; requests without Origin are not from a browser page.
+ * 1 when c was answered 403. */
+int conn_origin_refuse(conn_t *c, http_req_t *req) {
+    size_t olen;
+    const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
+    if (origin == NULL || server_origin_allowed(c->srv, origin, olen)) return 0;
+    c->srv->stats.origin_refused++;
+    log_info("%s: origin %.*s not allowed", c->peer, (int)(olen > 200 ? 200 : olen), origin);
+    conn_http_error(c, 403, NULL, "origin not allowed (allowed_origins)");
+    return 1;
 }
 
 /* max_connections_per_ip: count c under address a; 0, or -1 when a holds

@@ -84,6 +84,9 @@ void conn_http_error(conn_t *c, int status, const char *extra, const char *reaso
 /* max_connections_per_ip (README): count c under address a, or answer 503. */
 int conn_admit(conn_t *c, const peer_addr_t *a);
 
+/* allowed_origins on /ws and /sse: 1 when c was answered 403. */
+int conn_origin_refuse(conn_t *c, http_req_t *req);
+
 /* Re-count c under the client a trusted proxy names; 0, or -1 if refused. */
 int conn_admit_forwarded(conn_t *c, http_req_t *req);
 

@@ -98,43 +98,10 @@ int peer_cidr_contains(const peer_cidr_t *list, size_t n, const peer_addr_t *a) 
     return 0;
 }
 
-/* Forwarded (RFC 7239): elements separated by ',', pairs by ';'; take the
- * for= value of element i counted from the right, unquoted. */
-static int peer_forwarded_for(const char *s, size_t len, size_t from_right,
-                              const char **v, size_t *vl) {
-    size_t count = 0, i = len;
-    while (1) {
-        size_t end = i;
-        while (i > 0 && s[i - 1] != ',') i--;
-        if (count++ == from_right) {
-            size_t p = i;
-            while (p < end) {
-                size_t q = p;
-                while (q < end && s[q] != ';') q++;
-                size_t a = p;
-                while (a < q && (s[a] == ' ' || s[a] == '\t')) a++;
-                if (q - a > 4 && strncasecmp(s + a, "for=", 4) == 0) {
-                    a += 4;
-                    size_t b = q;
-                    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
-                    if (b - a >= 2 && s[a] == '"' && s[b - 1] == '"') a++, b--;
-                    *v = s + a;
-                    *vl = b - a;
-                    return 1;
-                }
-                p = q + 1;
-            }
-            *v = NULL; /* an element without for= */
-            *vl = 0;
-            return 1;
-        }
-        if (i == 0) return 0;
-        i--;
-    }
-}
-
-static int peer_xff_hop(const char *s, size_t len, size_t from_right,
-                        const char **v, size_t *vl) {
+/* Element i, counted from the right, of a comma-separated header value
+ * (X-Forwarded-For hops, Forwarded elements); 0 when there are fewer. */
+static int peer_list_item(const char *s, size_t len, size_t from_right,
+                          const char **v, size_t *vl) {
     size_t count = 0, i = len;
     while (1) {
         size_t end = i;
@@ -149,6 +116,35 @@ static int peer_xff_hop(const char *s, size_t len, size_t from_right,
     }
 }
 
+/* Forwarded (RFC 7239): elements separated by ',', pairs by ';'; take the
+ * for= value of element i counted from the right, unquoted. */
+static int peer_forwarded_for(const char *s, size_t len, size_t from_right,
+                              const char **v, size_t *vl) {
+    const char *e;
+    size_t end;
+    if (!peer_list_item(s, len, from_right, &e, &end)) return 0;
+    size_t p = 0;
+    while (p < end) {
+        size_t q = p;
+        while (q < end && e[q] != ';') q++;
+        size_t a = p;
+        while (a < q && (e[a] == ' ' || e[a] == '\t')) a++;
+        if (q - a > 4 && strncasecmp(e + a, "for=", 4) == 0) {
+            a += 4;
+            size_t b = q;
+            while (b > a && (e[b - 1] == ' ' || e[b - 1] == '\t')) b--;
+            if (b - a >= 2 && e[a] == '"' && e[b - 1] == '"') a++, b--;
+            *v = e + a;
+            *vl = b - a;
+            return 1;
+        }
+        p = q + 1;
+    }
+    *v = NULL; /* an element without for= */
+    *vl = 0;
+    return 1;
+}
+
 int peer_forwarded_client(const char *xff, size_t xff_len, const char *fwd,
                           size_t fwd_len, const peer_cidr_t *trusted, size_t n,
                           peer_addr_t *out) {
@@ -157,7 +153,7 @@ int peer_forwarded_client(const char *xff, size_t xff_len, const char *fwd,
     for (size_t hop = 0; hop < 64; hop++) {
         const char *v;
         size_t vl;
-        int more = use_xff ? peer_xff_hop(xff, xff_len, hop, &v, &vl)
+        int more = use_xff ? peer_list_item(xff, xff_len, hop, &v, &vl)
                            : peer_forwarded_for(fwd, fwd_len, hop, &v, &vl);
         if (!more || v == NULL) return -1;
         peer_addr_t a;

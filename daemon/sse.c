@@ -73,15 +73,8 @@ void sse_start(conn_t *c, http_req_t *req) {
     server_t *srv = c->srv;
     size_t ulen, plen, qlen, olen;
     const char *url = http_req_url(req, &ulen), *path, *q;
+    if (conn_origin_refuse(c, req)) return;
     const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
-    /* A page on another site must not read streams (cross-site hijacking);
-     * requests without Origin are not from a browser page. */
-    if (origin && !server_origin_allowed(srv, origin, olen)) {
-        srv->stats.origin_refused++;
-        log_info("%s: origin %.*s not allowed", c->peer, (int)(olen > 200 ? 200 : olen), origin);
-        conn_http_error(c, 403, NULL, "origin not allowed (allowed_origins)");
-        return;
-    }
     char cors[512];
     sse_cors_header(srv, origin, olen, cors, sizeof(cors));
     http_url_split(url, ulen, &path, &plen, &q, &qlen);
