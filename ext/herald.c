@@ -506,13 +506,21 @@ static void herald_batch_append(smart_str *b, const char *ch, size_t chlen, cons
     smart_str_appendc(b, '\n');
 }
 
-static int herald_emit_one(herald_conn_t *c, zend_string *channel, zval *message, zend_long *id, herald_err_t *e) {
+/* Channel and message are checked and encoded before any connection is
+ * made, so bad input fails the same way whether heraldd is up or not. */
+static int herald_emit_one(herald_conn_t *(*get)(void *, herald_err_t *), void *ud, zend_string *channel,
+                           zval *message, zend_long *id, herald_err_t *e) {
     if (herald_channel_check(ZSTR_VAL(channel), ZSTR_LEN(channel)) != 0) {
         herald_err_channel(e, channel);
         return -1;
     }
     zend_string *bytes;
     if (herald_message_bytes(message, &bytes, e) != 0) return -1;
+    herald_conn_t *c = get(ud, e);
+    if (c == NULL) {
+        zend_string_release(bytes);
+        return -1;
+    }
     char path[6 + HERALD_CHANNEL_MAX];
     memcpy(path, "/emit/", 6);
     memcpy(path + 6, ZSTR_VAL(channel), ZSTR_LEN(channel));
@@ -715,13 +723,7 @@ PHP_FUNCTION(Herald_emit) {
     ZEND_PARSE_PARAMETERS_END();
     herald_err_t e = {0};
     zend_long id;
-    if (herald_channel_check(ZSTR_VAL(channel), ZSTR_LEN(channel)) != 0) {
-        herald_err_channel(&e, channel);
-        herald_err_throw(&e);
-        RETURN_THROWS();
-    }
-    herald_conn_t *c = herald_default_conn(&e);
-    if (c == NULL || herald_emit_one(c, channel, message, &id, &e) != 0) {
+    if (herald_emit_one(herald_get_default, NULL, channel, message, &id, &e) != 0) {
         if (!EG(exception)) herald_err_throw(&e);
         RETURN_THROWS();
     }
@@ -944,8 +946,7 @@ PHP_METHOD(Herald_Client, emit) {
     ZEND_PARSE_PARAMETERS_END();
     herald_err_t e = {0};
     zend_long id;
-    herald_conn_t *c = herald_client_conn(HERALD_CLIENT(), &e);
-    if (c == NULL || herald_emit_one(c, channel, message, &id, &e) != 0) {
+    if (herald_emit_one(herald_client_conn, HERALD_CLIENT(), channel, message, &id, &e) != 0) {
         if (!EG(exception)) herald_err_throw(&e);
         RETURN_THROWS();
     }

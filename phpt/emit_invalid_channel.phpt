@@ -1,5 +1,5 @@
 --TEST--
-Herald\emit() checks the channel name locally, before any I/O
+Herald\emit() and Client::emit() check the channel name and the message locally, before any I/O
 --EXTENSIONS--
 herald
 --INI--
@@ -17,6 +17,10 @@ foreach ($bad as $ch) {
         echo strlen($ch), ': ', $e->getMessage(), "\n";
     }
 }
+$c = new Herald\Client('http://192.0.2.1:9', null, null, 5000);
+foreach ([fn() => $c->emit('a b', 'm'), fn() => $c->emit('ok', NAN), fn() => Herald\emit('ok', NAN)] as $f) {
+    try { $f(); echo "sent\n"; } catch (Herald\InvalidArgumentException $e) { echo $e->getMessage(), "\n"; }
+}
 // a 192.0.2.1 (TEST-NET) connect would have taken the 5 s connect timeout
 var_dump(microtime(true) - $t < 1.0);
 try { Herald\emit(str_repeat('c', 200), 'm'); } catch (Herald\ConnectionException $e) { echo "200 bytes is valid: it tried to connect\n"; }
@@ -32,5 +36,8 @@ try { Herald\emit(str_repeat('c', 200), 'm'); } catch (Herald\ConnectionExceptio
 3: Herald: invalid channel name of 3 bytes: %s
 3: Herald: invalid channel name of 3 bytes: %s
 4: Herald: invalid channel name of 4 bytes: %s
+Herald: invalid channel name of 3 bytes: %s
+Herald: a message must be a string, an array or a JsonSerializable object, float given
+Herald: a message must be a string, an array or a JsonSerializable object, float given
 bool(true)
 200 bytes is valid: it tried to connect
