@@ -3,35 +3,12 @@
  * a plainly written reference decoder over all 1-3 byte inputs. */
 #include "t.h"
 #include "utf8.h"
+#include "utf8_reference.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
 #define S(lit) (const unsigned char *)(lit), sizeof(lit) - 1
-
-/* Reference: decode by arithmetic, the way RFC 3629 section 3 describes it.
- * Slow and obvious, so the table-driven validator can be checked against it. */
-static int ref_valid(const unsigned char *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        unsigned b = s[i];
-        int n;
-        uint32_t cp, min;
-        if (b < 0x80) { i++; continue; }
-        else if ((b & 0xE0) == 0xC0) { n = 1; cp = b & 0x1F; min = 0x80; }
-        else if ((b & 0xF0) == 0xE0) { n = 2; cp = b & 0x0F; min = 0x800; }
-        else if ((b & 0xF8) == 0xF0) { n = 3; cp = b & 0x07; min = 0x10000; }
-        else return 0;
-        if (len - i - 1 < (size_t)n) return 0;
-        for (int k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        i += (size_t)n + 1;
-    }
-    return 1;
-}
 
 /* Whole, byte by byte, and in every 2-piece split must all agree. */
 static int valid_split_everywhere(const unsigned char *s, size_t len) {
@@ -169,10 +146,10 @@ static void all_one_and_two_byte_inputs_match_the_reference(void) {
     int mismatches = 0;
     for (int a = 0; a < 256; a++) {
         s[0] = (unsigned char)a;
-        if (utf8_valid(s, 1) != ref_valid(s, 1)) mismatches++;
+        if (utf8_valid(s, 1) != utf8_reference_valid(s, 1)) mismatches++;
         for (int b = 0; b < 256; b++) {
             s[1] = (unsigned char)b;
-            if (utf8_valid(s, 2) != ref_valid(s, 2)) mismatches++;
+            if (utf8_valid(s, 2) != utf8_reference_valid(s, 2)) mismatches++;
         }
     }
     CHECK_EQ_INT(mismatches, 0);
@@ -185,7 +162,7 @@ static void all_three_byte_inputs_match_the_reference(void) {
         for (int b = 0; b < 256; b++)
             for (int c = 0; c < 256; c++) {
                 s[0] = (unsigned char)a; s[1] = (unsigned char)b; s[2] = (unsigned char)c;
-                if (utf8_valid(s, 3) != ref_valid(s, 3)) mismatches++;
+                if (utf8_valid(s, 3) != utf8_reference_valid(s, 3)) mismatches++;
             }
     CHECK_EQ_INT(mismatches, 0);
 }
@@ -200,7 +177,7 @@ static void four_byte_leads_with_all_second_and_third_bytes_match_the_reference(
                 for (size_t d = 0; d < sizeof last; d++) {
                     s[0] = (unsigned char)a; s[1] = (unsigned char)b;
                     s[2] = (unsigned char)c; s[3] = last[d];
-                    if (utf8_valid(s, 4) != ref_valid(s, 4)) mismatches++;
+                    if (utf8_valid(s, 4) != utf8_reference_valid(s, 4)) mismatches++;
                 }
     CHECK_EQ_INT(mismatches, 0);
 }
@@ -233,7 +210,7 @@ static void random_inputs_split_anywhere_agree_with_whole(void) {
             buf[i] = (unsigned char)((r & 3) == 0 ? (r >> 2) : 0x80 | ((r >> 2) & 0x7F));
         }
         int v = valid_split_everywhere(buf, len);
-        if (v < 0 || v != ref_valid(buf, len)) bad++;
+        if (v < 0 || v != utf8_reference_valid(buf, len)) bad++;
     }
     CHECK_EQ_INT(bad, 0);
 }
