@@ -25,12 +25,7 @@ typedef struct conn_out {
 #define CONN_CORK_BYTES 16384 /* a queue this large (or 1/4 of max_queue_bytes) is not held */
 
 struct conn {
-    union {
-        uv_handle_t handle;
-        uv_stream_t stream;
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-    } h;
+    stream_handle_t h;
     server_t *srv;
     conn_t *prev, *next;
     conn_t *dirty_next;    /* in srv->dirty while dirty */

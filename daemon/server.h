@@ -24,13 +24,17 @@ enum { LISTEN_PUBLIC = 0, LISTEN_EMIT = 1 };
 typedef struct server server_t;
 typedef struct conn conn_t;
 
+/* A TCP or Unix stream socket, listening or connected: the one handle
+ * a listener or a connection (conn.h) owns. */
+typedef union stream_handle {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+} stream_handle_t;
+
 typedef struct listener {
-    union {
-        uv_handle_t handle;
-        uv_stream_t stream;
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-    } h;
+    stream_handle_t h;
     server_t *srv;
     int kind;                  /* LISTEN_PUBLIC or LISTEN_EMIT */
     char addr[CONFIG_PATH_MAX];
