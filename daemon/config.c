@@ -12,82 +12,88 @@
 
 enum { T_STR, T_U64, T_MODE, T_LEVEL, T_EMIT, T_HOSTPORT, T_WORKERS };
 
+/* A string value's own rules, beyond its length: 0, or -1 with why. */
+typedef int (*config_check_t)(const char *v, char *why, size_t why_size);
+
 typedef struct config_key {
     const char *name;
     int type;
-    size_t off;
+    size_t off, size;      /* the field in config_t and its bytes */
     const char *def;
-    uint64_t min, max;   /* for T_U64 */
+    uint64_t min, max;     /* for T_U64 */
+    config_check_t check;  /* NULL, or a string's own validation */
+    int restart;           /* 1: read at start only; a reload keeps the old value */
     const char *desc;
 } config_key_t;
 
 #define OFF(f) offsetof(config_t, f)
+#define F(f) OFF(f), sizeof(((config_t *)0)->f)
 #define U64MAX UINT64_C(0xFFFFFFFFFFFF)
 
 /* The one list of keys: defaults, bounds and --help text live together so
  * the documentation cannot drift from what is parsed. */
 static const config_key_t config_keys[] = {
-    {"listen", T_HOSTPORT, OFF(listen), "0.0.0.0:8080", 0, 0,
+    {"listen", T_HOSTPORT, F(listen), "0.0.0.0:8080", 0, 0, NULL, 1,
      "public listener for browsers (WebSocket /ws, SSE /sse, /herald.js), HOST:PORT"},
-    {"emit_listen", T_EMIT, 0, "unix:/run/herald/emit.sock,127.0.0.1:26300", 0, 0,
+    {"emit_listen", T_EMIT, F(emit), "unix:/run/herald/emit.sock,127.0.0.1:26300", 0, 0, NULL, 1,
      "private emit listeners, comma-separated unix:PATH or HOST:PORT, or none; flag --emit/--emit_listen repeats"},
-    {"emit_socket_mode", T_MODE, OFF(emit_socket_mode), "0660", 0, 0777,
+    {"emit_socket_mode", T_MODE, F(emit_socket_mode), "0660", 0, 0777, NULL, 1,
      "octal file mode of the emit Unix socket (a write bit for others is refused)"},
-    {"emit_socket_group", T_STR, OFF(emit_socket_group), "", 0, 0,
+    {"emit_socket_group", T_STR, F(emit_socket_group), "", 0, 0, NULL, 1,
      "group owning the emit Unix socket (empty: the daemon's group)"},
-    {"emit_secret_file", T_STR, OFF(emit_secret_file), "", 0, 0,
+    {"emit_secret_file", T_STR, F(emit_secret_file), "", 0, 0, NULL, 0,
      "file holding a bearer token every emit must send; required for a non-loopback emit address"},
-    {"secret_file", T_STR, OFF(secret_file), "", 0, 0,
+    {"secret_file", T_STR, F(secret_file), "", 0, 0, NULL, 0,
      "secrets for signed channel names, one per line (secret or kid:secret), the first signs"},
-    {"public_channels", T_STR, OFF(public_channels), "", 0, 0,
+    {"public_channels", T_STR, F(public_channels), "", 0, 0, NULL, 0,
      "comma-separated channel patterns ('*' matches any run) that need no signature"},
-    {"allowed_origins", T_STR, OFF(allowed_origins), "*", 0, 0,
+    {"allowed_origins", T_STR, F(allowed_origins), "*", 0, 0, origin_list_check, 0,
      "comma-separated browser origins (scheme://host[:port]; https://*.example.com: its subdomains) allowed on /ws and /sse, or *"},
-    {"max_connections", T_U64, OFF(max_connections), "10000", 1, 19000,
+    {"max_connections", T_U64, F(max_connections), "10000", 1, 19000, NULL, 0,
      "public connections (browsers) at most, on every loop together; more are closed on accept (emit connections are bounded by the open-file limit only)"},
-    {"max_connections_per_ip", T_U64, OFF(max_connections_per_ip), "256", 0, 19000,
+    {"max_connections_per_ip", T_U64, F(max_connections_per_ip), "256", 0, 19000, NULL, 0,
      "public connections one client address may hold (0: no limit); more: 503"},
-    {"trusted_proxies", T_STR, OFF(trusted_proxies), "", 0, 0,
+    {"trusted_proxies", T_STR, F(trusted_proxies), "", 0, 0, NULL, 0,
      "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For / Forwarded names the client"},
-    {"max_client_message_bytes", T_U64, OFF(max_client_message_bytes), "4096", 16, 1048576,
+    {"max_client_message_bytes", T_U64, F(max_client_message_bytes), "4096", 16, 1048576, NULL, 0,
      "largest WebSocket message a browser may send (larger: close 1009)"},
-    {"max_subscriptions", T_U64, OFF(max_subscriptions), "64", 1, 65535,
+    {"max_subscriptions", T_U64, F(max_subscriptions), "64", 1, 65535, NULL, 0,
      "channels one connection may subscribe to"},
-    {"max_commands_per_second", T_U64, OFF(max_commands_per_second), "20", 1, 100000,
+    {"max_commands_per_second", T_U64, F(max_commands_per_second), "20", 1, 100000, NULL, 0,
      "commands one WebSocket client may send per second, after a burst of this plus max_subscriptions; more: rate_limited, and close 1008 past twice that"},
-    {"max_queue_bytes", T_U64, OFF(max_queue_bytes), "262144", 1024, U64MAX,
+    {"max_queue_bytes", T_U64, F(max_queue_bytes), "262144", 1024, U64MAX, NULL, 0,
      "bytes waiting to be written to one client before it is dropped (close 1013)"},
-    {"ping_interval_ms", T_U64, OFF(ping_interval_ms), "25000", 10, 86400000,
+    {"ping_interval_ms", T_U64, F(ping_interval_ms), "25000", 10, 86400000, NULL, 0,
      "idle time after which the server pings a WebSocket client"},
-    {"pong_timeout_ms", T_U64, OFF(pong_timeout_ms), "10000", 10, 86400000,
+    {"pong_timeout_ms", T_U64, F(pong_timeout_ms), "10000", 10, 86400000, NULL, 0,
      "time a pinged client has to answer before it is dropped"},
-    {"handshake_timeout_ms", T_U64, OFF(handshake_timeout_ms), "10000", 100, 3600000,
+    {"handshake_timeout_ms", T_U64, F(handshake_timeout_ms), "10000", 100, 3600000, NULL, 0,
      "time a public connection has to send a complete request (WebSocket or SSE upgrade); then 408"},
-    {"request_timeout_ms", T_U64, OFF(request_timeout_ms), "10000", 100, 3600000,
+    {"request_timeout_ms", T_U64, F(request_timeout_ms), "10000", 100, 3600000, NULL, 0,
      "time an emit request may take to arrive once started; then 408"},
-    {"emit_idle_timeout_ms", T_U64, OFF(emit_idle_timeout_ms), "300000", 0, 86400000,
+    {"emit_idle_timeout_ms", T_U64, F(emit_idle_timeout_ms), "300000", 0, 86400000, NULL, 0,
      "time an emit connection may sit idle between requests before it is closed (0: never)"},
-    {"sse_heartbeat_ms", T_U64, OFF(sse_heartbeat_ms), "15000", 10, 86400000,
+    {"sse_heartbeat_ms", T_U64, F(sse_heartbeat_ms), "15000", 10, 86400000, NULL, 0,
      "interval of ': hb' comments on idle SSE streams"},
-    {"max_url_bytes", T_U64, OFF(max_url_bytes), "8192", 64, 1048576,
+    {"max_url_bytes", T_U64, F(max_url_bytes), "8192", 64, 1048576, NULL, 0,
      "longest request URL (longer: 414)"},
-    {"max_header_count", T_U64, OFF(max_header_count), "64", 4, 1000,
+    {"max_header_count", T_U64, F(max_header_count), "64", 4, 1000, NULL, 0,
      "most request headers (more: 431)"},
-    {"max_header_bytes", T_U64, OFF(max_header_bytes), "16384", 256, 65536,
+    {"max_header_bytes", T_U64, F(max_header_bytes), "16384", 256, 65536, NULL, 0,
      "total bytes of request header names and values (more: 431)"},
-    {"max_emit_body_bytes", T_U64, OFF(max_emit_body_bytes), "1048576", 1, 67108864,
+    {"max_emit_body_bytes", T_U64, F(max_emit_body_bytes), "1048576", 1, 67108864, NULL, 0,
      "largest emit request body (larger: 413)"},
-    {"max_batch_messages", T_U64, OFF(max_batch_messages), "10000", 1, 1000000,
+    {"max_batch_messages", T_U64, F(max_batch_messages), "10000", 1, 1000000, NULL, 0,
      "messages in one batch emit (more: 413, nothing published)"},
-    {"history_size", T_U64, OFF(history_size), "100", 0, 1000000,
+    {"history_size", T_U64, F(history_size), "100", 0, 1000000, NULL, 0,
      "messages kept per channel for resume (0: no history)"},
-    {"history_ttl_ms", T_U64, OFF(history_ttl_ms), "300000", 0, U64MAX,
+    {"history_ttl_ms", T_U64, F(history_ttl_ms), "300000", 0, U64MAX, NULL, 0,
      "age after which a message leaves the history (0: never)"},
-    {"shutdown_timeout_ms", T_U64, OFF(shutdown_timeout_ms), "5000", 0, 600000,
+    {"shutdown_timeout_ms", T_U64, F(shutdown_timeout_ms), "5000", 0, 600000, NULL, 0,
      "on SIGTERM/SIGINT, time to flush clients before exiting anyway"},
-    {"log_level", T_LEVEL, OFF(log_level), "info", 0, 0,
+    {"log_level", T_LEVEL, F(log_level), "info", 0, 0, NULL, 0,
      "debug, info, warn or error"},
-    {"workers", T_WORKERS, OFF(workers), "1", 1, 64,
+    {"workers", T_WORKERS, F(workers), "1", 1, 64, NULL, 1,
      "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto for one per CPU"},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -183,10 +189,8 @@ static int config_key_apply(config_t *cfg, const config_key_t *k, const char *v,
     switch (k->type) {
     case T_STR:
     case T_HOSTPORT: {
-        size_t size = k->off == OFF(public_channels) || k->off == OFF(allowed_origins)
-                          ? CONFIG_LIST_MAX : CONFIG_PATH_MAX;
-        if (strlen(v) >= size) {
-            snprintf(err, es, "%s: value too long (at most %zu bytes)", k->name, size - 1);
+        if (strlen(v) >= k->size) {
+            snprintf(err, es, "%s: value too long (at most %zu bytes)", k->name, k->size - 1);
             return -1;
         }
         if (k->type == T_HOSTPORT) {
@@ -198,7 +202,7 @@ static int config_key_apply(config_t *cfg, const config_key_t *k, const char *v,
             }
         }
         char why[300];
-        if (k->off == OFF(allowed_origins) && origin_list_check(v, why, sizeof(why)) != 0) {
+        if (k->check && k->check(v, why, sizeof(why)) != 0) {
             snprintf(err, es, "%s: %s", k->name, why);
             return -1;
         }
@@ -454,33 +458,42 @@ void config_help_print(void *file) {
                 config_keys[i].desc);
 }
 
-int config_diff_log(const config_t *a, const config_t *b, int *fixed) {
+/* Does key k hold different values in a and b? */
+static int config_key_differs(const config_key_t *k, const config_t *a, const config_t *b) {
+    const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+    switch (k->type) {
+    case T_EMIT:
+        if (a->emit_count != b->emit_count) return 1;
+        for (size_t j = 0; j < a->emit_count; j++)
+            if (strcmp(a->emit[j], b->emit[j]) != 0) return 1;
+        return 0;
+    case T_STR:
+    case T_HOSTPORT:
+        return strcmp(pa, pb) != 0;
+    default:
+        return memcmp(pa, pb, k->size) != 0;
+    }
+}
+
+int config_diff_log(const config_t *a, const config_t *b) {
     int n = 0;
-    *fixed = 0;
-    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+    for (size_t i = 0; i < NKEYS; i++) {
         const config_key_t *k = &config_keys[i];
-        const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
-        int differ, listener = k->type == T_EMIT || k->type == T_HOSTPORT || k->type == T_WORKERS ||
-                               strncmp(k->name, "emit_socket_", 12) == 0;
-        if (k->type == T_EMIT) {
-            differ = a->emit_count != b->emit_count;
-            for (size_t j = 0; !differ && j < a->emit_count; j++)
-                differ = strcmp(a->emit[j], b->emit[j]) != 0;
-        } else if (k->type == T_U64 || k->type == T_MODE || k->type == T_WORKERS) {
-            differ = *(const uint64_t *)(const void *)pa != *(const uint64_t *)(const void *)pb;
-        } else if (k->type == T_LEVEL) {
-            differ = *(const int *)(const void *)pa != *(const int *)(const void *)pb;
-        } else {
-            differ = strcmp(pa, pb) != 0;
-        }
-        if (!differ) continue;
+        if (!config_key_differs(k, a, b)) continue;
         n++;
-        if (listener) {
-            (*fixed)++;
-            log_warn("reload: %s changed, but listeners only change on a restart", k->name);
-        } else {
+        if (k->restart)
+            log_warn("reload: %s changed, but it only changes on a restart", k->name);
+        else
             log_info("reload: %s changed", k->name);
-        }
     }
     return n;
+}
+
+void config_keep_fixed(config_t *next, const config_t *running) {
+    for (size_t i = 0; i < NKEYS; i++) {
+        const config_key_t *k = &config_keys[i];
+        if (!k->restart) continue;
+        memcpy((char *)next + k->off, (const char *)running + k->off, k->size);
+        if (k->type == T_EMIT) next->emit_count = running->emit_count;
+    }
 }

@@ -78,9 +78,13 @@ int config_hostport_split(const char *s, char *host, size_t host_size,
 void config_help_print(void *file);
 
 /* Log, one line each, the keys whose value differs between a and b (for a
- * reload); returns how many differ. Listener keys are reported in *fixed
- * (they cannot change without a restart). Secrets are files: only their
+ * reload); returns how many differ. Keys that change only on a restart
+ * (listeners, workers) are logged as such. Secrets are files: only their
  * paths are compared, never their contents. */
-int config_diff_log(const config_t *a, const config_t *b, int *fixed);
+int config_diff_log(const config_t *a, const config_t *b);
+
+/* A reload keeps what changes only on a restart: copy those keys from
+ * running into next. */
+void config_keep_fixed(config_t *next, const config_t *running);
 
 #endif

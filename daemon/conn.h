@@ -1,5 +1,7 @@
-/* One client connection: accept, read dispatch (HTTP, WebSocket, SSE), the
- * write queue of shared buffers, subscriptions, and closing. */
+/* One client connection: accept and admission, reading into the loop's
+ * buffer through the connection's protocol (conn_proto_t: HTTP until an
+ * upgrade), the write queue of shared buffers, subscriptions, delivery to
+ * them, and closing. Protocols (wsconn.c, sse.c) and routes sit above. */
 #ifndef HERALD_CONN_H
 #define HERALD_CONN_H
 
@@ -10,43 +12,64 @@
 #include "buf.h"
 #include "channel.h"
 #include "http.h"
-#include "server.h"
-#include "ws.h"
+#include "listen.h"
+#include "loop.h"
+#include "outq.h"
+#include "peer.h"
+
+typedef struct conn conn_t;
 
 enum { CONN_HTTP = 0, CONN_WS = 1, CONN_SSE = 2 };
 
-typedef struct conn_out {
-    buf_t *buf;
-    uint32_t off;          /* first byte not yet written */
-} conn_out_t;
+/* Where a connection is in its life; it only moves forward. */
+enum conn_state {
+    CONN_OPEN = 0,     /* reading and writing */
+    CONN_DRAINING,     /* no more reading: write what is queued, then FIN */
+    CONN_FIN_SENT,     /* FIN sent: wait for the peer to close (the sweep ends it) */
+    CONN_CLOSING,      /* uv_close called: on_close frees it */
+};
+
+/* What a protocol does with a connection, set when it takes it over (an
+ * HTTP connection upgraded to WebSocket or SSE). A new protocol is one of
+ * these, in its own file, and a route that installs it. */
+typedef struct conn_proto {
+    int kind;                                           /* CONN_* (counters) */
+    void (*feed)(conn_t *c, char *data, size_t n);      /* bytes from the peer */
+    /* queue message m of channel ch; 0, or -1 when not queued */
+    int (*deliver)(conn_t *c, channel_t *ch, message_t *m);
+    /* a command's JSON answer (subscribed, error...) in this protocol's framing */
+    int (*answer)(conn_t *c, const char *json, size_t n);
+    void (*tick)(conn_t *c, uint64_t now_ms);           /* the sweep: pings, timeouts */
+    /* end the session with a goodbye (code: a WebSocket close code) */
+    void (*close)(conn_t *c, uint16_t code, const char *reason);
+    void (*free)(conn_t *c);                            /* release c->session; may be NULL */
+} conn_proto_t;
 
 #define CONN_IOV_MAX 16    /* buffers coalesced into one uv_write */
-#define CONN_CORK_NS 1000000 /* longest a burst's frames are held (conn_flush_dirty) */
 #define CONN_CORK_BYTES 16384 /* a queue this large (or 1/4 of max_queue_bytes) is not held */
 
 struct conn {
     stream_handle_t h;
-    server_t *srv;
+    loop_t *loop;
+    const conn_proto_t *proto;
+    const listener_t *l;   /* the listener it came through (routes) */
     conn_t *prev, *next;
-    conn_t *dirty_next;    /* in srv->dirty while dirty */
+    conn_t *dirty_next;    /* in loop->out.dirty while dirty */
     uint8_t dirty;
-    uint8_t kind;          /* CONN_* */
+    uint8_t state;         /* enum conn_state */
     uint8_t listener;      /* LISTEN_* */
-    uint8_t closing;       /* uv_close called */
-    uint8_t draining;      /* close once the queue is written */
+    uint8_t head;          /* answering a HEAD request: no body */
     uint8_t ping_out;      /* a server ping awaits its pong */
     uint8_t nwriting;      /* queue entries in the uv_write in flight */
+    uint8_t ip_counted;    /* counted in hub->peers */
     char peer[64];
     peer_addr_t ip;        /* the client's address (through trusted proxies) */
-    uint8_t ip_counted;    /* counted in hub->peers */
     http_req_t *req;       /* only while a request is unfinished */
-    ws_parser_t *ws;
+    void *session;         /* the protocol's own state (e.g. the WebSocket parser) */
     sub_t **subs;
     uint32_t nsubs, subs_cap;
-    conn_out_t *q;         /* ring of queued buffers */
-    uint32_t qcap, qhead, qlen;
-    size_t qbytes;
-    uv_write_t *wr;        /* only while a uv_write is in flight (server's free list) */
+    outq_t q;              /* bytes waiting to be written */
+    uv_write_t *wr;        /* only while a uv_write is in flight (the loop's free list) */
     uint64_t last_rx_ms, ping_ms, hb_ms, drain_ms;
     uint64_t req_ms;       /* when the current HTTP request (or the connection) began */
     uint64_t cmd_ms;       /* last refill of the command bucket */
@@ -54,20 +77,27 @@ struct conn {
     uint32_t cmd_refused;  /* commands refused in a row */
 };
 
-/* Accept a connection on listener l (on_connection callback). */
-void conn_accept(listener_t *l);
+/* Reading, writing and a goodbye are still possible. */
+static inline int conn_is_open(const conn_t *c) { return c->state == CONN_OPEN; }
+
+/* The loop's view of connections (loop.h). */
+extern const loop_conn_ops_t conn_loop_ops;
+
+/* A protocol takes the connection over (from HTTP). */
+void conn_proto_set(conn_t *c, const conn_proto_t *proto);
 
 /* Queue b from offset off (takes its own reference); it is written when
  * the loop iteration ends, with whatever else was queued for c, in one
- * writev. Over max_queue_bytes the client is dropped (1013).
+ * writev. Over max_queue_bytes the client is dropped (proto->close 1013).
  * 0, or -1 when the connection is (now) closing. */
 int conn_send(conn_t *c, buf_t *b, size_t off);
 
+/* The last bytes of a session (a close frame, a final event; may be none)
+ * go out even past max_queue_bytes, after what is queued; then drain. */
+void conn_end(conn_t *c, const void *last, size_t n);
+
 /* Queue a copy of small bytes (answers, control frames). */
 int conn_send_copy(conn_t *c, const void *p, size_t n);
-
-/* Queue a text frame holding p[0..n). */
-int conn_send_text(conn_t *c, const char *p, size_t n);
 
 /* Send an HTTP response; close after it unless keep_alive. */
 void conn_respond(conn_t *c, int status, const char *ctype, const char *extra,
@@ -76,51 +106,22 @@ void conn_respond(conn_t *c, int status, const char *ctype, const char *extra,
 /* A 4xx/5xx answer with a one-line reason; the connection then closes. */
 void conn_http_error(conn_t *c, int status, const char *extra, const char *reason);
 
-/* max_connections_per_ip (README): count c under address a, or answer 503. */
-int conn_admit(conn_t *c, const peer_addr_t *a);
-
-/* allowed_origins on /ws and /sse: 1 when c was answered 403. */
-int conn_origin_refuse(conn_t *c, http_req_t *req);
-
-/* Re-count c under the client a trusted proxy names; 0, or -1 if refused. */
-int conn_admit_forwarded(conn_t *c, http_req_t *req);
-
 /* Close now (pending writes are dropped). */
 void conn_close(conn_t *c);
 
 /* Stop reading, write what is queued, then close. */
 void conn_drain(conn_t *c);
 
-/* WebSocket: send a close frame with code and reason, then close. */
-void conn_ws_close(conn_t *c, uint16_t code, const char *reason);
+/* max_connections_per_ip (README): count c under address a, or answer 503. */
+int conn_admit(conn_t *c, const peer_addr_t *a);
 
-/* Subscribe c to ch (SSE or WS); -1 when over max_subscriptions. */
+/* Subscriptions of c: add (-1 when over max_subscriptions or out of
+ * memory), remove (-1 when not subscribed), look up. */
 int conn_subscribe(conn_t *c, channel_t *ch);
 int conn_unsubscribe(conn_t *c, channel_t *ch);
 int conn_is_subscribed(const conn_t *c, const channel_t *ch);
 
-/* Queue one message for c in its encoding (WS frame or SSE event). */
+/* Queue one message for c in its protocol's encoding. */
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m);
-
-/* Resolve a subscribe request's name: the plain channel (pointing into
- * name) or an error code and reason as in README. */
-int conn_channel_authorize(server_t *srv, const char *name, size_t len,
-                           const char **plain, size_t *plain_len,
-                           const char **code, const char **reason);
-
-/* Subscribe with optional resume: answer (WS) / announce (SSE), then
- * replay history after since. Returns 0 or -1 (code/reason set). */
-int conn_subscribe_resume(conn_t *c, const char *plain, size_t plain_len,
-                          int has_since, uint64_t since, const void *cmd,
-                          const char **code, const char **reason);
-
-/* Write what every connection queued during this loop iteration. */
-void conn_flush_dirty(server_t *srv);
-
-/* The periodic sweep: pings, pong timeouts, SSE heartbeats, drain limits. */
-void conn_sweep(server_t *srv, uint64_t now);
-
-/* Upgrade an HTTP connection to WebSocket after a valid handshake. */
-void conn_ws_upgrade(conn_t *c, http_req_t *req);
 
 #endif

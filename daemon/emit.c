@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "conn.h"
+#include "route.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -12,11 +13,13 @@
 #include <string.h>
 #include <strings.h>
 
-/* Ids and history are shared by every loop: the hub publishes. */
-int emit_publish(server_t *srv, const char *channel, size_t channel_len,
-                 const char *data, size_t len, uint64_t *id, size_t *subscribers) {
-    return hub_publish(srv, channel, channel_len, data, len, id, subscribers);
-}
+#define EMIT_BAD_NAME "invalid channel name (1-200 bytes of A-Z a-z 0-9 _ - . : @)"
+
+/* One message: the loop publishes (ids and history are the hub's). The
+ * answer for a failure says whose fault it is: a bad name is the
+ * caller's (400), memory is ours (503, worth a retry). */
+static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
+                        const char *data, size_t dlen, uint64_t *id, size_t *subs);
 
 /* Bad input on a request that parsed completely keeps the connection: a
  * PHP worker's kept-alive socket survives its own mistakes. */
@@ -31,14 +34,14 @@ static void emit_error(conn_t *c, http_req_t *req, int status, const char *extra
 
 /* Compare digests, so neither the content nor the length of the token
  * leaks through timing. */
-static int emit_authorized(server_t *srv, http_req_t *req) {
-    if (srv->emit_secret_len == 0) return 1;
+static int emit_authorized(const secrets_t *s, http_req_t *req) {
+    if (s->emit_token_len == 0) return 1;
     size_t n;
     const char *h = http_req_header(req, HTTP_H_AUTHORIZATION, &n);
     if (h == NULL || n < 7 || strncasecmp(h, "Bearer ", 7) != 0) return 0;
     unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)h + 7, n - 7, a);
-    SHA256(srv->emit_secret, srv->emit_secret_len, b);
+    SHA256(s->emit_token, s->emit_token_len, b);
     return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
@@ -49,10 +52,11 @@ static void emit_single(conn_t *c, http_req_t *req, const char *name, size_t nle
     const char *body = http_req_body(req, &blen);
     uint64_t id;
     size_t subs;
-    if (cl <= 0 || emit_publish(c->srv, ch, (size_t)cl, body, blen, &id, &subs) != 0) {
-        emit_error(c, req, 400, NULL, "invalid channel name (1-200 bytes of A-Z a-z 0-9 _ - . : @)");
+    if (cl <= 0) {
+        emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
         return;
     }
+    if (emit_publish(c, req, ch, (size_t)cl, body, blen, &id, &subs) != 0) return;
     char out[96];
     int n = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%zu}",
                      (unsigned long long)id, subs);
@@ -67,13 +71,16 @@ static void emit_get(conn_t *c, http_req_t *req, const char *rest, size_t len) {
     long cl = clen < sizeof(ch) ? http_url_decode(rest, clen, ch, 0) : -1;
     size_t mlen = len - clen - 1;
     char *msg = malloc(mlen + 1);
-    long ml = msg ? http_url_decode(slash + 1, mlen, msg, 0) : -1;
+    if (msg == NULL) {
+        emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
+        return;
+    }
+    long ml = http_url_decode(slash + 1, mlen, msg, 0);
     uint64_t id;
     size_t subs;
     if (ml < 0) emit_error(c, req, 400, NULL, "bad percent-encoding in the message");
-    else if (cl <= 0 || emit_publish(c->srv, ch, (size_t)cl, msg, (size_t)ml, &id, &subs) != 0)
-        emit_error(c, req, 400, NULL, "invalid channel name (1-200 bytes of A-Z a-z 0-9 _ - . : @)");
-    else
+    else if (cl <= 0) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
+    else if (emit_publish(c, req, ch, (size_t)cl, msg, (size_t)ml, &id, &subs) == 0)
         conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, http_req_keep_alive(req));
     free(msg);
 }
@@ -88,9 +95,9 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 400, NULL, reason);
         return;
     }
-    if ((uint64_t)count > c->srv->cfg->max_batch_messages) {
+    if ((uint64_t)count > c->loop->cfg->max_batch_messages) {
         snprintf(reason, sizeof(reason), "batch of %ld messages: at most %llu (max_batch_messages)",
-                 count, (unsigned long long)c->srv->cfg->max_batch_messages);
+                 count, (unsigned long long)c->loop->cfg->max_batch_messages);
         emit_error(c, req, 413, NULL, reason);
         return;
     }
@@ -99,7 +106,7 @@ static void emit_batch(conn_t *c, http_req_t *req) {
     if (ids == NULL || subs == NULL) {
         free(ids);
         free(subs);
-        emit_error(c, req, 500, NULL, "out of memory");
+        emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
         return;
     }
     size_t il = 0, sl = 0;
@@ -109,9 +116,16 @@ static void emit_batch(conn_t *c, http_req_t *req) {
     while (batch_next(&it, &r) == 1) {
         uint64_t id = 0;
         size_t n = 0;
-        emit_publish(c->srv, r.channel, r.channel_len, r.data, r.len, &id, &n);
+        /* validated above: only memory can fail, and what was published
+         * stays published; the answer says how far it got */
+        if (emit_publish(c, req, r.channel, r.channel_len, r.data, r.len, &id, &n) != 0) break;
         il += (size_t)snprintf(ids + il, cap - il, "%s%llu", il ? "," : "", (unsigned long long)id);
         sl += (size_t)snprintf(subs + sl, cap - sl, "%s%zu", sl ? "," : "", n);
+    }
+    if (!conn_is_open(c)) {
+        free(ids);
+        free(subs);
+        return;
     }
     size_t olen = il + sl + 40;
     char *out = malloc(olen);
@@ -126,58 +140,78 @@ static void emit_batch(conn_t *c, http_req_t *req) {
     free(subs);
 }
 
-static int emit_path_is(const char *p, size_t n, const char *s) {
-    return n == strlen(s) && memcmp(p, s, n) == 0;
+static void emit_batch_route(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    emit_batch(c, req);
 }
 
-void emit_route(conn_t *c, http_req_t *req) {
-    server_t *srv = c->srv;
-    if (!emit_authorized(srv, req)) {
-        srv->stats.emit_unauthorized++;
-        emit_error(c, req, 401, "WWW-Authenticate: Bearer\r\n", "emit needs Authorization: Bearer <emit secret>");
+static void emit_single_route(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    emit_single(c, req, rest, n);
+}
+
+static void emit_get_route(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    emit_get(c, req, rest, n);
+}
+
+static void emit_healthz(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    conn_respond(c, 200, NULL, NULL, "ok\n", 3, http_req_keep_alive(req));
+}
+
+static void emit_stats(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    loop_t *loop = c->loop;
+    size_t channels;
+    stats_t *each = hub_stats_collect(loop->hub, loop->index, &loop->stats, &channels);
+    /* room for every counter at 20 digits, flat and per loop */
+    size_t size = 4096 + loop->hub->nloops * 384;
+    char *out = each ? malloc(size) : NULL;
+    int len = out ? stats_format_loops(each, loop->hub->nloops, channels, out, size) : -1;
+    if (len <= 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
+    else conn_respond(c, 200, "application/json", NULL, out, (size_t)len, http_req_keep_alive(req));
+    free(out);
+    free(each);
+}
+
+static void emit_metrics(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    loop_t *loop = c->loop;
+    char *text;
+    size_t len;
+    if (metrics_format(loop->hub, loop->index, &loop->stats, &text, &len) != 0) {
+        emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
         return;
     }
-    size_t ulen, plen, qlen;
-    const char *url = http_req_url(req, &ulen), *path, *query;
-    http_url_split(url, ulen, &path, &plen, &query, &qlen);
-    int method = http_req_method(req);
-    int keep = http_req_keep_alive(req);
-    if (emit_path_is(path, plen, "/healthz")) {
-        if (method != HTTP_GET && method != HTTP_HEAD) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
-        else conn_respond(c, 200, NULL, NULL, "ok\n", 3, keep);
-    } else if (emit_path_is(path, plen, "/stats")) {
-        /* room for every counter at 20 digits, flat and per loop */
-        size_t size = 4096 + srv->hub->nloops * 384;
-        char *out = malloc(size);
-        int n = out ? hub_stats_format(srv, out, size) : -1;
-        if (method != HTTP_GET) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
-        else if (n <= 0) emit_error(c, req, 500, NULL, "out of memory");
-        else conn_respond(c, 200, "application/json", NULL, out, (size_t)n, keep);
-        free(out);
-    } else if (emit_path_is(path, plen, "/metrics")) {
-        char *text;
-        size_t n;
-        if (method != HTTP_GET) emit_error(c, req, 405, "Allow: GET\r\n", "use GET");
-        else if (metrics_format(srv, &text, &n) != 0) emit_error(c, req, 500, NULL, "out of memory");
-        else {
-            conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, text, n, keep);
-            free(text);
-        }
-    } else if (emit_path_is(path, plen, "/emit")) {
-        if (method != HTTP_POST) emit_error(c, req, 405, "Allow: POST\r\n", "use POST with a batch body");
-        else emit_batch(c, req);
-    } else if (plen > 6 && memcmp(path, "/emit/", 6) == 0) {
-        const char *rest = path + 6;
-        size_t rlen = plen - 6;
-        if (memchr(rest, '/', rlen) != NULL) {
-            if (method != HTTP_GET) emit_error(c, req, 405, "Allow: GET\r\n", "use GET for /emit/{channel}/{message}");
-            else emit_get(c, req, rest, rlen);
-        } else if (method != HTTP_POST) {
-            emit_error(c, req, 405, "Allow: POST\r\n", "use POST for /emit/{channel}");
-        } else {
-            emit_single(c, req, rest, rlen);
-        }
-    } else {
-        emit_error(c, req, 404, NULL, "no such path (POST /emit/{channel}, POST /emit, GET /healthz, GET /stats, GET /metrics)");
-    }
+    conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, text, len,
+                 http_req_keep_alive(req));
+    free(text);
 }
+
+static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
+                        const char *data, size_t dlen, uint64_t *id, size_t *subs) {
+    int rc = loop_publish(c->loop, channel, len, data, dlen, id, subs);
+    if (rc == HUB_EINVAL) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
+    else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
+    return rc;
+}
+
+/* Every request on an emit listener needs the token, when one is set. */
+static int emit_admit(conn_t *c, http_req_t *req) {
+    if (emit_authorized(&c->loop->auth.secrets, req)) return 0;
+    c->loop->stats.emit_unauthorized++;
+    emit_error(c, req, 401, "WWW-Authenticate: Bearer\r\n", "emit needs Authorization: Bearer <emit secret>");
+    return -1;
+}
+
+static const route_t emit_table[] = {
+    {"/emit", HTTP_M_POST, emit_batch_route, 0},
+    {"/emit/*", HTTP_M_POST, emit_single_route, 0},
+    {"/emit/*/**", HTTP_M_GET, emit_get_route, 1},
+    {"/healthz", HTTP_M_GET, emit_healthz, 0},
+    {"/stats", HTTP_M_GET, emit_stats, 0},
+    {"/metrics", HTTP_M_GET, emit_metrics, 0},
+    {NULL, 0, NULL, 0},
+};
+
+const route_table_t emit_routes = {
+    .routes = emit_table,
+    .admit = emit_admit,
+    .errors_keep_alive = 1,
+    .not_found = "no such path (POST /emit/{channel}, POST /emit, GET /healthz, GET /stats, GET /metrics)",
+};

@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include <http_parser.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,12 @@ static int http_append(http_req_t *r, http_span_t *s, const char *at, size_t n) 
     return 0;
 }
 
+_Static_assert(sizeof(http_parser) <= HTTP_PARSER_STATE, "HTTP_PARSER_STATE too small");
+
+static http_parser *http_parser_of(http_req_t *r) { return (http_parser *)(void *)r->parser; }
+static const http_parser *http_parser_const(const http_req_t *r) {
+    return (const http_parser *)(const void *)r->parser;
+}
 static http_req_t *http_of(http_parser *p) { return (http_req_t *)p->data; }
 
 static int http_on_url(http_parser *p, const char *at, size_t n) {
@@ -139,8 +147,8 @@ static const http_parser_settings http_settings = {
 
 void http_req_init(http_req_t *r, const http_limits_t *lim) {
     memset(r, 0, sizeof(*r));
-    http_parser_init(&r->parser, HTTP_REQUEST);
-    r->parser.data = r;
+    http_parser_init(http_parser_of(r), HTTP_REQUEST);
+    http_parser_of(r)->data = r;
     r->lim = lim;
     r->cur = -1;
 }
@@ -155,11 +163,12 @@ int http_req_feed(http_req_t *r, const char *data, size_t len, size_t *consumed)
     *consumed = 0;
     if (r->status) return HTTP_REQ_ERROR;
     if (r->done) return HTTP_REQ_DONE;
-    size_t n = http_parser_execute(&r->parser, &http_settings, data, len);
-    enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
+    http_parser *p = http_parser_of(r);
+    size_t n = http_parser_execute(p, &http_settings, data, len);
+    enum http_errno e = HTTP_PARSER_ERRNO(p);
     *consumed = n;
     if (r->done) {
-        if (e == HPE_PAUSED) http_parser_pause(&r->parser, 0);
+        if (e == HPE_PAUSED) http_parser_pause(p, 0);
         return HTTP_REQ_DONE;
     }
     if (r->status) return HTTP_REQ_ERROR;
@@ -198,9 +207,20 @@ const char *http_req_body(const http_req_t *r, size_t *len) {
     return b ? b : "";
 }
 
-int http_req_method(const http_req_t *r) { return r->parser.method; }
-int http_req_keep_alive(const http_req_t *r) { return http_should_keep_alive(&r->parser); }
-int http_req_upgrade(const http_req_t *r) { return r->parser.upgrade; }
+int http_req_method(const http_req_t *r) {
+    switch (http_parser_const(r)->method) {
+    case HTTP_GET: return HTTP_M_GET;
+    case HTTP_HEAD: return HTTP_M_HEAD;
+    case HTTP_POST: return HTTP_M_POST;
+    case HTTP_PUT: return HTTP_M_PUT;
+    case HTTP_DELETE: return HTTP_M_DELETE;
+    case HTTP_OPTIONS: return HTTP_M_OPTIONS;
+    default: return HTTP_M_OTHER;
+    }
+}
+
+int http_req_keep_alive(const http_req_t *r) { return http_should_keep_alive(http_parser_const(r)); }
+int http_req_upgrade(const http_req_t *r) { return http_parser_const(r)->upgrade; }
 
 void http_url_split(const char *url, size_t len, const char **path,
                     size_t *path_len, const char **query, size_t *query_len) {
@@ -246,6 +266,7 @@ const char *http_status_text(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
@@ -258,7 +279,7 @@ const char *http_status_text(int status) {
 }
 
 buf_t *http_response(int status, const char *content_type, const char *extra,
-                     const void *body, size_t body_len, int keep_alive) {
+                     const void *body, size_t body_len, int keep_alive, int head_only) {
     char head[1024];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -267,10 +288,11 @@ buf_t *http_response(int status, const char *content_type, const char *extra,
                      content_type ? content_type : "text/plain; charset=utf-8",
                      body_len, keep_alive ? "keep-alive" : "close", extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof(head)) return NULL;
-    buf_t *b = buf_new((size_t)n + body_len);
+    size_t sent = head_only ? 0 : body_len;
+    buf_t *b = buf_new((size_t)n + sent);
     if (b == NULL) return NULL;
     memcpy(b->data, head, (size_t)n);
-    if (body_len) memcpy(b->data + n, body, body_len);
-    b->len = (size_t)n + body_len;
+    if (sent) memcpy(b->data + n, body, sent);
+    b->len = (size_t)n + sent;
     return b;
 }

@@ -1,10 +1,11 @@
-/* HTTP/1.1 requests on top of http_parser: limits with the right status,
- * only the headers heraldd uses kept, and request bytes copied only while
- * a request is unfinished. Also the one place responses are formatted. */
+/* HTTP/1.1 requests: limits with the right status, only the headers
+ * heraldd uses kept, and request bytes copied only while a request is
+ * unfinished. Also the one place responses are formatted. The parser
+ * underneath (http_parser) is named only in http.c, so replacing it is a
+ * one-file change. */
 #ifndef HERALD_HTTP_H
 #define HERALD_HTTP_H
 
-#include <http_parser.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,19 @@ enum {
     HTTP_H_COUNT
 };
 
+/* Herald's own method set, as bits so a route can name several. */
+enum {
+    HTTP_M_OTHER = 0, HTTP_M_GET = 1, HTTP_M_HEAD = 2, HTTP_M_POST = 4,
+    HTTP_M_PUT = 8, HTTP_M_DELETE = 16, HTTP_M_OPTIONS = 32,
+};
+
+/* Room for the parser's state, which only http.c sees (it checks the size). */
+#define HTTP_PARSER_STATE 32
+
 typedef struct http_span { uint32_t off, len; uint8_t set; } http_span_t;
 
 typedef struct http_req {
-    http_parser parser;
+    _Alignas(8) unsigned char parser[HTTP_PARSER_STATE];
     const http_limits_t *lim;
     char *mem;                /* URL, kept header values and body */
     size_t len, cap;
@@ -58,7 +68,7 @@ int http_req_feed(http_req_t *r, const char *data, size_t len, size_t *consumed)
 const char *http_req_header(const http_req_t *r, int h, size_t *len);
 const char *http_req_url(const http_req_t *r, size_t *len);
 const char *http_req_body(const http_req_t *r, size_t *len);
-int http_req_method(const http_req_t *r);      /* HTTP_GET, HTTP_POST, ... */
+int http_req_method(const http_req_t *r);      /* HTTP_M_GET, HTTP_M_POST, ... */
 int http_req_keep_alive(const http_req_t *r);
 int http_req_upgrade(const http_req_t *r);
 
@@ -73,8 +83,9 @@ long http_url_decode(const char *in, size_t len, char *out, int plus_space);
 const char *http_status_text(int status);
 
 /* A whole response in one new buffer: status line, Content-Length,
- * Connection, optional extra header lines ("Name: value\r\n"...). */
+ * Connection, optional extra header lines ("Name: value\r\n"...). With
+ * head set, the body is counted in Content-Length but not sent (HEAD). */
 buf_t *http_response(int status, const char *content_type, const char *extra,
-                     const void *body, size_t body_len, int keep_alive);
+                     const void *body, size_t body_len, int keep_alive, int head);
 
 #endif

@@ -1,8 +1,8 @@
-/* Several event loops, one per thread (workers): what they share. Channel
- * ids and history live in one table under one lock, taken once per emit
- * and once per subscribe, never per delivery. Each loop keeps its own
- * subscriber lists; an emit is encoded once and the same buffer is handed
- * to every other loop through that loop's MPSC inbox and a uv_async wake. */
+/* What every event loop shares, and only that: channel ids and history
+ * under one lock (taken once per emit and once per subscribe, never per
+ * delivery), the per-address connection table, one mailbox per loop for
+ * messages and requests handed over, and copies of each loop's counters.
+ * It knows no loop and no connection: a loop is an index here. */
 #ifndef HERALD_HUB_H
 #define HERALD_HUB_H
 
@@ -20,11 +20,18 @@
 
 #define HUB_LOOPS_MAX 64 /* a bit each in channel_t.loops */
 
-typedef struct server server_t;
-typedef struct hub hub_t;
+/* Results, negative as in libuv. */
+enum {
+    HUB_OK = 0,
+    HUB_EINVAL = -1,  /* not a valid channel name */
+    HUB_ENOMEM = -2,  /* out of memory: nothing was published */
+};
 
-/* One emit on its way to the other loops: refs counts the loops that have
- * not yet delivered it; the last one frees it with its buffer reference. */
+/* What a mailbox's owner is asked to do besides delivering (bits). */
+enum { HUB_SHUTDOWN = 1, HUB_RELOAD = 2 };
+
+/* One emit on its way to other loops: refs counts the loops that have not
+ * yet delivered it; the last one frees it with its buffer reference. */
 typedef struct hub_msg hub_msg_t;
 typedef struct hub_node {
     mpsc_node_t node;
@@ -39,14 +46,21 @@ struct hub_msg {
     hub_node_t nodes[];   /* one per loop */
 };
 
-struct hub {
+/* A loop's door: others push messages and set pending bits, then wake it. */
+typedef struct hub_mailbox {
+    mpsc_t inbox;
+    uv_async_t *wake;          /* the owner's handle, while open */
+    int open;                  /* others may push (changed under hub->lock) */
+    atomic_int pending;        /* HUB_SHUTDOWN / HUB_RELOAD */
+    pthread_mutex_t snap_lock;
+    stats_t snap;              /* the owner's counters at its last sweep */
+} hub_mailbox_t;
+
+typedef struct hub {
     pthread_mutex_t lock;      /* channels below: ids, history, totals */
     channel_table_t channels;  /* nsubs = subscribers on every loop */
     size_t nloops;
-    server_t *loops;           /* [0] runs on the main thread and owns emit */
-    uv_loop_t *uvloops;
-    uv_thread_t *threads;
-    int started;               /* threads running */
+    hub_mailbox_t *boxes;      /* [nloops] */
     uint64_t start_ms;         /* wall clock at start (process_start_time_seconds) */
     atomic_size_t nconns;      /* open connections on every loop, all listeners */
     atomic_size_t npublic;     /* of which public ones (max_connections) */
@@ -54,50 +68,51 @@ struct hub {
     atomic_size_t fd_room;     /* connections the open-file limit leaves room for */
     pthread_mutex_t peers_lock;
     peer_table_t peers;        /* public connections per client address, every loop */
-};
+} hub_t;
 
-/* workers: 0 means one per CPU. */
-size_t hub_workers_resolve(uint64_t workers);
+/* Wall-clock milliseconds (message ids, history age, expiry). */
+uint64_t hub_wall_ms(void);
 
-/* Create nloops servers from cfg (argv kept for reloads). 0 or -1. */
-int hub_init(hub_t *hub, const config_t *cfg, int argc, char **argv);
-
-/* Open every loop's listeners and run loops 1.. in threads, then loop 0 on
- * the calling thread until shutdown; joins the others. 0 or 1. */
-int hub_run(hub_t *hub);
-
+/* nloops mailboxes and empty tables. 0 or HUB_ENOMEM. */
+int hub_init(hub_t *hub, size_t nloops);
 void hub_free(hub_t *hub);
 
-/* Publish data on channel from srv's loop: assign the next id, keep it in
- * history, deliver to this loop's subscribers and hand it to the others.
- * -1 bad channel name, -2 out of memory. */
-int hub_publish(server_t *srv, const char *channel, size_t channel_len,
-                const char *data, size_t len, uint64_t *id, size_t *subscribers);
+/* Publish data on channel from loop `from`: assign the next id, keep it in
+ * history and hand it to every other loop with subscribers of it. *m gets
+ * the message (its ws buffer holds one reference for the caller, who
+ * delivers it to its own subscribers); *everywhere the subscriber count on
+ * every loop. 0, HUB_EINVAL or HUB_ENOMEM. */
+int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
+                size_t channel_len, const char *data, size_t len, message_t *m,
+                size_t *everywhere);
 
-/* Resume point for a new subscription of srv to plain: under the lock,
- * count the subscriber, and copy (with references) the history after
+/* Resume point for a new subscription of loop `from` to plain: under the
+ * lock, count the subscriber, and copy (with references) the history after
  * since. *last is the channel's last id. *replay is malloc'd (free it after
- * releasing each message). Returns 1 resume ok, 0 gap, -1 out of memory. */
-int hub_subscribe(server_t *srv, const char *plain, size_t len, int counted,
-                  int has_since, uint64_t since, uint64_t *last,
+ * releasing each message). 1 resume ok, 0 gap, HUB_ENOMEM. */
+int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *plain,
+                  size_t len, int counted, int has_since, uint64_t since, uint64_t *last,
                   message_t **replay, size_t *nreplay);
 
-/* A loop's subscriptions ended (each is counted off its channel). */
-void hub_unsubscribe(server_t *srv, sub_t *const *subs, size_t n);
+/* Loop `from`'s subscriptions ended (each is counted off its channel). */
+void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n);
 
-/* Deliver m to srv's subscribers of channel name; how many got it. */
-size_t hub_deliver_local(server_t *srv, const char *name, size_t len, message_t *m);
+/* Open loop i's mailbox with its wake handle; close it, dropping what is
+ * still queued (no producer pushes once it is closed under the lock, so the
+ * handle may then be closed safely). */
+void hub_mailbox_open(hub_t *hub, unsigned i, uv_async_t *wake);
+void hub_mailbox_close(hub_t *hub, unsigned i);
 
-/* Ask every other loop to shut down / reload (from loop 0's signals). */
-void hub_broadcast(server_t *from, int what);
+/* The next message handed to loop i (its owner only), or NULL. Deliver
+ * hm->m, then hub_msg_release(hm). */
+hub_msg_t *hub_mailbox_pop(hub_t *hub, unsigned i);
+void hub_msg_release(hub_msg_t *hm);
 
-enum { HUB_SHUTDOWN = 1, HUB_RELOAD = 2 };
+/* Ask every loop but `from` to shut down / reload (HUB_* bits). */
+void hub_broadcast(hub_t *hub, unsigned from, int what);
 
-/* The async callback of a loop's wake handle. */
-void hub_on_wake(uv_async_t *a);
-
-/* Close a loop's wake handle, dropping what is still queued for it. */
-void hub_loop_close(server_t *srv);
+/* The HUB_* bits asked of loop i since it last looked. */
+int hub_pending_take(hub_t *hub, unsigned i);
 
 /* Expire history and free idle shared channels (loop 0's sweep). */
 void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms);
@@ -107,11 +122,12 @@ void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms);
 uint32_t hub_peer_incr(hub_t *hub, const peer_addr_t *a);
 void hub_peer_decr(hub_t *hub, const peer_addr_t *a);
 
-/* Every loop's counters (calloc'd, *nloops of them; free it) and the
- * channel count. NULL when out of memory. */
-stats_t *hub_stats_collect(server_t *srv, size_t *nloops, size_t *channels);
+/* Loop i's counters as of now, for the others to read. */
+void hub_stats_publish(hub_t *hub, unsigned i, const stats_t *s);
 
-/* /stats: totals over the loops plus per-loop connections and frames. */
-int hub_stats_format(server_t *srv, char *out, size_t size);
+/* Every loop's counters (calloc'd, nloops of them; free it): loop self's
+ * live ones, the others' last published copies; and the channel count.
+ * NULL when out of memory. */
+stats_t *hub_stats_collect(hub_t *hub, unsigned self, const stats_t *mine, size_t *channels);
 
 #endif

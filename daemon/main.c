@@ -1,8 +1,9 @@
 /* heraldd: flags, the `sign` subcommand, signals and start-up. */
 #include "config.h"
-#include "log.h"
 #include "hub.h"
-#include "server.h"
+#include "log.h"
+#include "secrets.h"
+#include "workers.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -54,12 +55,12 @@ static int main_sign(int argc, char **argv) {
     }
     herald_secret_t *secrets;
     size_t count;
-    if (server_secrets_load(cfg.secret_file, &secrets, &count, err, sizeof(err)) != 0) {
+    if (secrets_keys_load(cfg.secret_file, &secrets, &count, err, sizeof(err)) != 0) {
         fprintf(stderr, "heraldd sign: %s\n", err);
         return 2;
     }
     char out[HERALD_SIGNED_MAX];
-    uint64_t expiry = ttl ? server_wall_ms() / 1000 + ttl : 0;
+    uint64_t expiry = ttl ? hub_wall_ms() / 1000 + ttl : 0;
     rc = herald_sign(&secrets[0], channel, strlen(channel), expiry, out, sizeof(out));
     memset(secrets, 0, count * sizeof(*secrets));
     free(secrets);
@@ -87,20 +88,20 @@ int main(int argc, char **argv) {
     }
     log_level_set(cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
-    static hub_t hub;
+    static workers_t w;
     if (action == CONFIG_CHECK) cfg.workers = 1; /* one loop is enough to check */
-    if (hub_init(&hub, &cfg, argc, argv) != 0) {
-        hub_free(&hub);
+    if (workers_init(&w, &cfg, argc, argv) != 0) {
+        workers_free(&w);
         return 2;
     }
     if (action == CONFIG_CHECK) {
         printf("configuration ok\n");
-        hub_free(&hub);
+        workers_free(&w);
         return 0;
     }
-    log_info("heraldd %s starting with %zu event loop(s)", HERALD_VERSION, hub.nloops);
-    int rc = hub_run(&hub);
+    log_info("heraldd %s starting with %zu event loop(s)", HERALD_VERSION, w.nloops);
+    int rc = workers_run(&w);
     if (rc == 0) log_info("stopped");
-    hub_free(&hub);
+    workers_free(&w);
     return rc;
 }

@@ -1,8 +1,6 @@
 #include "metrics.h"
 
 #include "fdlimit.h"
-#include "hub.h"
-#include "server.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,9 +69,9 @@ static unsigned long long metrics_rss_bytes(void) {
     return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
 
-int metrics_format(server_t *srv, char **out, size_t *len) {
-    size_t nloops, channels;
-    stats_t *each = hub_stats_collect(srv, &nloops, &channels);
+int metrics_format(hub_t *hub, unsigned self, const stats_t *mine, char **out, size_t *len) {
+    size_t nloops = hub->nloops, channels;
+    stats_t *each = hub_stats_collect(hub, self, mine, &channels);
     if (each == NULL) return -1;
     metrics_buf_t b = {malloc(16384), 0, 16384, 0};
     if (b.p == NULL) {
@@ -119,7 +117,7 @@ int metrics_format(server_t *srv, char **out, size_t *len) {
         metrics_printf(&b, "process_max_fds %llu\n", (unsigned long long)max);
     }
     metrics_head(&b, "process_start_time_seconds", "gauge", "Start time, seconds since the epoch.");
-    metrics_printf(&b, "process_start_time_seconds %.3f\n", (double)srv->hub->start_ms / 1000.0);
+    metrics_printf(&b, "process_start_time_seconds %.3f\n", (double)hub->start_ms / 1000.0);
     if (b.failed) {
         free(b.p);
         return -1;

@@ -1,7 +1,8 @@
 #include "sse.h"
 
-#include "conn.h"
 #include "log.h"
+#include "origin.h"
+#include "subscribe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,12 +41,50 @@ int sse_param_split(const char *v, size_t len, size_t *name_len, int *has_since,
     return 0;
 }
 
-void sse_cors_header(const server_t *srv, const char *origin, size_t olen,
-                     char *out, size_t size) {
+static int sse_answer(conn_t *c, const char *json, size_t n);
+static int sse_deliver(conn_t *c, channel_t *ch, message_t *m);
+static void sse_tick(conn_t *c, uint64_t now);
+static void sse_close(conn_t *c, uint16_t code, const char *reason);
+
+/* A stream only listens: there is nothing to feed. */
+static const conn_proto_t sse_proto = {
+    .kind = CONN_SSE,
+    .deliver = sse_deliver,
+    .answer = sse_answer,
+    .tick = sse_tick,
+    .close = sse_close,
+};
+
+/* The event is built once per loop, at its first SSE subscriber. */
+static int sse_deliver(conn_t *c, channel_t *ch, message_t *m) {
+    buf_t *b = channel_message_sse(m, ch);
+    if (b == NULL) return -1;
+    return conn_send(c, b, 0);
+}
+
+static int sse_answer(conn_t *c, const char *json, size_t n) {
+    char ev[600];
+    int m = snprintf(ev, sizeof(ev), "data: %.*s\n\n", (int)n, json);
+    if (m < 0 || (size_t)m >= sizeof(ev)) return -1;
+    return conn_send_copy(c, ev, (size_t)m);
+}
+
+/* Proxies drop streams that stay silent; a comment keeps them open. */
+static void sse_tick(conn_t *c, uint64_t now) {
+    if (now - c->hb_ms < c->loop->cfg->sse_heartbeat_ms) return;
+    c->hb_ms = now;
+    conn_send_copy(c, ": hb\n\n", 6);
+}
+
+/* The stream ends with what is queued; EventSource reconnects by itself. */
+static void sse_close(conn_t *c, uint16_t code, const char *reason) { conn_end(c, NULL, 0); }
+
+void sse_cors_header(const char *allowed, const char *origin, size_t olen, char *out,
+                     size_t size) {
     out[0] = '\0';
-    if (strcmp(srv->cfg->allowed_origins, "*") == 0)
+    if (strcmp(allowed, "*") == 0)
         snprintf(out, size, "Access-Control-Allow-Origin: *\r\n");
-    else if (origin && olen < 256 && server_origin_allowed(srv, origin, olen))
+    else if (origin && olen < 256 && origin_list_allows(allowed, origin, olen))
         snprintf(out, size, "Access-Control-Allow-Origin: %.*s\r\nVary: Origin\r\n", (int)olen, origin);
 }
 
@@ -69,16 +108,16 @@ static void sse_refuse(conn_t *c, int status, const char *cors, const char *reas
     conn_http_error(c, status, cors, reason);
 }
 
-void sse_start(conn_t *c, http_req_t *req) {
-    server_t *srv = c->srv;
+void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
+    loop_t *loop = c->loop;
     size_t ulen, plen, qlen, olen;
     const char *url = http_req_url(req, &ulen), *path, *q;
-    if (conn_origin_refuse(c, req)) return;
+    if (subscribe_admit(c, req) != 0 || subscribe_origin_refuse(c, req)) return;
     const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
     char cors[512];
-    sse_cors_header(srv, origin, olen, cors, sizeof(cors));
+    sse_cors_header(loop->cfg->allowed_origins, origin, olen, cors, sizeof(cors));
     http_url_split(url, ulen, &path, &plen, &q, &qlen);
-    size_t max = srv->cfg->max_subscriptions, n = 0;
+    size_t max = loop->cfg->max_subscriptions, n = 0;
     sse_chan_t *chans = calloc(max, sizeof(*chans));
     if (chans == NULL) {
         conn_close(c);
@@ -113,7 +152,7 @@ void sse_start(conn_t *c, http_req_t *req) {
     }
     for (size_t i = 0; i < n; i++) {
         const char *code, *reason;
-        if (conn_channel_authorize(srv, chans[i].name, chans[i].len, &chans[i].plain,
+        if (subscribe_authorize(loop, chans[i].name, chans[i].len, &chans[i].plain,
                                    &chans[i].plain_len, &code, &reason) != 0) {
             char why[256];
             snprintf(why, sizeof(why), "%s: %s", code, reason);
@@ -130,13 +169,12 @@ void sse_start(conn_t *c, http_req_t *req) {
                      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                      "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n%s"
                      "Connection: close\r\n\r\n", cors);
-    c->kind = CONN_SSE;
-    srv->stats.sse_connections_open++;
-    c->hb_ms = uv_now(srv->loop);
+    conn_proto_set(c, &sse_proto);
+    c->hb_ms = uv_now(loop->uv);
     if (conn_send_copy(c, head, (size_t)m) != 0) goto out;
-    for (size_t i = 0; i < n && !c->closing && !c->draining; i++) {
+    for (size_t i = 0; i < n && conn_is_open(c); i++) {
         const char *code, *reason;
-        if (conn_subscribe_resume(c, chans[i].plain, chans[i].plain_len, chans[i].has_since,
+        if (subscribe_resume(c, chans[i].plain, chans[i].plain_len, chans[i].has_since,
                                   chans[i].since, NULL, &code, &reason) != 0) {
             log_info("%s: SSE %s: %s", c->peer, code, reason);
         }

@@ -1,6 +1,7 @@
 #include "stats.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void stats_ws_close_count(stats_t *s, int code) {
     switch (code) {
@@ -41,4 +42,36 @@ int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
     STATS_APPEND("},\"channels\":%zu}\n", channels);
 #undef STATS_APPEND
     return (int)len;
+}
+
+/* /stats: totals over the loops plus per-loop connections and frames. */
+int stats_format_loops(const stats_t *each, size_t nloops, size_t channels, char *out,
+                       size_t size) {
+    stats_t total;
+    memset(&total, 0, sizeof(total));
+    for (size_t i = 0; i < nloops; i++) stats_add(&total, &each[i]);
+    int n = stats_format(&total, channels, out, size);
+    if (n < 0 || (size_t)n < 2) return -1;
+    size_t len = (size_t)n - 2; /* reopen the object before its "}\n" */
+    int k = snprintf(out + len, size - len, ",\"workers\":%zu,\"loops\":[", nloops);
+    for (size_t i = 0; k >= 0 && (size_t)k < size - len && i < nloops; i++) {
+        len += (size_t)k;
+        k = snprintf(out + len, size - len,
+                     "%s{\"connections\":%llu,\"connections_accepted\":%llu,\"ws_connections\":%llu,"
+                     "\"frames_delivered\":%llu,\"socket_writes\":%llu,\"messages_emitted\":%llu,"
+                     "\"messages_handed_over\":%llu}",
+                     i ? "," : "",
+                     (unsigned long long)(each[i].public_connections_open + each[i].emit_connections_open),
+                     (unsigned long long)each[i].public_connections_accepted,
+                     (unsigned long long)each[i].ws_connections_open,
+                     (unsigned long long)each[i].frames_delivered,
+                     (unsigned long long)each[i].socket_writes,
+                     (unsigned long long)each[i].messages_emitted,
+                     (unsigned long long)each[i].messages_handed_over);
+    }
+    if (k < 0 || (size_t)k >= size - len) return -1;
+    len += (size_t)k;
+    k = snprintf(out + len, size - len, "]}\n");
+    if (k < 0 || (size_t)k >= size - len) return -1;
+    return (int)(len + (size_t)k);
 }

@@ -1,4 +1,4 @@
-/* Counters for /stats and /metrics: kept per loop in the server struct,
+/* Counters for /stats and /metrics: kept per loop (loop_t),
  * incremented on the hot path as plain integers (no atomics, one loop owns
  * them). */
 #ifndef HERALD_STATS_H
@@ -60,5 +60,10 @@ void stats_add(stats_t *a, const stats_t *b);
 
 /* JSON object of all counters plus the channel count; length or -1. */
 int stats_format(const stats_t *s, size_t channels, char *out, size_t size);
+
+/* /stats: the totals of nloops loops' counters, then per loop the figures
+ * that show how work spreads over them. Length or -1 (out too small). */
+int stats_format_loops(const stats_t *each, size_t nloops, size_t channels, char *out,
+                       size_t size);
 
 #endif

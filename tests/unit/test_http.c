@@ -47,7 +47,7 @@ static void check_post(http_req_t *r) {
     CHECK(a != NULL);
     if (a) CHECK_MEM(a, n, "Bearer tok", 10);
     CHECK(http_req_header(r, HTTP_H_UPGRADE, &n) == NULL);
-    CHECK_EQ_INT(http_req_method(r), HTTP_POST);
+    CHECK_EQ_INT(http_req_method(r), HTTP_M_POST);
     CHECK(http_req_keep_alive(r));
 }
 
@@ -201,7 +201,7 @@ static void url_decode_and_split(void) {
 }
 
 static void response_has_length_and_connection(void) {
-    buf_t *b = http_response(404, NULL, "Allow: GET\r\n", "nope\n", 5, 0);
+    buf_t *b = http_response(404, NULL, "Allow: GET\r\n", "nope\n", 5, 0, 0);
     const char want[] = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
                         "Content-Length: 5\r\nConnection: close\r\nAllow: GET\r\n\r\nnope\n";
     CHECK_MEM(b->data, b->len, want, sizeof(want) - 1);

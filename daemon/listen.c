@@ -1,0 +1,156 @@
+#include "listen.h"
+
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 511
+
+static int listen_mkdirs(const char *dir) {
+    char tmp[CONFIG_PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* A socket file nobody answers on is left from a crash: replace it. One
+ * that answers belongs to a running heraldd: refuse to steal it. */
+static int listen_unix_prepare(const char *path) {
+    char dir[CONFIG_PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (listen_mkdirs(dir) != 0) {
+            log_error("cannot create %s: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        log_error("%s exists and is not a socket", path);
+        return -1;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int live = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (fd >= 0) close(fd);
+    if (live) {
+        log_error("%s is in use by a running process", path);
+        return -1;
+    }
+    unlink(path);
+    return 0;
+}
+
+/* The socket is created owner-only (umask 0177 around the bind), then
+ * given its group and only then its mode, so no other user can connect
+ * during set-up; a mode or group that cannot be applied stops the start
+ * rather than leaving the socket as the umask made it. Listeners are set up
+ * before any worker thread starts, so the process-wide umask is safe. */
+static int listen_unix(uv_loop_t *loop, stream_handle_t *h, const char *path,
+                       const listen_unix_perm_t *perm, int *state) {
+    if (listen_unix_prepare(path) != 0) return -1;
+    uv_pipe_init(loop, &h->pipe, 0);
+    *state = LISTEN_INIT;
+    mode_t old_mask = umask(0177);
+    int rc = uv_pipe_bind(&h->pipe, path);
+    umask(old_mask);
+    if (rc != 0) {
+        log_error("listen on unix:%s: %s", path, uv_strerror(rc));
+        return -1;
+    }
+    *state = LISTEN_BOUND;
+    if (perm && perm->group && perm->group[0]) {
+        struct group *g = getgrnam(perm->group);
+        if (g == NULL || chown(path, (uid_t)-1, g->gr_gid) != 0) {
+            log_error("emit_socket_group %s: no such group or chown failed", perm->group);
+            return -1;
+        }
+    }
+    if (perm && chmod(path, (mode_t)perm->mode) != 0) {
+        log_error("emit_socket_mode: chmod %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* libuv 1.44 has no UV_TCP_REUSEPORT: make the socket, let every loop bind
+ * the same port with SO_REUSEPORT (the kernel spreads new connections over
+ * them), then hand it to libuv. */
+static int listen_tcp(uv_loop_t *loop, stream_handle_t *h, const char *hostport,
+                      unsigned flags, int *state) {
+    char host[CONFIG_PATH_MAX];
+    int port;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    if (config_hostport_split(hostport, host, sizeof(host), &port) != 0) {
+        log_error("%s: not HOST:PORT", hostport);
+        return -1;
+    }
+    if (strcmp(host, "localhost") == 0) snprintf(host, sizeof(host), "127.0.0.1");
+    int v6 = strchr(host, ':') != NULL;
+    int rc = v6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss)
+                : uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+    if (rc != 0) {
+        log_error("%s: not a numeric IP address", hostport);
+        return -1;
+    }
+    if (!(flags & LISTEN_REUSEPORT)) {
+        uv_tcp_init(loop, &h->tcp);
+        *state = LISTEN_INIT;
+        rc = uv_tcp_bind(&h->tcp, (struct sockaddr *)&ss, 0);
+    } else {
+        int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+            bind(fd, (struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6)
+                                                  : sizeof(struct sockaddr_in)) != 0) {
+            log_error("listen on %s: %s", hostport, strerror(errno));
+            if (fd >= 0) close(fd);
+            return -1;
+        }
+        uv_tcp_init(loop, &h->tcp);
+        *state = LISTEN_INIT;
+        rc = uv_tcp_open(&h->tcp, fd);
+        if (rc != 0) close(fd);
+    }
+    if (rc != 0) {
+        log_error("listen on %s: %s", hostport, uv_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int listen_open(uv_loop_t *loop, stream_handle_t *h, const char *addr, unsigned flags,
+                const listen_unix_perm_t *perm, uv_connection_cb cb, int *state) {
+    *state = LISTEN_NONE;
+    int is_unix = strncmp(addr, "unix:", 5) == 0;
+    int rc = is_unix ? listen_unix(loop, h, addr + 5, perm, state)
+                     : listen_tcp(loop, h, addr, flags, state);
+    if (rc != 0) return -1;
+    rc = uv_listen(&h->stream, LISTEN_BACKLOG, cb);
+    if (rc != 0) {
+        log_error("listen on %s: %s", addr, uv_strerror(rc));
+        return -1;
+    }
+    return 0;
+}

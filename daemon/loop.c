@@ -1,0 +1,314 @@
+#include "loop.h"
+
+#include "fdlimit.h"
+#include "log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The request limits derived from the config (also after a reload). */
+static void loop_limits_set(loop_t *loop, const config_t *cfg) {
+    loop->public_limits = (http_limits_t){cfg->max_url_bytes, cfg->max_header_count,
+                                          cfg->max_header_bytes, 4096};
+    loop->emit_limits = (http_limits_t){cfg->max_url_bytes, cfg->max_header_count,
+                                        cfg->max_header_bytes, cfg->max_emit_body_bytes};
+}
+
+/* Everything the configuration says about who may do what, loaded apart
+ * from the running loop so a reload can refuse it whole. */
+static int loop_auth_load(loop_auth_t *a, const config_t *cfg, char *err, size_t es) {
+    memset(a, 0, sizeof(*a));
+    char why[400];
+    if (peer_cidr_list_parse(cfg->trusted_proxies, a->trusted, PEER_CIDR_MAX, &a->ntrusted,
+                             why, sizeof(why)) != 0) {
+        snprintf(err, es, "trusted_proxies: %s", why);
+        return -1;
+    }
+    return secrets_load(&a->secrets, cfg, err, es);
+}
+
+int loop_init(loop_t *loop, uv_loop_t *uv, const config_t *cfg, hub_t *hub, unsigned index,
+              const loop_conn_ops_t *ops, int argc, char **argv) {
+    memset(loop, 0, sizeof(*loop));
+    loop->uv = uv;
+    loop->cfg = cfg;
+    loop->hub = hub;
+    loop->index = index;
+    loop->ops = ops;
+    loop->src.argc = argc;
+    loop->src.argv = argv;
+    loop_limits_set(loop, cfg);
+    loop->rbuf = malloc(LOOP_READ_BUF);
+    if (loop->rbuf == NULL || channel_table_init(&loop->channels) != 0) {
+        log_error("out of memory");
+        return -1;
+    }
+    char err[512];
+    if (loop_auth_load(&loop->auth, cfg, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (index == 0) {
+        if (loop->auth.secrets.nkeys)
+            log_info("loaded %zu secret(s) for signed channel names", loop->auth.secrets.nkeys);
+        else
+            log_warn("no secret_file: only public_channels can be subscribed to");
+    }
+    return 0;
+}
+
+/* heraldd refuses connections before the open-file limit is reached
+ * (conn.c); what still arrives here is the system-wide table being full,
+ * or descriptors taken by something else. */
+static void loop_on_connection(uv_stream_t *s, int status) {
+    listener_t *l = s->data;
+    loop_t *loop = l->loop;
+    if (status == UV_EMFILE || status == UV_ENFILE) {
+        loop->stats.fd_limit_refused++;
+        if (loop_log_throttle(loop))
+            log_error("accept on %s: out of file descriptors (%s; open-file limit %llu)", l->addr,
+                      status == UV_EMFILE ? "this process" : "the whole system",
+                      (unsigned long long)fdlimit_current());
+        return;
+    }
+    if (status < 0) {
+        log_warn("accept on %s: %s", l->addr, uv_strerror(status));
+        return;
+    }
+    loop->ops->accept(l);
+}
+
+int loop_log_throttle(loop_t *loop) {
+    uint64_t now = uv_now(loop->uv);
+    if (loop->refused_logged_ms != 0 && now - loop->refused_logged_ms < 1000) return 0;
+    loop->refused_logged_ms = now ? now : 1;
+    return 1;
+}
+
+int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_table *routes) {
+    assert(loop->nlisteners < LOOP_LISTENERS_MAX);
+    listener_t *l = &loop->listeners[loop->nlisteners++];
+    l->loop = loop;
+    l->kind = kind;
+    l->routes = routes;
+    snprintf(l->addr, sizeof(l->addr), "%s", addr);
+    unsigned flags = kind == LISTEN_PUBLIC && loop->hub->nloops > 1 ? LISTEN_REUSEPORT : 0;
+    listen_unix_perm_t perm = {(uint32_t)loop->cfg->emit_socket_mode, loop->cfg->emit_socket_group};
+    int state;
+    int rc = listen_open(loop->uv, &l->h, addr, flags, &perm, loop_on_connection, &state);
+    l->h.handle.data = l;
+    l->open = state >= LISTEN_INIT;
+    if (state == LISTEN_BOUND && strncmp(addr, "unix:", 5) == 0)
+        snprintf(l->unix_path, sizeof(l->unix_path), "%s", addr + 5);
+    if (rc == 0 && loop->index == 0)
+        log_info("listening on %s (%s)", addr, kind == LISTEN_PUBLIC ? "public" : "emit");
+    return rc;
+}
+
+/* A loop's own channel table holds only its subscriber lists (ids and
+ * history are the hub's), so an empty one goes at once. */
+static void loop_on_sweep(uv_timer_t *t) {
+    loop_t *loop = t->data;
+    loop->ops->sweep(loop, uv_now(loop->uv));
+    channel_table_sweep(&loop->channels, hub_wall_ms(), 0);
+    if (loop->index == 0) hub_sweep(loop->hub, hub_wall_ms(), loop->cfg->history_ttl_ms);
+    hub_stats_publish(loop->hub, loop->index, &loop->stats);
+}
+
+static uint64_t loop_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* One sweep timer for every connection: fine-grained enough for the
+ * shortest configured interval, at most once a second otherwise. */
+static uint64_t loop_sweep_tick(const config_t *cfg) {
+    uint64_t tick = loop_min(1000, loop_min(cfg->ping_interval_ms, cfg->pong_timeout_ms) / 2);
+    tick = loop_min(tick, cfg->sse_heartbeat_ms / 2);
+    tick = loop_min(tick, loop_min(cfg->handshake_timeout_ms, cfg->request_timeout_ms) / 2);
+    if (cfg->emit_idle_timeout_ms) tick = loop_min(tick, cfg->emit_idle_timeout_ms / 2);
+    return tick < 5 ? 5 : tick;
+}
+
+static void loop_on_cork(uv_timer_t *t) {
+    loop_t *loop = t->data;
+    loop->out.cork_ns = 1; /* long ago: the next flush writes everything */
+    loop_flush(loop);
+}
+
+/* Runs in the loop's check phase, after all reads of this iteration were
+ * handled. Answers go out at once. Subscribers' frames too, unless emits
+ * are streaming in (this one came within LOOP_CORK_NS of the end of the
+ * previous delivering turn): then they are held for at most LOOP_CORK_NS
+ * (a timer ends the cork if no emit follows), so the frames of a burst
+ * leave in one writev per client instead of one syscall per frame, which
+ * is what a frame costs here (bench/RESULTS.md). A message that comes
+ * alone is never held. */
+void loop_flush(loop_t *loop) {
+    loop_output_t *o = &loop->out;
+    loop->ops->flush(&o->dirty_now);
+    uint64_t now = uv_hrtime();
+    int published = o->publish_ns > o->check_ns;
+    int hot = published && o->publish_ns - o->delivered_ns < LOOP_CORK_NS;
+    o->check_ns = now;
+    if (published) o->delivered_ns = now;
+    if (o->dirty == NULL) return;
+    if (loop->state == LOOP_RUNNING && !o->cork_break &&
+        (o->cork_ns ? now - o->cork_ns < LOOP_CORK_NS : hot)) {
+        if (o->cork_ns == 0) {
+            o->cork_ns = now;
+            uv_timer_start(&o->cork, loop_on_cork, LOOP_CORK_NS / 1000000 + 1, 0);
+        }
+        return;
+    }
+    if (o->cork_ns) {
+        o->cork_ns = 0;
+        uv_timer_stop(&o->cork);
+    }
+    o->cork_break = 0;
+    loop->ops->flush(&o->dirty);
+    o->delivered_ns = uv_hrtime();
+}
+
+static void loop_on_check(uv_check_t *h) { loop_flush(h->data); }
+
+/* Everything handed to this loop since the last wake, in order; then what
+ * loop 0 asked of every loop (reload, shutdown). */
+static void loop_on_wake(uv_async_t *a) {
+    loop_t *loop = a->data;
+    hub_msg_t *hm;
+    while ((hm = hub_mailbox_pop(loop->hub, loop->index)) != NULL) {
+        message_t m = hm->m;
+        loop->stats.messages_handed_over++;
+        loop->ops->deliver(loop, hm->name, hm->name_len, &m);
+        hub_msg_release(hm);
+    }
+    int what = hub_pending_take(loop->hub, loop->index);
+    if (what & HUB_RELOAD) loop_reload(loop);
+    if (what & HUB_SHUTDOWN) loop_shutdown(loop);
+}
+
+int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const char *data,
+                 size_t len, uint64_t *id, size_t *subscribers) {
+    message_t m;
+    size_t everywhere;
+    int rc = hub_publish(loop->hub, loop->index, loop->cfg, channel, channel_len, data, len,
+                         &m, &everywhere);
+    if (rc != 0) return rc;
+    channel_t *local = channel_find(&loop->channels, channel, channel_len);
+    size_t here = local ? local->nsubs : 0;
+    size_t n = loop->ops->deliver(loop, channel, channel_len, &m);
+    if (everywhere > here) n += everywhere - here; /* queued by the other loops */
+    buf_unref(m.ws);
+    loop->stats.messages_emitted++;
+    *id = m.id;
+    *subscribers = n;
+    return 0;
+}
+
+int loop_reload(loop_t *loop) {
+    char err[512];
+    int action;
+    config_t *cfg = malloc(sizeof(*cfg));
+    loop_auth_t auth;
+    if (cfg == NULL || config_load(cfg, loop->src.argc, loop->src.argv, &action, err, sizeof(err)) != 0) {
+        log_error("reload refused, keeping the running configuration: %s", cfg ? err : "out of memory");
+        free(cfg);
+        return -1;
+    }
+    if (loop_auth_load(&auth, cfg, err, sizeof(err)) != 0) {
+        log_error("reload refused, keeping the running configuration: %s", err);
+        free(cfg);
+        return -1;
+    }
+    if (loop->index == 0) config_diff_log(loop->cfg, cfg);
+    config_keep_fixed(cfg, loop->cfg); /* listeners change only on a restart */
+    secrets_free(&loop->auth.secrets);
+    loop->auth = auth;
+    free(loop->src.owned);
+    loop->cfg = loop->src.owned = cfg;
+    loop_limits_set(loop, cfg);
+    log_level_set(cfg->log_level);
+    uv_timer_set_repeat(&loop->sweep, loop_sweep_tick(cfg));
+    loop->stats.reloads++;
+    if (loop->index == 0)
+        atomic_store(&loop->hub->fd_room, fdlimit_fit(cfg->max_connections, loop->hub->fd_base));
+    if (loop->index == 0)
+        log_info("reloaded: %zu secret(s), emit secret %s", auth.secrets.nkeys,
+                 auth.secrets.emit_token_len ? "set" : "not set");
+    return 0;
+}
+
+int loop_start(loop_t *loop) {
+    uint64_t tick = loop_sweep_tick(loop->cfg);
+    uv_timer_init(loop->uv, &loop->sweep);
+    loop->sweep.data = loop;
+    uv_timer_start(&loop->sweep, loop_on_sweep, tick, tick);
+    uv_timer_init(loop->uv, &loop->out.cork);
+    loop->out.cork.data = loop;
+    uv_check_init(loop->uv, &loop->out.flush);
+    loop->out.flush.data = loop;
+    uv_check_start(&loop->out.flush, loop_on_check);
+    uv_timer_init(loop->uv, &loop->shutdown_timer);
+    loop->shutdown_timer.data = loop;
+    uv_async_init(loop->uv, &loop->wake, loop_on_wake);
+    loop->wake.data = loop;
+    hub_mailbox_open(loop->hub, loop->index, &loop->wake);
+    return 0;
+}
+
+static void loop_on_shutdown_timeout(uv_timer_t *t) {
+    loop_t *loop = t->data;
+    log_warn("shutdown_timeout_ms reached: closing %zu connection(s)", loop->nconns);
+    loop->ops->close_all(loop, 1);
+}
+
+static void loop_close_listeners(loop_t *loop) {
+    for (size_t i = 0; i < loop->nlisteners; i++) {
+        listener_t *l = &loop->listeners[i];
+        if (!l->open) continue;
+        l->open = 0;
+        uv_close(&l->h.handle, NULL);
+        if (l->unix_path[0]) unlink(l->unix_path);
+    }
+}
+
+/* First call: stop accepting, close 1001 to WebSocket clients, end SSE
+ * streams and answered HTTP; later calls (when the last connection closes)
+ * release the loop's own handles so uv_run returns. */
+void loop_shutdown(loop_t *loop) {
+    if (loop->state == LOOP_RUNNING) {
+        loop->state = LOOP_STOPPING;
+        loop_close_listeners(loop);
+        loop->ops->close_all(loop, 0);
+        if (loop->cfg->shutdown_timeout_ms)
+            uv_timer_start(&loop->shutdown_timer, loop_on_shutdown_timeout,
+                           loop->cfg->shutdown_timeout_ms, 0);
+        else
+            loop_on_shutdown_timeout(&loop->shutdown_timer);
+    }
+    if (loop->nconns == 0 && loop->state == LOOP_STOPPING) {
+        loop->state = LOOP_STOPPED;
+        uv_close((uv_handle_t *)&loop->sweep, NULL);
+        uv_close((uv_handle_t *)&loop->out.flush, NULL);
+        uv_close((uv_handle_t *)&loop->out.cork, NULL);
+        uv_close((uv_handle_t *)&loop->shutdown_timer, NULL);
+        if (loop->hub->boxes[loop->index].open) {
+            hub_mailbox_close(loop->hub, loop->index);
+            uv_close((uv_handle_t *)&loop->wake, NULL);
+        }
+        if (loop->stopped_cb) loop->stopped_cb(loop);
+    }
+}
+
+void loop_free(loop_t *loop) {
+    channel_table_free(&loop->channels);
+    secrets_free(&loop->auth.secrets);
+    free(loop->rbuf);
+    free(loop->src.owned);
+    while (loop->out.wr_free) {
+        uv_write_t *w = loop->out.wr_free;
+        loop->out.wr_free = w->data;
+        free(w);
+    }
+}

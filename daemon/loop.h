@@ -1,0 +1,152 @@
+/* One event loop: its handles (listeners, sweep and cork timers, the flush
+ * check, the wake-up from other loops), its channel table of subscriber
+ * lists, its counters and the configuration and secrets it runs with.
+ * Several loops run side by side (workers.c); what they share is the
+ * hub's. The loop never names a connection: what it needs of them goes
+ * through loop_conn_ops_t, which conn.c provides. */
+#ifndef HERALD_LOOP_H
+#define HERALD_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "channel.h"
+#include "config.h"
+#include "http.h"
+#include "hub.h"
+#include "listen.h"
+#include "peer.h"
+#include "secrets.h"
+#include "stats.h"
+
+enum { LISTEN_PUBLIC = 0, LISTEN_EMIT = 1 };
+
+typedef struct loop loop_t;
+struct conn;
+struct route_table;
+
+typedef struct listener {
+    stream_handle_t h;
+    loop_t *loop;
+    int kind;                  /* LISTEN_PUBLIC or LISTEN_EMIT */
+    char addr[CONFIG_PATH_MAX];
+    char unix_path[CONFIG_PATH_MAX]; /* non-empty for a Unix socket */
+    int open;
+    const struct route_table *routes; /* what its requests may ask (route.h) */
+} listener_t;
+
+/* The connection layer, as callbacks set once (libuv style), so that
+ * dependencies point one way: conn.c uses the loop, not the reverse. */
+typedef struct loop_conn_ops {
+    void (*accept)(listener_t *l);                 /* a connection is waiting */
+    void (*flush)(struct conn **list);             /* write and unlink a dirty list */
+    void (*sweep)(loop_t *loop, uint64_t now_ms);  /* every connection's timers */
+    /* queue m for this loop's subscribers of the channel; how many got it */
+    size_t (*deliver)(loop_t *loop, const char *name, size_t len, message_t *m);
+    void (*close_all)(loop_t *loop, int now);      /* shutdown: goodbye, or close now */
+} loop_conn_ops_t;
+
+/* Subscribers' frames are held while emits stream in, so a burst leaves
+ * in one writev per client (loop_flush); answers are never held. */
+typedef struct loop_output {
+    struct conn *dirty;        /* subscribers with queued bytes to flush */
+    struct conn *dirty_now;    /* emit and HTTP answers: flushed every turn */
+    uv_check_t flush;          /* runs loop_flush once per loop iteration */
+    uv_timer_t cork;           /* ends a cork */
+    uint64_t publish_ns;       /* the last publish to this loop's subscribers */
+    uint64_t check_ns;         /* the last flush turn (check phase) */
+    uint64_t delivered_ns;     /* end of the last turn that published or flushed */
+    uint64_t cork_ns;          /* when subscriber flushes were first held; 0 = not */
+    int cork_break;            /* a client's queue grew large: flush this turn */
+    uv_write_t *wr_free;       /* write requests for full sockets, reused */
+} loop_output_t;
+
+/* Who may subscribe and publish: applied whole by a reload. */
+typedef struct loop_auth {
+    secrets_t secrets;
+    peer_cidr_t trusted[PEER_CIDR_MAX];
+    size_t ntrusted;
+} loop_auth_t;
+
+/* How a reload finds the configuration again. */
+typedef struct loop_reload_src {
+    int argc;
+    char **argv;
+    config_t *owned;           /* the config a reload installed (freed here) */
+} loop_reload_src_t;
+
+enum loop_state { LOOP_RUNNING = 0, LOOP_STOPPING, LOOP_STOPPED };
+
+#define LOOP_LISTENERS_MAX (1 + CONFIG_EMIT_MAX)
+#define LOOP_READ_BUF (64 * 1024)
+
+#define LOOP_CORK_NS 1000000   /* longest a burst's frames are held */
+
+struct loop {
+    uv_loop_t *uv;
+    const config_t *cfg;
+    hub_t *hub;
+    unsigned index;            /* 0: the main thread, signals and emit */
+    const loop_conn_ops_t *ops;
+    listener_t listeners[LOOP_LISTENERS_MAX];
+    size_t nlisteners;
+    struct conn *conns;        /* every open connection (doubly linked) */
+    size_t nconns;
+    channel_table_t channels;
+    stats_t stats;
+    http_limits_t public_limits, emit_limits;
+    unsigned char *rbuf;       /* the one read buffer of this loop */
+    loop_auth_t auth;
+    loop_output_t out;
+    uv_async_t wake;           /* other loops: a message or a request waits */
+    uv_timer_t sweep;
+    uv_timer_t shutdown_timer;
+    loop_reload_src_t src;
+    enum loop_state state;
+    uint64_t refused_logged_ms; /* the last "connection refused" log line */
+    void (*stopped_cb)(loop_t *loop); /* its handles are closing: uv_run will return */
+    void *data;                /* the owner's, as in libuv's handles */
+};
+
+/* Set up state from a loaded config; loads secrets (refusing bad ones).
+ * argv is kept for reloads. 0 or -1 (logged). */
+int loop_init(loop_t *loop, uv_loop_t *uv, const config_t *cfg, hub_t *hub, unsigned index,
+              const loop_conn_ops_t *ops, int argc, char **argv);
+
+/* Start the timers, the flush check and the wake-up handle. */
+int loop_start(loop_t *loop);
+
+/* Add a listener of kind on addr whose requests routes answers. 0 or -1. */
+int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_table *routes);
+
+/* Re-read the configuration (the same command line and file) and the
+ * secret files; apply secrets and limits without dropping any connection.
+ * On any error the running configuration stays. 0 or -1. */
+int loop_reload(loop_t *loop);
+
+/* Publish from this loop: the hub assigns the id and hands the message to
+ * other loops, this loop's subscribers get it here. 0, HUB_EINVAL or
+ * HUB_ENOMEM. */
+int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const char *data,
+                 size_t len, uint64_t *id, size_t *subscribers);
+
+/* A message was queued for this loop's subscribers (corking). */
+static inline void loop_published(loop_t *loop, uint64_t now_ns) {
+    loop->out.publish_ns = now_ns;
+}
+
+/* Write what connections queued during this iteration (the check phase). */
+void loop_flush(loop_t *loop);
+
+/* Refusals come in floods: 1 when one may be logged now (at most one
+ * line a second per loop; the counters in /stats have them all). */
+int loop_log_throttle(loop_t *loop);
+
+/* Stop accepting, say goodbye to clients, and let the loop end; called
+ * again (by conn.c) when the last connection has closed. */
+void loop_shutdown(loop_t *loop);
+
+void loop_free(loop_t *loop);
+
+#endif

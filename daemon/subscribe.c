@@ -1,0 +1,125 @@
+#include "subscribe.h"
+
+#include "command.h"
+#include "log.h"
+#include "origin.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Behind a trusted proxy the client is named by X-Forwarded-For or
+ * Forwarded; it is counted then, at the upgrade request (a proxy's own
+ * connections are not counted at accept: they carry many clients). */
+int subscribe_admit(conn_t *c, http_req_t *req) {
+    const loop_auth_t *a = &c->loop->auth;
+    if (c->listener != LISTEN_PUBLIC || c->ip.family == 0 ||
+        !peer_cidr_contains(a->trusted, a->ntrusted, &c->ip))
+        return 0;
+    size_t xl, fl;
+    const char *xff = http_req_header(req, HTTP_H_X_FORWARDED_FOR, &xl);
+    const char *fwd = http_req_header(req, HTTP_H_FORWARDED, &fl);
+    peer_addr_t client;
+    if (peer_forwarded_client(xff, xff ? xl : 0, fwd, fwd ? fl : 0, a->trusted, a->ntrusted,
+                              &client) != 0)
+        return conn_admit(c, &c->ip); /* no client named: the proxy is the client */
+    char ip[INET6_ADDRSTRLEN];
+    if (inet_ntop(client.family == 4 ? AF_INET : AF_INET6, client.bytes, ip, sizeof(ip)))
+        snprintf(c->peer, sizeof(c->peer), "%.46s (via proxy)", ip);
+    return conn_admit(c, &client);
+}
+
+/* A page on another site must not read streams (cross-site hijacking), on
+ * every protocol alike; requests without Origin are not from a browser
+ * page. 1 when c was answered 403. */
+int subscribe_origin_refuse(conn_t *c, http_req_t *req) {
+    size_t olen;
+    const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
+    if (origin == NULL || origin_list_allows(c->loop->cfg->allowed_origins, origin, olen))
+        return 0;
+    c->loop->stats.origin_refused++;
+    log_info("%s: origin %.*s not allowed", c->peer, (int)(olen > 200 ? 200 : olen), origin);
+    conn_http_error(c, 403, NULL, "origin not allowed (allowed_origins)");
+    return 1;
+}
+
+int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char **plain,
+                        size_t *plain_len, const char **code, const char **reason) {
+    if (memchr(name, '~', len) == NULL) {
+        if (herald_channel_check(name, len) != 0) {
+            *code = "invalid_channel";
+            *reason = "channel names are 1-200 bytes of A-Z a-z 0-9 _ - . : @";
+            return -1;
+        }
+        if (!channel_is_public(loop->cfg->public_channels, name, len)) {
+            *code = "forbidden";
+            *reason = "this channel needs a signed name";
+            return -1;
+        }
+        *plain = name;
+        *plain_len = len;
+        return 0;
+    }
+    const secrets_t *s = &loop->auth.secrets;
+    herald_signed_t out;
+    int rc = s->nkeys == 0 ? HERALD_SIGNED_EKID
+             : herald_verify(s->keys, s->nkeys, name, len, hub_wall_ms() / 1000, &out);
+    if (rc == 0) {
+        *plain = out.channel;
+        *plain_len = out.channel_len;
+        return 0;
+    }
+    *code = rc == HERALD_SIGNED_EEXPIRED ? "expired"
+            : rc == HERALD_SIGNED_ECHANNEL ? "invalid_channel" : "forbidden";
+    *reason = s->nkeys == 0 ? "no secret is configured for signed names"
+                            : herald_signed_strerror(rc);
+    return -1;
+}
+
+/* The answer, the replay from history and the first live message are
+ * ordered by the hub's lock: hub_subscribe reads history and the last id
+ * in one critical section, and the subscription then takes only ids after
+ * it (sub->last_id), so an emit on another loop racing this resume gives
+ * neither a gap nor a duplicate. */
+int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
+                     uint64_t since, const void *cmd, const char **code, const char **reason) {
+    loop_t *loop = c->loop;
+    channel_t *ch = channel_get(&loop->channels, plain, plain_len, hub_wall_ms(), 0);
+    if (ch == NULL) {
+        *code = "bad_request";
+        *reason = "out of memory";
+        return -1;
+    }
+    int already = conn_is_subscribed(c, ch);
+    if (!already && conn_subscribe(c, ch) != 0) {
+        *code = "too_many_subscriptions";
+        *reason = "too many subscriptions on this connection";
+        return -1;
+    }
+    uint64_t last;
+    message_t *replay;
+    size_t nreplay;
+    int ok = hub_subscribe(loop->hub, loop->index, loop->cfg, plain, plain_len, !already,
+                           has_since && !already, since, &last, &replay, &nreplay);
+    if (ok < 0) {
+        if (!already) conn_unsubscribe(c, ch);
+        *code = "bad_request";
+        *reason = "out of memory";
+        return -1;
+    }
+    if (!already) c->subs[c->nsubs - 1]->last_id = last;
+    const char *resume = has_since ? (ok ? "ok" : "gap") : NULL;
+    char ans[512];
+    int n = command_subscribed_format(ans, sizeof(ans), cmd, plain, plain_len, last, resume);
+    int sent = n >= 0 && c->proto->answer(c, ans, (size_t)n) == 0;
+    ch->busy++;
+    for (size_t i = 0; i < nreplay; i++) {
+        if (sent && conn_is_open(c)) conn_deliver(c, ch, &replay[i]);
+        buf_unref(replay[i].ws);
+        buf_unref(replay[i].sse);
+    }
+    ch->busy--;
+    free(replay);
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* What every protocol does the same way: admit an upgrade request (the
+ * client behind a trusted proxy, the Origin policy), resolve a channel
+ * name (public pattern or signed name), and subscribe with resume. */
+#ifndef HERALD_SUBSCRIBE_H
+#define HERALD_SUBSCRIBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "http.h"
+
+/* An upgrade request on the public listener: count c under the client a
+ * trusted proxy names (max_connections_per_ip). 0 to go on; -1 when c was
+ * answered 503. */
+int subscribe_admit(conn_t *c, http_req_t *req);
+
+/* allowed_origins: 1 when c was answered 403. */
+int subscribe_origin_refuse(conn_t *c, http_req_t *req);
+
+/* Resolve a subscribe request's name: the plain channel (pointing into
+ * name), or -1 with an error code and reason as in README. */
+int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char **plain,
+                        size_t *plain_len, const char **code, const char **reason);
+
+/* Subscribe with optional resume: answer through the protocol
+ * (command_subscribed_format; cmd may be NULL), then replay history after
+ * since. 0, or -1 with code and reason set. */
+int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
+                     uint64_t since, const void *cmd, const char **code, const char **reason);
+
+#endif
