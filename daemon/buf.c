@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,5 +26,8 @@ buf_t *buf_from(const void *p, size_t n) {
 
 /* The last reference frees: queue entries and history each hold one. */
 void buf_unref(buf_t *b) {
-    if (b != NULL && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) free(b);
+    if (b == NULL) return;
+    unsigned before = atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel);
+    assert(before > 0);
+    if (before == 1) free(b);
 }

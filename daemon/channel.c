@@ -3,6 +3,7 @@
 #include "utf8.h"
 #include "ws.h"
 
+#include <assert.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,23 +105,22 @@ static void channel_free_if_idle(channel_table_t *t, channel_t *ch, uint64_t now
     channel_destroy(ch);
 }
 
-void channel_sub_add(channel_t *ch, sub_t *s, int is_sse) {
+void channel_sub_add(channel_t *ch, sub_t *s) {
     s->ch = ch;
     s->prev = NULL;
     s->next = ch->subs;
     if (ch->subs) ch->subs->prev = s;
     ch->subs = s;
     ch->nsubs++;
-    if (is_sse) ch->nsse++;
 }
 
-void channel_sub_remove(channel_t *ch, sub_t *s, int is_sse) {
+void channel_sub_remove(channel_t *ch, sub_t *s) {
+    assert(ch->nsubs > 0);
     if (s->prev) s->prev->next = s->next;
     else ch->subs = s->next;
     if (s->next) s->next->prev = s->prev;
     s->prev = s->next = NULL;
     ch->nsubs--;
-    if (is_sse) ch->nsse--;
 }
 
 void channel_table_sweep(channel_table_t *t, uint64_t now_ms, uint64_t ttl_ms) {

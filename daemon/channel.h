@@ -27,7 +27,7 @@ typedef struct channel {
     struct channel *hnext;   /* hash chain */
     uint32_t hash;
     sub_t *subs;
-    uint32_t nsubs, nsse;
+    uint32_t nsubs;
     uint64_t loops;          /* hub's copy: bit i = loop i has subscribers */
     uint64_t base_id, next_id;
     history_t hist;
@@ -51,8 +51,8 @@ channel_t *channel_find(channel_table_t *t, const char *name, size_t len);
 channel_t *channel_get(channel_table_t *t, const char *name, size_t len,
                        uint64_t now_ms, size_t history_size);
 
-void channel_sub_add(channel_t *ch, sub_t *s, int is_sse);
-void channel_sub_remove(channel_t *ch, sub_t *s, int is_sse);
+void channel_sub_add(channel_t *ch, sub_t *s);
+void channel_sub_remove(channel_t *ch, sub_t *s);
 
 /* Expire old history everywhere; free channels empty for ttl_ms. */
 void channel_table_sweep(channel_table_t *t, uint64_t now_ms, uint64_t ttl_ms);

@@ -257,7 +257,7 @@ static int config_key_apply(config_t *cfg, const config_key_t *k, const char *v,
 }
 
 /* Flags accept dashes for underscores (--secret-file = --secret_file). */
-int config_set(config_t *cfg, const char *key, const char *value, char *err,
+static int config_set(config_t *cfg, const char *key, const char *value, char *err,
                size_t es) {
     char name[64];
     size_t n = strlen(key);

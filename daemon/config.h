@@ -56,10 +56,6 @@ int config_load(config_t *cfg, int argc, char **argv, int *action,
 /* Set defaults only (tests and `sign` start from here). */
 void config_defaults(config_t *cfg);
 
-/* Apply one key; the value is checked. 0 or -1 with a reason in err. */
-int config_set(config_t *cfg, const char *key, const char *value, char *err,
-               size_t err_size);
-
 /* Parse an INI text (as in a file), e.g. for tests; `name` labels errors. */
 int config_parse_ini(config_t *cfg, const char *name, const char *text,
                      char *err, size_t err_size);

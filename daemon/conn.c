@@ -42,7 +42,7 @@ static void conn_unsubscribe_all(conn_t *c) {
     hub_unsubscribe(loop->hub, loop->index, c->subs, c->nsubs);
     for (uint32_t i = 0; i < c->nsubs; i++) {
         sub_t *s = c->subs[i];
-        channel_sub_remove(s->ch, s, c->proto->kind == CONN_SSE);
+        channel_sub_remove(s->ch, s);
         free(s);
         loop->stats.subscriptions--;
     }
@@ -116,7 +116,8 @@ static void conn_drain_finish(conn_t *c) {
     }
 }
 
-void conn_drain(conn_t *c) {
+/* Stop reading, write what is queued, then close (conn_drain_finish). */
+static void conn_drain(conn_t *c) {
     if (c->state != CONN_OPEN) return;
     c->state = CONN_DRAINING;
     c->drain_ms = uv_now(c->loop->uv);
@@ -322,7 +323,7 @@ int conn_subscribe(conn_t *c, channel_t *ch) {
     sub_t *s = calloc(1, sizeof(*s));
     if (s == NULL) return -1;
     s->conn = c;
-    channel_sub_add(ch, s, c->proto->kind == CONN_SSE);
+    channel_sub_add(ch, s);
     c->subs[c->nsubs++] = s;
     loop->stats.subscriptions++;
     return 0;
@@ -333,7 +334,7 @@ int conn_unsubscribe(conn_t *c, channel_t *ch) {
         sub_t *s = c->subs[i];
         if (s->ch != ch) continue;
         hub_unsubscribe(c->loop->hub, c->loop->index, &s, 1);
-        channel_sub_remove(ch, s, c->proto->kind == CONN_SSE);
+        channel_sub_remove(ch, s);
         free(s);
         c->subs[i] = c->subs[--c->nsubs];
         c->loop->stats.subscriptions--;

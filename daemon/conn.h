@@ -109,9 +109,6 @@ void conn_http_error(conn_t *c, int status, const char *extra, const char *reaso
 /* Close now (pending writes are dropped). */
 void conn_close(conn_t *c);
 
-/* Stop reading, write what is queued, then close. */
-void conn_drain(conn_t *c);
-
 /* max_connections_per_ip (README): count c under address a, or answer 503. */
 int conn_admit(conn_t *c, const peer_addr_t *a);
 

@@ -130,6 +130,8 @@ static uint64_t loop_sweep_tick(const config_t *cfg) {
     return tick < 5 ? 5 : tick;
 }
 
+static void loop_flush(loop_t *loop);
+
 static void loop_on_cork(uv_timer_t *t) {
     loop_t *loop = t->data;
     loop->out.cork_ns = 1; /* long ago: the next flush writes everything */
@@ -144,7 +146,7 @@ static void loop_on_cork(uv_timer_t *t) {
  * leave in one writev per client instead of one syscall per frame, which
  * is what a frame costs here (bench/RESULTS.md). A message that comes
  * alone is never held. */
-void loop_flush(loop_t *loop) {
+static void loop_flush(loop_t *loop) {
     loop_output_t *o = &loop->out;
     loop->ops->flush(&o->dirty_now);
     uint64_t now = uv_hrtime();

@@ -136,9 +136,6 @@ static inline void loop_published(loop_t *loop, uint64_t now_ns) {
     loop->out.publish_ns = now_ns;
 }
 
-/* Write what connections queued during this iteration (the check phase). */
-void loop_flush(loop_t *loop);
-
 /* Refusals come in floods: 1 when one may be logged now (at most one
  * line a second per loop; the counters in /stats have them all). */
 int loop_log_throttle(loop_t *loop);

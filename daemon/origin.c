@@ -76,7 +76,9 @@ int origin_parse(const char *s, size_t len, int allow_wildcard, origin_t *out) {
     return 0;
 }
 
-int origin_matches(const origin_t *e, const origin_t *o) {
+/* One allowed entry against a parsed Origin: scheme and port exactly,
+ * the host exactly or, for a "*." entry, as a subdomain. */
+static int origin_matches(const origin_t *e, const origin_t *o) {
     if (e->scheme_len != o->scheme_len || strncasecmp(e->scheme, o->scheme, e->scheme_len) != 0)
         return 0;
     if (e->port != o->port || o->wildcard) return 0;

@@ -23,9 +23,6 @@ typedef struct origin {
  * scheme://host[:port] with nothing after. */
 int origin_parse(const char *s, size_t len, int allow_wildcard, origin_t *out);
 
-/* Does a parsed request origin match a parsed allowlist entry? 1 or 0. */
-int origin_matches(const origin_t *entry, const origin_t *origin);
-
 /* Check an allowed_origins value ("*" or comma-separated entries) when the
  * configuration loads. 0, or -1 with err naming the first bad entry. */
 int origin_list_check(const char *list, char *err, size_t es);

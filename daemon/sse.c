@@ -28,7 +28,9 @@ static int sse_digits(const char *s, size_t n, uint64_t *out) {
     return 0;
 }
 
-int sse_param_split(const char *v, size_t len, size_t *name_len, int *has_since,
+/* One "channel" query value "NAME[,SINCE]" after decoding: split it.
+ * 0 or -1 (empty name or SINCE not a decimal id). */
+static int sse_param_split(const char *v, size_t len, size_t *name_len, int *has_since,
                     uint64_t *since) {
     const char *comma = memchr(v, ',', len);
     *has_since = 0;
@@ -79,7 +81,9 @@ static void sse_tick(conn_t *c, uint64_t now) {
 /* The stream ends with what is queued; EventSource reconnects by itself. */
 static void sse_close(conn_t *c, uint16_t code, const char *reason) { conn_end(c, NULL, 0); }
 
-void sse_cors_header(const char *allowed, const char *origin, size_t olen, char *out,
+/* The CORS header line for a request's Origin under allowed_origins, or
+ * "" if none applies: EventSource from another allowed origin needs it. */
+static void sse_cors_header(const char *allowed, const char *origin, size_t olen, char *out,
                      size_t size) {
     out[0] = '\0';
     if (strcmp(allowed, "*") == 0)

@@ -14,14 +14,14 @@ void stats_ws_close_count(stats_t *s, int code) {
 }
 
 /* stats_t is all uint64_t counters, so a sum is field by field. */
-void stats_add(stats_t *a, const stats_t *b) {
+static void stats_add(stats_t *a, const stats_t *b) {
     uint64_t *pa = (uint64_t *)(void *)a;
     const uint64_t *pb = (const uint64_t *)(const void *)b;
     for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++) pa[i] += pb[i];
 }
 
 /* Flat keys so a test or a scraper reads them without walking objects. */
-int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
+static int stats_format(const stats_t *s, size_t channels, char *out, size_t size) {
     size_t len = 0;
     int n;
 #define STATS_APPEND(...)                                                      \

@@ -55,12 +55,6 @@ typedef struct stats {
 /* Count a WebSocket protocol close by its code. */
 void stats_ws_close_count(stats_t *s, int code);
 
-/* Add every counter of b to a (totals over loops). */
-void stats_add(stats_t *a, const stats_t *b);
-
-/* JSON object of all counters plus the channel count; length or -1. */
-int stats_format(const stats_t *s, size_t channels, char *out, size_t size);
-
 /* /stats: the totals of nloops loops' counters, then per loop the figures
  * that show how work spreads over them. Length or -1 (out too small). */
 int stats_format_loops(const stats_t *each, size_t nloops, size_t channels, char *out,

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-size_t workers_resolve(uint64_t workers) {
+/* The workers key: 0 means one per CPU; at most HUB_LOOPS_MAX. */
+static size_t workers_resolve(uint64_t workers) {
     if (workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         workers = n > 0 ? (uint64_t)n : 1;

@@ -21,9 +21,6 @@ typedef struct workers {
     uv_signal_t sigterm, sigint, sighup; /* on loop 0 */
 } workers_t;
 
-/* The workers key: 0 means one per CPU; at most HUB_LOOPS_MAX. */
-size_t workers_resolve(uint64_t workers);
-
 /* Create the loops from cfg (argv kept for reloads), loading secrets.
  * 0 or -1 (logged); workers_free either way. */
 int workers_init(workers_t *w, const config_t *cfg, int argc, char **argv);

@@ -62,17 +62,17 @@ static void empty_channel_is_freed_only_after_a_ttl_of_idleness(void) {
     channel_table_init(&t);
     channel_t *a = channel_get(&t, "a", 1, 1000, 4);
     sub_t s = {0};
-    channel_sub_add(a, &s, 0);
+    channel_sub_add(a, &s);
     channel_table_sweep(&t, 5000, 100);
     CHECK(channel_find(&t, "a", 1) == a); /* has a subscriber: kept */
-    channel_sub_remove(a, &s, 0);
+    channel_sub_remove(a, &s);
     channel_table_sweep(&t, 6000, 100);    /* idle from now on */
     CHECK(channel_find(&t, "a", 1) == a);
     channel_table_sweep(&t, 6099, 100);
     CHECK(channel_find(&t, "a", 1) == a);
-    channel_sub_add(a, &s, 0);             /* back in use: idleness restarts */
+    channel_sub_add(a, &s);             /* back in use: idleness restarts */
     channel_table_sweep(&t, 6100, 100);
-    channel_sub_remove(a, &s, 0);
+    channel_sub_remove(a, &s);
     channel_table_sweep(&t, 6150, 100);
     channel_table_sweep(&t, 6249, 100);
     CHECK(channel_find(&t, "a", 1) == a);

@@ -171,6 +171,47 @@ static void help_version_and_check_are_actions(void) {
     CHECK_EQ_INT(c.history_size, 3);
 }
 
+/* A field's own size bounds its value, not its position in the table:
+ * trusted_proxies holds a 1 KiB list, a socket group only a path's worth. */
+static void string_keys_are_bounded_by_their_own_field(void) {
+    config_t c;
+    char err[512];
+    char list[1100];
+    size_t n = 0;
+    while (n + 16 < 600) n += (size_t)snprintf(list + n, sizeof(list) - n, "%s10.0.%zu.0/24", n ? "," : "", n % 250);
+    char *argv[] = {"heraldd", "--trusted_proxies", list};
+    CHECK_EQ_INT(load(&c, err, 3, argv), 0);
+    CHECK_STR(c.trusted_proxies, list);
+    memset(list, 'a', 1100);
+    list[1099] = '\0';
+    char *argv2[] = {"heraldd", "--trusted_proxies", list};
+    CHECK_EQ_INT(load(&c, err, 3, argv2), -1);
+    CHECK(has(err, "at most 1023 bytes"));
+    memset(list, 'g', 300);
+    list[300] = '\0';
+    char *argv3[] = {"heraldd", "--emit_socket_group", list};
+    CHECK_EQ_INT(load(&c, err, 3, argv3), -1);
+    CHECK(has(err, "at most 255 bytes"));
+}
+
+/* A reload keeps what only a restart changes and takes the rest. */
+static void reload_keeps_restart_only_keys(void) {
+    config_t run, next;
+    char err[512];
+    char *a[] = {"heraldd", "--listen", "127.0.0.1:1111", "--workers", "2", "--max_subscriptions", "5"};
+    char *b[] = {"heraldd", "--listen", "127.0.0.1:2222", "--workers", "3", "--max_subscriptions", "9",
+                 "--emit", "none"};
+    CHECK_EQ_INT(load(&run, err, 7, a), 0);
+    CHECK_EQ_INT(load(&next, err, 9, b), 0);
+    CHECK_EQ_INT(config_diff_log(&run, &next), 4);
+    config_keep_fixed(&next, &run);
+    CHECK_STR(next.listen, "127.0.0.1:1111");
+    CHECK_EQ_INT(next.workers, 2);
+    CHECK_EQ_INT(next.emit_count, 2);
+    CHECK_EQ_INT(next.max_subscriptions, 9);
+    CHECK_EQ_INT(config_diff_log(&run, &next), 1);
+}
+
 int main(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof(dir), "%s/herald-config-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
@@ -183,6 +224,8 @@ int main(void) {
     RUN(emit_flag_repeats_and_replaces_the_file_list);
     RUN(non_loopback_emit_needs_a_secret);
     RUN(help_version_and_check_are_actions);
+    RUN(string_keys_are_bounded_by_their_own_field);
+    RUN(reload_keeps_restart_only_keys);
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
