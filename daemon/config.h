@@ -19,6 +19,8 @@ typedef struct config {
     char emit_secret_file[CONFIG_PATH_MAX];
     char secret_file[CONFIG_PATH_MAX];
     char public_channels[CONFIG_LIST_MAX];
+    char socketio_channels[CONFIG_LIST_MAX];
+    char socketio_client_js[CONFIG_PATH_MAX];
     char allowed_origins[CONFIG_LIST_MAX];
     uint64_t max_connections;
     uint64_t max_connections_per_ip;

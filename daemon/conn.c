@@ -2,7 +2,6 @@
 
 #include "fdlimit.h"
 #include "log.h"
-#include "route.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -56,6 +55,7 @@ static void conn_kind_count(conn_t *c, int delta) {
     stats_t *st = &c->loop->stats;
     if (c->proto->kind == CONN_WS) st->ws_connections_open += (uint64_t)delta;
     if (c->proto->kind == CONN_SSE) st->sse_connections_open += (uint64_t)delta;
+    if (c->proto->kind == CONN_SIO) st->socketio_clients_open += (uint64_t)delta;
 }
 
 void conn_proto_set(conn_t *c, const conn_proto_t *proto) {
@@ -70,6 +70,7 @@ void conn_close(conn_t *c) {
     c->state = CONN_CLOSING;
     loop_t *loop = c->loop;
     conn_unsubscribe_all(c);
+    conn_broadcast_leave(c);
     if (c->listener == LISTEN_PUBLIC) loop->stats.public_connections_open--;
     else loop->stats.emit_connections_open--;
     conn_kind_count(c, -1);
@@ -122,6 +123,7 @@ static void conn_drain(conn_t *c) {
     c->state = CONN_DRAINING;
     c->drain_ms = uv_now(c->loop->uv);
     conn_unsubscribe_all(c);
+    conn_broadcast_leave(c);
     conn_drain_finish(c);
 }
 
@@ -160,6 +162,10 @@ static void conn_on_write(uv_write_t *req, int status) {
  * one non-blocking writev; only what the socket did not take goes through
  * uv_write, whose callback continues with the rest. */
 static void conn_flush(conn_t *c) {
+    if (c->proto->flush) {
+        c->proto->flush(c);
+        return;
+    }
     uv_buf_t iov[CONN_IOV_MAX];
     stats_t *st = &c->loop->stats;
     while (!c->nwriting && c->q.len && c->state != CONN_CLOSING) {
@@ -354,86 +360,57 @@ int conn_deliver(conn_t *c, channel_t *ch, message_t *m) {
 static size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t *m) {
     channel_t *ch = channel_find(&loop->channels, name, len);
     size_t n = 0;
-    if (ch == NULL || ch->subs == NULL) return 0;
-    loop_published(loop, uv_hrtime());
-    ch->busy++;
     sub_t *next;
-    for (sub_t *s = ch->subs; s; s = next) {
-        next = s->next; /* a slow consumer leaves the list while we walk */
-        if (s->last_id >= m->id) continue;
-        s->last_id = m->id;
-        if (conn_deliver(s->conn, ch, m) == 0) n++;
+    if (ch && ch->subs) {
+        loop_published(loop, uv_hrtime());
+        ch->busy++;
+        for (sub_t *s = ch->subs; s; s = next) {
+            next = s->next; /* a slow consumer leaves the list while we walk */
+            if (s->last_id >= m->id) continue;
+            s->last_id = m->id;
+            if (conn_deliver(s->conn, ch, m) == 0) n++;
+        }
+        ch->busy--;
     }
-    ch->busy--;
-    buf_unref(m->sse); /* SSE is encoded once per loop, when a loop has SSE clients */
-    m->sse = NULL;
+    /* io.sockets.emit(channel, message): every socket.io client, no resume */
+    if (loop->bcast && channel_is_public(loop->cfg->socketio_channels, name, len)) {
+        loop_published(loop, uv_hrtime());
+        for (sub_t *s = loop->bcast; s; s = next) {
+            next = s->next;
+            if (conn_deliver(s->conn, NULL, m) == 0) n++;
+        }
+    }
+    /* SSE and socket.io are encoded once per loop, when it has such clients */
+    buf_unref(m->sse);
+    buf_unref(m->sio);
+    m->sse = m->sio = NULL;
     return n;
 }
 
-/* A path against a route's pattern (route.h); *rest gets what the first
- * wildcard matched onwards. */
-static int conn_route_match(const char *pat, const char *p, size_t n, const char **rest) {
-    size_t i = 0;
-    *rest = NULL;
-    for (; *pat; pat++) {
-        if (pat[0] == '*' && pat[1] == '*') {
-            if (*rest == NULL) *rest = p + i;
-            return 1;
-        }
-        if (*pat == '*') {
-            if (*rest == NULL) *rest = p + i;
-            size_t j = i;
-            while (j < n && p[j] != '/') j++;
-            if (j == i) return 0;
-            i = j;
-        } else if (i < n && p[i] == *pat) {
-            i++;
-        } else {
-            return 0;
-        }
-    }
-    return i == n;
+int conn_broadcast_join(conn_t *c) {
+    loop_t *loop = c->loop;
+    if (c->bcast) return 0;
+    sub_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) return -1;
+    s->conn = c;
+    s->next = loop->bcast;
+    if (loop->bcast) loop->bcast->prev = s;
+    loop->bcast = s;
+    c->bcast = s;
+    hub_broadcast_member(loop->hub, loop->index, 1);
+    return 0;
 }
 
-static unsigned conn_route_methods(const route_t *r) {
-    return r->methods | ((r->methods & HTTP_M_GET) && !r->no_head ? HTTP_M_HEAD : 0);
-}
-
-/* 404 and 405 (with Allow) for every listener; HEAD is a GET whose answer
- * loses its body (conn_respond). */
-static void conn_route(conn_t *c, http_req_t *req) {
-    const route_table_t *t = c->l->routes;
-    if (t->admit && t->admit(c, req) != 0) return;
-    size_t ulen, plen, qlen;
-    const char *url = http_req_url(req, &ulen), *path, *query;
-    http_url_split(url, ulen, &path, &plen, &query, &qlen);
-    unsigned method = (unsigned)http_req_method(req), allow = 0;
-    for (const route_t *r = t->routes; r->path; r++) {
-        const char *rest;
-        if (!conn_route_match(r->path, path, plen, &rest)) continue;
-        unsigned methods = conn_route_methods(r);
-        allow |= methods;
-        if (!(methods & method)) continue;
-        c->head = method == HTTP_M_HEAD;
-        r->handler(c, req, rest ? rest : "", rest ? plen - (size_t)(rest - path) : 0);
-        c->head = 0;
-        return;
-    }
-    int keep = t->errors_keep_alive && http_req_keep_alive(req);
-    if (allow == 0) {
-        log_info("%s: HTTP 404: %s", c->peer, t->not_found);
-        char body[256];
-        int n = snprintf(body, sizeof(body), "%s\n", t->not_found);
-        conn_respond(c, 404, NULL, NULL, body, (size_t)n, keep);
-        return;
-    }
-    const char *m = (allow & HTTP_M_GET) && (allow & HTTP_M_POST) ? "GET, POST"
-                    : allow & HTTP_M_GET ? "GET" : "POST";
-    char hdr[64], body[64];
-    snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", m);
-    int n = snprintf(body, sizeof(body), "use %s\n", m);
-    log_info("%s: HTTP 405: use %s", c->peer, m);
-    conn_respond(c, 405, NULL, hdr, body, (size_t)n, keep);
+void conn_broadcast_leave(conn_t *c) {
+    sub_t *s = c->bcast;
+    if (s == NULL) return;
+    loop_t *loop = c->loop;
+    if (s->prev) s->prev->next = s->next;
+    else loop->bcast = s->next;
+    if (s->next) s->next->prev = s->prev;
+    free(s);
+    c->bcast = NULL;
+    hub_broadcast_member(loop->hub, loop->index, -1);
 }
 
 /* Requests are parsed straight from the shared read buffer; pipelined ones
@@ -463,7 +440,8 @@ static void conn_http_feed(conn_t *c, char *data, size_t n) {
         n -= used;
         http_req_t *req = c->req;
         c->req = NULL;
-        conn_route(c, req);
+        c->l->on_request(c, req);
+        c->req_ms = uv_now(loop->uv); /* a kept-alive connection's next request gets its own time */
         http_req_free(req);
         free(req);
     }
@@ -559,6 +537,60 @@ static int conn_admit_count(loop_t *loop, int public) {
     return -1;
 }
 
+void conn_http_resume(conn_t *c) {
+    conn_proto_set(c, &conn_http_proto);
+    c->req_ms = uv_now(c->loop->uv);
+}
+
+/* Link a new connection into its loop and count it. */
+static void conn_link(conn_t *c, int public) {
+    loop_t *loop = c->loop;
+    c->next = loop->conns;
+    if (loop->conns) loop->conns->prev = c;
+    loop->conns = c;
+    loop->nconns++;
+    if (public) {
+        loop->stats.public_connections_accepted++;
+        loop->stats.public_connections_open++;
+    } else {
+        loop->stats.emit_connections_accepted++;
+        loop->stats.emit_connections_open++;
+    }
+    c->last_rx_ms = c->hb_ms = c->req_ms = uv_now(loop->uv);
+}
+
+conn_t *conn_virtual_new(conn_t *via, const conn_proto_t *proto) {
+    loop_t *loop = via->loop;
+    if (conn_admit_count(loop, 1) != 0) return NULL;
+    conn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        atomic_fetch_sub(&loop->hub->nconns, 1);
+        atomic_fetch_sub(&loop->hub->npublic, 1);
+        return NULL;
+    }
+    uv_timer_init(loop->uv, &c->h.timer);
+    c->h.handle.data = c;
+    c->loop = loop;
+    c->l = via->l;
+    c->proto = proto;
+    c->listener = LISTEN_PUBLIC;
+    memcpy(c->peer, via->peer, sizeof(c->peer));
+    conn_link(c, 1);
+    conn_kind_count(c, 1);
+    if (via->ip.family == 0) return c;
+    c->ip = via->ip;
+    uint32_t n = hub_peer_incr(loop->hub, &c->ip);
+    c->ip_counted = n > 0;
+    uint64_t max = loop->cfg->max_connections_per_ip;
+    if (max && n > max) {
+        loop->stats.per_ip_refused++;
+        log_info("%s: over max_connections_per_ip (%llu)", c->peer, (unsigned long long)max);
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
 static void conn_accept(listener_t *l) {
     loop_t *loop = l->loop;
     int is_unix = l->unix_path[0] != '\0';
@@ -582,18 +614,7 @@ static void conn_accept(listener_t *l) {
     c->listener = (uint8_t)l->kind;
     conn_peer_name(c, is_unix);
     if (!is_unix) uv_tcp_nodelay(&c->h.tcp, 1);
-    c->next = loop->conns;
-    if (loop->conns) loop->conns->prev = c;
-    loop->conns = c;
-    loop->nconns++;
-    if (public) {
-        loop->stats.public_connections_accepted++;
-        loop->stats.public_connections_open++;
-    } else {
-        loop->stats.emit_connections_accepted++;
-        loop->stats.emit_connections_open++;
-    }
-    c->last_rx_ms = c->hb_ms = c->req_ms = uv_now(loop->uv);
+    conn_link(c, public);
     uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
     if (public && c->ip.family &&
         !peer_cidr_contains(loop->auth.trusted, loop->auth.ntrusted, &c->ip))

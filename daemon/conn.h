@@ -19,7 +19,7 @@
 
 typedef struct conn conn_t;
 
-enum { CONN_HTTP = 0, CONN_WS = 1, CONN_SSE = 2 };
+enum { CONN_HTTP = 0, CONN_WS = 1, CONN_SSE = 2, CONN_SIO = 3 };
 
 /* Where a connection is in its life; it only moves forward. */
 enum conn_state {
@@ -43,6 +43,9 @@ typedef struct conn_proto {
     /* end the session with a goodbye (code: a WebSocket close code) */
     void (*close)(conn_t *c, uint16_t code, const char *reason);
     void (*free)(conn_t *c);                            /* release c->session; may be NULL */
+    /* a connection without a socket writes its queue its own way; NULL:
+     * the queue goes to the socket */
+    void (*flush)(conn_t *c);
 } conn_proto_t;
 
 #define CONN_IOV_MAX 16    /* buffers coalesced into one uv_write */
@@ -68,6 +71,7 @@ struct conn {
     void *session;         /* the protocol's own state (e.g. the WebSocket parser) */
     sub_t **subs;
     uint32_t nsubs, subs_cap;
+    sub_t *bcast;          /* in loop->bcast: gets every socketio_channels message */
     outq_t q;              /* bytes waiting to be written */
     uv_write_t *wr;        /* only while a uv_write is in flight (the loop's free list) */
     uint64_t last_rx_ms, ping_ms, hb_ms, drain_ms;
@@ -117,6 +121,22 @@ int conn_admit(conn_t *c, const peer_addr_t *a);
 int conn_subscribe(conn_t *c, channel_t *ch);
 int conn_unsubscribe(conn_t *c, channel_t *ch);
 int conn_is_subscribed(const conn_t *c, const channel_t *ch);
+
+/* A connection without a socket of its own, for a session that outlives
+ * the HTTP requests carrying it (socket.io long-polling): its queue leaves
+ * through proto->flush. Counted and limited as a browser connection of
+ * the client via names (max_connections, max_connections_per_ip). NULL
+ * when refused or out of memory. */
+conn_t *conn_virtual_new(conn_t *via, const conn_proto_t *proto);
+
+/* A protocol that held an HTTP connection (a parked long-poll) gives it
+ * back: requests are read again, with a fresh request timeout. */
+void conn_http_resume(conn_t *c);
+
+/* c receives every message published to a channel matching
+ * socketio_channels, on any loop (join), or no longer (leave). */
+int conn_broadcast_join(conn_t *c);
+void conn_broadcast_leave(conn_t *c);
 
 /* Queue one message for c in its protocol's encoding. */
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m);

@@ -11,13 +11,16 @@
 
 /* One published message: its id, when, and its encodings. ws holds the
  * WebSocket frame starting at ws_off, the JSON envelope at
- * WS_FRAME_HEADER_MAX; sse is the SSE event, built only when needed. */
+ * WS_FRAME_HEADER_MAX; the other protocols' encodings are built only
+ * when a loop has subscribers speaking them, and dropped after delivery. */
 typedef struct message {
     uint64_t id;
     uint64_t ms;
     buf_t *ws;
     buf_t *sse;
+    buf_t *sio;           /* the socket.io event packet, built only when needed */
     uint8_t ws_off;
+    uint8_t sio_off;      /* where sio's WebSocket frame starts */
 } message_t;
 
 typedef struct history {

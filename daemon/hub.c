@@ -70,7 +70,7 @@ static hub_msg_t *hub_msg_new(hub_t *hub, const message_t *m, const char *name, 
     hm->name = p;
     hm->name_len = (uint16_t)len;
     hm->m = *m;
-    hm->m.sse = NULL;
+    hm->m.sse = hm->m.sio = NULL;
     buf_ref(hm->m.ws);
     atomic_init(&hm->refs, 0);
     for (size_t i = 0; i < hub->nloops; i++) hm->nodes[i].msg = hm;
@@ -127,7 +127,12 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
     *everywhere = ch->nsubs;
     /* Only loops with subscribers to this channel are handed the message:
      * with per-user channels most emits concern one loop. */
-    uint64_t others = ch->loops & ~(UINT64_C(1) << from);
+    uint64_t loops = ch->loops;
+    if (hub->nbcast && channel_is_public(cfg->socketio_channels, channel, channel_len)) {
+        loops |= hub->bcast_loops;
+        *everywhere += hub->nbcast;
+    }
+    uint64_t others = loops & ~(UINT64_C(1) << from);
     if (others) hub_hand_over(hub, others, m, channel, channel_len);
     hub_unlock(hub);
     return 0;
@@ -160,7 +165,7 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         if (r) {
             for (size_t i = start; i < count; i++) {
                 r[i - start] = *history_at(&ch->hist, i);
-                r[i - start].sse = NULL;
+                r[i - start].sse = r[i - start].sio = NULL;
                 buf_ref(r[i - start].ws);
             }
             *replay = r;
@@ -182,6 +187,17 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
     }
+    hub_unlock(hub);
+}
+
+void hub_broadcast_member(hub_t *hub, unsigned from, int delta) {
+    hub_lock(hub);
+    hub_mailbox_t *box = &hub->boxes[from];
+    assert(delta > 0 || box->bcast > 0);
+    box->bcast += (uint32_t)delta;
+    hub->nbcast += (size_t)(ssize_t)delta;
+    if (box->bcast) hub->bcast_loops |= UINT64_C(1) << from;
+    else hub->bcast_loops &= ~(UINT64_C(1) << from);
     hub_unlock(hub);
 }
 

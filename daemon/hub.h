@@ -54,6 +54,7 @@ typedef struct hub_mailbox {
     atomic_int pending;        /* HUB_SHUTDOWN / HUB_RELOAD */
     pthread_mutex_t snap_lock;
     stats_t snap;              /* the owner's counters at its last sweep */
+    uint32_t bcast;            /* its broadcast members (under hub->lock) */
 } hub_mailbox_t;
 
 typedef struct hub {
@@ -61,6 +62,8 @@ typedef struct hub {
     channel_table_t channels;  /* nsubs = subscribers on every loop */
     size_t nloops;
     hub_mailbox_t *boxes;      /* [nloops] */
+    uint64_t bcast_loops;      /* bit i: loop i has broadcast members (socketio_channels) */
+    size_t nbcast;             /* broadcast members on every loop */
     uint64_t start_ms;         /* wall clock at start (process_start_time_seconds) */
     atomic_size_t nconns;      /* open connections on every loop, all listeners */
     atomic_size_t npublic;     /* of which public ones (max_connections) */
@@ -93,6 +96,10 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
 int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *plain,
                   size_t len, int counted, int has_since, uint64_t since, uint64_t *last,
                   message_t **replay, size_t *nreplay);
+
+/* Loop `from` gained (+1) or lost (-1) a client that receives every
+ * message of the channels matching socketio_channels, wherever published. */
+void hub_broadcast_member(hub_t *hub, unsigned from, int delta);
 
 /* Loop `from`'s subscriptions ended (each is counted off its channel). */
 void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n);

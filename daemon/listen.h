@@ -8,12 +8,15 @@
 #include <uv.h>
 
 /* A TCP or Unix stream socket, listening or connected: the one handle a
- * listener or a connection owns. */
+ * listener or a connection owns. A connection with no socket of its own
+ * (a long-polling session, conn_virtual_new) holds a timer instead, so it
+ * is closed like any other. */
 typedef union stream_handle {
     uv_handle_t handle;
     uv_stream_t stream;
     uv_tcp_t tcp;
     uv_pipe_t pipe;
+    uv_timer_t timer;
 } stream_handle_t;
 
 enum {

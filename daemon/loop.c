@@ -88,12 +88,14 @@ int loop_log_throttle(loop_t *loop) {
     return 1;
 }
 
-int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_table *routes) {
+int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_table *routes,
+                void (*on_request)(struct conn *c, http_req_t *req)) {
     assert(loop->nlisteners < LOOP_LISTENERS_MAX);
     listener_t *l = &loop->listeners[loop->nlisteners++];
     l->loop = loop;
     l->kind = kind;
     l->routes = routes;
+    l->on_request = on_request;
     snprintf(l->addr, sizeof(l->addr), "%s", addr);
     unsigned flags = kind == LISTEN_PUBLIC && loop->hub->nloops > 1 ? LISTEN_REUSEPORT : 0;
     listen_unix_perm_t perm = {(uint32_t)loop->cfg->emit_socket_mode, loop->cfg->emit_socket_group};
@@ -199,6 +201,8 @@ int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const ch
     if (rc != 0) return rc;
     channel_t *local = channel_find(&loop->channels, channel, channel_len);
     size_t here = local ? local->nsubs : 0;
+    if (loop->bcast && channel_is_public(loop->cfg->socketio_channels, channel, channel_len))
+        here += loop->hub->boxes[loop->index].bcast;
     size_t n = loop->ops->deliver(loop, channel, channel_len, &m);
     if (everywhere > here) n += everywhere - here; /* queued by the other loops */
     buf_unref(m.ws);

@@ -34,6 +34,7 @@ typedef struct listener {
     char unix_path[CONFIG_PATH_MAX]; /* non-empty for a Unix socket */
     int open;
     const struct route_table *routes; /* what its requests may ask (route.h) */
+    void (*on_request)(struct conn *c, http_req_t *req); /* answers them (route_dispatch) */
 } listener_t;
 
 /* The connection layer, as callbacks set once (libuv style), so that
@@ -93,6 +94,7 @@ struct loop {
     size_t nlisteners;
     struct conn *conns;        /* every open connection (doubly linked) */
     size_t nconns;
+    sub_t *bcast;              /* connections given every socketio_channels message */
     channel_table_t channels;
     stats_t stats;
     http_limits_t public_limits, emit_limits;
@@ -117,8 +119,10 @@ int loop_init(loop_t *loop, uv_loop_t *uv, const config_t *cfg, hub_t *hub, unsi
 /* Start the timers, the flush check and the wake-up handle. */
 int loop_start(loop_t *loop);
 
-/* Add a listener of kind on addr whose requests routes answers. 0 or -1. */
-int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_table *routes);
+/* Add a listener of kind on addr whose requests on_request answers by
+ * the routes table. 0 or -1. */
+int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_table *routes,
+                void (*on_request)(struct conn *c, http_req_t *req));
 
 /* Re-read the configuration (the same command line and file) and the
  * secret files; apply secrets and limits without dropping any connection.

@@ -2,6 +2,7 @@
 
 #include "client_js.h"
 #include "conn.h"
+#include "socketio.h"
 #include "sse.h"
 #include "wsconn.h"
 
@@ -46,6 +47,8 @@ static const route_t public_table[] = {
     {"/healthz", HTTP_M_GET, public_healthz, 0},
     {"/herald.js", HTTP_M_GET, public_client_js, 0},
     {"/herald.mjs", HTTP_M_GET, public_client_mjs, 0},
+    {"/socket.io/socket.io.js", HTTP_M_GET, socketio_client_js, 0},
+    {"/socket.io/", HTTP_M_GET | HTTP_M_POST, socketio_route, 1},
     {NULL, 0, NULL, 0},
 };
 

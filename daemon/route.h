@@ -32,4 +32,7 @@ typedef struct route_table {
     const char *not_found;     /* the 404 reason: what does exist */
 } route_table_t;
 
+/* Answer one complete request by its listener's table (loop_listen). */
+void route_dispatch(struct conn *c, struct http_req *req);
+
 #endif

@@ -1,7 +1,6 @@
 #include "sse.h"
 
 #include "log.h"
-#include "origin.h"
 #include "subscribe.h"
 
 #include <stdio.h>
@@ -81,17 +80,6 @@ static void sse_tick(conn_t *c, uint64_t now) {
 /* The stream ends with what is queued; EventSource reconnects by itself. */
 static void sse_close(conn_t *c, uint16_t code, const char *reason) { conn_end(c, NULL, 0); }
 
-/* The CORS header line for a request's Origin under allowed_origins, or
- * "" if none applies: EventSource from another allowed origin needs it. */
-static void sse_cors_header(const char *allowed, const char *origin, size_t olen, char *out,
-                     size_t size) {
-    out[0] = '\0';
-    if (strcmp(allowed, "*") == 0)
-        snprintf(out, size, "Access-Control-Allow-Origin: *\r\n");
-    else if (origin && olen < 256 && origin_list_allows(allowed, origin, olen))
-        snprintf(out, size, "Access-Control-Allow-Origin: %.*s\r\nVary: Origin\r\n", (int)olen, origin);
-}
-
 /* Last-Event-ID is "<channel>:<id>"; the channel may itself hold ':'. */
 static void sse_last_event_id(sse_chan_t *chans, size_t n, const char *h, size_t hl) {
     const char *colon = NULL;
@@ -114,12 +102,11 @@ static void sse_refuse(conn_t *c, int status, const char *cors, const char *reas
 
 void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
     loop_t *loop = c->loop;
-    size_t ulen, plen, qlen, olen;
+    size_t ulen, plen, qlen;
     const char *url = http_req_url(req, &ulen), *path, *q;
     if (subscribe_admit(c, req) != 0 || subscribe_origin_refuse(c, req)) return;
-    const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
     char cors[512];
-    sse_cors_header(loop->cfg->allowed_origins, origin, olen, cors, sizeof(cors));
+    subscribe_cors_header(loop, req, cors, sizeof(cors));
     http_url_split(url, ulen, &path, &plen, &q, &qlen);
     size_t max = loop->cfg->max_subscriptions, n = 0;
     sse_chan_t *chans = calloc(max, sizeof(*chans));

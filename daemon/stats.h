@@ -18,6 +18,8 @@
     X(connections_refused, COUNTER, "Public connections closed on accept: max_connections reached.") \
     X(ws_connections_open, GAUGE, "WebSocket clients connected.") \
     X(sse_connections_open, GAUGE, "SSE clients connected.") \
+    X(socketio_clients_open, GAUGE, "socket.io clients connected (WebSocket or long-polling sessions).") \
+    X(socketio_events_ignored, COUNTER, "socket.io events from clients that were not a subscribe (never relayed).") \
     X(messages_emitted, COUNTER, "Messages accepted from the emit API.") \
     X(frames_delivered, COUNTER, "Messages queued to subscribers (one per subscriber).") \
     X(messages_handed_over, COUNTER, "Messages received from another event loop (workers).") \

@@ -30,6 +30,50 @@ int subscribe_admit(conn_t *c, http_req_t *req) {
     return conn_admit(c, &client);
 }
 
+void subscribe_cors_header(const loop_t *loop, http_req_t *req, char *out, size_t size) {
+    const char *allowed = loop->cfg->allowed_origins;
+    size_t olen;
+    const char *origin = http_req_header(req, HTTP_H_ORIGIN, &olen);
+    out[0] = '\0';
+    if (strcmp(allowed, "*") == 0)
+        snprintf(out, size, "Access-Control-Allow-Origin: *\r\n");
+    else if (origin && olen < 256 && origin_list_allows(allowed, origin, olen))
+        snprintf(out, size, "Access-Control-Allow-Origin: %.*s\r\nVary: Origin\r\n", (int)olen, origin);
+}
+
+/* A browser sends a handful of commands (a reconnecting page resubscribes
+ * everything at once, hence the burst of rate + max_subscriptions); a
+ * script hammering gets refusals, and one that keeps going past twice the
+ * rate is to be closed (1008). Tokens are in thousandths. */
+static uint64_t subscribe_rate_burst(const config_t *cfg) {
+    return (cfg->max_commands_per_second + cfg->max_subscriptions) * 1000;
+}
+
+void subscribe_rate_init(conn_t *c) {
+    c->cmd_tokens = (uint32_t)subscribe_rate_burst(c->loop->cfg);
+    c->cmd_ms = uv_now(c->loop->uv);
+}
+
+int subscribe_rate_take(conn_t *c) {
+    const config_t *cfg = c->loop->cfg;
+    uint64_t rate = cfg->max_commands_per_second, full = subscribe_rate_burst(cfg);
+    uint64_t now = uv_now(c->loop->uv);
+    uint64_t t = c->cmd_tokens + (now - c->cmd_ms) * rate;
+    c->cmd_tokens = (uint32_t)(t > full ? full : t);
+    c->cmd_ms = now;
+    if (c->cmd_tokens >= 1000) {
+        c->cmd_tokens -= 1000;
+        c->cmd_refused = 0;
+        return SUBSCRIBE_RATE_OK;
+    }
+    c->loop->stats.commands_rate_limited++;
+    if (++c->cmd_refused > 2 * rate) {
+        log_info("%s: commands past twice max_commands_per_second: closing", c->peer);
+        return SUBSCRIBE_RATE_CLOSE;
+    }
+    return SUBSCRIBE_RATE_REFUSED;
+}
+
 /* A page on another site must not read streams (cross-site hijacking), on
  * every protocol alike; requests without Origin are not from a browser
  * page. 1 when c was answered 403. */
@@ -118,6 +162,7 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
         if (sent && conn_is_open(c)) conn_deliver(c, ch, &replay[i]);
         buf_unref(replay[i].ws);
         buf_unref(replay[i].sse);
+        buf_unref(replay[i].sio);
     }
     ch->busy--;
     free(replay);

@@ -15,6 +15,16 @@
  * answered 503. */
 int subscribe_admit(conn_t *c, http_req_t *req);
 
+/* The CORS header line for a request's Origin under allowed_origins, or
+ * "" if none applies (EventSource and XHR from an allowed origin need it). */
+void subscribe_cors_header(const loop_t *loop, http_req_t *req, char *out, size_t size);
+
+/* A token bucket per connection for what a client sends (commands, pings,
+ * events): init at the upgrade; take one per message. */
+enum { SUBSCRIBE_RATE_OK = 0, SUBSCRIBE_RATE_REFUSED = 1, SUBSCRIBE_RATE_CLOSE = 2 };
+void subscribe_rate_init(conn_t *c);
+int subscribe_rate_take(conn_t *c);
+
 /* allowed_origins: 1 when c was answered 403. */
 int subscribe_origin_refuse(conn_t *c, http_req_t *req);
 

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "notify.h"
 #include "public.h"
+#include "route.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -89,9 +90,9 @@ static int workers_loop_start(workers_t *w, size_t i) {
     const config_t *cfg = loop->cfg;
     if (loop_start(loop) != 0) return -1;
     if (i == 0) workers_signals_start(w);
-    if (loop_listen(loop, LISTEN_PUBLIC, cfg->listen, &public_routes) != 0) return -1;
+    if (loop_listen(loop, LISTEN_PUBLIC, cfg->listen, &public_routes, route_dispatch) != 0) return -1;
     for (size_t k = 0; i == 0 && k < cfg->emit_count; k++)
-        if (loop_listen(loop, LISTEN_EMIT, cfg->emit[k], &emit_routes) != 0) return -1;
+        if (loop_listen(loop, LISTEN_EMIT, cfg->emit[k], &emit_routes, route_dispatch) != 0) return -1;
     return 0;
 }
 

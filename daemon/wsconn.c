@@ -11,16 +11,14 @@
 
 static void wsconn_feed(conn_t *c, char *data, size_t n);
 static int wsconn_deliver(conn_t *c, channel_t *ch, message_t *m);
-static int wsconn_answer(conn_t *c, const char *json, size_t n);
 static void wsconn_tick(conn_t *c, uint64_t now);
-static void wsconn_close(conn_t *c, uint16_t code, const char *reason);
 static void wsconn_free(conn_t *c);
 
 static const conn_proto_t wsconn_proto = {
     .kind = CONN_WS,
     .feed = wsconn_feed,
     .deliver = wsconn_deliver,
-    .answer = wsconn_answer,
+    .answer = wsconn_text,
     .tick = wsconn_tick,
     .close = wsconn_close,
     .free = wsconn_free,
@@ -40,7 +38,7 @@ static int wsconn_deliver(conn_t *c, channel_t *ch, message_t *m) {
 }
 
 /* Queue a text frame holding p[0..n). */
-static int wsconn_answer(conn_t *c, const char *p, size_t n) {
+int wsconn_text(conn_t *c, const char *p, size_t n) {
     buf_t *b = buf_new(WS_FRAME_HEADER_MAX + n);
     if (b == NULL) {
         conn_close(c);
@@ -54,8 +52,7 @@ static int wsconn_answer(conn_t *c, const char *p, size_t n) {
     return rc;
 }
 
-/* A close frame with code and reason, then the connection drains. */
-static void wsconn_close(conn_t *c, uint16_t code, const char *reason) {
+void wsconn_close(conn_t *c, uint16_t code, const char *reason) {
     if (!conn_is_open(c)) return;
     unsigned char f[WS_FRAME_HEADER_MAX + WS_CONTROL_MAX];
     size_t n = ws_close_frame(f, code, reason);
@@ -68,38 +65,20 @@ static void wsconn_answer_error(conn_t *c, const command_t *cmd, const char *cod
     c->loop->stats.ws_bad_commands++;
     log_debug("%s: command refused: %s (%s)", c->peer, code, reason);
     int n = command_error_format(out, sizeof(out), cmd, code, reason);
-    if (n > 0) wsconn_answer(c, out, (size_t)n);
+    if (n > 0) wsconn_text(c, out, (size_t)n);
 }
 
-/* A token bucket per connection (commands and pings; cmd NULL for a
- * ping): a browser sends a handful of commands (a reconnecting page
- * resubscribes everything at once, hence the burst of rate +
- * max_subscriptions), a script hammering subscribe gets rate_limited
- * answers, and one that keeps going is closed (1008). 1 if refused. */
-static uint64_t wsconn_cmd_burst(const config_t *cfg) {
-    return (cfg->max_commands_per_second + cfg->max_subscriptions) * 1000;
-}
-
+/* Commands and pings share the connection's bucket (subscribe.c): over
+ * it, a command is answered rate_limited; far over it, 1008. 1 if refused. */
 static int wsconn_rate_limited(conn_t *c, const command_t *cmd) {
-    const config_t *cfg = c->loop->cfg;
-    uint64_t rate = cfg->max_commands_per_second, full = wsconn_cmd_burst(cfg);
-    uint64_t now = uv_now(c->loop->uv);
-    uint64_t t = c->cmd_tokens + (now - c->cmd_ms) * rate;
-    c->cmd_tokens = (uint32_t)(t > full ? full : t);
-    c->cmd_ms = now;
-    if (c->cmd_tokens >= 1000) {
-        c->cmd_tokens -= 1000;
-        c->cmd_refused = 0;
-        return 0;
-    }
-    c->loop->stats.commands_rate_limited++;
-    if (++c->cmd_refused > 2 * rate) {
-        log_info("%s: commands past twice max_commands_per_second: closing", c->peer);
+    int rc = subscribe_rate_take(c);
+    if (rc == SUBSCRIBE_RATE_CLOSE) {
         wsconn_close(c, WS_CLOSE_POLICY, "command rate exceeded");
         return 1;
     }
-    if (cmd) wsconn_answer_error(c, cmd, "rate_limited", "too many commands: slow down (max_commands_per_second)");
-    return 1;
+    if (rc == SUBSCRIBE_RATE_REFUSED && cmd)
+        wsconn_answer_error(c, cmd, "rate_limited", "too many commands: slow down (max_commands_per_second)");
+    return rc != 0;
 }
 
 static void wsconn_unsubscribe(conn_t *c, const command_t *cmd) {
@@ -116,7 +95,7 @@ static void wsconn_unsubscribe(conn_t *c, const command_t *cmd) {
     }
     char out[512];
     int n = command_unsubscribed_format(out, sizeof(out), cmd, cmd->channel, plen);
-    if (n > 0) wsconn_answer(c, out, (size_t)n);
+    if (n > 0) wsconn_text(c, out, (size_t)n);
 }
 
 /* README "Protocol": one answer per command; errors keep the connection. */
@@ -134,7 +113,7 @@ static void wsconn_command(conn_t *c, const unsigned char *data, size_t len) {
     switch (cmd.type) {
     case CMD_PING: {
         int n = command_pong_format(out, sizeof(out), &cmd);
-        if (n > 0) wsconn_answer(c, out, (size_t)n);
+        if (n > 0) wsconn_text(c, out, (size_t)n);
         return;
     }
     case CMD_SUBSCRIBE:
@@ -150,13 +129,8 @@ static void wsconn_command(conn_t *c, const unsigned char *data, size_t len) {
     }
 }
 
-static int wsconn_on_message(void *ctx, int opcode, const unsigned char *data, size_t len) {
-    conn_t *c = ctx;
-    if (!conn_is_open(c)) return 1;
+int wsconn_control(conn_t *c, int opcode, const unsigned char *data, size_t len) {
     switch (opcode) {
-    case WS_OP_TEXT:
-        wsconn_command(c, data, len);
-        break;
     case WS_OP_BINARY:
         c->loop->stats.ws_close_1003++;
         log_info("%s: binary message from a browser: closing 1003", c->peer);
@@ -172,21 +146,28 @@ static int wsconn_on_message(void *ctx, int opcode, const unsigned char *data, s
         conn_send_copy(c, f, h + len);
         break;
     }
-    case WS_OP_PONG:
-        break;
     case WS_OP_CLOSE: {
         /* RFC 6455 5.5.1: answer a close with a close, echoing its code. */
         uint16_t code = len >= 2 ? (uint16_t)((data[0] << 8) | data[1]) : WS_CLOSE_NORMAL;
         wsconn_close(c, code, "");
         break;
     }
+    default: /* a pong */
+        break;
     }
     return conn_is_open(c) ? 0 : 1;
 }
 
-static void wsconn_feed(conn_t *c, char *data, size_t n) {
-    ws_parser_t *p = wsconn_parser(c);
-    int rc = ws_parser_feed(p, (unsigned char *)data, n, wsconn_on_message, c);
+static int wsconn_on_message(void *ctx, int opcode, const unsigned char *data, size_t len) {
+    conn_t *c = ctx;
+    if (!conn_is_open(c)) return 1;
+    if (opcode != WS_OP_TEXT) return wsconn_control(c, opcode, data, len);
+    wsconn_command(c, data, len);
+    return conn_is_open(c) ? 0 : 1;
+}
+
+void wsconn_feed_with(conn_t *c, ws_parser_t *p, char *data, size_t n, ws_message_cb cb) {
+    int rc = ws_parser_feed(p, (unsigned char *)data, n, cb, c);
     if (rc < 0 && conn_is_open(c)) {
         uint16_t code = p->close_code ? p->close_code : WS_CLOSE_PROTOCOL;
         stats_ws_close_count(&c->loop->stats, code);
@@ -195,6 +176,10 @@ static void wsconn_feed(conn_t *c, char *data, size_t n) {
         log_info("%s: WebSocket %s: closing %u", c->peer, why, code);
         wsconn_close(c, code, why);
     }
+}
+
+static void wsconn_feed(conn_t *c, char *data, size_t n) {
+    wsconn_feed_with(c, wsconn_parser(c), data, n, wsconn_on_message);
 }
 
 /* Idle clients are pinged; one that does not answer in time is dropped. */
@@ -215,9 +200,8 @@ static void wsconn_tick(conn_t *c, uint64_t now) {
 
 /* Checks in the order a client can fix them: the handshake (400/426),
  * then the Origin (403); only then is anything allocated. */
-void wsconn_upgrade(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
+int wsconn_handshake(conn_t *c, http_req_t *req, ws_parser_t *p) {
     loop_t *loop = c->loop;
-    if (subscribe_admit(c, req) != 0) return;
     ws_upgrade_t u;
     memset(&u, 0, sizeof(u));
     u.key = http_req_header(req, HTTP_H_WS_KEY, &u.key_len);
@@ -227,33 +211,41 @@ void wsconn_upgrade(conn_t *c, http_req_t *req, const char *rest, size_t rest_le
     int rc = ws_upgrade_check(&u);
     if (rc == WS_EVERSION) {
         conn_http_error(c, 426, "Sec-WebSocket-Version: 13\r\n", "WebSocket version 13 is required");
-        return;
+        return -1;
     }
     if (rc != 0) {
         conn_http_error(c, 400, NULL, rc == WS_EBADKEY ? "missing or invalid Sec-WebSocket-Key"
                                                        : "not a WebSocket upgrade request");
-        return;
+        return -1;
     }
-    if (subscribe_origin_refuse(c, req)) return;
+    if (subscribe_origin_refuse(c, req)) return -1;
     char accept[WS_ACCEPT_LEN + 1];
     if (ws_accept_key(u.key, u.key_len, accept) != 0) {
         conn_http_error(c, 400, NULL, "invalid Sec-WebSocket-Key");
-        return;
+        return -1;
     }
+    ws_parser_init(p, loop->cfg->max_client_message_bytes);
+    subscribe_rate_init(c);
+    char resp[256];
+    int n = snprintf(resp, sizeof(resp),
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+    c->last_rx_ms = uv_now(loop->uv);
+    conn_send_copy(c, resp, (size_t)n);
+    return 0;
+}
+
+void wsconn_upgrade(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
+    if (subscribe_admit(c, req) != 0) return;
     ws_parser_t *p = malloc(sizeof(*p));
     if (p == NULL) {
         conn_close(c);
         return;
     }
-    ws_parser_init(p, loop->cfg->max_client_message_bytes);
+    if (wsconn_handshake(c, req, p) != 0) {
+        free(p);
+        return;
+    }
     c->session = p;
-    c->cmd_tokens = (uint32_t)wsconn_cmd_burst(loop->cfg);
-    c->cmd_ms = uv_now(loop->uv);
-    char resp[256];
-    int n = snprintf(resp, sizeof(resp),
-                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
     conn_proto_set(c, &wsconn_proto);
-    c->last_rx_ms = uv_now(loop->uv);
-    conn_send_copy(c, resp, (size_t)n);
 }

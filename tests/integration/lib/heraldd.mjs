@@ -34,11 +34,11 @@ export function freePort() {
 }
 
 // One HTTP request over a Unix socket or TCP port; resolves status/headers/body.
-export function request({ socketPath, port, method = 'GET', path, body, headers = {} }) {
+export function request({ socketPath, port, method = 'GET', path, body, headers = {}, localAddress }) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     if (body != null && h['Content-Length'] === undefined) h['Content-Length'] = Buffer.byteLength(body);
-    const req = http.request({ socketPath, port, host: '127.0.0.1', method, path, agent: false, headers: h }, (res) => {
+    const req = http.request({ socketPath, port, host: '127.0.0.1', method, path, agent: false, headers: h, localAddress }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
