@@ -162,6 +162,10 @@ else
 fi
 hd_pid=""
 check "heraldd exits 0 on SIGTERM" test $rc = 0
+if [ -f "$work/heraldd.log" ]; then
+  sed 's/^/# heraldd: /' "$work/heraldd.log"
+  check "heraldd logged no error or warning" bash -c "! grep -E ' heraldd (error|warn):' '$work/heraldd.log'"
+fi
 rm -rf /run/herald
 
 # --- purge
