@@ -16,7 +16,11 @@ nok() { echo "not ok - $1"; FAIL=$((FAIL + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
 stop_here() { nok "$1"; tap_finish; exit 1; }
 
-[ "$(id -u)" = 0 ] || stop_here "this suite installs packages: run it as root (dpkg -i, dpkg --purge)"
+if [ "$(id -u)" != 0 ]; then
+  # as scripts/setup does: root, or sudo without a password
+  sudo -n true 2>/dev/null && exec sudo -n -E HERALD_TOP="$top" bash "$0"
+  stop_here "this suite installs packages: run it as root or with sudo (dpkg -i, dpkg --purge)"
+fi
 for c in dpkg-buildpackage lintian cgi-fcgi php-fpm8.2 runuser setpriv; do
   command -v $c >/dev/null || stop_here "$c missing (scripts/setup installs it)"
 done
@@ -70,7 +74,10 @@ lintian --info "$deb_d" "$deb_p" >"$out/lintian.log" 2>&1
 cat "$out/lintian.log"
 check "lintian: no error or warning" bash -c "! grep -E '^[EW]: ' '$out/lintian.log'"
 
-# --- install
+# --- install: the README's line, simulated (apt resolves the packages'
+# dependencies from this machine's sources), then dpkg -i for real.
+check "apt takes the README's install line: apt install ./heraldd_*.deb ./php8.2-herald_*.deb (simulated)" \
+  bash -c "cd '$out' && apt-get install --simulate -q ./heraldd_*.deb ./php8.2-herald_*.deb >'$out/apt.log' 2>&1 && grep -q '^Inst heraldd ' '$out/apt.log' && grep -q '^Inst php8.2-herald ' '$out/apt.log'"
 if dpkg -i "$deb_d" "$deb_p"; then installed=1; ok "dpkg -i installs both"; else installed=1; stop_here "dpkg -i"; fi
 check "the herald system user exists, without a login shell" \
   bash -c '[ "$(getent passwd herald | cut -d: -f7)" = /usr/sbin/nologin ] && [ "$(id -u herald)" -lt 1000 ]'
