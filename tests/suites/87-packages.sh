@@ -94,6 +94,12 @@ for sapi in cli fpm; do
     test "$(readlink -f /etc/php/8.2/$sapi/conf.d/20-herald.ini)" = /etc/php/8.2/mods-available/herald.ini
 done
 check "php -m (the system's php.ini) lists herald" bash -c 'php -m | grep -qx herald'
+# An upgrade (here: the same version again) keeps the secret, the modes and
+# the module enabled (dh_php's preinst disables it, postinst enables it).
+sum=$(sha256sum /etc/herald/secret)
+if dpkg -i "$deb_d" "$deb_p" >/dev/null; then ok "dpkg -i again (an upgrade's maintainer scripts)"; else nok "dpkg -i again (an upgrade's maintainer scripts)"; fi
+check "after it: the same secret, /etc/herald still 0750 root:www-data, herald still enabled" \
+  bash -c '[ "$(sha256sum /etc/herald/secret)" = "$0" ] && [ "$(stat -c "%a %U:%G" /etc/herald)" = "750 root:www-data" ] && php -m | grep -qx herald' "$sum"
 
 # --- heraldd, as the unit starts it
 unit=/lib/systemd/system/heraldd.service
