@@ -1,0 +1,2 @@
+mod debian/build-php/modules/herald.so
+mod debian/herald.ini
