@@ -5,6 +5,7 @@
 //   GET  /login, POST /login     any user name starts a session
 //   POST /logout
 //   GET  /emit/{id}/{message}    emits through Herald\emit(), for a logged-in user only
+//   GET  /socketio-2013          the 2013 socket.io page, unchanged but for heraldd's host:port
 declare(strict_types=1);
 
 const NAME_RE = '/^[A-Za-z0-9_-]{1,32}$/';
@@ -92,6 +93,14 @@ if (preg_match('#^/emit/([^/]+)/(.*)$#s', $path, $m)) {
         answer(502, 'heraldd: ' . $e->getMessage() . "\n");
     }
     answer(200, json_encode(['channel' => $channel, 'id' => $id]) . "\n", 'application/json');
+}
+
+// The page of the system Herald replaces, as it was (socket.io client and
+// all): only its push server's host and port are this heraldd's.
+if ($path === '/socketio-2013') {
+    $page = (string) file_get_contents(__DIR__ . '/../../socketio-2013/index.html');
+    $hostPort = (string) parse_url(herald_public_url(), PHP_URL_HOST) . ':' . (string) parse_url(herald_public_url(), PHP_URL_PORT);
+    answer(200, str_replace('localhost:8080', $hostPort, $page), 'text/html; charset=utf-8');
 }
 
 if ($path !== '/') answer(404, "Not found\n");
