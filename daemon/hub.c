@@ -44,6 +44,7 @@ int hub_init(hub_t *hub, size_t nloops) {
         return HUB_ENOMEM;
     for (size_t i = 0; i < nloops; i++) {
         mpsc_init(&hub->boxes[i].inbox);
+        mpsc_init(&hub->boxes[i].handoffs);
         pthread_mutex_init(&hub->boxes[i].snap_lock, NULL);
     }
     return 0;
@@ -215,6 +216,26 @@ void hub_mailbox_close(hub_t *hub, unsigned i) {
     hub_unlock(hub);
     mpsc_node_t *n;
     while ((n = mpsc_pop(&box->inbox)) != NULL) hub_msg_release(((hub_node_t *)n)->msg);
+    while ((n = mpsc_pop(&box->handoffs)) != NULL) {
+        hub_handoff_t *h = (hub_handoff_t *)n;
+        h->drop(h);
+    }
+}
+
+int hub_handoff_push(hub_t *hub, unsigned to, hub_handoff_t *h) {
+    hub_lock(hub);
+    hub_mailbox_t *box = &hub->boxes[to];
+    int open = box->open;
+    if (open) {
+        mpsc_push(&box->handoffs, &h->node);
+        uv_async_send(box->wake);
+    }
+    hub_unlock(hub);
+    return open ? 0 : -1;
+}
+
+hub_handoff_t *hub_handoff_pop(hub_t *hub, unsigned i) {
+    return (hub_handoff_t *)mpsc_pop(&hub->boxes[i].handoffs);
 }
 
 hub_msg_t *hub_mailbox_pop(hub_t *hub, unsigned i) {

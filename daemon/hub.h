@@ -46,9 +46,20 @@ struct hub_msg {
     hub_node_t nodes[];   /* one per loop */
 };
 
+/* A client connection moving to another loop, where its session lives:
+ * the socket's descriptor and what the sender had read of it. drop
+ * releases both when the receiver is gone. */
+typedef struct hub_handoff {
+    mpsc_node_t node;
+    int fd;
+    void *data;
+    void (*drop)(struct hub_handoff *h);
+} hub_handoff_t;
+
 /* A loop's door: others push messages and set pending bits, then wake it. */
 typedef struct hub_mailbox {
     mpsc_t inbox;
+    mpsc_t handoffs;           /* hub_handoff_t: connections moving here */
     uv_async_t *wake;          /* the owner's handle, while open */
     int open;                  /* others may push (changed under hub->lock) */
     atomic_int pending;        /* HUB_SHUTDOWN / HUB_RELOAD */
@@ -114,6 +125,13 @@ void hub_mailbox_close(hub_t *hub, unsigned i);
  * hm->m, then hub_msg_release(hm). */
 hub_msg_t *hub_mailbox_pop(hub_t *hub, unsigned i);
 void hub_msg_release(hub_msg_t *hm);
+
+/* Move a connection to loop `to` (woken). 0, or -1 when that loop takes
+ * no more (the caller still owns h). */
+int hub_handoff_push(hub_t *hub, unsigned to, hub_handoff_t *h);
+
+/* The next connection handed to loop i (its owner only), or NULL. */
+hub_handoff_t *hub_handoff_pop(hub_t *hub, unsigned i);
 
 /* Ask every loop but `from` to shut down / reload (HUB_* bits). */
 void hub_broadcast(hub_t *hub, unsigned from, int what);

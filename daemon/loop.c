@@ -187,6 +187,8 @@ static void loop_on_wake(uv_async_t *a) {
         loop->ops->deliver(loop, hm->name, hm->name_len, &m);
         hub_msg_release(hm);
     }
+    hub_handoff_t *h;
+    while ((h = hub_handoff_pop(loop->hub, loop->index)) != NULL) loop->ops->adopt(loop, h);
     int what = hub_pending_take(loop->hub, loop->index);
     if (what & HUB_RELOAD) loop_reload(loop);
     if (what & HUB_SHUTDOWN) loop_shutdown(loop);

@@ -46,6 +46,7 @@ typedef struct loop_conn_ops {
     /* queue m for this loop's subscribers of the channel; how many got it */
     size_t (*deliver)(loop_t *loop, const char *name, size_t len, message_t *m);
     void (*close_all)(loop_t *loop, int now);      /* shutdown: goodbye, or close now */
+    void (*adopt)(loop_t *loop, hub_handoff_t *h); /* a connection moved here */
 } loop_conn_ops_t;
 
 /* Subscribers' frames are held while emits stream in, so a burst leaves

@@ -36,7 +36,8 @@
     X(reloads, COUNTER, "Configurations applied by SIGHUP.") \
     X(per_ip_refused, COUNTER, "Connections over max_connections_per_ip (503).") \
     X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
-    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.")
+    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
+    X(connections_handed_over, COUNTER, "Connections moved to the loop holding their session (socket.io with workers).")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */

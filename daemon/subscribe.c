@@ -1,6 +1,7 @@
 #include "subscribe.h"
 
 #include "command.h"
+#include "accept.h"
 #include "log.h"
 #include "origin.h"
 
