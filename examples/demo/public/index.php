@@ -29,8 +29,9 @@ function answer(int $status, string $body, string $type = 'text/plain; charset=u
     exit;
 }
 
-// Where browsers reach heraldd's public listener: HERALD_PUBLIC_URL, or
-// port 8080 on the host name this page was loaded from.
+// Where browsers reach heraldd's public listener: HERALD_PUBLIC_URL (a
+// ws:// or wss:// URL, or a path such as /herald on this page's own origin
+// behind a proxy), or port 8080 on the host name this page was loaded from.
 function herald_public_url(): string
 {
     $url = getenv('HERALD_PUBLIC_URL');
@@ -108,7 +109,9 @@ $config = [
         Herald\channel('user.' . $user, TTL),
     ],
 ];
-$scriptUrl = preg_replace('#^ws#', 'http', $config['url']) . '/herald.js?v=' . rawurlencode(trim((string) @file_get_contents(__DIR__ . '/../../../VERSION')));
+// herald.js comes from heraldd too (a path on this origin behind a proxy);
+// versioned, it is cached for a year. The extension and heraldd share VERSION.
+$scriptUrl = preg_replace('#^ws#', 'http', $config['url']) . '/herald.js?v=' . rawurlencode((string)phpversion('herald'));
 $other = $user === 'bob' ? 'alice' : 'bob';
 $links = [
     ['id1', 'hello'], ['id1', 'bye'], ['id2', 'hello from ' . $user],
