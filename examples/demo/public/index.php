@@ -128,13 +128,13 @@ header('Content-Type: text/html; charset=utf-8');
  body { font: 15px/1.4 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; }
  #log li { font-family: ui-monospace, monospace; }
  .err { color: #a00; } .gap { color: #a60; } #state { font-weight: bold; }
+ .who { display: flex; align-items: baseline; gap: .5em; margin: 1em 0; } .sep { color: #888; }
 </style>
 </head>
 <body>
 <h1>Herald demo</h1>
-<p>Logged in as <b id="user"><?= h($user) ?></b>
- <form method="post" action="/logout" style="display:inline"><button>Log out</button></form>
- — connection: <span id="state">connecting</span></p>
+<form method="post" action="/logout" class="who">Logged in as <b id="user"><?= h($user) ?></b>
+ <button>Log out</button> <span class="sep">·</span> connection: <span id="state">connecting</span></form>
 <h2>Emit</h2>
 <ul id="links">
 <?php foreach ($links as [$ch, $msg]): ?>
