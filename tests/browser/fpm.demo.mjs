@@ -4,7 +4,8 @@
 // /herald/. No workaround the README does not show: no `user root;`, no
 // php-fpm -R. As root the stack runs as a Debian admin's would (masters
 // root, workers and sockets www-data); then once more started by www-data
-// itself (unprivileged), and once behind TLS with a certificate made here.
+// itself (unprivileged), and once behind TLS with a certificate made here;
+// then README's Caddy and HAProxy configurations in front of the same.
 // Run by tests/suites/85-demo-fpm.sh.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -254,20 +255,89 @@ describe('behind TLS (nginx-tls.conf.in, self-signed certificate)', () => {
   test('tls_emit_reaches_a_wss_subscriber_that_checks_the_certificate', () =>
     emitReachesSubscriber(st, 'frank', { ca: st.cert }));
 
-  test('tls_real_browser_sees_an_emit_over_wss_and_https_sse', async () => {
-    const browser = await launchBrowser();
-    try {
-      const ctx = { ignoreHTTPSErrors: true };    // the certificate is this test's own
-      const ws = await loginPage(browser, st.base, 'carol', '', ctx);
-      const sse = await loginPage(browser, st.base, 'dave', '?transports=sse', ctx);
-      assert.equal(await ws.evaluate(() => window.demo.herald.url.ws), `wss://127.0.0.1:${st.port}/herald/ws`);
-      assert.equal(await sse.evaluate(() => window.demo.herald.url.sse), `https://127.0.0.1:${st.port}/herald/sse`);
-      for (const p of [ws, sse]) await until(() => p.evaluate(() => window.demo.subscribed.some((s) => s.channel === 'id1')), 10000);
-      await ws.click('a[data-channel="id1"][data-message="hello"]');
-      for (const p of [ws, sse]) await p.waitForFunction(() => window.demo.received.length === 1, null, { timeout: 10000 });
-      assert.deepEqual(await received(ws), ['id1:hello']);
-      assert.deepEqual(await received(sse), ['id1:hello']);
-      assert.deepEqual([ws.errors, sse.errors], [undefined, undefined], 'no page errors');
-    } finally { await browser.close(); }
+  test('tls_real_browser_sees_an_emit_over_wss_and_https_sse', () => browserSeesEmit(st.base, 'carol', 'dave'));
+});
+
+// A logged-in WebSocket page and an SSE-only page, both on https:// through
+// the proxy at base, see an emit one of them makes.
+async function browserSeesEmit(base, wsUser, sseUser) {
+  const browser = await launchBrowser();
+  try {
+    const ctx = { ignoreHTTPSErrors: true };    // the certificate is this test's own
+    const ws = await loginPage(browser, base, wsUser, '', ctx);
+    const sse = await loginPage(browser, base, sseUser, '?transports=sse', ctx);
+    const host = new URL(base).host;
+    assert.equal(await ws.evaluate(() => window.demo.herald.url.ws), `wss://${host}/herald/ws`);
+    assert.equal(await sse.evaluate(() => window.demo.herald.url.sse), `https://${host}/herald/sse`);
+    for (const p of [ws, sse]) await until(() => p.evaluate(() => window.demo.subscribed.some((s) => s.channel === 'id1')), 10000);
+    await ws.click('a[data-channel="id1"][data-message="hello"]');
+    for (const p of [ws, sse]) await p.waitForFunction(() => window.demo.received.length === 1, null, { timeout: 10000 });
+    assert.deepEqual(await received(ws), ['id1:hello']);
+    assert.deepEqual(await received(sse), ['id1:hello']);
+    assert.deepEqual([ws.errors, sse.errors], [undefined, undefined], 'no page errors');
+  } finally { await browser.close(); }
+}
+
+// The first ``` block after `marker` in the README.
+function readmeBlock(marker) {
+  const readme = readFileSync(join(top, 'README.md'), 'utf8');
+  const at = readme.indexOf(marker);
+  assert.ok(at >= 0, `README has "${marker}"`);
+  return readme.slice(at).match(/```\n([\s\S]*?)```/)[1];
+}
+
+// README's Caddy and HAProxy configurations, as written but for this
+// machine's paths and ports, in front of the same php-fpm and heraldd.
+describe('Caddy and HAProxy as README "TLS" writes them', () => {
+  let st, cert, key;
+  const procs = [];
+  before(async () => {
+    st = await startStack();          // php-fpm, and nginx for HAProxy's app backend
+    cert = join(st.p, 'cert.pem');
+    key = join(st.p, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+    { stdio: 'pipe' });
+  });
+  after(async () => { for (const p of procs.reverse()) await p.stop(); await stopStack(st); });
+
+  async function run(cmd, args, port, opts) {
+    const p = start(cmd, args, opts);
+    procs.push(p);
+    await until(async () => { if (p.exitCode !== null) throw new Error(`${cmd} exited: ${p.log}`); return tcpReady(port); },
+      10000, cmd);
+    return p;
+  }
+
+  test('caddy_serves_the_demo_with_wss_and_sse', async () => {
+    const port = await freePort();
+    const site = readmeBlock('The same with **Caddy**')
+      .replace('example.com {', `https://127.0.0.1:${port} {\n    tls ${cert} ${key}`)
+      .replace('/srv/herald-demo/public', join(st.p, 'public'))
+      .replace('unix//run/php/php8.2-fpm.sock', `unix/${join(st.p, 'php-fpm.sock')}`)
+      .replace('127.0.0.1:8080', `127.0.0.1:${hd.port}`);
+    const data = join(st.p, 'caddy');
+    mkdirSync(data);
+    // the test's own instance: no admin endpoint, no :80 redirect, state in the temp dir
+    writeFileSync(join(st.p, 'Caddyfile'), `{\n    admin off\n    auto_https disable_redirects\n    storage file_system ${data}\n}\n` + site);
+    await run('caddy', ['run', '--adapter', 'caddyfile', '--config', join(st.p, 'Caddyfile')], port,
+      { env: { ...process.env, HOME: data, XDG_DATA_HOME: data, XDG_CONFIG_HOME: data } });
+    await browserSeesEmit(`https://127.0.0.1:${port}`, 'gina', 'hal');
+  });
+
+  test('haproxy_serves_the_demo_with_wss_and_sse', async () => {
+    const port = await freePort();
+    const pem = join(st.p, 'haproxy.pem');
+    writeFileSync(pem, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'), { mode: 0o600 });
+    const cfg = readmeBlock('with **HAProxy**')
+      .replace(/bind :443 ssl crt \S+/, `bind 127.0.0.1:${port} ssl crt ${pem}`)
+      .replace('127.0.0.1:8000', `127.0.0.1:${st.port}`)
+      .replace('127.0.0.1:8080', `127.0.0.1:${hd.port}`);
+    // what Debian's /etc/haproxy/haproxy.cfg provides before it: timeouts
+    writeFileSync(join(st.p, 'haproxy.cfg'),
+      'defaults\n    mode http\n    timeout connect 5s\n    timeout client 1m\n    timeout server 1m\n\n' + cfg);
+    execFileSync('haproxy', ['-c', '-q', '-f', join(st.p, 'haproxy.cfg')]);
+    await run('haproxy', ['-db', '-f', join(st.p, 'haproxy.cfg')], port);
+    await browserSeesEmit(`https://127.0.0.1:${port}`, 'ivan', 'judy');
   });
 });
