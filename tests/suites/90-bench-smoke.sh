@@ -126,6 +126,18 @@ else
   not_ok "heraldd_fixed_rate_is_paced_and_lossless" "rc $rc: $(cat "$tmp/rate.json" "$tmp/rate.err")"
 fi
 
+# Eight publishers at once, each waiting for its answer (eight php-fpm
+# workers): their messages interleave, none is lost or counted twice.
+timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 50 --messages 80 \
+  --publishers 8 --deadline-s 25 >"$tmp/pub8.json" 2>"$tmp/pub8.err"
+rc=$?
+if [ $rc = 0 ] && [ "$(jget "$tmp/pub8.json" delivered)" = 4000 ] &&
+   [ "$(jget "$tmp/pub8.json" dup)" = 0 ] && [ "$(jget "$tmp/pub8.json" publishers)" = 8 ]; then
+  ok "heraldd_8_publishers_interleave_none_lost"
+else
+  not_ok "heraldd_8_publishers_interleave_none_lost" "rc $rc: $(cat "$tmp/pub8.json" "$tmp/pub8.err")"
+fi
+
 # A channel that is neither public nor signed: every subscribe is refused
 # and the reason reaches the report.
 timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 20 --messages 5 \
