@@ -164,6 +164,8 @@ scenario_args() {
 }
 
 start=$(date +%s)
+# The machine may be shared: say how busy it was when the run began.
+load_before=$(cat /proc/loadavg)
 log "results in $out; servers:$servers; scenarios: $scenarios; repeat $repeat"
 for rep in $(seq "$repeat"); do
   for s in $scenarios; do
@@ -201,4 +203,5 @@ fi
 node "$bench/report.js" "$results" | tee "$out/table.md"
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(uname -sr)"
+echo "load average before: $load_before; after: $(cat /proc/loadavg)"
 echo "total time: $(( $(date +%s) - start ))s; raw results: $results"
