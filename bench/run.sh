@@ -6,7 +6,7 @@
 #                     [--out DIR] [--profile]
 #   --quick       small sizes, one repeat (about a minute)
 #   --repeat N    runs per figure (3; the table shows the median and range)
-#   --servers     any of: heraldd heraldd-auto socketio ws nchan (all available)
+#   --servers     any of: heraldd heraldd-auto heraldd-sio socketio ws nchan (all available)
 #   --scenarios   any of: a p1 p8 b1 b2 c (all)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
 #                 p1 = 1,000 subscribers, one publisher that waits for each answer
@@ -76,6 +76,7 @@ if [ -z "$servers" ]; then
   servers=""
   [ $have_heraldd = 1 ] && servers+=" heraldd"
   [ $have_workers = 1 ] && servers+=" heraldd-auto"
+  [ $have_heraldd = 1 ] && servers+=" heraldd-sio"
   [ $have_node = 1 ] && servers+=" socketio ws"
   [ $have_nchan = 1 ] && servers+=" nchan"
 fi
@@ -91,15 +92,17 @@ start_server() {
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
-    heraldd|heraldd-auto)
-      local extra=()
+    heraldd|heraldd-auto|heraldd-sio)
+      local extra=() proto=heraldd
       [ "$name" = heraldd-auto ] && extra=(--workers auto)
+      # heraldd speaking socket.io to the same socket.io clients as the peer
+      [ "$name" = heraldd-sio ] && { extra=(--socketio-channels 'bench*'); proto=socketio; }
       (umask 077; head -c 32 /dev/urandom | base64 > "$SDIR/secret")
       "$heraldd" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
         --secret-file "$SDIR/secret" --public-channels 'bench*' \
         --max-connections 19000 --max-connections-per-ip 0 --log-level warn "${extra[@]}" >"$SDIR/log" 2>&1 &
       SPID=$!
-      LG_ARGS=(--proto heraldd --port "$WS_PORT" --emit-port "$EMIT_PORT")
+      LG_ARGS=(--proto "$proto" --port "$WS_PORT" --emit-port "$EMIT_PORT")
       wait_port "$EMIT_PORT" $SPID && wait_port "$WS_PORT" $SPID ;;
     socketio)
       node "$bench/peers/socketio.js" --io-port "$WS_PORT" --emit-port "$EMIT_PORT" >"$SDIR/log" 2>&1 &
