@@ -383,7 +383,8 @@ size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t 
     /* SSE and socket.io are encoded once per loop, when it has such clients */
     buf_unref(m->sse);
     buf_unref(m->sio);
-    m->sse = m->sio = NULL;
+    buf_unref(m->pusher);
+    m->sse = m->sio = m->pusher = NULL;
     return n;
 }
 

@@ -71,7 +71,7 @@ static hub_msg_t *hub_msg_new(hub_t *hub, const message_t *m, const char *name, 
     hm->name = p;
     hm->name_len = (uint16_t)len;
     hm->m = *m;
-    hm->m.sse = hm->m.sio = NULL;
+    hm->m.sse = hm->m.sio = hm->m.pusher = NULL;
     buf_ref(hm->m.ws);
     atomic_init(&hm->refs, 0);
     for (size_t i = 0; i < hub->nloops; i++) hm->nodes[i].msg = hm;
@@ -166,7 +166,7 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         if (r) {
             for (size_t i = start; i < count; i++) {
                 r[i - start] = *history_at(&ch->hist, i);
-                r[i - start].sse = r[i - start].sio = NULL;
+                r[i - start].sse = r[i - start].sio = r[i - start].pusher = NULL;
                 buf_ref(r[i - start].ws);
             }
             *replay = r;

@@ -109,6 +109,102 @@ static int secrets_token_load(secrets_t *s, const char *path, char *err, size_t 
     return 0;
 }
 
+static int secrets_name_ok(const char *p, size_t n, size_t max) {
+    if (n == 0 || n > max) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-' || ch == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+int secrets_apps_parse(const char *text, size_t len, const char *name, pusher_app_t **out,
+                       size_t *n, char *err, size_t es) {
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+    pusher_app_t *apps = calloc(lines, sizeof(*apps));
+    *out = NULL;
+    *n = 0;
+    if (apps == NULL) {
+        snprintf(err, es, "out of memory");
+        return -1;
+    }
+    size_t count = 0, pos = 0;
+    int lineno = 0;
+    while (pos < len) {
+        const char *l = text + pos;
+        const char *nl = memchr(l, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - l) : len - pos;
+        pos += ll + (nl ? 1 : 0);
+        lineno++;
+        while (ll > 0 && (l[ll - 1] == '\r' || l[ll - 1] == ' ' || l[ll - 1] == '\t')) ll--;
+        if (ll == 0 || l[0] == '#') continue;
+        const char *c1 = memchr(l, ':', ll);
+        const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - l)) : NULL;
+        size_t il = c1 ? (size_t)(c1 - l) : 0, kl = c2 ? (size_t)(c2 - c1 - 1) : 0;
+        size_t sl = c2 ? ll - (size_t)(c2 + 1 - l) : 0;
+        if (c2 == NULL || !secrets_name_ok(l, il, SECRETS_APP_ID_MAX) ||
+            !secrets_name_ok(c1 + 1, kl, SECRETS_APP_KEY_MAX) || sl < HERALD_SECRET_MIN ||
+            sl > HERALD_SECRET_MAX) {
+            snprintf(err, es, "%s line %d: not app_id:key:secret (ids and keys of A-Z a-z 0-9 _ - ., "
+                     "a secret of %d to %d bytes)", name, lineno, HERALD_SECRET_MIN, HERALD_SECRET_MAX);
+            memset(apps, 0, lines * sizeof(*apps));
+            free(apps);
+            return -1;
+        }
+        for (size_t k = 0; k < count; k++) {
+            if (strlen(apps[k].key) == kl && memcmp(apps[k].key, c1 + 1, kl) == 0) {
+                snprintf(err, es, "%s line %d: key %.*s is used twice", name, lineno, (int)kl, c1 + 1);
+                memset(apps, 0, lines * sizeof(*apps));
+                free(apps);
+                return -1;
+            }
+        }
+        pusher_app_t *a = &apps[count++];
+        memcpy(a->id, l, il);
+        memcpy(a->key, c1 + 1, kl);
+        memcpy(a->secret, c2 + 1, sl);
+        a->secret_len = sl;
+    }
+    if (count == 0) {
+        free(apps);
+        snprintf(err, es, "%s: no app in the file", name);
+        return -1;
+    }
+    *out = apps;
+    *n = count;
+    return 0;
+}
+
+static int secrets_apps_load(secrets_t *s, const char *path, char *err, size_t es) {
+    enum { TEXT_MAX = 64 * 1024 };
+    char *text = malloc(TEXT_MAX);
+    size_t len;
+    if (text == NULL) {
+        snprintf(err, es, "out of memory");
+        return -1;
+    }
+    int rc = secrets_file_read(path, text, TEXT_MAX, &len, err, es);
+    if (rc == 0) rc = secrets_apps_parse(text, len, path, &s->apps, &s->napps, err, es);
+    memset(text, 0, TEXT_MAX);
+    free(text);
+    return rc;
+}
+
+const pusher_app_t *secrets_app_by_key(const secrets_t *s, const char *key, size_t len) {
+    for (size_t i = 0; i < s->napps; i++)
+        if (strlen(s->apps[i].key) == len && memcmp(s->apps[i].key, key, len) == 0) return &s->apps[i];
+    return NULL;
+}
+
+const pusher_app_t *secrets_app_by_id(const secrets_t *s, const char *id, size_t len) {
+    for (size_t i = 0; i < s->napps; i++)
+        if (strlen(s->apps[i].id) == len && memcmp(s->apps[i].id, id, len) == 0) return &s->apps[i];
+    return NULL;
+}
+
 int secrets_load(secrets_t *s, const config_t *cfg, char *err, size_t es) {
     char why[480];
     if (cfg->secret_file[0] &&
@@ -121,6 +217,11 @@ int secrets_load(secrets_t *s, const config_t *cfg, char *err, size_t es) {
         secrets_free(s);
         return -1;
     }
+    if (cfg->pusher_apps_file[0] && secrets_apps_load(s, cfg->pusher_apps_file, why, sizeof(why)) != 0) {
+        snprintf(err, es, "pusher_apps_file %s", why);
+        secrets_free(s);
+        return -1;
+    }
     return 0;
 }
 
@@ -128,6 +229,10 @@ void secrets_free(secrets_t *s) {
     if (s->keys) {
         memset(s->keys, 0, s->nkeys * sizeof(*s->keys));
         free(s->keys);
+    }
+    if (s->apps) {
+        memset(s->apps, 0, s->napps * sizeof(*s->apps));
+        free(s->apps);
     }
     memset(s, 0, sizeof(*s));
 }

@@ -20,6 +20,7 @@
     X(sse_connections_open, GAUGE, "SSE clients connected.") \
     X(socketio_clients_open, GAUGE, "socket.io clients connected (WebSocket or long-polling sessions).") \
     X(socketio_events_ignored, COUNTER, "socket.io events from clients that were not a subscribe (never relayed).") \
+    X(pusher_client_events_refused, COUNTER, "Pusher client-* events refused (4301): browsers never publish.") \
     X(messages_emitted, COUNTER, "Messages accepted from the emit API.") \
     X(frames_delivered, COUNTER, "Messages queued to subscribers (one per subscriber).") \
     X(messages_handed_over, COUNTER, "Messages received from another event loop (workers).") \

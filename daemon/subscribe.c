@@ -164,6 +164,7 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
         buf_unref(replay[i].ws);
         buf_unref(replay[i].sse);
         buf_unref(replay[i].sio);
+        buf_unref(replay[i].pusher);
     }
     ch->busy--;
     free(replay);
