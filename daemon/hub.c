@@ -258,6 +258,24 @@ int hub_pending_take(hub_t *hub, unsigned i) {
     return atomic_exchange(&hub->boxes[i].pending, 0);
 }
 
+void hub_channels_each(hub_t *hub, const char *prefix, size_t prefix_len,
+                       void (*fn)(const channel_t *ch, void *arg), void *arg) {
+    hub_lock(hub);
+    for (size_t i = 0; i < hub->channels.nbuckets; i++)
+        for (channel_t *ch = hub->channels.buckets[i]; ch; ch = ch->hnext)
+            if (ch->nsubs && ch->name_len >= prefix_len && memcmp(ch->name, prefix, prefix_len) == 0)
+                fn(ch, arg);
+    hub_unlock(hub);
+}
+
+size_t hub_channel_subscribers(hub_t *hub, const char *name, size_t len) {
+    hub_lock(hub);
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    size_t n = ch ? ch->nsubs : 0;
+    hub_unlock(hub);
+    return n;
+}
+
 void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms) {
     hub_lock(hub);
     channel_table_sweep(&hub->channels, now_ms, ttl_ms);

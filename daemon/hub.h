@@ -139,6 +139,14 @@ void hub_broadcast(hub_t *hub, unsigned from, int what);
 /* The HUB_* bits asked of loop i since it last looked. */
 int hub_pending_take(hub_t *hub, unsigned i);
 
+/* Call fn for every channel with subscribers on any loop whose name
+ * starts with prefix, under the lock (fn must not call the hub). */
+void hub_channels_each(hub_t *hub, const char *prefix, size_t prefix_len,
+                       void (*fn)(const channel_t *ch, void *arg), void *arg);
+
+/* Subscribers of one channel on every loop (0 when it has none). */
+size_t hub_channel_subscribers(hub_t *hub, const char *name, size_t len);
+
 /* Expire history and free idle shared channels (loop 0's sweep). */
 void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms);
 

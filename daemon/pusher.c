@@ -5,6 +5,7 @@
 #include "subscribe.h"
 #include "wsconn.h"
 
+#include <jansson.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,4 +385,20 @@ void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len)
     snprintf(data, sizeof(data), "{\"socket_id\":\"%s\",\"activity_timeout\":%llu}", s->socket_id,
              (unsigned long long)(loop->cfg->ping_interval_ms / 1000 ? loop->cfg->ping_interval_ms / 1000 : 1));
     pusher_send_event(c, "pusher:connection_established", NULL, 0, data);
+}
+
+size_t pusher_presence_count(loop_t *loop, const char *name, size_t len) {
+    for (pusher_presence_t *p = pusher_presences[loop->index]; p; p = p->next)
+        if (strlen(p->name) == len && memcmp(p->name, name, len) == 0) return p->nmembers;
+    return 0;
+}
+
+struct json_t *pusher_presence_users(loop_t *loop, const char *name, size_t len) {
+    json_t *users = json_array();
+    for (pusher_presence_t *p = pusher_presences[loop->index]; p; p = p->next) {
+        if (strlen(p->name) != len || memcmp(p->name, name, len) != 0) continue;
+        for (pusher_member_t *m = p->members; m; m = m->next)
+            json_array_append_new(users, json_pack("{s:s}", "id", m->user_id));
+    }
+    return users;
 }

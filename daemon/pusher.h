@@ -15,4 +15,9 @@
 /* The /app/{key} route: upgrade and greet (pusher:connection_established). */
 void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len);
 
+/* Presence on this loop for the HTTP API: how many users, and who
+ * ([{"id":…}], a new jansson array). */
+size_t pusher_presence_count(loop_t *loop, const char *name, size_t len);
+struct json_t *pusher_presence_users(loop_t *loop, const char *name, size_t len);
+
 #endif

@@ -122,3 +122,51 @@ test('pusher_presence_one_member_per_user_across_tabs', async () => {
     ann1.disconnect();
   });
 });
+
+// The Pusher server SDK (npm `pusher`), unchanged, against the emit port.
+test('pusher_http_api_with_the_node_sdk_trigger_batch_and_queries', async () => {
+  const { default: PusherServer } = await import('pusher');
+  const { request, client: heraldClient } = await import('./lib/heraldd.mjs');
+  await withApps(async (hd) => {
+    const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(hd.emitPort), useTLS: false });
+    const p = client(hd, { id: 1, name: 'ann' });
+    const ch = p.subscribe('private-orders.1');
+    await subscribed(ch);
+    const pub = p.subscribe('public-news');
+    await subscribed(pub);
+    const herald = await heraldClient(hd);
+    await herald.subscribe(hd.sign('private-orders.1'));
+    const got = [];
+    ch.bind('OrderShipped', (d) => got.push(['OrderShipped', d]));
+    pub.bind('Headline', (d) => got.push(['Headline', d]));
+    let r = await sdk.trigger('private-orders.1', 'OrderShipped', { id: 7 });
+    assert.equal(r.status, 200);
+    r = await sdk.triggerBatch([{ channel: 'public-news', name: 'Headline', data: 'extra' },
+      { channel: 'private-orders.1', name: 'OrderShipped', data: { id: 8 } }]);
+    assert.equal(r.status, 200);
+    await until(() => got.length === 3, 5000, 'three events');
+    assert.deepEqual(got, [['OrderShipped', { id: 7 }], ['Headline', 'extra'], ['OrderShipped', { id: 8 }]]);
+    // A Herald client on the same channel gets the event as JSON.
+    await until(() => herald.messages().length === 2, 5000, 'herald client');
+    assert.deepEqual(JSON.parse(herald.messages()[0].data), { event: 'OrderShipped', data: '{"id":7}' });
+    const chans = await (await sdk.get({ path: '/channels', params: { filter_by_prefix: 'private-' } })).json();
+    assert.deepEqual(Object.keys(chans.channels), ['private-orders.1']);
+    const info = await (await sdk.get({ path: '/channels/public-news' })).json();
+    assert.equal(info.occupied, true);
+    // A wrong secret and a stale timestamp are refused, nothing published.
+    const bad = new PusherServer({ appId: APP.id, key: APP.key, secret: 'not-the-secret-at-all-xx', host: '127.0.0.1', port: String(hd.emitPort), useTLS: false });
+    await assert.rejects(bad.trigger('public-news', 'Headline', 'forged'), (e) => e.status === 401);
+    const ts = Math.floor(Date.now() / 1000) - 3600;
+    const body = JSON.stringify({ name: 'Headline', channels: ['public-news'], data: 'stale' });
+    const md5 = (await import('node:crypto')).createHash('md5').update(body).digest('hex');
+    const q = `auth_key=${APP.key}&auth_timestamp=${ts}&auth_version=1.0&body_md5=${md5}`;
+    const sig = createHmac('sha256', APP.secret).update(`POST\n/apps/${APP.id}/events\n${q}`).digest('hex');
+    r = await request({ port: hd.emitPort, method: 'POST', path: `/apps/${APP.id}/events?${q}&auth_signature=${sig}`, body, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 401);
+    assert.match(r.body, /Timestamp expired/);
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(got.length, 3);
+    herald.close();
+    p.disconnect();
+  });
+});
