@@ -338,33 +338,39 @@ static int herald_parse_long(const char **p, const char *end, zend_long *out) {
 
 /* ---- secrets ----------------------------------------------------------- */
 
-/* The first line that is not blank, trailing CR/LF/space/tab cut, exactly
- * as heraldd's secret_file loader reads it. Read once per process. */
-static int herald_file_first_line(const char *path, char *out, size_t size, size_t *len, herald_err_t *e) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        herald_err_set(e, HERALD_ERR_OTHER, "Herald: cannot read %s: %s; check the path and that the PHP user may read it", path, strerror(errno));
+/* The first line that is not blank, read with heraldd's own reader and
+ * line rule (common/secretfile.c): a FIFO, a device, a directory or a file
+ * other users can read is refused as heraldd refuses it. `ini` names the
+ * setting for the message. Read once per process. */
+static int herald_file_first_line(const char *ini, const char *path, char *out, size_t size, size_t *len,
+                                  herald_err_t *e) {
+    char why[512];
+    char *text = malloc(HERALD_SECRET_FILE_MAX);
+    size_t tlen = 0, pos = 0, n = 0;
+    const char *line;
+    int lineno = 0;
+    if (text == NULL) {
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: out of memory");
         return -1;
     }
-    char line[HERALD_SECRET_MAX + HERALD_KID_MAX + 16];
-    int found = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        size_t n = strlen(line);
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) n--;
-        if (n == 0) continue;
-        if (n >= size) n = size; /* too long: the parser refuses it */
+    if (herald_secret_file_read(path, text, HERALD_SECRET_FILE_MAX, &tlen, why, sizeof why) != 0) {
+        free(text);
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: %s: %s", ini, why);
+        return -1;
+    }
+    int rc = -1;
+    if (!herald_secret_line_next(text, tlen, &pos, &line, &n, &lineno))
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: %s: %s holds no secret (the first non-blank line is the secret)", ini, path);
+    else if (n >= size)
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: %s: line %d of %s is longer than %zu bytes", ini, lineno, path, size - 1);
+    else {
         memcpy(out, line, n);
         *len = n;
-        found = 1;
-        break;
+        rc = 0;
     }
-    fclose(f);
-    memset(line, 0, sizeof line);
-    if (!found) {
-        herald_err_set(e, HERALD_ERR_OTHER, "Herald: %s holds no secret", path);
-        return -1;
-    }
-    return 0;
+    ZEND_SECURE_ZERO(text, tlen);
+    free(text);
+    return rc;
 }
 
 /* herald.secret wins over herald.secret_file; the file is parsed once per
@@ -387,13 +393,13 @@ static const herald_secret_t *herald_signing_secret(herald_err_t *e) {
     if (cache->path != NULL && strcmp(cache->path, path) == 0) return &cache->secret;
     char line[HERALD_SECRET_MAX + HERALD_KID_MAX + 2];
     size_t n = 0;
-    if (herald_file_first_line(path, line, sizeof line, &n, e) != 0) return NULL;
+    if (herald_file_first_line("herald.secret_file", path, line, sizeof line, &n, e) != 0) return NULL;
     int rc = herald_secret_parse(&cache->secret, line, n);
     memset(line, 0, sizeof line);
     free(cache->path);
     cache->path = NULL;
     if (rc != 0) {
-        herald_err_set(e, HERALD_ERR_OTHER, "Herald: the first line of %s is not a valid secret (%s)", path, herald_signed_strerror(rc));
+        herald_err_set(e, HERALD_ERR_OTHER, "Herald: herald.secret_file: the first line of %s is not a valid secret (%s)", path, herald_signed_strerror(rc));
         return NULL;
     }
     cache->path = strdup(path);
@@ -416,7 +422,7 @@ static int herald_emit_token(const char **tok, size_t *len, herald_err_t *e) {
     if (cache->path == NULL || strcmp(cache->path, path) != 0) {
         char line[HERALD_TOKEN_MAX + 1];
         size_t n = 0;
-        if (herald_file_first_line(path, line, sizeof line, &n, e) != 0) return -1;
+        if (herald_file_first_line("herald.emit_secret_file", path, line, sizeof line, &n, e) != 0) return -1;
         if (cache->token) {
             memset(cache->token, 0, cache->token_len);
             free(cache->token);

@@ -6,6 +6,7 @@
 #include "php.h"
 #include "zend_smart_str.h"
 #include "../common/signed.h"
+#include "../common/secretfile.h"
 
 extern zend_module_entry herald_module_entry;
 #define phpext_herald_ptr &herald_module_entry
