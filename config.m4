@@ -16,7 +16,9 @@ if test "$PHP_HERALD" != "no"; then
   if $PKG_CONFIG --exists 'libcurl >= 7.40.0'; then
     HERALD_CURL_CFLAGS=`$PKG_CONFIG --cflags libcurl`
     HERALD_CURL_LIBS=`$PKG_CONFIG --libs libcurl`
-    AC_MSG_RESULT([`$PKG_CONFIG --modversion libcurl`])
+    dnl a variable, not backquotes in AC_MSG_RESULT: those were printed as is
+    HERALD_CURL_VERSION=`$PKG_CONFIG --modversion libcurl`
+    AC_MSG_RESULT([$HERALD_CURL_VERSION])
   else
     AC_MSG_RESULT([no])
     AC_MSG_ERROR([libcurl >= 7.40 development files not found: install libcurl4-openssl-dev (Debian/Ubuntu: apt-get install libcurl4-openssl-dev)])
@@ -26,7 +28,9 @@ if test "$PHP_HERALD" != "no"; then
   if $PKG_CONFIG --exists 'libcrypto >= 1.1.1'; then
     HERALD_CRYPTO_CFLAGS=`$PKG_CONFIG --cflags libcrypto`
     HERALD_CRYPTO_LIBS=`$PKG_CONFIG --libs libcrypto`
-    AC_MSG_RESULT([`$PKG_CONFIG --modversion libcrypto`])
+    dnl a variable, not backquotes in AC_MSG_RESULT: those were printed as is
+    HERALD_CRYPTO_VERSION=`$PKG_CONFIG --modversion libcrypto`
+    AC_MSG_RESULT([$HERALD_CRYPTO_VERSION])
   else
     AC_MSG_RESULT([no])
     AC_MSG_ERROR([OpenSSL libcrypto >= 1.1.1 development files not found: install libssl-dev (Debian/Ubuntu: apt-get install libssl-dev)])

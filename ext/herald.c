@@ -21,9 +21,12 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "php_herald.h"
 #include "herald_arginfo.h"
@@ -95,11 +98,63 @@ static void herald_err_throw(const herald_err_t *e) {
     }
 }
 
-/* Deferred sends have nobody to throw to: the error log gets the reason. */
+/* Deferred sends have nobody to throw to: a WARNING (messages were lost)
+ * goes to the error log, with the reason. */
 static void herald_err_log(const herald_err_t *e, size_t dropped) {
-    char line[1024];
-    snprintf(line, sizeof line, "Herald: %zu deferred message(s) not sent: %s", dropped, e->msg);
-    php_log_err_with_severity(line, LOG_ERR);
+    zend_error(E_WARNING, "Herald: %zu deferred message(s) not sent: %s", dropped, e->msg);
+}
+
+/* The user this process runs as, for messages about file permissions. */
+static const char *herald_user_name(char *buf, size_t size) {
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw != NULL) snprintf(buf, size, "%s", pw->pw_name);
+    else snprintf(buf, size, "uid %ld", (long)geteuid());
+    return buf;
+}
+
+/* A connect to heraldd's Unix socket failed with err: say which of the
+ * usual causes it is and what to do, instead of libcurl's "Failed to connect
+ * to localhost port 80". */
+static void herald_err_unix(herald_err_t *e, const char *endpoint, const char *path, int err) {
+    char user[64];
+    struct stat st;
+    switch (err) {
+    case ENOENT:
+        herald_err_set(e, HERALD_ERR_CONNECTION,
+                       "Herald: cannot reach heraldd at %s: no such file %s; heraldd is not running or listens elsewhere: start heraldd, or set herald.endpoint to the unix: path of its emit_listen",
+                       endpoint, path);
+        break;
+    case EACCES:
+    case EPERM:
+        herald_err_set(e, HERALD_ERR_CONNECTION,
+                       "Herald: cannot reach heraldd at %s: permission denied for user %s; let it open the socket: put %s in the socket's group (heraldd's emit_socket_group, with emit_socket_mode 0660) and let it search every directory on the path, then restart php-fpm",
+                       endpoint, herald_user_name(user, sizeof user), user);
+        break;
+    case ECONNREFUSED:
+        if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+            herald_err_set(e, HERALD_ERR_CONNECTION,
+                           "Herald: cannot reach heraldd at %s: %s is not a socket; set herald.endpoint to the unix: path of heraldd's emit_listen",
+                           endpoint, path);
+        else
+            herald_err_set(e, HERALD_ERR_CONNECTION,
+                           "Herald: cannot reach heraldd at %s: connection refused; the socket file is there but no heraldd listens on it (heraldd stopped and left it behind): start heraldd, and check its log for why it stopped",
+                           endpoint);
+        break;
+    case EAGAIN:
+        herald_err_set(e, HERALD_ERR_CONNECTION,
+                       "Herald: cannot reach heraldd at %s: it accepts no more connections (its listen queue is full); check that heraldd runs and is not overloaded",
+                       endpoint);
+        break;
+    case ENOTDIR:
+        herald_err_set(e, HERALD_ERR_CONNECTION,
+                       "Herald: cannot reach heraldd at %s: a part of the path is not a directory; set herald.endpoint to the unix: path of heraldd's emit_listen",
+                       endpoint);
+        break;
+    default:
+        herald_err_set(e, HERALD_ERR_CONNECTION,
+                       "Herald: cannot reach heraldd at %s: %s; check that heraldd runs and that herald.endpoint matches its emit_listen",
+                       endpoint, strerror(err));
+    }
 }
 
 static void herald_err_channel(herald_err_t *e, const zend_string *channel) {
@@ -168,7 +223,10 @@ static int herald_conn_configure(herald_conn_t *c, const char *endpoint, const c
         c->unix_path = strdup(path);
         memcpy(c->url, "http://localhost", 16);
         c->base_len = 16;
-    } else if (strncmp(endpoint, "http://", 7) == 0 || strncmp(endpoint, "https://", 8) == 0) {
+    } else if (strncmp(endpoint, "https://", 8) == 0) {
+        herald_err_set(e, HERALD_ERR_INVALID, "Herald: endpoint %s: heraldd's emit listener speaks plain HTTP on a Unix socket or loopback, never TLS; use unix:///run/herald/emit.sock or http://127.0.0.1:26300 (TLS belongs in front of the public listener, for browsers)", endpoint);
+        return -1;
+    } else if (strncmp(endpoint, "http://", 7) == 0) {
         size_t n = elen;
         while (n > 0 && endpoint[n - 1] == '/') n--;
         const char *host = strstr(endpoint, "://") + 3;
@@ -284,8 +342,14 @@ static int herald_conn_post(herald_conn_t *c, const char *path, size_t path_len,
         CURLcode rc = curl_easy_perform(h);
         if (rc == CURLE_OK) break;
         int stale = attempt == 0 && herald_conn_stale(h, rc);
+        long os_errno = 0;
+        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
         herald_conn_close(c);
         if (stale) continue;
+        if (c->unix_path != NULL && rc == CURLE_COULDNT_CONNECT && os_errno != 0) {
+            herald_err_unix(e, c->endpoint, c->unix_path, (int)os_errno);
+            return -1;
+        }
         const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
         if (rc == CURLE_OPERATION_TIMEDOUT)
             herald_err_set(e, HERALD_ERR_CONNECTION,
@@ -1036,26 +1100,79 @@ static ZEND_INI_MH(OnUpdateHeraldString) {
     return SUCCESS;
 }
 
+/* A bad value in php.ini, a pool's php_value or -d would otherwise be
+ * dropped for the default without a word: say so where the admin looks (the
+ * startup log). ini_set() reports the same refusal by returning false. */
+static void herald_ini_refuse(zend_ini_entry *entry, zend_string *value, int stage, const char *rule,
+                              const char *def) {
+    if (stage == ZEND_INI_STAGE_RUNTIME) return;
+    php_error_docref(NULL, E_WARNING, "%s = \"%s\" is not valid: %s; using %s%s", ZSTR_VAL(entry->name),
+                     ZSTR_VAL(value), rule, entry->value ? ZSTR_VAL(entry->value) : def,
+                     entry->value ? " (unchanged)" : " (the default)");
+}
+
+/* A whole decimal number in [min, max], spaces around allowed; no units. */
+static int herald_ini_long(const zend_string *value, zend_long min, zend_long max) {
+    const char *p = ZSTR_VAL(value), *end = p + ZSTR_LEN(value);
+    zend_long v = 0;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    if (p == end) return 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9' || v > (ZEND_LONG_MAX - 9) / 10) return 0;
+        v = v * 10 + (*p - '0');
+    }
+    return v >= min && v <= max;
+}
+
 /* Timeouts of 0 would mean "wait forever": a page must never hang. */
 static ZEND_INI_MH(OnUpdateHeraldTimeout) {
-    zend_long v = ZEND_STRTOL(ZSTR_VAL(new_value), NULL, 10);
-    if (v < 1 || v > 600000) return FAILURE;
+    if (!herald_ini_long(new_value, 1, 600000)) {
+        int connect = strcmp(ZSTR_VAL(entry->name), "herald.connect_timeout_ms") == 0;
+        herald_ini_refuse(entry, new_value, stage,
+                          "a whole number of milliseconds from 1 to 600000 (0 would let a page wait forever)",
+                          connect ? "200" : "1000");
+        return FAILURE;
+    }
     if (OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage) == FAILURE) return FAILURE;
     HERALD_G(config_gen)++;
     return SUCCESS;
 }
 
 static ZEND_INI_MH(OnUpdateHeraldBatchBytes) {
-    zend_long v = ZEND_STRTOL(ZSTR_VAL(new_value), NULL, 10);
-    if (v < 1024) return FAILURE;
+    if (!herald_ini_long(new_value, 1024, ZEND_LONG_MAX)) {
+        herald_ini_refuse(entry, new_value, stage, "a whole number of bytes, at least 1024", "1048576");
+        return FAILURE;
+    }
     return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
 /* heraldd refuses a batch of more than its max_batch_messages (413). */
 static ZEND_INI_MH(OnUpdateHeraldBatchMessages) {
-    zend_long v = ZEND_STRTOL(ZSTR_VAL(new_value), NULL, 10);
-    if (v < 1) return FAILURE;
+    if (!herald_ini_long(new_value, 1, ZEND_LONG_MAX)) {
+        herald_ini_refuse(entry, new_value, stage, "a whole number of messages, at least 1", "10000");
+        return FAILURE;
+    }
     return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+/* The endpoint's form is checked when it is set, so a typo or an https://
+ * shows at startup; the emit itself names the same problem if it gets past. */
+static ZEND_INI_MH(OnUpdateHeraldEndpoint) {
+    const char *v = ZSTR_VAL(new_value);
+    const char *why = NULL;
+    if (strncmp(v, "https://", 8) == 0)
+        why = "heraldd's emit listener speaks plain HTTP on a Unix socket or loopback, never TLS";
+    else if (strncmp(v, "unix://", 7) == 0 ? v[7] != '/' : strncmp(v, "unix:", 5) == 0 ? v[5] != '/'
+             : strncmp(v, "http://", 7) != 0 || v[7] == '\0')
+        why = "use unix:///path/to/emit.sock (absolute) or http://HOST:PORT";
+    else if (ZSTR_LEN(new_value) > HERALD_ENDPOINT_MAX)
+        why = "longer than 1000 bytes";
+    if (why != NULL) {
+        herald_ini_refuse(entry, new_value, stage, why, "unix:///run/herald/emit.sock");
+        return FAILURE;
+    }
+    return OnUpdateHeraldString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
 /* phpinfo() and ini_get_all() tables never show a secret, only whether one is set. */
@@ -1067,7 +1184,7 @@ static ZEND_INI_DISP(herald_display_secret) {
 }
 
 PHP_INI_BEGIN()
-    STD_PHP_INI_ENTRY("herald.endpoint", "unix:///run/herald/emit.sock", PHP_INI_ALL, OnUpdateHeraldString, endpoint, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY("herald.endpoint", "unix:///run/herald/emit.sock", PHP_INI_ALL, OnUpdateHeraldEndpoint, endpoint, zend_herald_globals, herald_globals)
     STD_PHP_INI_ENTRY_EX("herald.secret", "", PHP_INI_ALL, OnUpdateHeraldString, secret, zend_herald_globals, herald_globals, herald_display_secret)
     STD_PHP_INI_ENTRY("herald.secret_file", "", PHP_INI_ALL, OnUpdateHeraldString, secret_file, zend_herald_globals, herald_globals)
     STD_PHP_INI_ENTRY_EX("herald.emit_secret", "", PHP_INI_ALL, OnUpdateHeraldString, emit_secret, zend_herald_globals, herald_globals, herald_display_secret)
@@ -1165,11 +1282,56 @@ PHP_RSHUTDOWN_FUNCTION(herald) {
     return SUCCESS;
 }
 
+/* What phpinfo() says about a secret: whether it is usable as this process
+ * sees it (the file is opened with the same checks an emit would make),
+ * never the secret itself. php --ri runs as the CLI user, php-fpm's
+ * phpinfo() as the pool's user: the line names the user it checked as. */
+static const char *herald_secret_status(char *buf, size_t size, int signing) {
+    const char *direct = signing ? HERALD_G(secret) : HERALD_G(emit_secret);
+    const char *path = signing ? HERALD_G(secret_file) : HERALD_G(emit_secret_file);
+    const char *ini = signing ? "herald.secret" : "herald.emit_secret";
+    herald_secret_t sec;
+    if (direct != NULL && *direct) {
+        if (signing && herald_secret_parse(&sec, direct, strlen(direct)) != 0)
+            snprintf(buf, size, "NOT USABLE: herald.secret is not a valid secret line (%s)",
+                     herald_signed_strerror(HERALD_SIGNED_ESECRET));
+        else
+            snprintf(buf, size, "set (%s)", ini);
+        ZEND_SECURE_ZERO(&sec, sizeof sec);
+        return buf;
+    }
+    if (path == NULL || !*path) {
+        snprintf(buf, size, "not set");
+        return buf;
+    }
+    char line[HERALD_TOKEN_MAX + HERALD_SECRET_MAX + HERALD_KID_MAX + 2], user[64];
+    size_t n = 0;
+    herald_err_t e = {0};
+    if (herald_file_first_line(signing ? "herald.secret_file" : "herald.emit_secret_file", path, line,
+                               sizeof line, &n, &e) != 0) {
+        snprintf(buf, size, "NOT USABLE as user %s: %s", herald_user_name(user, sizeof user),
+                 e.msg + sizeof("Herald: ") - 1);
+        return buf;
+    }
+    int bad = signing && herald_secret_parse(&sec, line, n) != 0;
+    ZEND_SECURE_ZERO(line, sizeof line);
+    if (bad)
+        snprintf(buf, size, "NOT USABLE: herald.secret_file: the first line of %s is not a valid secret (%s)", path,
+                 herald_signed_strerror(HERALD_SIGNED_ESECRET));
+    else if (signing)
+        snprintf(buf, size, "set (herald.secret_file %s, key id %s; readable by user %s)", path, sec.kid,
+                 herald_user_name(user, sizeof user));
+    else
+        snprintf(buf, size, "set (herald.emit_secret_file %s; readable by user %s)", path,
+                 herald_user_name(user, sizeof user));
+    ZEND_SECURE_ZERO(&sec, sizeof sec);
+    return buf;
+}
+
 PHP_MINFO_FUNCTION(herald) {
-    const char *sec = HERALD_G(secret) && *HERALD_G(secret) ? "set (herald.secret)"
-                      : HERALD_G(secret_file) && *HERALD_G(secret_file) ? "set (herald.secret_file)" : "not set";
-    const char *emit = HERALD_G(emit_secret) && *HERALD_G(emit_secret) ? "set (herald.emit_secret)"
-                       : HERALD_G(emit_secret_file) && *HERALD_G(emit_secret_file) ? "set (herald.emit_secret_file)" : "not set";
+    char sbuf[1024], ebuf[1024];
+    const char *sec = herald_secret_status(sbuf, sizeof sbuf, 1);
+    const char *emit = herald_secret_status(ebuf, sizeof ebuf, 0);
     php_info_print_table_start();
     php_info_print_table_header(2, "Herald support", "enabled");
     php_info_print_table_row(2, "Version", PHP_HERALD_VERSION);
