@@ -1223,10 +1223,17 @@ PHP_FUNCTION(Herald_channel) {
     herald_channel_sign(s, name, ttl, return_value);
 }
 
-/* Run after the script and after fastcgi_finish_request(): the page is
- * already with the browser when the batch goes out. */
+/* Under php-fpm, deferred messages go out after the response: RSHUTDOWN
+ * runs after the shutdown functions, the destructors and the flush of the
+ * output buffers, so the page is complete; it ends the FastCGI request as
+ * the script's own fastcgi_finish_request() would, and only then sends.
+ * Set in MINIT from the SAPI's name. */
+static bool herald_is_fpm;
+
+/* Elsewhere (CLI, other SAPIs): a shutdown function sends the queue after
+ * the script, and after fastcgi_finish_request() if the script called it. */
 static void herald_shutdown_register(void) {
-    if (HERALD_G(shutdown_registered)) return;
+    if (HERALD_G(shutdown_registered) || herald_is_fpm) return; /* php-fpm: RSHUTDOWN sends */
     php_shutdown_function_entry entry;
     zval callable;
     ZVAL_STRING(&callable, "Herald\\flush");
@@ -1255,6 +1262,15 @@ PHP_FUNCTION(Herald_defer) {
     herald_shutdown_register();
 }
 
+/* After the response has gone, nothing may be written to it (php-fpm would
+ * abort the request on output): a failure is logged only, as PHP logs a
+ * warning. */
+static void herald_err_log_quiet(const herald_err_t *e, size_t dropped) {
+    char line[1024];
+    snprintf(line, sizeof line, "PHP Warning:  Herald: %zu deferred message(s) not sent: %s", dropped, e->msg);
+    php_log_err_with_severity(line, LOG_WARNING);
+}
+
 /* Explicit flush throws; the one at shutdown (our registered function, or
  * any flush during shutdown) logs instead, since nobody could catch it. */
 static zend_long herald_flush_default(int at_shutdown) {
@@ -1266,7 +1282,8 @@ static zend_long herald_flush_default(int at_shutdown) {
     zend_long sent = herald_queue_flush(q, c, &e, &dropped);
     if (sent < 0) {
         if (c == NULL) dropped = dropped ? dropped : 1;
-        if (at_shutdown) herald_err_log(&e, dropped);
+        if (at_shutdown == 2) herald_err_log_quiet(&e, dropped);
+        else if (at_shutdown) herald_err_log(&e, dropped);
         else herald_err_throw(&e);
         return -1;
     }
@@ -1609,6 +1626,7 @@ PHP_MINIT_FUNCTION(herald) {
     /* Once in the php-fpm master, before the fork; the handles come later. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return FAILURE;
     pthread_atfork(NULL, NULL, herald_atfork_child);
+    herald_is_fpm = strcmp(sapi_module.name, "fpm-fcgi") == 0;
     herald_ce_exception = register_class_Herald_Exception(spl_ce_RuntimeException);
     herald_ce_connection = register_class_Herald_ConnectionException(herald_ce_exception);
     herald_ce_rejected = register_class_Herald_RejectedException(herald_ce_exception);
@@ -1652,6 +1670,18 @@ PHP_RINIT_FUNCTION(herald) {
 /* The safety net: anything deferred after our shutdown function ran (from
  * a later shutdown function or a destructor) still goes out, or is logged. */
 PHP_RSHUTDOWN_FUNCTION(herald) {
+    /* php-fpm registers fastcgi_finish_request() after the modules' MINIT */
+    zend_function *finish = herald_is_fpm && HERALD_G(deferred).count > 0
+        ? zend_hash_str_find_ptr(CG(function_table), "fastcgi_finish_request", sizeof("fastcgi_finish_request") - 1)
+        : NULL;
+    if (finish != NULL) {
+        zval rv;
+        ZVAL_UNDEF(&rv);
+        zend_call_known_function(finish, NULL, NULL, &rv, 0, NULL, NULL);
+        zval_ptr_dtor(&rv);
+        if (EG(exception)) zend_clear_exception();
+        herald_flush_default(2);
+    }
     if (HERALD_G(deferred).count > 0) herald_flush_default(1);
     herald_queue_free(&HERALD_G(deferred));
     return SUCCESS;

@@ -2,11 +2,15 @@
 Every emit request carries an Idempotency-Key (the caller's, or one the extension makes: 22 base64url characters, never repeated); emit_many records carry theirs in the batch body; a retry after a stale connection resends the same key; both transports
 --EXTENSIONS--
 herald
+--INI--
+herald.timeout_ms=10000
+herald.connect_timeout_ms=5000
 --FILE--
 <?php
 $dir = sys_get_temp_dir() . '/herald-phpt-key-' . getmypid();
 @mkdir($dir);
-$rec = proc_open([PHP_BINARY, '-n', __DIR__ . '/lib/recorder.php', "$dir/r.sock", "$dir/log"],
+// through sh (exec): the valgrind suite does not trace sh, so the recorder runs natively
+$rec = proc_open('exec ' . implode(' ', array_map('escapeshellarg', [PHP_BINARY, '-n', __DIR__ . '/lib/recorder.php', "$dir/r.sock", "$dir/log"])),
                  [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', "$dir/err", 'w']], $pipes);
 $port = (int)substr(trim(fgets($pipes[1])), 6);
 function requests(string $dir): array {

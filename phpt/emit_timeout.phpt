@@ -15,7 +15,8 @@ function timed(string $label): void {
         echo "$label: ", str_contains($e->getMessage(), 'did not answer in time') ? 'timed out' : $e->getMessage();
     }
     $dt = microtime(true) - $t;
-    echo $dt >= 0.18 && $dt < 0.6 ? ", within the timeout\n" : sprintf(", after %.3f s\n", $dt);
+    // a hang, or a timeout per read instead of per request, takes 3 s or more
+    echo $dt >= 0.18 && $dt < 2.0 ? ", within the timeout\n" : sprintf(", after %.3f s\n", $dt);
 }
 // the kernel completes the connect (listen backlog); nobody ever answers
 $srv = stream_socket_server('tcp://127.0.0.1:0');
@@ -31,7 +32,8 @@ $child = '<?php $s = stream_socket_server("unix://' . $dir . '/slow.sock"); echo
        . ' $c = stream_socket_accept($s, 5); fread($c, 4096);'
        . ' foreach (str_split("HTTP/1.1 202 Accepted\r\nContent-Length: 100\r\n\r\n" . str_repeat("x", 100)) as $b) { fwrite($c, $b); usleep(20000); }';
 file_put_contents("$dir/slow.php", $child);
-$p = proc_open([PHP_BINARY, '-n', "$dir/slow.php"], [1 => ['pipe', 'w']], $pipes);
+// through sh (exec): the valgrind suite does not trace sh, so the helper runs natively
+$p = proc_open('exec ' . escapeshellarg(PHP_BINARY) . ' -n ' . escapeshellarg("$dir/slow.php"), [1 => ['pipe', 'w']], $pipes);
 fgets($pipes[1]);
 ini_set('herald.endpoint', "unix://$dir/slow.sock");
 timed('unix, trickling');
