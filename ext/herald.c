@@ -562,9 +562,11 @@ static int herald_unix_post(herald_conn_t *c, const char *path, size_t path_len,
             if (left > 0 && herald_unix_budget(c, deadline) != 0) { err = EAGAIN; break; }
         }
         if (err != 0) {
-            /* heraldd closed a kept-alive connection: nothing was read */
-            stale = reused && (err == EPIPE || err == ECONNRESET);
             timed_out = err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+            /* heraldd closed the connection: it may have answered first (a
+             * 413 before the whole body), or closed a kept-alive connection
+             * it was not reading (stale): the read below tells which */
+            if (err == EPIPE || err == ECONNRESET) err = 0;
         }
         size_t head_len = 0, body_len = 0;
         int close_after = 0;

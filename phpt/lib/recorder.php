@@ -9,6 +9,8 @@
  * LOG_FILE: {"conn":N,"head":"...","body":"..."}. A request to
  * /emit/drop-once is read and then its connection closed without an
  * answer, the first time its Idempotency-Key is seen, as a heraldd restarting between two requests would.
+ * A request to /emit/early-413 is answered 413 as soon as its head is read,
+ * and the connection closed without reading the body.
  * It ends when its stdin closes. */
 [$sock, $log] = [$argv[1], $argv[2]];
 $unix = stream_socket_server("unix://$sock", $en, $es);
@@ -39,6 +41,13 @@ for (;;) {
         $bufs[$k] .= $data;
         while (($p = strpos($bufs[$k], "\r\n\r\n")) !== false) {
             $head = substr($bufs[$k], 0, $p);
+            if (str_starts_with($head, 'POST /emit/early-413 ')) {
+                // as a server refusing by Content-Length: answer, close, never read the body
+                file_put_contents($log, json_encode(['conn' => $connNo[$k], 'head' => $head, 'body' => '']) . "\n", FILE_APPEND);
+                fwrite($s, "HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain\r\nContent-Length: 30\r\nConnection: close\r\n\r\nrequest body too large (test)\n");
+                fclose($s); unset($clients[$k]);
+                continue 2;
+            }
             $len = preg_match('/\r\nContent-Length: *(\d+)/i', $head, $m) ? (int)$m[1] : 0;
             if (strlen($bufs[$k]) < $p + 4 + $len) break;
             $body = substr($bufs[$k], $p + 4, $len);
