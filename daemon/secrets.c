@@ -1,38 +1,10 @@
 #include "secrets.h"
 
-#include <errno.h>
+#include "secretfile.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-/* Read a small private file whole; refuse large ones (a secret is short). */
-static int secrets_file_read(const char *path, char *out, size_t size, size_t *len,
-                             char *err, size_t es) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, es, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    /* A secret other users can read lets them mint names or publish; one
-     * they can write lets them choose it. Refuse, saying how to fix it. */
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH))) {
-        fclose(f);
-        snprintf(err, es, "%s is %s by every user: run chmod o-rw %s (e.g. chmod 600, or 640 "
-                 "with a group php-fpm is in)", path,
-                 (st.st_mode & S_IWOTH) ? "writable" : "readable", path);
-        return -1;
-    }
-    *len = fread(out, 1, size, f);
-    int big = fgetc(f) != EOF;
-    fclose(f);
-    if (big) {
-        snprintf(err, es, "%s: larger than %zu bytes", path, size);
-        return -1;
-    }
-    return 0;
-}
 
 int secrets_keys_load(const char *path, herald_secret_t **out, size_t *n, char *err,
                       size_t es) {
@@ -45,7 +17,7 @@ int secrets_keys_load(const char *path, herald_secret_t **out, size_t *n, char *
         snprintf(err, es, "out of memory");
         return -1;
     }
-    if (secrets_file_read(path, text, TEXT_MAX, &len, err, es) != 0) {
+    if (herald_secret_file_read(path, text, TEXT_MAX, &len, err, es) != 0) {
         free(text);
         return -1;
     }
@@ -57,17 +29,11 @@ int secrets_keys_load(const char *path, herald_secret_t **out, size_t *n, char *
         snprintf(err, es, "out of memory");
         return -1;
     }
-    size_t count = 0, pos = 0;
+    size_t count = 0, pos = 0, ll;
     int lineno = 0;
-    while (pos < len) {
-        const char *l = text + pos;
-        const char *nl = memchr(l, '\n', len - pos);
-        size_t ll = nl ? (size_t)(nl - l) : len - pos;
-        pos += ll + (nl ? 1 : 0);
-        lineno++;
-        size_t t = ll;
-        while (t > 0 && (l[t - 1] == '\r' || l[t - 1] == ' ' || l[t - 1] == '\t')) t--;
-        if (t == 0) continue;
+    const char *l;
+    /* one line rule for heraldd and the extension (common/secretfile.c) */
+    while (herald_secret_line_next(text, len, &pos, &l, &ll, &lineno)) {
         if (herald_secret_parse(&s[count], l, ll) != 0) {
             snprintf(err, es, "%s line %d: not a valid secret (at least %d bytes, optional "
                      "kid: of A-Z a-z 0-9 _ -)", path, lineno, HERALD_SECRET_MIN);
@@ -91,19 +57,20 @@ int secrets_keys_load(const char *path, herald_secret_t **out, size_t *n, char *
 }
 
 static int secrets_token_load(secrets_t *s, const char *path, char *err, size_t es) {
-    char text[SECRETS_TOKEN_MAX + 2];
-    size_t len;
-    if (secrets_file_read(path, text, sizeof(text), &len, err, es) != 0) return -1;
-    const char *nl = memchr(text, '\n', len);
-    if (nl) len = (size_t)(nl - text);
-    while (len > 0 && (text[len - 1] == '\r' || text[len - 1] == ' ')) len--;
+    char text[SECRETS_TOKEN_MAX + 64];
+    size_t flen, pos = 0, len = 0;
+    const char *line = text;
+    int lineno = 0;
+    if (herald_secret_file_read(path, text, sizeof(text), &flen, err, es) != 0) return -1;
+    /* the first non-blank line, trimmed as the extension trims it */
+    if (!herald_secret_line_next(text, flen, &pos, &line, &len, &lineno)) len = 0;
     if (len < HERALD_SECRET_MIN || len > SECRETS_TOKEN_MAX) {
         snprintf(err, es, "%s: the emit secret must be %d to %d bytes on the first line",
                  path, HERALD_SECRET_MIN, SECRETS_TOKEN_MAX);
         memset(text, 0, sizeof(text));
         return -1;
     }
-    memcpy(s->emit_token, text, len);
+    memcpy(s->emit_token, line, len);
     s->emit_token_len = len;
     memset(text, 0, sizeof(text));
     return 0;
@@ -131,16 +98,11 @@ int secrets_apps_parse(const char *text, size_t len, const char *name, pusher_ap
         snprintf(err, es, "out of memory");
         return -1;
     }
-    size_t count = 0, pos = 0;
+    size_t count = 0, pos = 0, ll;
     int lineno = 0;
-    while (pos < len) {
-        const char *l = text + pos;
-        const char *nl = memchr(l, '\n', len - pos);
-        size_t ll = nl ? (size_t)(nl - l) : len - pos;
-        pos += ll + (nl ? 1 : 0);
-        lineno++;
-        while (ll > 0 && (l[ll - 1] == '\r' || l[ll - 1] == ' ' || l[ll - 1] == '\t')) ll--;
-        if (ll == 0 || l[0] == '#') continue;
+    const char *l;
+    while (herald_secret_line_next(text, len, &pos, &l, &ll, &lineno)) {
+        if (l[0] == '#') continue;
         const char *c1 = memchr(l, ':', ll);
         const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - l)) : NULL;
         size_t il = c1 ? (size_t)(c1 - l) : 0, kl = c2 ? (size_t)(c2 - c1 - 1) : 0;
@@ -186,7 +148,7 @@ static int secrets_apps_load(secrets_t *s, const char *path, char *err, size_t e
         snprintf(err, es, "out of memory");
         return -1;
     }
-    int rc = secrets_file_read(path, text, TEXT_MAX, &len, err, es);
+    int rc = herald_secret_file_read(path, text, TEXT_MAX, &len, err, es);
     if (rc == 0) rc = secrets_apps_parse(text, len, path, &s->apps, &s->napps, err, es);
     memset(text, 0, TEXT_MAX);
     free(text);
