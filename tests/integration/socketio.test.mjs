@@ -137,3 +137,23 @@ test('socketio_client_reconnects_after_a_heraldd_restart', async () => {
     hd = { stop: async () => { (await import('node:fs')).rmSync(dir, { recursive: true, force: true }); } };
   } finally { await hd.stop(); }
 });
+
+test('socketio_polling_sessions_count_against_max_connections_per_ip', async () => {
+  const hd = await startHeraldd({ args: [...opts.args, '--max_connections_per_ip', '4'] });
+  try {
+    const open = async () => request({ port: hd.port, path: '/socket.io/?EIO=4&transport=polling' });
+    // Each handshake's HTTP connection closes; its session stays, counted
+    // (a session is one connection, besides the requests that carry it).
+    for (let i = 1; i <= 3; i++) {
+      assert.equal((await open()).status, 200);
+      await until(async () => (await hd.stats()).public_connections_open === i, 5000, 'the request closed');
+    }
+    const r = await open();
+    assert.equal(r.status, 503);
+    assert.match(r.body, /too many connections/);
+    // Another address still gets a session.
+    const other = await request({ port: hd.port, path: '/socket.io/?EIO=4&transport=polling', localAddress: '127.0.0.3' });
+    assert.equal(other.status, 200);
+    assert.ok((await hd.stats()).per_ip_refused >= 1);
+  } finally { await hd.stop(); }
+});
