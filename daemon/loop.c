@@ -103,8 +103,9 @@ int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_tab
     int rc = listen_open(loop->uv, &l->h, addr, flags, &perm, loop_on_connection, &state);
     l->h.handle.data = l;
     l->open = state >= LISTEN_INIT;
-    if (state == LISTEN_BOUND && strncmp(addr, "unix:", 5) == 0)
+    if (state >= LISTEN_BOUND && strncmp(addr, "unix:", 5) == 0)
         snprintf(l->unix_path, sizeof(l->unix_path), "%s", addr + 5);
+    l->made_dir = state == LISTEN_BOUND_DIR;
     if (rc == 0 && loop->index == 0)
         log_info("listening on %s (%s)", addr, kind == LISTEN_PUBLIC ? "public" : "emit");
     return rc;
@@ -278,6 +279,13 @@ static void loop_close_listeners(loop_t *loop) {
         l->open = 0;
         uv_close(&l->h.handle, NULL);
         if (l->unix_path[0]) unlink(l->unix_path);
+        if (l->made_dir) { /* not under systemd's RuntimeDirectory: leave no trace */
+            char *slash = strrchr(l->unix_path, '/');
+            if (slash && slash != l->unix_path) {
+                *slash = '\0';
+                rmdir(l->unix_path); /* only if empty: another socket may live there */
+            }
+        }
     }
 }
 
