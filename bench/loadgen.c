@@ -44,8 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum proto { P_HERALDD, P_SOCKETIO, P_WS, P_NCHAN };
-static const char *proto_names[] = {"heraldd", "socketio", "ws", "nchan"};
+enum proto { P_HERALDD, P_SOCKETIO, P_WS, P_NCHAN, P_PUSHER };
+static const char *proto_names[] = {"heraldd", "socketio", "ws", "nchan", "pusher"};
 
 enum cstate {
     ST_IDLE,        /* not started yet */
@@ -501,6 +501,18 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
         record_message(c, p, n, now);
         return 0;
     case ST_WAIT_OPEN:
+        if (o.proto == P_PUSHER) { /* pusher:connection_established, then subscribe */
+            if (!memmem(p, n, "connection_established", 22)) {
+                set_err("%s", "pusher: expected pusher:connection_established");
+                return -1;
+            }
+            char cmd[300];
+            int len = snprintf(cmd, sizeof cmd,
+                               "{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"%s\"}}",
+                               o.sub_name);
+            c->state = ST_WAIT_SUB;
+            return ws_send_text(c, 1, cmd, (size_t)len);
+        }
         if (n > 0 && p[0] == '0') {
             c->state = ST_WAIT_CONNECT;
             return ws_send_text(c, 1, "40", 2);
@@ -517,7 +529,7 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
         set_err("%s", "socket.io: expected a connect packet");
         return -1;
     case ST_WAIT_SUB:
-        if (memmem(p, n, "\"subscribed\"", 12)) {
+        if (memmem(p, n, "\"subscribed\"", 12) || memmem(p, n, "subscription_succeeded", 22)) {
             conn_ready(c);
             return 0;
         }
@@ -563,7 +575,7 @@ static int on_bytes(struct conn *c, const uint8_t *p, size_t n, int64_t now)
             return -1;
         }
         off = hl;
-        if (o.proto == P_SOCKETIO) {
+        if (o.proto == P_SOCKETIO || o.proto == P_PUSHER) {
             c->state = ST_WAIT_OPEN;
         } else if (o.proto == P_HERALDD) {
             char cmd[300];
@@ -1003,7 +1015,7 @@ static void usage(void)
 {
     fprintf(stderr,
 "usage: loadgen [options]\n"
-"  --proto heraldd|socketio|ws|nchan   subscriber protocol (heraldd)\n"
+"  --proto heraldd|socketio|ws|nchan|pusher   subscriber protocol (heraldd)\n"
 "  --host H --port P         WebSocket server (127.0.0.1:8080)\n"
 "  --ws-path PATH            upgrade path (per protocol: /ws, /socket.io/?EIO=4..., /, /sub/CH)\n"
 "  --emit-host H --emit-port P | --emit-unix PATH   emit endpoint (127.0.0.1:26300)\n"
@@ -1051,7 +1063,7 @@ static void parse_args(int argc, char **argv)
         switch (ch) {
         case 'p': {
             int found = 0;
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < (int)(sizeof proto_names / sizeof proto_names[0]); i++)
                 if (strcmp(optarg, proto_names[i]) == 0)
                     o.proto = (enum proto)i, found = 1;
             if (!found)
@@ -1106,7 +1118,8 @@ static void parse_args(int argc, char **argv)
         die("unexpected argument %s", argv[optind]);
     static char path[512], prefix[256];
     if (!o.ws_path) {
-        const char *d[] = {"/ws", "/socket.io/?EIO=4&transport=websocket", "/", NULL};
+        const char *d[] = {"/ws", "/socket.io/?EIO=4&transport=websocket", "/", NULL,
+                           "/app/benchkey?protocol=7&client=loadgen"};
         if (o.proto == P_NCHAN) {
             snprintf(path, sizeof path, "/sub/%s", o.channel);
             o.ws_path = path;

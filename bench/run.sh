@@ -6,7 +6,7 @@
 #                     [--out DIR] [--profile]
 #   --quick       small sizes, one repeat (about a minute)
 #   --repeat N    runs per figure (3; the table shows the median and range)
-#   --servers     any of: heraldd heraldd-auto heraldd-sio socketio ws nchan (all available)
+#   --servers     any of: heraldd heraldd-auto heraldd-sio heraldd-pusher socketio ws nchan (all available)
 #   --scenarios   any of: a p1 p8 b1 b2 c (all)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
 #                 p1 = 1,000 subscribers, one publisher that waits for each answer
@@ -76,7 +76,7 @@ if [ -z "$servers" ]; then
   servers=""
   [ $have_heraldd = 1 ] && servers+=" heraldd"
   [ $have_workers = 1 ] && servers+=" heraldd-auto"
-  [ $have_heraldd = 1 ] && servers+=" heraldd-sio"
+  [ $have_heraldd = 1 ] && servers+=" heraldd-sio heraldd-pusher"
   [ $have_node = 1 ] && servers+=" socketio ws"
   [ $have_nchan = 1 ] && servers+=" nchan"
 fi
@@ -92,11 +92,16 @@ start_server() {
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
-    heraldd|heraldd-auto|heraldd-sio)
+    heraldd|heraldd-auto|heraldd-sio|heraldd-pusher)
       local extra=() proto=heraldd
       [ "$name" = heraldd-auto ] && extra=(--workers auto)
       # heraldd speaking socket.io to the same socket.io clients as the peer
       [ "$name" = heraldd-sio ] && { extra=(--socketio-channels 'bench*'); proto=socketio; }
+      # heraldd speaking the Pusher protocol (pusher-js, Laravel Echo)
+      if [ "$name" = heraldd-pusher ]; then
+        (umask 077; echo "1:benchkey:$(head -c 24 /dev/urandom | base64)" > "$SDIR/apps")
+        extra=(--pusher-apps-file "$SDIR/apps"); proto=pusher
+      fi
       (umask 077; head -c 32 /dev/urandom | base64 > "$SDIR/secret")
       "$heraldd" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
         --secret-file "$SDIR/secret" --public-channels 'bench*' \
