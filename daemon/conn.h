@@ -52,7 +52,7 @@ struct conn {
     stream_handle_t h;
     loop_t *loop;
     const conn_proto_t *proto;
-    const listener_t *l;   /* the listener it came through (routes) */
+    listener_t *l;         /* the listener it came through (routes, admit.c's count) */
     conn_t *prev, *next;
     conn_t *dirty_next;    /* in loop->out.dirty while dirty */
     uint8_t dirty;
@@ -62,6 +62,9 @@ struct conn {
     uint8_t ping_out;      /* a server ping awaits its pong */
     uint8_t nwriting;      /* queue entries in the uv_write in flight */
     uint8_t ip_counted;    /* counted in hub->peers */
+    uint8_t served;        /* an HTTP request was answered (emit: idle from then on) */
+    uint32_t held_len;
+    char *held;            /* emit backpressure: bytes read, not yet parsed (conn.c) */
     char peer[64];
     peer_addr_t ip;        /* the client's address (through trusted proxies) */
     http_req_t *req;       /* only while a request is unfinished */

@@ -33,6 +33,7 @@ typedef struct listener {
     char addr[CONFIG_PATH_MAX];
     char unix_path[CONFIG_PATH_MAX]; /* non-empty for a Unix socket */
     int open;
+    uint32_t nconns;           /* emit: connections open (admit.c; loop 0 only) */
     const struct route_table *routes; /* what its requests may ask (route.h) */
 } listener_t;
 
