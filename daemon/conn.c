@@ -93,7 +93,7 @@ static void conn_on_close(uv_handle_t *h) {
         free(c->req);
     }
     if (c->proto->free) c->proto->free(c);
-    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip);
+    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip_key);
     if (c->prev) c->prev->next = c->next;
     else loop->conns = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -536,9 +536,10 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
  * too many already (then c is answered 503 and closes). */
 int conn_admit(conn_t *c, const peer_addr_t *a) {
     loop_t *loop = c->loop;
-    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip);
+    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip_key);
     c->ip = *a;
-    uint32_t n = hub_peer_incr(loop->hub, a);
+    c->ip_key = peer_addr_prefix(a, (unsigned)loop->cfg->ipv6_prefix_bits);
+    uint32_t n = hub_peer_incr(loop->hub, &c->ip_key);
     c->ip_counted = n > 0;
     if (loop->cfg->max_connections_per_ip == 0 || n <= loop->cfg->max_connections_per_ip) return 0;
     loop->stats.per_ip_refused++;

@@ -67,6 +67,7 @@ struct conn {
     char *held;            /* emit backpressure: bytes read, not yet parsed (conn.c) */
     char peer[64];
     peer_addr_t ip;        /* the client's address (through trusted proxies) */
+    peer_addr_t ip_key;    /* ... as counted in hub->peers (IPv6: its prefix) */
     http_req_t *req;       /* only while a request is unfinished */
     void *session;         /* the protocol's own state (e.g. the WebSocket parser) */
     sub_t **subs;
