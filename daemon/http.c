@@ -78,6 +78,10 @@ static int http_on_header_field(http_parser *p, const char *at, size_t n) {
     }
     if (http_header_bytes_add(r, n)) return 1;
     if (r->hname_len + n >= sizeof(r->hname)) {
+        /* keep the prefix (Sec-Fetch-*), whatever pieces the name came in */
+        size_t room = sizeof(r->hname) - 1 - r->hname_len;
+        memcpy(r->hname + r->hname_len, at, room);
+        r->hname_len = (uint8_t)(r->hname_len + room);
         r->hname_long = 1;
     } else {
         memcpy(r->hname + r->hname_len, at, n);
