@@ -621,14 +621,15 @@ static void conn_accept(listener_t *l) {
  * keeps one open per worker) but not dawdle inside one, and not idle past
  * emit_idle_timeout_ms: then it is closed without an answer, since a 408
  * could cross a request the client sends at that moment. Until its first
- * request it is held to request_timeout_ms, like a public one, and while
- * it is not read (backpressure) only to emit_idle_timeout_ms. */
+ * request it is held to request_timeout_ms too (whichever ends first),
+ * and while it is not read (backpressure) only to emit_idle_timeout_ms. */
 static void conn_http_tick(conn_t *c, uint64_t now) {
     loop_t *loop = c->loop;
     int pub = c->listener == LISTEN_PUBLIC;
-    if (!pub && ((c->req == NULL && c->served) || c->held)) {
-        uint64_t idle = loop->cfg->emit_idle_timeout_ms;
-        if (idle && now - c->last_rx_ms >= idle) {
+    uint64_t idle = loop->cfg->emit_idle_timeout_ms;
+    int idle_over = idle && now - c->last_rx_ms >= idle;
+    if (!pub && (c->held || (c->req == NULL && (c->served || idle_over)))) {
+        if (idle_over) {
             loop->stats.emit_idle_closed++;
             log_debug("%s: emit connection idle for %llu ms: closing", c->peer,
                       (unsigned long long)idle);
