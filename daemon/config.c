@@ -67,7 +67,7 @@ static const config_key_t config_keys[] = {
     {"emit_secret_file", T_STR, F(emit_secret_file), "", 0, 0, NULL, 0,
      "file holding a bearer token every emit must send; required for a non-loopback emit address"},
     {"emit_allowed_hosts", T_STR, F(emit_allowed_hosts), "", 0, 0, config_hosts_check, 0,
-     "comma-separated Host names the TCP emit listeners answer besides loopback ones (localhost, 127.0.0.0/8, [::1]) and their own address; other Hosts get 403"},
+     "comma-separated host names TCP emit listeners answer besides localhost and IP addresses; another name in Host gets 403 (DNS rebinding)"},
     {"max_emit_connections", T_U64, F(max_emit_connections), "1024", 1, 19000, NULL, 0,
      "connections each emit listener holds at most (one per php-fpm worker); more are closed on accept"},
     {"secret_file", T_STR, F(secret_file), "", 0, 0, NULL, 0,

@@ -237,22 +237,21 @@ static int emit_host_listed(const char *list, const char *host) {
 
 /* DNS rebinding: a page on evil.example whose name now resolves to
  * 127.0.0.1 reaches this port with "Host: evil.example". A browser always
- * sends Host, so one that names neither a loopback host, nor the
- * listener's own address, nor emit_allowed_hosts is refused; a request
- * without Host (HTTP/1.0 tools) is not from a browser. A Unix socket is
- * out of any browser's reach: there Host is not looked at. */
+ * sends Host, so a name other than localhost and those in
+ * emit_allowed_hosts is refused. An IP address cannot be rebound, so any
+ * is accepted (a page aiming at one directly is a cross-site request,
+ * refused for its Origin / Sec-Fetch-*); a request without Host (HTTP/1.0
+ * tools) is not from a browser. A Unix socket is out of any browser's
+ * reach: there Host is not looked at. */
 static int emit_host_allowed(const conn_t *c, http_req_t *req) {
     size_t n;
     const char *h = http_req_header(req, HTTP_H_HOST, &n);
     if (h == NULL || c->l->unix_path[0]) return 1;
-    char host[256], own[CONFIG_PATH_MAX];
-    struct in_addr a4;
-    int port;
+    char host[256];
+    unsigned char a[16];
     if (http_host_name(h, n, host, sizeof(host)) != 0) return 0;
-    if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0) return 1;
-    if (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) return 1;
-    if (config_hostport_split(c->l->addr, own, sizeof(own), &port) == 0 && strcasecmp(own, host) == 0)
-        return 1;
+    if (strcmp(host, "localhost") == 0) return 1;
+    if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1) return 1;
     return emit_host_listed(c->loop->cfg->emit_allowed_hosts, host);
 }
 
