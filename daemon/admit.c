@@ -6,17 +6,28 @@
 /* Emit listeners live on loop 0 only, so their counts need no atomics;
  * each listener has its own, so a flood of idle connections on the TCP
  * port (any local user can open them) cannot lock PHP out of the Unix
- * socket. */
-static int admit_emit(loop_t *loop, listener_t *l) {
+ * socket. Where the open-file limit is what binds, one emit listener takes
+ * at most a quarter of the room, so neither can it lock out browsers,
+ * /healthz or the other listener. */
+static int admit_emit(loop_t *loop, listener_t *l, size_t room) {
     uint64_t max = loop->cfg->max_emit_connections;
+    int by_fd = room / 4 < max;
+    if (by_fd) max = room / 4 ? room / 4 : 1;
     if (l->nconns < max) {
         l->nconns++;
         return 0;
     }
     loop->stats.emit_connections_refused++;
-    if (loop_log_throttle(loop))
-        log_warn("emit connection refused on %s: max_emit_connections (%llu) reached; raise it "
-                 "if PHP needs more (one per php-fpm worker)", l->addr, (unsigned long long)max);
+    if (loop_log_throttle(loop)) {
+        if (by_fd)
+            log_warn("emit connection refused on %s: %llu open, a quarter of what the open-file "
+                     "limit (%llu) leaves; raise it (ulimit -n, systemd LimitNOFILE=)", l->addr,
+                     (unsigned long long)max, (unsigned long long)fdlimit_current());
+        else
+            log_warn("emit connection refused on %s: max_emit_connections (%llu) reached; raise "
+                     "it if PHP needs more (one per php-fpm worker)", l->addr,
+                     (unsigned long long)max);
+    }
     return -1;
 }
 
@@ -35,7 +46,7 @@ int admit_count(loop_t *loop, listener_t *l) {
     int over_fd = total >= (public ? room - keep : room);
     int over_max = public && npublic >= loop->cfg->max_connections;
     int stopping = loop->state != LOOP_RUNNING;
-    if (!over_fd && !over_max && !stopping && (public || admit_emit(loop, l) == 0)) return 0;
+    if (!over_fd && !over_max && !stopping && (public || admit_emit(loop, l, room) == 0)) return 0;
     atomic_fetch_sub(&hub->nconns, 1);
     if (public) atomic_fetch_sub(&hub->npublic, 1);
     if (stopping || (!over_fd && !over_max)) return -1;

@@ -187,6 +187,36 @@ test('emit_connections_are_capped_per_listener_with_a_log_line', async () => {
   } finally { await h.stop(); }
 });
 
+test('idle_tcp_emit_connections_cannot_take_every_descriptor', async () => {
+  // The case: at the open-file limit, a flood of silent TCP emit
+  // connections reset public /healthz and a correct emit on the Unix socket.
+  const h = await startHeraldd({ args: ['--max_connections_per_ip', '0'], nofile: [64, 64] });
+  const socks = [];
+  try {
+    const room = Number(/(\d+) connections fit/.exec(h.proc.log)[1]);
+    let closed = 0;
+    for (let i = 0; i < 60; i++) {
+      const s = net.connect(h.emitPort, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('close', () => { closed++; });
+      socks.push(s);
+    }
+    await until(() => closed >= 60 - Math.floor(room / 4), 5000, 'the flood past a quarter of the room closed');
+    assert.equal((await request({ port: h.port, path: '/healthz' })).status, 200);
+    const c = await client(h);
+    await c.subscribe(h.sign('fd'));
+    await h.emit('fd', 'still published');
+    await until(() => c.messages().length === 1);
+    const st = await h.stats();
+    assert.ok(st.emit_connections_refused >= 60 - Math.floor(room / 4), JSON.stringify(st));
+    assert.match(h.proc.log, /a quarter of what the open-file limit \(64\) leaves/);
+    c.close();
+  } finally {
+    for (const s of socks) s.destroy();
+    await h.stop();
+  }
+});
+
 test('a_401_closes_the_emit_connection', async () => {
   const tokenFile = join(hd.dir, 'emit-token');
   writeFileSync(tokenFile, 'a-long-enough-emit-token-0123456789\n', { mode: 0o600 });
