@@ -139,6 +139,7 @@ test('an_emit_connection_that_sends_nothing_is_closed_after_request_timeout_ms',
     assert.ok(r.closed, 'closed by the daemon');
     assert.ok(Date.now() - t0 < 2500);
     assert.equal(status(r), 408);
+    assert.match(r.data.toString(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
     assert.equal((await h.stats()).request_timeouts, 1);
     // A kept-alive connection idle after a request stays (emit_idle_timeout_ms).
     const s = net.connect(h.emitSock);
