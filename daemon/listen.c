@@ -106,6 +106,18 @@ static int listen_unix_dir_check(const char *path) {
  * symlink, in a directory no one else can write (listen_unix_dir_check).
  * Listeners are set up before any worker thread starts, so the
  * process-wide umask and egid are safe to change. */
+/* glibc does AT_SYMLINK_NOFOLLOW for chmod through /proc; without /proc,
+ * a node that lstat shows is still our socket is changed by path (the
+ * directory was checked: nobody else can swap it in between). */
+static int listen_chmod_nofollow(const char *path, mode_t mode) {
+    if (fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) == 0) return 0;
+    struct stat st;
+    if ((errno != ENOTSUP && errno != EOPNOTSUPP) || lstat(path, &st) != 0 ||
+        !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+        return -1;
+    return chmod(path, mode);
+}
+
 static int listen_unix_bind(int fd, const char *path, const listen_unix_perm_t *perm) {
     mode_t mode = perm ? (mode_t)perm->mode : 0600;
     gid_t gid = getegid(), old_gid = getegid();
@@ -140,7 +152,7 @@ static int listen_unix_bind(int fd, const char *path, const listen_unix_perm_t *
         return -1;
     }
     if (later && (fchownat(AT_FDCWD, path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) != 0 ||
-                  fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) != 0)) {
+                  listen_chmod_nofollow(path, mode) != 0)) {
         log_error("emit_socket_group %s: cannot give %s its group: %s", perm->group, path,
                   strerror(errno));
         return 1; /* bound: the caller unlinks */
