@@ -245,6 +245,13 @@ int channel_message_build(message_t *m, const channel_t *ch, uint64_t id,
     return 0;
 }
 
+size_t channel_message_frame_max(const char *data, size_t len) {
+    const unsigned char *d = (const unsigned char *)data;
+    size_t body = utf8_valid(d, len) ? channel_json_escaped_len(d, len) : 4 * ((len + 2) / 3);
+    /* the envelope, and the larger of the WebSocket header and SSE's lines */
+    return body + 2 * HERALD_NAME_JSON_MAX + WS_FRAME_HEADER_MAX;
+}
+
 buf_t *channel_message_sse(message_t *m, const channel_t *ch) {
     if (m->sse) return m->sse;
     const unsigned char *json = m->ws->data + WS_FRAME_HEADER_MAX;

@@ -69,6 +69,10 @@ int channel_is_public(const char *patterns, const char *name, size_t len);
 int channel_message_build(message_t *m, const channel_t *ch, uint64_t id,
                           uint64_t ms, const char *data, size_t len);
 
+/* At least the bytes of the largest frame (WebSocket or SSE) a message of
+ * data would make: a pass over data, for checks made before publishing. */
+size_t channel_message_frame_max(const char *data, size_t len);
+
 /* The SSE event for m, built at the first SSE subscriber and kept. */
 buf_t *channel_message_sse(message_t *m, const channel_t *ch);
 

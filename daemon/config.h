@@ -17,6 +17,8 @@ typedef struct config {
     uint64_t emit_socket_mode;
     char emit_socket_group[CONFIG_PATH_MAX];
     char emit_secret_file[CONFIG_PATH_MAX];
+    char emit_allowed_hosts[CONFIG_LIST_MAX];
+    uint64_t max_emit_connections;
     char secret_file[CONFIG_PATH_MAX];
     char public_channels[CONFIG_LIST_MAX];
     char socketio_channels[CONFIG_LIST_MAX];
@@ -26,6 +28,8 @@ typedef struct config {
     uint64_t max_connections;
     uint64_t max_connections_per_ip;
     char trusted_proxies[CONFIG_LIST_MAX];
+    char trusted_proxy_header[32];
+    uint64_t ipv6_prefix_bits;
     uint64_t max_client_message_bytes;
     uint64_t max_subscriptions;
     uint64_t max_commands_per_second;

@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "pusherapi.h"
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
  * caller's (400), memory is ours (503, worth a retry). */
 static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
                         const char *data, size_t dlen, uint64_t *id, size_t *subs);
+static int emit_frame_refuse(conn_t *c, http_req_t *req, const char *data, size_t len,
+                             const char *record);
 
 /* Bad input on a request that parsed completely keeps the connection: a
  * PHP worker's kept-alive socket survives its own mistakes. */
@@ -102,6 +105,14 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 413, NULL, reason);
         return;
     }
+    batch_iter_t it;
+    batch_record_t r;
+    batch_iter_init(&it, body, blen);
+    for (long i = 0; batch_next(&it, &r) == 1; i++) {
+        char rec[32];
+        snprintf(rec, sizeof(rec), "record %ld: ", i);
+        if (emit_frame_refuse(c, req, r.data, r.len, rec) != 0) return;
+    }
     size_t cap = (size_t)count * 48 + 64;
     char *ids = malloc(cap), *subs = malloc(cap);
     if (ids == NULL || subs == NULL) {
@@ -111,8 +122,6 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         return;
     }
     size_t il = 0, sl = 0;
-    batch_iter_t it;
-    batch_record_t r;
     batch_iter_init(&it, body, blen);
     while (batch_next(&it, &r) == 1) {
         uint64_t id = 0;
@@ -184,23 +193,103 @@ static void emit_metrics(conn_t *c, http_req_t *req, const char *rest, size_t n)
     free(text);
 }
 
+/* A subscriber may be behind by max_queue_bytes beyond the frame being
+ * written (conn_send): a message whose frame alone is larger could reach
+ * only a client with nothing queued, and replaying it on resume would end
+ * the session. It is refused whole instead. The pass over the data is
+ * skipped when even a fully escaped one fits. -1 when answered 413. */
+static int emit_frame_refuse(conn_t *c, http_req_t *req, const char *data, size_t len,
+                             const char *record) {
+    uint64_t max = c->loop->cfg->max_queue_bytes;
+    if ((uint64_t)len * 6 + 2 * HERALD_NAME_JSON_MAX + 16 <= max) return 0;
+    size_t frame = channel_message_frame_max(data, len);
+    if (frame <= max) return 0;
+    char why[200];
+    snprintf(why, sizeof(why), "%smessage of %zu bytes makes a %zu-byte frame, over max_queue_bytes "
+             "(%llu): no subscriber could receive it", record, len, frame, (unsigned long long)max);
+    emit_error(c, req, 413, NULL, why);
+    return -1;
+}
+
 static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
                         const char *data, size_t dlen, uint64_t *id, size_t *subs) {
+    if (emit_frame_refuse(c, req, data, dlen, "") != 0) return -1;
     int rc = loop_publish(c->loop, channel, len, data, dlen, id, subs);
     if (rc == HUB_EINVAL) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
     else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
     return rc;
 }
 
-/* Every request on an emit listener needs the token, when one is set. */
+/* 1 if host (lower-case, no port, no brackets) is in the comma list. */
+static int emit_host_listed(const char *list, const char *host) {
+    size_t hl = strlen(host);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *e = p;
+        while (*e && *e != ',') e++;
+        const char *q = e;
+        while (q > p && q[-1] == ' ') q--;
+        if (q > p && *p == '[' && q[-1] == ']') p++, q--;
+        if ((size_t)(q - p) == hl && strncasecmp(p, host, hl) == 0) return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* DNS rebinding: a page on evil.example whose name now resolves to
+ * 127.0.0.1 reaches this port with "Host: evil.example". A browser always
+ * sends Host, so a name other than localhost and those in
+ * emit_allowed_hosts is refused. An IP address cannot be rebound, so any
+ * is accepted (a page aiming at one directly is a cross-site request,
+ * refused for its Origin / Sec-Fetch-*); a request without Host (HTTP/1.0
+ * tools) is not from a browser. A Unix socket is out of any browser's
+ * reach: there Host is not looked at. */
+static int emit_host_allowed(const conn_t *c, http_req_t *req) {
+    size_t n;
+    const char *h = http_req_header(req, HTTP_H_HOST, &n);
+    if (h == NULL || c->l->unix_path[0]) return 1;
+    char host[256];
+    unsigned char a[16];
+    if (http_host_name(h, n, host, sizeof(host)) != 0) return 0;
+    if (strcmp(host, "localhost") == 0) return 1;
+    if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1) return 1;
+    return emit_host_listed(c->loop->cfg->emit_allowed_hosts, host);
+}
+
+/* Only a browser sends Origin or Fetch Metadata (Sec-Fetch-*); PHP's curl,
+ * the seed's curl and scripts send neither. Browsers never publish: such a
+ * request is refused whatever it asks (a no-cors POST or an <img> GET
+ * would otherwise publish from any page the operator visits). The answer
+ * closes the connection. -1 when refused. */
+static int emit_browser_refuse(conn_t *c, http_req_t *req) {
+    size_t n;
+    const char *why;
+    if (http_req_header(req, HTTP_H_ORIGIN, &n) != NULL || req->sec_fetch) {
+        c->loop->stats.emit_browser_refused++;
+        why = "the emit listener refuses browser requests (Origin or Sec-Fetch-* header)";
+    } else if (!emit_host_allowed(c, req)) {
+        c->loop->stats.emit_host_refused++;
+        why = "Host is not a loopback name nor in emit_allowed_hosts";
+    } else {
+        return 0;
+    }
+    conn_http_error(c, 403, NULL, why);
+    return -1;
+}
+
+/* Every request on an emit listener needs the token, when one is set; a
+ * wrong one ends the connection, so guessing costs a connection each. */
 static int emit_admit(conn_t *c, http_req_t *req) {
+    if (emit_browser_refuse(c, req) != 0) return -1;
     size_t ulen;
     const char *url = http_req_url(req, &ulen);
     /* the Pusher API's requests carry their own signature (pusherapi.c) */
     if (ulen > 6 && memcmp(url, "/apps/", 6) == 0) return 0;
     if (emit_authorized(&c->loop->auth.secrets, req)) return 0;
     c->loop->stats.emit_unauthorized++;
-    emit_error(c, req, 401, "WWW-Authenticate: Bearer\r\n", "emit needs Authorization: Bearer <emit secret>");
+    log_info("%s: emit 401: no valid emit secret", c->peer);
+    conn_respond(c, 401, NULL, "WWW-Authenticate: Bearer\r\n",
+                 "emit needs Authorization: Bearer <emit secret>\n", 47, 0);
     return -1;
 }
 

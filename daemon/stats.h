@@ -38,7 +38,10 @@
     X(per_ip_refused, COUNTER, "Connections over max_connections_per_ip (503).") \
     X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
     X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
-    X(connections_handed_over, COUNTER, "Connections moved to the loop holding their session (socket.io with workers).")
+    X(connections_handed_over, COUNTER, "Connections moved to the loop holding their session (socket.io with workers).") \
+    X(emit_connections_refused, COUNTER, "Emit connections closed on accept: max_emit_connections reached.") \
+    X(emit_browser_refused, COUNTER, "Emit requests refused for carrying Origin or Sec-Fetch-* (403).") \
+    X(emit_host_refused, COUNTER, "Emit requests refused for a Host not loopback nor in emit_allowed_hosts (403).")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */

@@ -9,18 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* Behind a trusted proxy the client is named by X-Forwarded-For or
- * Forwarded; it is counted then, at the upgrade request (a proxy's own
- * connections are not counted at accept: they carry many clients). */
+/* Behind a trusted proxy the client is named by the one header that proxy
+ * sets (trusted_proxy_header): a client could send the other one itself,
+ * and the proxy would pass it on untouched. It is counted then, at the
+ * upgrade request (a proxy's own connections are not counted at accept:
+ * they carry many clients). */
 int subscribe_admit(conn_t *c, http_req_t *req) {
     const loop_auth_t *a = &c->loop->auth;
     if (c->listener != LISTEN_PUBLIC || c->ip.family == 0 ||
         !peer_cidr_contains(a->trusted, a->ntrusted, &c->ip))
         return 0;
-    size_t xl, fl;
-    const char *xff = http_req_header(req, HTTP_H_X_FORWARDED_FOR, &xl);
-    const char *fwd = http_req_header(req, HTTP_H_FORWARDED, &fl);
+    size_t xl = 0, fl = 0;
+    const char *xff = NULL, *fwd = NULL;
+    if (strcasecmp(c->loop->cfg->trusted_proxy_header, "forwarded") == 0)
+        fwd = http_req_header(req, HTTP_H_FORWARDED, &fl);
+    else
+        xff = http_req_header(req, HTTP_H_X_FORWARDED_FOR, &xl);
     peer_addr_t client;
     if (peer_forwarded_client(xff, xff ? xl : 0, fwd, fwd ? fl : 0, a->trusted, a->ntrusted,
                               &client) != 0)
