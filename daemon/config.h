@@ -25,6 +25,9 @@ typedef struct config {
     char trusted_proxies[CONFIG_LIST_MAX];
     uint64_t max_client_message_bytes;
     uint64_t max_subscriptions;
+    uint64_t max_channels;
+    uint64_t max_new_channels_per_second;
+    uint64_t max_new_channels_per_ip_per_second;
     uint64_t max_commands_per_second;
     uint64_t max_queue_bytes;
     uint64_t ping_interval_ms;
@@ -40,6 +43,8 @@ typedef struct config {
     uint64_t max_batch_messages;
     uint64_t history_size;
     uint64_t history_ttl_ms;
+    uint64_t history_max_bytes_per_channel;
+    uint64_t history_max_bytes;
     uint64_t shutdown_timeout_ms;
     int log_level;
     uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */

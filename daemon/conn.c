@@ -43,6 +43,7 @@ static void conn_unsubscribe_all(conn_t *c) {
     for (uint32_t i = 0; i < c->nsubs; i++) {
         sub_t *s = c->subs[i];
         channel_sub_remove(s->ch, s);
+        channel_release(&loop->channels, s->ch);
         free(s);
         loop->stats.subscriptions--;
     }
@@ -335,12 +336,23 @@ int conn_unsubscribe(conn_t *c, channel_t *ch) {
         if (s->ch != ch) continue;
         hub_unsubscribe(c->loop->hub, c->loop->index, &s, 1);
         channel_sub_remove(ch, s);
+        channel_release(&c->loop->channels, ch);
         free(s);
         c->subs[i] = c->subs[--c->nsubs];
         c->loop->stats.subscriptions--;
         return 0;
     }
     return -1;
+}
+
+void conn_subscribe_undo(conn_t *c, channel_t *ch) {
+    sub_t *s = c->subs[c->nsubs - 1];
+    assert(s->ch == ch);
+    channel_sub_remove(ch, s);
+    channel_release(&c->loop->channels, ch);
+    free(s);
+    c->nsubs--;
+    c->loop->stats.subscriptions--;
 }
 
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m) {
@@ -367,6 +379,7 @@ static size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, mes
     ch->busy--;
     buf_unref(m->sse); /* SSE is encoded once per loop, when a loop has SSE clients */
     m->sse = NULL;
+    channel_release(&loop->channels, ch); /* slow consumers may all have gone */
     return n;
 }
 

@@ -75,6 +75,8 @@ struct conn {
     uint64_t cmd_ms;       /* last refill of the command bucket */
     uint32_t cmd_tokens;   /* in thousandths of a command */
     uint32_t cmd_refused;  /* commands refused in a row */
+    uint32_t new_ch_credit; /* channel creations paid ahead (subscribe_reserve) */
+    uint64_t new_ch_tokens, new_ch_ms; /* max_new_channels_per_second (quota.h) */
 };
 
 /* Reading, writing and a goodbye are still possible. */
@@ -117,6 +119,10 @@ int conn_admit(conn_t *c, const peer_addr_t *a);
 int conn_subscribe(conn_t *c, channel_t *ch);
 int conn_unsubscribe(conn_t *c, channel_t *ch);
 int conn_is_subscribed(const conn_t *c, const channel_t *ch);
+
+/* Take back c's last conn_subscribe (to ch) that the hub then refused: it
+ * was never counted there. */
+void conn_subscribe_undo(conn_t *c, channel_t *ch);
 
 /* Queue one message for c in its protocol's encoding. */
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m);

@@ -187,7 +187,11 @@ static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t 
                         const char *data, size_t dlen, uint64_t *id, size_t *subs) {
     int rc = loop_publish(c->loop, channel, len, data, dlen, id, subs);
     if (rc == HUB_EINVAL) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
-    else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
+    else if (rc == HUB_EFULL) {
+        c->loop->stats.max_channels_refused++;
+        emit_error(c, req, 503, "Retry-After: 1\r\n",
+                   "too many channels (max_channels): nothing published to a new channel");
+    } else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
     return rc;
 }
 

@@ -34,7 +34,9 @@
     X(reloads, COUNTER, "Configurations applied by SIGHUP.") \
     X(per_ip_refused, COUNTER, "Connections over max_connections_per_ip (503).") \
     X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
-    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.")
+    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
+    X(new_channels_rate_limited, COUNTER, "Channel creations refused: max_new_channels_per_second or _per_ip_per_second (rate_limited, SSE 429).") \
+    X(max_channels_refused, COUNTER, "Subscriptions and emits refused: max_channels reached (too_many_channels, 503).")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */
