@@ -29,7 +29,7 @@ typedef struct message {
 /* The ring grows by doubling as it fills (HISTORY_RING_MIN slots at the
  * first message) up to the count limit, and shrinks as it empties, so a
  * channel with one message costs one small slot array. */
-#define HISTORY_RING_MIN 2
+#define HISTORY_RING_MIN 1
 
 typedef struct history {
     message_t *ring;      /* NULL while empty */
