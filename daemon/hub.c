@@ -269,6 +269,11 @@ int hub_pending_take(hub_t *hub, unsigned i) {
 }
 
 void hub_sweep(hub_t *hub, uint64_t now_ms, const config_t *cfg) {
+    /* a reload may have lowered history_max_bytes: apply it without
+     * waiting for an emit */
+    hub_lock(hub);
+    channel_table_trim(&hub->channels, cfg->history_max_bytes, NULL);
+    hub_unlock(hub);
     for (int i = 0; i < HUB_SWEEP_CHUNKS; i++) {
         hub_lock(hub);
         int wrapped = channel_table_sweep(&hub->channels, now_ms, cfg->history_ttl_ms,
