@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import { startHeraldd, client, until, sleep } from './lib/heraldd.mjs';
 
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+// A sanitizer build keeps freed memory in quarantine: RSS says nothing there.
+const sanitized = /san/.test(process.env.HERALDD || '');
+const rssBelow = (grew, kib, what) => { if (!sanitized) assert.ok(grew < kib, `RSS grew ${grew} KiB ${what}`); };
 
 // Open GET /sse for these names; resolve the status as soon as the head
 // arrives (a 200 stream is then dropped: the client goes away).
@@ -45,6 +48,7 @@ test('fresh_public_names_over_sse_from_one_address_are_refused_past_the_limit', 
     const before = rssKiB(hd.proc.pid);
     const status = {};
     let n = 0, refused = null;
+    const t0 = Date.now();
     for (let i = 0; i < 20000; i += 64) {
       const names = [];
       for (let j = i; j < Math.min(i + 64, 20000); j++) names.push(`pub.n${j}`);
@@ -53,8 +57,9 @@ test('fresh_public_names_over_sse_from_one_address_are_refused_past_the_limit', 
       if (r.status === 429 && !refused) refused = r;
       n++;
     }
-    // burst 200 + 64 then 200/s: a handful of requests get through in ~1 s
-    assert.ok(status[200] >= 4 && status[200] <= 20, JSON.stringify(status));
+    // burst 200 + 64, then 200/s: 64 names a request, a handful get through
+    const most = Math.ceil((264 + 200 * (Date.now() - t0) / 1000) / 64);
+    assert.ok(status[200] >= 4 && status[200] <= most, `${JSON.stringify(status)}, at most ${most} expected`);
     assert.equal(status[429], n - status[200], JSON.stringify(status));
     assert.match(refused.body, /max_new_channels_per_ip_per_second/);
     assert.equal(refused.headers['retry-after'], '1');
@@ -62,8 +67,7 @@ test('fresh_public_names_over_sse_from_one_address_are_refused_past_the_limit', 
     assert.ok(st.new_channels_rate_limited >= status[429], JSON.stringify(st));
     // every stream is gone: so is every channel, at once
     await until(async () => (await hd.stats()).channels === 0, 3000, 'channels freed');
-    const grew = rssKiB(hd.proc.pid) - before;
-    assert.ok(grew < 8 * 1024, `RSS grew ${grew} KiB`);
+    rssBelow(rssKiB(hd.proc.pid) - before, 8 * 1024, 'after 20,000 fresh names');
     // the address may create again once its bucket refills
     await sleep(400);
     assert.equal((await sseOnce(hd.port, ['pub.later'])).status, 200);
@@ -76,6 +80,7 @@ test('websocket_subscribe_unsubscribe_churn_is_rate_limited_and_holds_nothing', 
   try {
     const c = await client(hd);
     const before = rssKiB(hd.proc.pid);
+    const t0 = Date.now();
     // in rounds of 1,000 commands, each waiting for its answers (a client
     // that never reads would be dropped as a slow consumer instead)
     for (let i = 0; i < 20000; i++) {
@@ -87,13 +92,13 @@ test('websocket_subscribe_unsubscribe_churn_is_rate_limited_and_holds_nothing', 
     const subscribed = c.msgs.filter((m) => m.type === 'subscribed').length;
     const limited = c.msgs.filter((m) => m.type === 'error' && m.code === 'rate_limited');
     // burst 50 + 64, then 50/s while the 40,000 commands are read
-    assert.ok(subscribed >= 114 && subscribed < 2000, `subscribed ${subscribed}`);
+    const most = 114 + Math.ceil(50 * (Date.now() - t0) / 1000);
+    assert.ok(subscribed >= 114 && subscribed <= most, `subscribed ${subscribed}, at most ${most} expected`);
     assert.equal(limited.length, 20000 - subscribed);
     assert.match(limited[0].reason, /max_new_channels_per_second/);
     assert.equal(c.ws.readyState, 1, 'the connection stays open');
     assert.equal((await hd.stats()).channels, 0);
-    const grew = rssKiB(hd.proc.pid) - before;
-    assert.ok(grew < 8 * 1024, `RSS grew ${grew} KiB`);
+    rssBelow(rssKiB(hd.proc.pid) - before, 8 * 1024, 'after 20,000 fresh names');
     c.close();
   } finally { await hd.stop(); }
 });
@@ -130,10 +135,9 @@ test('one_small_emit_to_each_of_20000_channels_costs_little_memory', async () =>
       await emitBatch(hd, pairs);
     }
     assert.equal((await hd.stats()).channels, 20000);
-    const grew = rssKiB(hd.proc.pid) - before;
     // a whole 100-slot ring per channel was ~4 KiB each (80 MiB here);
     // a channel with one message now costs a few hundred bytes
-    assert.ok(grew < 24 * 1024, `RSS grew ${grew} KiB for 20,000 channels`);
+    rssBelow(rssKiB(hd.proc.pid) - before, 24 * 1024, 'for 20,000 channels');
   } finally { await hd.stop(); }
 });
 
@@ -146,8 +150,7 @@ test('large_messages_nobody_reads_are_bounded_by_the_history_byte_keys', async (
     const body = 'x'.repeat(mib - 100);
     const ids = [];
     for (let i = 0; i < 40; i++) ids.push((await hd.emit(i % 2 ? 'big.b' : 'big.a', body)).id);
-    const grew = rssKiB(hd.proc.pid) - before;
-    assert.ok(grew < 16 * 1024, `RSS grew ${grew} KiB after 40 MiB of messages`);
+    rssBelow(rssKiB(hd.proc.pid) - before, 16 * 1024, 'after 40 MiB of messages');
     // the oldest were dropped first: resume from the start is a gap, from
     // the last but one replays the last
     const c = await client(hd);
