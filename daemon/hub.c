@@ -284,7 +284,7 @@ void hub_sweep(hub_t *hub, uint64_t now_ms, const config_t *cfg) {
     uint64_t rate = cfg->max_new_channels_per_ip_per_second;
     pthread_mutex_lock(&hub->creators_lock);
     quota_table_sweep(&hub->creators, now_ms, rate ? rate : 1, rate + cfg->max_subscriptions,
-                      HUB_SWEEP_BUCKETS);
+                      HUB_SWEEP_BUCKETS * HUB_SWEEP_CHUNKS);
     pthread_mutex_unlock(&hub->creators_lock);
 }
 

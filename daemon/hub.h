@@ -33,8 +33,8 @@ enum {
 /* The sweep's work per tick: at most HUB_SWEEP_CHUNKS chunks of
  * HUB_SWEEP_BUCKETS buckets, each chunk under the lock on its own, so an
  * emit waits for one chunk at most, however many channels there are. */
-#define HUB_SWEEP_BUCKETS 1024
-#define HUB_SWEEP_CHUNKS 32
+#define HUB_SWEEP_BUCKETS 256
+#define HUB_SWEEP_CHUNKS 128
 
 /* What a mailbox's owner is asked to do besides delivering (bits). */
 enum { HUB_SHUTDOWN = 1, HUB_RELOAD = 2 };

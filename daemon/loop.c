@@ -115,7 +115,7 @@ int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_tab
 static void loop_on_sweep(uv_timer_t *t) {
     loop_t *loop = t->data;
     loop->ops->sweep(loop, uv_now(loop->uv));
-    channel_table_sweep(&loop->channels, hub_wall_ms(), 0, HUB_SWEEP_BUCKETS);
+    channel_table_sweep(&loop->channels, hub_wall_ms(), 0, HUB_SWEEP_BUCKETS * HUB_SWEEP_CHUNKS);
     if (loop->index == 0) hub_sweep(loop->hub, hub_wall_ms(), loop->cfg);
     hub_stats_publish(loop->hub, loop->index, &loop->stats);
 }
