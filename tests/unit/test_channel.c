@@ -189,6 +189,65 @@ static void trim_drops_the_oldest_of_all_and_frees_emptied_channels(void) {
     channel_table_free(&t);
 }
 
+/* The attacker of issue 11 item 5: names whose unkeyed FNV-1a hashes share
+ * their low 16 bits, made by meeting in the middle (those bits depend only
+ * on the low 16 bits of the state). Under the old hash all of them fell in
+ * one bucket; under SipHash with the process key the chains stay short. */
+static uint32_t fnv1a(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static void crafted_fnv_collisions_do_not_share_a_bucket(void) {
+    static const char abc[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    enum { A = 62, WANT = 30000 };
+    const uint32_t p = 16777619u, target = 0x1234;
+    uint32_t pinv = p; /* the inverse of p mod 2^32 (Newton) */
+    for (int i = 0; i < 5; i++) pinv *= 2 - p * pinv;
+    /* for each pair of last characters, the low 16 bits the state must have
+     * after the first four */
+    static int32_t need[65536];
+    static int32_t next[A * A];
+    for (size_t i = 0; i < 65536; i++) need[i] = -1;
+    for (int c4 = 0; c4 < A; c4++)
+        for (int c5 = 0; c5 < A; c5++) {
+            uint32_t s5 = ((target * pinv) & 0xffff) ^ (unsigned char)abc[c5];
+            uint32_t s4 = ((s5 * pinv) & 0xffff) ^ (unsigned char)abc[c4];
+            next[c4 * A + c5] = need[s4];
+            need[s4] = c4 * A + c5;
+        }
+    channel_table_t t;
+    channel_table_init(&t);
+    char name[8] = "xxxxxx";
+    size_t made = 0;
+    for (int a = 0; a < A && made < WANT; a++)
+        for (int b = 0; b < A && made < WANT; b++)
+            for (int c = 0; c < A && made < WANT; c++)
+                for (int d = 0; d < A && made < WANT; d++) {
+                    name[0] = abc[a], name[1] = abc[b], name[2] = abc[c], name[3] = abc[d];
+                    uint32_t s4 = fnv1a(name, 4) & 0xffff;
+                    for (int32_t k = need[s4]; k >= 0 && made < WANT; k = next[k]) {
+                        name[4] = abc[k / A];
+                        name[5] = abc[k % A];
+                        if ((fnv1a(name, 6) & 0xffff) != target) continue;
+                        if (channel_get(&t, name, 6, 1) != NULL) made++;
+                    }
+                }
+    CHECK_EQ_INT(made, WANT);
+    CHECK_EQ_INT(t.count, WANT);
+    size_t longest = 0;
+    for (size_t i = 0; i < t.nbuckets; i++) {
+        size_t n = 0;
+        for (channel_t *ch = t.buckets[i]; ch; ch = ch->hnext) n++;
+        if (n > longest) longest = n;
+    }
+    CHECK(t.nbuckets <= 65536);
+    if (longest > 16) fprintf(stderr, "  longest chain %zu of %zu buckets\n", longest, t.nbuckets);
+    CHECK(longest <= 16);
+    channel_table_free(&t);
+}
+
 static const unsigned char *json_of(const message_t *m, size_t *len) {
     *len = m->ws->len - WS_FRAME_HEADER_MAX;
     return m->ws->data + WS_FRAME_HEADER_MAX;
@@ -269,6 +328,7 @@ int main(void) {
     RUN(freed_channels_leave_only_a_lost_mark);
     RUN(sweep_does_bounded_work_per_call);
     RUN(trim_drops_the_oldest_of_all_and_frees_emptied_channels);
+    RUN(crafted_fnv_collisions_do_not_share_a_bucket);
     RUN(message_json_escapes_data);
     RUN(invalid_utf8_is_sent_as_base64);
     RUN(large_messages_get_the_long_frame_headers);
