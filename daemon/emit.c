@@ -109,20 +109,29 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
         return;
     }
-    size_t il = 0, sl = 0;
+    size_t il = 0, sl = 0, published = 0;
     batch_iter_t it;
     batch_record_t r;
     batch_iter_init(&it, body, blen);
     while (batch_next(&it, &r) == 1) {
         uint64_t id = 0;
         size_t n = 0;
-        /* validated above: only memory can fail, and what was published
-         * stays published; the answer says how far it got */
-        if (emit_publish(c, req, r.channel, r.channel_len, r.data, r.len, &id, &n) != 0) break;
+        /* validated above: only memory or max_channels can fail, and what
+         * was published stays published; the one answer says how far it got */
+        int rc = loop_publish(c->loop, r.channel, r.channel_len, r.data, r.len, &id, &n);
+        if (rc != 0) {
+            if (rc == HUB_EFULL) c->loop->stats.max_channels_refused++;
+            snprintf(reason, sizeof(reason), "%s: %zu of %ld messages published",
+                     rc == HUB_EFULL ? "too many channels (max_channels)" : "out of memory",
+                     published, count);
+            emit_error(c, req, 503, "Retry-After: 1\r\n", reason);
+            break;
+        }
+        published++;
         il += (size_t)snprintf(ids + il, cap - il, "%s%llu", il ? "," : "", (unsigned long long)id);
         sl += (size_t)snprintf(subs + sl, cap - sl, "%s%zu", sl ? "," : "", n);
     }
-    if (!conn_is_open(c)) {
+    if (!conn_is_open(c) || published < (size_t)count) {
         free(ids);
         free(subs);
         return;

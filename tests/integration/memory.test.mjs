@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { startHeraldd, client, until, sleep } from './lib/heraldd.mjs';
+import { startHeraldd, client, until, sleep, raw } from './lib/heraldd.mjs';
 
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 // A sanitizer build keeps freed memory in quarantine: RSS says nothing there.
@@ -111,6 +111,13 @@ test('max_channels_refuses_new_channels_on_every_path_naming_the_key', async () 
     assert.equal(r.status, 503);
     assert.match(r.body, /max_channels/);
     await hd.emit('full3', 'an existing channel still takes messages');
+    // a batch that reaches the limit midway: one answer, saying how far it got
+    const batch = 'full1 1\na\nfresh.a 1\nb\n';
+    const req = `POST /emit HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-herald-batch\r\nContent-Length: ${batch.length}\r\n\r\n${batch}` +
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const answers = (await raw({ socketPath: hd.emitSock }, req)).data.toString();
+    assert.deepEqual(answers.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 503', 'HTTP/1.1 200'], answers);
+    assert.match(answers, /max_channels\): 1 of 2 messages published/);
     const c = await client(hd);
     const e = await c.subscribe('pub.fresh');
     assert.equal(e.type, 'error');
