@@ -32,6 +32,9 @@ typedef struct config {
     uint64_t ipv6_prefix_bits;
     uint64_t max_client_message_bytes;
     uint64_t max_subscriptions;
+    uint64_t max_channels;
+    uint64_t max_new_channels_per_second;
+    uint64_t max_new_channels_per_ip_per_second;
     uint64_t max_commands_per_second;
     uint64_t max_queue_bytes;
     uint64_t ping_interval_ms;
@@ -47,6 +50,8 @@ typedef struct config {
     uint64_t max_batch_messages;
     uint64_t history_size;
     uint64_t history_ttl_ms;
+    uint64_t history_max_bytes_per_channel;
+    uint64_t history_max_bytes;
     uint64_t shutdown_timeout_ms;
     int log_level;
     uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */

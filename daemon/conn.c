@@ -45,6 +45,7 @@ static void conn_unsubscribe_all(conn_t *c) {
     for (uint32_t i = 0; i < c->nsubs; i++) {
         sub_t *s = c->subs[i];
         channel_sub_remove(s->ch, s);
+        channel_release(&loop->channels, s->ch);
         free(s);
         loop->stats.subscriptions--;
     }
@@ -349,12 +350,23 @@ int conn_unsubscribe(conn_t *c, channel_t *ch) {
         if (s->ch != ch) continue;
         hub_unsubscribe(c->loop->hub, c->loop->index, &s, 1);
         channel_sub_remove(ch, s);
+        channel_release(&c->loop->channels, ch);
         free(s);
         c->subs[i] = c->subs[--c->nsubs];
         c->loop->stats.subscriptions--;
         return 0;
     }
     return -1;
+}
+
+void conn_subscribe_undo(conn_t *c, channel_t *ch) {
+    sub_t *s = c->subs[c->nsubs - 1];
+    assert(s->ch == ch);
+    channel_sub_remove(ch, s);
+    channel_release(&c->loop->channels, ch);
+    free(s);
+    c->nsubs--;
+    c->loop->stats.subscriptions--;
 }
 
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m) {
@@ -379,6 +391,7 @@ size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t 
             if (conn_deliver(s->conn, ch, m) == 0) n++;
         }
         ch->busy--;
+        channel_release(&loop->channels, ch); /* slow consumers may all have gone */
     }
     /* io.sockets.emit(channel, message): every socket.io client, no resume */
     if (loop->bcast && channel_is_public(loop->cfg->socketio_channels, name, len)) {
@@ -388,7 +401,7 @@ size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t 
             if (conn_deliver(s->conn, NULL, m) == 0) n++;
         }
     }
-    /* SSE and socket.io are encoded once per loop, when it has such clients */
+    /* the other protocols' encodings are built once per loop, when it has such clients */
     buf_unref(m->sse);
     buf_unref(m->sio);
     buf_unref(m->pusher);

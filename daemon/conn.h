@@ -83,6 +83,8 @@ struct conn {
     uint64_t cmd_ms;       /* last refill of the command bucket */
     uint32_t cmd_tokens;   /* in thousandths of a command */
     uint32_t cmd_refused;  /* commands refused in a row */
+    uint32_t new_ch_credit; /* channel creations paid ahead (subscribe_reserve) */
+    uint64_t new_ch_tokens, new_ch_ms; /* max_new_channels_per_second (quota.h) */
 };
 
 /* Reading, writing and a goodbye are still possible. */
@@ -142,6 +144,10 @@ void conn_http_resume(conn_t *c);
  * socketio_channels, on any loop (join), or no longer (leave). */
 int conn_broadcast_join(conn_t *c);
 void conn_broadcast_leave(conn_t *c);
+
+/* Take back c's last conn_subscribe (to ch) that the hub then refused: it
+ * was never counted there. */
+void conn_subscribe_undo(conn_t *c, channel_t *ch);
 
 /* Queue one message for c in its protocol's encoding. */
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m);

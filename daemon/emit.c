@@ -121,18 +121,27 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
         return;
     }
-    size_t il = 0, sl = 0;
+    size_t il = 0, sl = 0, published = 0;
     batch_iter_init(&it, body, blen);
     while (batch_next(&it, &r) == 1) {
         uint64_t id = 0;
         size_t n = 0;
-        /* validated above: only memory can fail, and what was published
-         * stays published; the answer says how far it got */
-        if (emit_publish(c, req, r.channel, r.channel_len, r.data, r.len, &id, &n) != 0) break;
+        /* validated above: only memory or max_channels can fail, and what
+         * was published stays published; the one answer says how far it got */
+        int rc = loop_publish(c->loop, r.channel, r.channel_len, r.data, r.len, &id, &n);
+        if (rc != 0) {
+            if (rc == HUB_EFULL) c->loop->stats.max_channels_refused++;
+            snprintf(reason, sizeof(reason), "%s: %zu of %ld messages published",
+                     rc == HUB_EFULL ? "too many channels (max_channels)" : "out of memory",
+                     published, count);
+            emit_error(c, req, 503, "Retry-After: 1\r\n", reason);
+            break;
+        }
+        published++;
         il += (size_t)snprintf(ids + il, cap - il, "%s%llu", il ? "," : "", (unsigned long long)id);
         sl += (size_t)snprintf(subs + sl, cap - sl, "%s%zu", sl ? "," : "", n);
     }
-    if (!conn_is_open(c)) {
+    if (!conn_is_open(c) || published < (size_t)count) {
         free(ids);
         free(subs);
         return;
@@ -216,7 +225,11 @@ static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t 
     if (emit_frame_refuse(c, req, data, dlen, "") != 0) return -1;
     int rc = loop_publish(c->loop, channel, len, data, dlen, id, subs);
     if (rc == HUB_EINVAL) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
-    else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
+    else if (rc == HUB_EFULL) {
+        c->loop->stats.max_channels_refused++;
+        emit_error(c, req, 503, "Retry-After: 1\r\n",
+                   "too many channels (max_channels): nothing published to a new channel");
+    } else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
     return rc;
 }
 

@@ -38,9 +38,11 @@ int hub_init(hub_t *hub, size_t nloops) {
     hub->nloops = nloops;
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
+    pthread_mutex_init(&hub->creators_lock, NULL);
     hub->boxes = calloc(nloops, sizeof(*hub->boxes));
     if (hub->boxes == NULL || channel_table_init(&hub->channels) != 0 ||
-        peer_table_init(&hub->peers) != 0)
+        channel_table_lost_init(&hub->channels, hub->start_ms) != 0 ||
+        peer_table_init(&hub->peers) != 0 || quota_table_init(&hub->creators) != 0)
         return HUB_ENOMEM;
     for (size_t i = 0; i < nloops; i++) {
         mpsc_init(&hub->boxes[i].inbox);
@@ -53,10 +55,12 @@ int hub_init(hub_t *hub, size_t nloops) {
 void hub_free(hub_t *hub) {
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
+    quota_table_free(&hub->creators);
     for (size_t i = 0; hub->boxes && i < hub->nloops; i++)
         pthread_mutex_destroy(&hub->boxes[i].snap_lock);
     pthread_mutex_destroy(&hub->lock);
     pthread_mutex_destroy(&hub->peers_lock);
+    pthread_mutex_destroy(&hub->creators_lock);
     free(hub->boxes);
     memset(hub, 0, sizeof(*hub));
 }
@@ -116,15 +120,27 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
                 size_t *everywhere) {
     if (herald_channel_check(channel, channel_len) != 0) return HUB_EINVAL;
     uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
     hub_lock(hub);
-    channel_t *ch = channel_get(&hub->channels, channel, channel_len, now, cfg->history_size);
+    channel_t *ch = channel_find(t, channel, channel_len);
+    /* With history_size 0 a channel nobody subscribes to lives only for
+     * this call, so max_channels does not stand in the way. */
+    if (ch == NULL && t->count >= cfg->max_channels && cfg->history_size > 0) {
+        hub_unlock(hub);
+        return HUB_EFULL;
+    }
+    if (ch == NULL) ch = channel_get(t, channel, channel_len, now);
     if (ch == NULL || channel_message_build(m, ch, ch->next_id, now, data, len) != 0) {
+        if (ch) channel_release(t, ch);
         hub_unlock(hub);
         return HUB_ENOMEM;
     }
-    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
     ch->next_id++;
-    history_push(&ch->hist, m);
+    if (history_push(&t->hist, &ch->hist, m, cfg->history_size,
+                     cfg->history_max_bytes_per_channel) < 0)
+        log_error("out of memory: message %llu not kept in history", (unsigned long long)m->id);
+    channel_table_trim(t, cfg->history_max_bytes, ch);
     *everywhere = ch->nsubs;
     /* Only loops with subscribers to this channel are handed the message:
      * with per-user channels most emits concern one loop. */
@@ -135,30 +151,36 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
     }
     uint64_t others = loops & ~(UINT64_C(1) << from);
     if (others) hub_hand_over(hub, others, m, channel, channel_len);
+    channel_release(t, ch);
     hub_unlock(hub);
     return 0;
 }
 
 int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *plain,
-                  size_t len, int counted, int has_since, uint64_t since, uint64_t *last,
-                  message_t **replay, size_t *nreplay) {
+                  size_t len, int counted, int create, int has_since, uint64_t since,
+                  uint64_t *last, message_t **replay, size_t *nreplay) {
     uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
     *replay = NULL;
     *nreplay = 0;
     hub_lock(hub);
-    channel_t *ch = channel_get(&hub->channels, plain, len, now, cfg->history_size);
+    channel_t *ch = channel_find(t, plain, len);
+    int refused = ch ? 0 : !create ? HUB_ENOENT : t->count >= cfg->max_channels ? HUB_EFULL : 0;
+    if (ch == NULL && refused == 0) ch = channel_get(t, plain, len, now);
     if (ch == NULL) {
         hub_unlock(hub);
-        return HUB_ENOMEM;
+        return refused ? refused : HUB_ENOMEM;
     }
     if (counted) {
         ch->nsubs++;
         ch->loops |= UINT64_C(1) << from;
     }
-    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
     size_t start = 0;
     int ok = 1;
-    if (has_since) ok = history_since(&ch->hist, since, ch->base_id, ch->next_id, &start);
+    if (has_since)
+        ok = history_since(&ch->hist, since, ch->base_id, ch->next_id,
+                           channel_lost_before(t, ch), &start);
     *last = ch->next_id - 1;
     size_t count = history_count(&ch->hist);
     if (has_since && ok && start < count) {
@@ -175,8 +197,32 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
             ok = 0; /* cannot replay: say gap, the client reloads */
         }
     }
+    channel_release(t, ch);
     hub_unlock(hub);
     return ok;
+}
+
+int hub_channels_missing(hub_t *hub, const config_t *cfg, const char *const *names,
+                         const size_t *lens, size_t n, size_t *missing) {
+    size_t k = 0;
+    hub_lock(hub);
+    for (size_t i = 0; i < n; i++)
+        if (channel_find(&hub->channels, names[i], lens[i]) == NULL) k++;
+    int rc = k && hub->channels.count + k > cfg->max_channels ? HUB_EFULL : 0;
+    hub_unlock(hub);
+    *missing = k;
+    return rc;
+}
+
+/* The burst lets one page subscribe to all its channels at once. */
+int hub_creators_take(hub_t *hub, const config_t *cfg, const peer_addr_t *a, size_t n,
+                      uint64_t now_ms) {
+    uint64_t rate = cfg->max_new_channels_per_ip_per_second;
+    if (rate == 0 || n == 0 || a->family == 0) return 0;
+    pthread_mutex_lock(&hub->creators_lock);
+    int rc = quota_take(&hub->creators, a, n, now_ms, rate, rate + cfg->max_subscriptions);
+    pthread_mutex_unlock(&hub->creators_lock);
+    return rc;
 }
 
 void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
@@ -187,6 +233,7 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
         if (sh && sh->nsubs) sh->nsubs--;
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
+        if (sh) channel_release(&hub->channels, sh);
     }
     hub_unlock(hub);
 }
@@ -276,10 +323,24 @@ size_t hub_channel_subscribers(hub_t *hub, const char *name, size_t len) {
     return n;
 }
 
-void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms) {
+void hub_sweep(hub_t *hub, uint64_t now_ms, const config_t *cfg) {
+    /* a reload may have lowered history_max_bytes: apply it without
+     * waiting for an emit */
     hub_lock(hub);
-    channel_table_sweep(&hub->channels, now_ms, ttl_ms);
+    channel_table_trim(&hub->channels, cfg->history_max_bytes, NULL);
     hub_unlock(hub);
+    for (int i = 0; i < HUB_SWEEP_CHUNKS; i++) {
+        hub_lock(hub);
+        int wrapped = channel_table_sweep(&hub->channels, now_ms, cfg->history_ttl_ms,
+                                          HUB_SWEEP_BUCKETS);
+        hub_unlock(hub);
+        if (wrapped) break;
+    }
+    uint64_t rate = cfg->max_new_channels_per_ip_per_second;
+    pthread_mutex_lock(&hub->creators_lock);
+    quota_table_sweep(&hub->creators, now_ms, rate ? rate : 1, rate + cfg->max_subscriptions,
+                      HUB_SWEEP_BUCKETS * HUB_SWEEP_CHUNKS);
+    pthread_mutex_unlock(&hub->creators_lock);
 }
 
 /* Its own lock, not the channels': taken once per accept and close of a

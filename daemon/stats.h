@@ -41,7 +41,9 @@
     X(connections_handed_over, COUNTER, "Connections moved to the loop holding their session (socket.io with workers).") \
     X(emit_connections_refused, COUNTER, "Emit connections closed on accept: max_emit_connections reached.") \
     X(emit_browser_refused, COUNTER, "Emit requests refused for carrying Origin or Sec-Fetch-* (403).") \
-    X(emit_host_refused, COUNTER, "Emit requests refused for a Host not loopback nor in emit_allowed_hosts (403).")
+    X(emit_host_refused, COUNTER, "Emit requests refused for a Host not loopback nor in emit_allowed_hosts (403).") \
+    X(new_channels_rate_limited, COUNTER, "Channel creations refused: max_new_channels_per_second or _per_ip_per_second (rate_limited, SSE 429).") \
+    X(max_channels_refused, COUNTER, "Subscriptions and emits refused: max_channels reached (too_many_channels, 503).")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */

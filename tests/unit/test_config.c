@@ -52,6 +52,27 @@ static void defaults_are_documented_values(void) {
     CHECK_EQ_INT(c.shutdown_timeout_ms, 5000);
     CHECK_STR(c.allowed_origins, "*");
     CHECK_STR(c.public_channels, "");
+    CHECK_EQ_INT(c.max_channels, 1000000);
+    CHECK_EQ_INT(c.max_new_channels_per_second, 20);
+    CHECK_EQ_INT(c.max_new_channels_per_ip_per_second, 200);
+    CHECK_EQ_INT(c.history_max_bytes_per_channel, 4194304);
+    CHECK_EQ_INT(c.history_max_bytes, 67108864);
+}
+
+/* Issue 11: the memory keys parse, and a cap of no channels is refused. */
+static void memory_keys_parse_and_refuse_nonsense(void) {
+    config_t c;
+    char err[256];
+    config_defaults(&c);
+    CHECK_EQ_INT(config_parse_ini(&c, "m", "max_channels = 50\nhistory_max_bytes = 0\n"
+                                  "max_new_channels_per_ip_per_second = 0\n", err, sizeof(err)), 0);
+    CHECK_EQ_INT(c.max_channels, 50);
+    CHECK_EQ_INT(c.history_max_bytes, 0);
+    CHECK_EQ_INT(c.max_new_channels_per_ip_per_second, 0);
+    CHECK_EQ_INT(config_parse_ini(&c, "m", "max_channels = 0\n", err, sizeof(err)), -1);
+    CHECK(strstr(err, "max_channels") != NULL);
+    CHECK_EQ_INT(config_parse_ini(&c, "m", "max_new_channels_per_second = 0\n", err, sizeof(err)), -1);
+    CHECK(strstr(err, "max_new_channels_per_second") != NULL);
 }
 
 static void flags_win_over_the_file_in_any_order(void) {
@@ -260,6 +281,7 @@ int main(void) {
     if (mkdtemp(dir) == NULL) return 1;
     RUN(defaults_are_documented_values);
     RUN(flags_win_over_the_file_in_any_order);
+    RUN(memory_keys_parse_and_refuse_nonsense);
     RUN(unknown_key_in_file_names_file_and_line);
     RUN(bad_values_name_the_key);
     RUN(bad_file_lines_are_refused);
