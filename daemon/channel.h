@@ -21,6 +21,10 @@ typedef struct sub {
     struct channel *ch;
     struct sub *prev, *next;
     uint64_t last_id;        /* last message id delivered: later ones only */
+    /* The name it was granted with (subscribe.c "expiry"): when it expires
+     * and when the client hears so ahead (Unix ms, 0 = never / told), and
+     * which key signed it (0 = a public name, never revoked). */
+    uint64_t expires_ms, notice_ms, keyfp;
 } sub_t;
 
 typedef struct channel {

@@ -89,6 +89,8 @@ static const config_key_t config_keys[] = {
      "messages kept per channel for resume (0: no history)"},
     {"history_ttl_ms", T_U64, F(history_ttl_ms), "300000", 0, U64MAX, NULL, 0,
      "age after which a message leaves the history (0: never)"},
+    {"expiring_notice_ms", T_U64, F(expiring_notice_ms), "60000", 0, 86400000, NULL, 0,
+     "a subscription hears 'expiring' this long before its signed name expires (at most half the name's remaining life; 0: never)"},
     {"shutdown_timeout_ms", T_U64, F(shutdown_timeout_ms), "5000", 0, 600000, NULL, 0,
      "on SIGTERM/SIGINT, time to flush clients before exiting anyway"},
     {"log_level", T_LEVEL, F(log_level), "info", 0, 0, NULL, 0,

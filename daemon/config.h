@@ -40,6 +40,7 @@ typedef struct config {
     uint64_t max_batch_messages;
     uint64_t history_size;
     uint64_t history_ttl_ms;
+    uint64_t expiring_notice_ms;
     uint64_t shutdown_timeout_ms;
     int log_level;
     uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */

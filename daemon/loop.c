@@ -227,6 +227,7 @@ int loop_reload(loop_t *loop) {
     config_keep_fixed(cfg, loop->cfg); /* listeners change only on a restart */
     secrets_free(&loop->auth.secrets);
     loop->auth = auth;
+    loop->auth_gen++;
     free(loop->src.owned);
     loop->cfg = loop->src.owned = cfg;
     loop_limits_set(loop, cfg);

@@ -98,6 +98,7 @@ struct loop {
     http_limits_t public_limits, emit_limits;
     unsigned char *rbuf;       /* the one read buffer of this loop */
     loop_auth_t auth;
+    uint32_t auth_gen;         /* counts reloads of auth: subscriptions re-check their keys */
     loop_output_t out;
     uv_async_t wake;           /* other loops: a message or a request waits */
     uv_timer_t sweep;

@@ -1,5 +1,6 @@
 #include "sse.h"
 
+#include "command.h"
 #include "log.h"
 #include "origin.h"
 #include "subscribe.h"
@@ -15,6 +16,7 @@ typedef struct sse_chan {
     size_t plain_len;
     int has_since;
     uint64_t since;
+    subscribe_grant_t grant;
 } sse_chan_t;
 
 static int sse_digits(const char *s, size_t n, uint64_t *out) {
@@ -71,8 +73,20 @@ static int sse_answer(conn_t *c, const char *json, size_t n) {
     return conn_send_copy(c, ev, (size_t)m);
 }
 
+/* A stream's channel list is its URL: one name that expires (or is
+ * revoked) ends the stream, with a last event saying which and why; the
+ * client reopens it with fresh names and the ids it has. */
+static void sse_end_sub(conn_t *c, sub_t *s, const char *reason) {
+    char json[400], ev[420];
+    int n = command_ended_format(json, sizeof(json), s->ch->name, s->ch->name_len, reason);
+    int m = n > 0 ? snprintf(ev, sizeof(ev), "data: %.*s\n\n", n, json) : 0;
+    conn_end(c, ev, m > 0 && (size_t)m < sizeof(ev) ? (size_t)m : 0);
+}
+
 /* Proxies drop streams that stay silent; a comment keeps them open. */
 static void sse_tick(conn_t *c, uint64_t now) {
+    subscribe_expiry_tick(c, sse_end_sub);
+    if (!conn_is_open(c)) return;
     if (now - c->hb_ms < c->loop->cfg->sse_heartbeat_ms) return;
     c->hb_ms = now;
     conn_send_copy(c, ": hb\n\n", 6);
@@ -157,8 +171,9 @@ void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
     for (size_t i = 0; i < n; i++) {
         const char *code, *reason;
         if (subscribe_authorize(loop, chans[i].name, chans[i].len, &chans[i].plain,
-                                   &chans[i].plain_len, &code, &reason) != 0) {
+                                &chans[i].plain_len, &chans[i].grant, &code, &reason) != 0) {
             char why[256];
+            stats_refused_count(&loop->stats, code);
             snprintf(why, sizeof(why), "%s: %s", code, reason);
             sse_refuse(c, strcmp(code, "invalid_channel") == 0 ? 400 : 403, cors, why);
             goto out;
@@ -179,7 +194,7 @@ void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
     for (size_t i = 0; i < n && conn_is_open(c); i++) {
         const char *code, *reason;
         if (subscribe_resume(c, chans[i].plain, chans[i].plain_len, chans[i].has_since,
-                                  chans[i].since, NULL, &code, &reason) != 0) {
+                             chans[i].since, &chans[i].grant, NULL, &code, &reason) != 0) {
             log_info("%s: SSE %s: %s", c->peer, code, reason);
         }
     }

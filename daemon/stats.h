@@ -34,7 +34,10 @@
     X(reloads, COUNTER, "Configurations applied by SIGHUP.") \
     X(per_ip_refused, COUNTER, "Connections over max_connections_per_ip (503).") \
     X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
-    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.")
+    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
+    X(subscriptions_expired, COUNTER, "Subscriptions ended because their signed name expired.") \
+    X(subscriptions_revoked, COUNTER, "Subscriptions ended because a reload removed their key.") \
+    X(subscriptions_refreshed, COUNTER, "Subscriptions given a fresh name by a refresh command.")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */
@@ -45,12 +48,27 @@
     X(ws_close_1009, ws_1009) \
     X(ws_bad_commands, bad_command)
 
+/* Subscriptions refused, by the code the client got (WebSocket error
+ * answers and SSE 4xx alike): "subscribe_refused" in /stats, a code label
+ * in /metrics. Malformed commands stay under bad_command. */
+#define STATS_REFUSED_FIELDS(X) \
+    X(refused_forbidden, forbidden) \
+    X(refused_expired, expired) \
+    X(refused_invalid_channel, invalid_channel) \
+    X(refused_too_many_subscriptions, too_many_subscriptions) \
+    X(refused_not_subscribed, not_subscribed)
+
 typedef struct stats {
 #define STATS_MEMBER(name, ...) uint64_t name;
     STATS_FIELDS(STATS_MEMBER)
     STATS_PROTOCOL_FIELDS(STATS_MEMBER)
+    STATS_REFUSED_FIELDS(STATS_MEMBER)
 #undef STATS_MEMBER
 } stats_t;
+
+/* Count a refused subscription by its code; 0 if code is not one of
+ * STATS_REFUSED_FIELDS (the caller counts it elsewhere). */
+int stats_refused_count(stats_t *s, const char *code);
 
 /* Count a WebSocket protocol close by its code. */
 void stats_ws_close_count(stats_t *s, int code);

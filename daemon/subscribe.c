@@ -44,8 +44,21 @@ int subscribe_origin_refuse(conn_t *c, http_req_t *req) {
     return 1;
 }
 
+/* FNV-1a over key id and secret: a subscription remembers its key in 8
+ * bytes, and a reload that removes the key or changes its secret revokes
+ * it. Never 0 (0 marks a public name). */
+static uint64_t subscribe_key_fingerprint(const herald_secret_t *k) {
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = k->kid; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (size_t i = 0; i < k->key_len; i++) h = (h ^ k->key[i]) * 1099511628211ull;
+    return h | 1;
+}
+
 int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char **plain,
-                        size_t *plain_len, const char **code, const char **reason) {
+                        size_t *plain_len, subscribe_grant_t *g, const char **code,
+                        const char **reason) {
+    if (g) g->expires = g->keyfp = 0;
     if (memchr(name, '~', len) == NULL) {
         if (herald_channel_check(name, len) != 0) {
             *code = "invalid_channel";
@@ -68,6 +81,10 @@ int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char *
     if (rc == 0) {
         *plain = out.channel;
         *plain_len = out.channel_len;
+        if (g) {
+            g->expires = out.expiry;
+            g->keyfp = subscribe_key_fingerprint(out.secret);
+        }
         return 0;
     }
     *code = rc == HERALD_SIGNED_EEXPIRED ? "expired"
@@ -82,8 +99,95 @@ int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char *
  * in one critical section, and the subscription then takes only ids after
  * it (sub->last_id), so an emit on another loop racing this resume gives
  * neither a gap nor a duplicate. */
+static sub_t *subscribe_find(conn_t *c, const channel_t *ch) {
+    for (uint32_t i = 0; i < c->nsubs; i++)
+        if (c->subs[i]->ch == ch) return c->subs[i];
+    return NULL;
+}
+
+/* The earliest moment the sweep must look at c's subscriptions again. */
+static void subscribe_renew_update(conn_t *c) {
+    uint64_t at = 0;
+    for (uint32_t i = 0; i < c->nsubs; i++) {
+        const sub_t *s = c->subs[i];
+        uint64_t t = s->notice_ms ? s->notice_ms : s->expires_ms;
+        if (t && (at == 0 || t < at)) at = t;
+    }
+    c->renew_ms = at;
+}
+
+/* The 'expiring' notice goes expiring_notice_ms ahead, but never in the
+ * first half of a name's remaining life: a 5-second name hears it after
+ * 2.5 s instead of at once, so renewing every notice cannot loop. */
+static void subscribe_grant_apply(conn_t *c, sub_t *s, const subscribe_grant_t *g) {
+    s->expires_ms = g ? g->expires * 1000 : 0;
+    s->keyfp = g ? g->keyfp : 0;
+    s->notice_ms = 0;
+    uint64_t now = hub_wall_ms(), window = c->loop->cfg->expiring_notice_ms;
+    if (s->expires_ms > now && window) {
+        uint64_t half = (s->expires_ms - now) / 2;
+        s->notice_ms = s->expires_ms - (window < half ? window : half);
+    }
+    subscribe_renew_update(c);
+}
+
+int subscribe_refresh(conn_t *c, const char *plain, size_t plain_len,
+                      const subscribe_grant_t *g) {
+    channel_t *ch = channel_find(&c->loop->channels, plain, plain_len);
+    sub_t *s = ch ? subscribe_find(c, ch) : NULL;
+    if (s == NULL) return -1;
+    subscribe_grant_apply(c, s, g);
+    return 0;
+}
+
+/* 1 if a key with fingerprint fp is still loaded. */
+static int subscribe_key_loaded(const loop_t *loop, uint64_t fp) {
+    const secrets_t *k = &loop->auth.secrets;
+    for (size_t i = 0; i < k->nkeys; i++)
+        if (subscribe_key_fingerprint(&k->keys[i]) == fp) return 1;
+    return 0;
+}
+
+/* The sweep runs every tick ms, so a notice due before the next sweep
+ * goes now (it must arrive ahead of the expiry), and an expiry is acted on
+ * at the first sweep after it (at most one tick late). Ending a
+ * subscription reorders c->subs (swap with the last), so the walk restarts
+ * after each end; a connection holds few subscriptions. */
+void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
+    loop_t *loop = c->loop;
+    int recheck = c->auth_gen != loop->auth_gen;
+    if (!recheck && c->renew_ms == 0) return;
+    uint64_t now = hub_wall_ms(), soon = now + uv_timer_get_repeat(&loop->sweep);
+    if (!recheck && soon < c->renew_ms) return;
+    c->auth_gen = loop->auth_gen;
+    for (uint32_t i = 0; i < c->nsubs && conn_is_open(c);) {
+        sub_t *s = c->subs[i];
+        const char *why = s->expires_ms && now >= s->expires_ms ? "expired"
+                          : recheck && s->keyfp && !subscribe_key_loaded(loop, s->keyfp) ? "revoked"
+                          : NULL;
+        if (why) {
+            log_info("%s: subscription to %.*s %s", c->peer, (int)s->ch->name_len, s->ch->name, why);
+            if (why[0] == 'e') loop->stats.subscriptions_expired++;
+            else loop->stats.subscriptions_revoked++;
+            end(c, s, why);
+            i = 0;
+            continue;
+        }
+        if (s->notice_ms && soon >= s->notice_ms) {
+            char ans[320];
+            int n = command_expiring_format(ans, sizeof(ans), s->ch->name, s->ch->name_len,
+                                            s->expires_ms / 1000);
+            s->notice_ms = 0;
+            if (n > 0) c->proto->answer(c, ans, (size_t)n);
+        }
+        i++;
+    }
+    if (conn_is_open(c)) subscribe_renew_update(c);
+}
+
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
-                     uint64_t since, const void *cmd, const char **code, const char **reason) {
+                     uint64_t since, const subscribe_grant_t *g, const void *cmd,
+                     const char **code, const char **reason) {
     loop_t *loop = c->loop;
     channel_t *ch = channel_get(&loop->channels, plain, plain_len, hub_wall_ms(), 0);
     if (ch == NULL) {
@@ -109,6 +213,7 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
         return -1;
     }
     if (!already) c->subs[c->nsubs - 1]->last_id = last;
+    subscribe_grant_apply(c, subscribe_find(c, ch), g);
     const char *resume = has_since ? (ok ? "ok" : "gap") : NULL;
     char ans[512];
     int n = command_subscribed_format(ans, sizeof(ans), cmd, plain, plain_len, last, resume);

@@ -139,6 +139,9 @@ const seeds = {
     'not-json': Buffer.from('Hello-\u00b5@'),
     'array': Buffer.from('[1,2,3]'),
     'escaped-channel': Buffer.from('{"type":"unsubscribe","req":7,"channel":"or\\u0000ders"}'),
+    'refresh': Buffer.from('{"type":"refresh","req":8,"channel":"orders~v1.k2.1732530005.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'),
+    'refresh-no-channel': Buffer.from('{"type":"refresh","req":9}'),
+    'refresh-since': Buffer.from('{"type":"refresh","req":10,"channel":"a","since":5}'),
   },
   fuzz_config: {
     'every-kind': Buffer.from('# comment\n[section]\nlisten = 127.0.0.1:8080\nemit = unix:/run/herald/emit.sock\nmax_queue_bytes = 1048576\npublic_channels = "news.*, public"\nlog_level = debug\n'),
