@@ -43,7 +43,7 @@ const Herald = (() => {
         ws.onopen = () => {
           if (h._conn !== c) return;
           h._up();
-          for (const ch of h._chans.values()) h._subscribe(ch);
+          for (const ch of h._chans.values()) h._resubscribe(ch, c);
           // Ping every pingIntervalMs; no answer within pongTimeoutMs means
           // the connection is dead even if the socket has not noticed yet.
           c.pinger = setInterval(() => {
@@ -72,9 +72,12 @@ const Herald = (() => {
     // SSE: the channel list is the URL, so a change of subscriptions reopens
     // the stream (once per turn of the event loop); pings are not needed.
     sse: {
-      open(h, c) {
-        const chans = [...h._chans.values()];
+      async open(h, c) {
+        let chans = [...h._chans.values()];
         if (!chans.length) return h._up();
+        await Promise.all(chans.map((ch) => h._renew(ch)));
+        chans = [...h._chans.values()];
+        if (h._conn !== c || !chans.length) return h._conn === c && h._up();
         const es = (c.es = new EventSource(h._sseUrl(chans)));
         es.onopen = () => { if (h._conn === c) h._up(); };
         es.onmessage = (e) => deliver(h, c, e.data);
@@ -117,6 +120,7 @@ const Herald = (() => {
       this._tix = 0;          // index of the transport in use
       this._chans = new Map(); // plain name → {name, signed, last, subs:Set, req}
       this._handlers = {};
+      this._warned = new Set(); // channels a refusal was logged for
       this._req = 0;
       this._attempt = 0;
       this.state = 'connecting';
@@ -148,7 +152,7 @@ const Herald = (() => {
       let ch = this._chans.get(name);
       const sub = { fn, json: !!o.json, onError: o.onError, channel: name };
       if (!ch) {
-        ch = { name, signed, last: o.since, subs: new Set() };
+        ch = { name, signed, last: o.since, subs: new Set(), getName: o.getName || this._opts.getName };
         this._chans.set(name, ch);
         this._subscribe(ch);
       } else if (ch.signed !== signed) {
@@ -176,6 +180,29 @@ const Herald = (() => {
       const cmd = { type: 'subscribe', req: ch.req, channel: ch.signed };
       if (ch.last != null) cmd.since = ch.last;
       this._send(cmd);
+    }
+
+    // A fresh signed name from the page's getName, for a channel whose name
+    // is stale (after a reconnect, on 'expiring'); false if it has none.
+    async _renew(ch) {
+      if (!ch.stale || !ch.getName) return false;
+      try {
+        const name = await ch.getName(ch.name);
+        if (plainName(name) !== ch.name) throw new Error('getName gave a name for another channel');
+        ch.signed = name;
+        ch.stale = false;
+        return true;
+      } catch (e) {
+        this._fail({ channel: ch.name, code: 'get_name_failed', reason: String(e && e.message || e) });
+        return false;
+      }
+    }
+
+    // Subscribe again on connection c (after a reconnect, or when heraldd
+    // ended the subscription), with a fresh name first if one is needed.
+    async _resubscribe(ch, c) {
+      await this._renew(ch);
+      if (this._conn === c && this._chans.get(ch.name) === ch) this._subscribe(ch);
     }
 
     _send(cmd) {
@@ -238,6 +265,7 @@ const Herald = (() => {
     // The connection failed or died: try the next transport if this one never
     // opened, and reconnect after an exponential backoff with full jitter.
     _lost() {
+      for (const ch of this._chans.values()) ch.stale = true; // names are renewed before resubscribing
       if (!this._opened) this._tix++;
       this._drop();
       if (this.state === 'closed') return;
@@ -255,9 +283,22 @@ const Herald = (() => {
     _refuse(ch, err) {
       err = { channel: ch.name, ...err };
       if (this._chans.get(ch.name) === ch) this._chans.delete(ch.name);
-      let told = false;
-      for (const s of ch.subs) if (s.onError) { told = true; try { s.onError(err); } catch (e) { setTimeout(() => { throw e; }); } }
-      if (!this._emit('error', err) && !told) console.warn('herald:', err.channel, err.code, err.reason || '');
+      for (const s of ch.subs) if (s.onError) { try { s.onError(err); } catch (e) { setTimeout(() => { throw e; }); } }
+      this._emit('error', err);
+      if (!this._warned.has(ch.name)) {
+        this._warned.add(ch.name);
+        console.warn('herald: subscription refused:', err.channel, err.code, err.reason || '');
+      }
+    }
+
+    // 'expiring': get a fresh name and hand it over (WebSocket: refresh, the
+    // subscription goes on; SSE: the stream reopens from the last ids).
+    async _expiring(ch) {
+      const c = this._conn;
+      ch.stale = true;
+      if (!(await this._renew(ch)) || this._conn !== c || this._chans.get(ch.name) !== ch) return;
+      ch.rreq = ++this._req;
+      this._send({ type: 'refresh', req: ch.rreq, channel: ch.signed });
     }
 
     _handle(m) {
@@ -286,10 +327,23 @@ const Herald = (() => {
           ch.last = m.last;
         } else if (ch.last == null && typeof m.last === 'number') ch.last = m.last;
         this._emit('subscribed', { channel: m.channel, last: m.last, resume: m.resume });
+      } else if (m.type === 'expiring') {
+        const ch = this._chans.get(m.channel);
+        if (ch) this._expiring(ch);
+      } else if (m.type === 'unsubscribed' && m.reason) {
+        // heraldd ended it (expired, revoked): resubscribe from the last id
+        // with a fresh name, or report it like a refusal.
+        const ch = this._chans.get(m.channel);
+        if (!ch) return;
+        if (!ch.getName) return this._refuse(ch, { code: m.reason, reason: 'the subscription ' + m.reason });
+        ch.stale = true;
+        this._resubscribe(ch, this._conn);
       } else if (m.type === 'error') {
         const ch = [...this._chans.values()].find((c) => c.req === m.req);
-        if (ch) this._refuse(ch, { code: m.code, reason: m.reason });
-        else this._fail({ code: m.code, reason: m.reason });
+        if (ch) return this._refuse(ch, { code: m.code, reason: m.reason });
+        // a refused refresh leaves the subscription as it was
+        const r = [...this._chans.values()].find((c) => c.rreq === m.req);
+        this._fail(r ? { channel: r.name, code: m.code, reason: m.reason } : { code: m.code, reason: m.reason });
       }
     }
   }
