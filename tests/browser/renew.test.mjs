@@ -65,3 +65,45 @@ test('a_page_stays_subscribed_across_three_expiries_of_5_second_names_missing_no
   await ws.close();
   await sse.close();
 });
+
+// Issue 12 item 2: a raw EventSource (no herald.js) on three channels, cut
+// by the network mid-stream while messages keep coming, reconnects by
+// itself with one Last-Event-ID, and every channel resumes exactly.
+test('a_raw_eventsource_on_three_channels_cut_mid_stream_resumes_all_three_exactly', async () => {
+  const { startProxy } = await import('./lib.mjs');
+  const proxy = await startProxy(hd.port);
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${hd.http}/healthz`);
+    const chans = ['raw.a', 'raw.b', 'raw.c'];
+    const url = `http://127.0.0.1:${proxy.port}/sse?` + chans.map((c) => 'channel=' + encodeURIComponent(hd.sign(c))).join('&');
+    await page.evaluate((u) => {
+      window.got = []; window.opens = 0; window.ids = [];
+      const es = new EventSource(u);
+      es.onopen = () => opens++;
+      es.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        if (m.type === 'message') { got.push(`${m.channel}:${m.data}`); ids.push(e.lastEventId); }
+        if (m.type === 'subscribed' && m.resume) got.push(`${m.channel}:resume=${m.resume}`);
+      };
+    }, url);
+    await page.waitForFunction(() => opens === 1);
+    await until(async () => JSON.parse((await (await import('./lib.mjs')).emitRequest(hd.emitSock, 'GET', '/stats')).body).subscriptions >= 3);
+    const sent = [];
+    const round = async (k) => { for (const c of chans) { await hd.emit(c, `${k}`); sent.push(`${c}:${k}`); } };
+    // b's last message is older than a's and c's: a one-channel id would lose two of them
+    await round(0); await hd.emit('raw.b', 'b-only'); sent.push('raw.b:b-only'); await hd.emit('raw.a', 'a-only'); sent.push('raw.a:a-only');
+    await page.waitForFunction((n) => got.length === n, sent.length);
+    proxy.block(true);
+    proxy.cut();
+    for (let k = 1; k <= 3; k++) await round(k);
+    proxy.block(false);
+    await page.waitForFunction((n) => got.filter((g) => !g.includes('resume=')).length === n, sent.length, { timeout: 15000 });
+    const got = await page.evaluate(() => got);
+    for (const c of chans) {
+      assert.deepEqual(got.filter((g) => g.startsWith(c + ':') && !g.includes('resume=')), sent.filter((s) => s.startsWith(c + ':')), c);
+      assert.ok(got.includes(`${c}:resume=ok`), `${c} resumed from the id: ${got}`);
+    }
+    assert.match((await page.evaluate(() => ids)).at(-1), /^~\d+\.\d+\.\d+$/);
+  } finally { await page.close(); await proxy.stop(); }
+});

@@ -143,6 +143,15 @@ const seeds = {
     'refresh-no-channel': Buffer.from('{"type":"refresh","req":9}'),
     'refresh-since': Buffer.from('{"type":"refresh","req":10,"channel":"a","since":5}'),
   },
+  fuzz_sseid: {
+    'three-channels': Buffer.concat([Buffer.from([3]), Buffer.from('~1732530000000001..17')]),
+    'one-channel': Buffer.concat([Buffer.from([1]), Buffer.from('~1732530000000001')]),
+    'all-empty': Buffer.concat([Buffer.from([4]), Buffer.from('~...')]),
+    'old-form': Buffer.concat([Buffer.from([1]), Buffer.from('orders:17')]),
+    'too-many-fields': Buffer.concat([Buffer.from([2]), Buffer.from('~1.2.3')]),
+    'twenty-digits': Buffer.concat([Buffer.from([1]), Buffer.from('~18446744073709551616')]),
+    'leading-zeros': Buffer.concat([Buffer.from([2]), Buffer.from('~007.0')]),
+  },
   fuzz_config: {
     'every-kind': Buffer.from('# comment\n[section]\nlisten = 127.0.0.1:8080\nemit = unix:/run/herald/emit.sock\nmax_queue_bytes = 1048576\npublic_channels = "news.*, public"\nlog_level = debug\n'),
     'unknown-key': Buffer.from('no_such_key = 1\n'),
