@@ -37,7 +37,10 @@
     X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
     X(subscriptions_expired, COUNTER, "Subscriptions ended because their signed name expired.") \
     X(subscriptions_revoked, COUNTER, "Subscriptions ended because a reload removed their key.") \
-    X(subscriptions_refreshed, COUNTER, "Subscriptions given a fresh name by a refresh command.")
+    X(subscriptions_refreshed, COUNTER, "Subscriptions given a fresh name by a refresh command.") \
+    X(emits_repeated, COUNTER, "Emits whose Idempotency-Key was seen within idempotency_window_ms: answered, not published.") \
+    X(idempotency_keys, GAUGE, "Idempotency keys remembered.") \
+    X(idempotency_evicted, COUNTER, "Idempotency keys forgotten early (idempotency_max_keys).")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */

@@ -127,6 +127,9 @@ const seeds = {
     'missing-lf': Buffer.from('a 3\nabcX'),
     'leading-zero': Buffer.from('a 03\nabc\n'),
     'empty-body': Buffer.alloc(0),
+    'idempotency-keys': Buffer.from('orders 5 order-17:created\nhello\nnews 2\nhi\nuser.42:inbox 0 k\n\n'),
+    'key-too-long': Buffer.from('a 1 ' + 'k'.repeat(65) + '\nx\n'),
+    'key-with-space': Buffer.from('a 1 k k\nx\n'),
   },
   fuzz_command: {
     'subscribe': Buffer.from('{"type":"subscribe","req":1,"channel":"orders~v1.0.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","since":1732530000000001}'),
