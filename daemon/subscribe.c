@@ -166,7 +166,8 @@ void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
                           : recheck && s->keyfp && !subscribe_key_loaded(loop, s->keyfp) ? "revoked"
                           : NULL;
         if (why) {
-            log_info("%s: subscription to %.*s %s", c->peer, (int)s->ch->name_len, s->ch->name, why);
+            if (loop_log_throttle(loop))
+                log_info("%s: subscription to %.*s %s", c->peer, (int)s->ch->name_len, s->ch->name, why);
             if (why[0] == 'e') loop->stats.subscriptions_expired++;
             else loop->stats.subscriptions_revoked++;
             end(c, s, why);

@@ -63,12 +63,15 @@ static void wsconn_close(conn_t *c, uint16_t code, const char *reason) {
 }
 
 /* A refused subscription is counted by its code and logged at info (as an
- * SSE 403 is); a malformed command is the client's bug: debug. */
+ * SSE 403 is), throttled: forged names come in floods, the counters have
+ * them all. A malformed command is the client's bug: debug. */
 static void wsconn_answer_error(conn_t *c, const command_t *cmd, const char *code,
                                 const char *reason) {
     char out[512];
-    if (stats_refused_count(&c->loop->stats, code))
-        log_info("%s: subscription refused: %s (%s)", c->peer, code, reason);
+    if (stats_refused_count(&c->loop->stats, code)) {
+        if (loop_log_throttle(c->loop))
+            log_info("%s: subscription refused: %s (%s)", c->peer, code, reason);
+    }
     else {
         c->loop->stats.ws_bad_commands++;
         log_debug("%s: command refused: %s (%s)", c->peer, code, reason);
