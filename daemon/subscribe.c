@@ -94,11 +94,6 @@ int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char *
     return -1;
 }
 
-/* The answer, the replay from history and the first live message are
- * ordered by the hub's lock: hub_subscribe reads history and the last id
- * in one critical section, and the subscription then takes only ids after
- * it (sub->last_id), so an emit on another loop racing this resume gives
- * neither a gap nor a duplicate. */
 static sub_t *subscribe_find(conn_t *c, const channel_t *ch) {
     for (uint32_t i = 0; i < c->nsubs; i++)
         if (c->subs[i]->ch == ch) return c->subs[i];
@@ -118,7 +113,10 @@ static void subscribe_renew_update(conn_t *c) {
 
 /* The 'expiring' notice goes expiring_notice_ms ahead, but never in the
  * first half of a name's remaining life: a 5-second name hears it after
- * 2.5 s instead of at once, so renewing every notice cannot loop. */
+ * 2.5 s instead of at once, so renewing every notice cannot loop.
+ * c->renew_ms only moves earlier here (no walk per subscribe); one that
+ * is early because a subscription left or was refreshed costs one walk of
+ * the sweep, which recomputes it. */
 static void subscribe_grant_apply(conn_t *c, sub_t *s, const subscribe_grant_t *g) {
     s->expires_ms = g ? g->expires * 1000 : 0;
     s->keyfp = g ? g->keyfp : 0;
@@ -128,7 +126,8 @@ static void subscribe_grant_apply(conn_t *c, sub_t *s, const subscribe_grant_t *
         uint64_t half = (s->expires_ms - now) / 2;
         s->notice_ms = s->expires_ms - (window < half ? window : half);
     }
-    subscribe_renew_update(c);
+    uint64_t t = s->notice_ms ? s->notice_ms : s->expires_ms;
+    if (t && (c->renew_ms == 0 || t < c->renew_ms)) c->renew_ms = t;
 }
 
 int subscribe_refresh(conn_t *c, const char *plain, size_t plain_len,
@@ -150,9 +149,9 @@ static int subscribe_key_loaded(const loop_t *loop, uint64_t fp) {
 
 /* The sweep runs every tick ms, so a notice due before the next sweep
  * goes now (it must arrive ahead of the expiry), and an expiry is acted on
- * at the first sweep after it (at most one tick late). Ending a
- * subscription reorders c->subs (swap with the last), so the walk restarts
- * after each end; a connection holds few subscriptions. */
+ * at the first sweep after it (at most one tick late). Ending a WebSocket
+ * subscription moves the last one into its slot (conn_unsubscribe), so
+ * that slot is looked at again; ending an SSE stream ends the walk. */
 void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
     loop_t *loop = c->loop;
     int recheck = c->auth_gen != loop->auth_gen;
@@ -171,7 +170,6 @@ void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
             if (why[0] == 'e') loop->stats.subscriptions_expired++;
             else loop->stats.subscriptions_revoked++;
             end(c, s, why);
-            i = 0;
             continue;
         }
         if (s->notice_ms && soon >= s->notice_ms) {
@@ -186,6 +184,11 @@ void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
     if (conn_is_open(c)) subscribe_renew_update(c);
 }
 
+/* The answer, the replay from history and the first live message are
+ * ordered by the hub's lock: hub_subscribe reads history and the last id
+ * in one critical section, and the subscription then takes only ids after
+ * it (sub->last_id), so an emit on another loop racing this resume gives
+ * neither a gap nor a duplicate. */
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
                      uint64_t since, const subscribe_grant_t *g, const void *cmd,
                      const char **code, const char **reason) {
