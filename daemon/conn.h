@@ -76,7 +76,7 @@ struct conn {
     uint32_t cmd_tokens;   /* in thousandths of a command */
     uint32_t cmd_refused;  /* commands refused in a row */
     uint32_t auth_gen;     /* loop->auth_gen its subscriptions were checked at */
-    uint64_t renew_ms;     /* earliest notice or expiry of its subscriptions (Unix ms); 0 = none */
+    uint32_t renew_s;      /* earliest notice or expiry of its subscriptions (Unix s); 0 = none */
 };
 
 /* Reading, writing and a goodbye are still possible. */

@@ -44,14 +44,15 @@ int subscribe_origin_refuse(conn_t *c, http_req_t *req) {
     return 1;
 }
 
-/* FNV-1a over key id and secret: a subscription remembers its key in 8
+/* FNV-1a over key id and secret: a subscription remembers its key in 4
  * bytes, and a reload that removes the key or changes its secret revokes
- * it. Never 0 (0 marks a public name). */
-static uint64_t subscribe_key_fingerprint(const herald_secret_t *k) {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = k->kid; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (size_t i = 0; i < k->key_len; i++) h = (h ^ k->key[i]) * 1099511628211ull;
+ * it (unless a key still loaded shares the fingerprint: 1 in 2^31 per
+ * pair of the operator's own secrets). Never 0 (0 marks a public name). */
+static uint32_t subscribe_key_fingerprint(const herald_secret_t *k) {
+    uint32_t h = 2166136261u;
+    for (const char *p = k->kid; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ 0xff) * 16777619u;
+    for (size_t i = 0; i < k->key_len; i++) h = (h ^ k->key[i]) * 16777619u;
     return h | 1;
 }
 
@@ -102,32 +103,33 @@ static sub_t *subscribe_find(conn_t *c, const channel_t *ch) {
 
 /* The earliest moment the sweep must look at c's subscriptions again. */
 static void subscribe_renew_update(conn_t *c) {
-    uint64_t at = 0;
+    uint32_t at = 0;
     for (uint32_t i = 0; i < c->nsubs; i++) {
         const sub_t *s = c->subs[i];
-        uint64_t t = s->notice_ms ? s->notice_ms : s->expires_ms;
+        uint32_t t = s->notice_s ? s->notice_s : s->expires_s;
         if (t && (at == 0 || t < at)) at = t;
     }
-    c->renew_ms = at;
+    c->renew_s = at;
 }
 
 /* The 'expiring' notice goes expiring_notice_ms ahead, but never in the
  * first half of a name's remaining life: a 5-second name hears it after
  * 2.5 s instead of at once, so renewing every notice cannot loop.
- * c->renew_ms only moves earlier here (no walk per subscribe); one that
+ * c->renew_s only moves earlier here (no walk per subscribe); one that
  * is early because a subscription left or was refreshed costs one walk of
  * the sweep, which recomputes it. */
 static void subscribe_grant_apply(conn_t *c, sub_t *s, const subscribe_grant_t *g) {
-    s->expires_ms = g ? g->expires * 1000 : 0;
+    uint64_t exp = g ? g->expires : 0;
+    s->expires_s = exp > UINT32_MAX ? UINT32_MAX : (uint32_t)exp;
     s->keyfp = g ? g->keyfp : 0;
-    s->notice_ms = 0;
-    uint64_t now = hub_wall_ms(), window = c->loop->cfg->expiring_notice_ms;
-    if (s->expires_ms > now && window) {
-        uint64_t half = (s->expires_ms - now) / 2;
-        s->notice_ms = s->expires_ms - (window < half ? window : half);
+    s->notice_s = 0;
+    uint64_t now = hub_wall_ms() / 1000, window = c->loop->cfg->expiring_notice_ms / 1000;
+    if (s->expires_s > now && c->loop->cfg->expiring_notice_ms) {
+        uint64_t half = (s->expires_s - now) / 2;
+        s->notice_s = (uint32_t)(s->expires_s - (window < half ? window : half));
     }
-    uint64_t t = s->notice_ms ? s->notice_ms : s->expires_ms;
-    if (t && (c->renew_ms == 0 || t < c->renew_ms)) c->renew_ms = t;
+    uint32_t t = s->notice_s ? s->notice_s : s->expires_s;
+    if (t && (c->renew_s == 0 || t < c->renew_s)) c->renew_s = t;
 }
 
 int subscribe_refresh(conn_t *c, const char *plain, size_t plain_len,
@@ -140,7 +142,7 @@ int subscribe_refresh(conn_t *c, const char *plain, size_t plain_len,
 }
 
 /* 1 if a key with fingerprint fp is still loaded. */
-static int subscribe_key_loaded(const loop_t *loop, uint64_t fp) {
+static int subscribe_key_loaded(const loop_t *loop, uint32_t fp) {
     const secrets_t *k = &loop->auth.secrets;
     for (size_t i = 0; i < k->nkeys; i++)
         if (subscribe_key_fingerprint(&k->keys[i]) == fp) return 1;
@@ -155,13 +157,14 @@ static int subscribe_key_loaded(const loop_t *loop, uint64_t fp) {
 void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
     loop_t *loop = c->loop;
     int recheck = c->auth_gen != loop->auth_gen;
-    if (!recheck && c->renew_ms == 0) return;
-    uint64_t now = hub_wall_ms(), soon = now + uv_timer_get_repeat(&loop->sweep);
-    if (!recheck && soon < c->renew_ms) return;
+    if (!recheck && c->renew_s == 0) return;
+    uint64_t now_ms = hub_wall_ms(), now = now_ms / 1000;
+    uint64_t soon = (now_ms + uv_timer_get_repeat(&loop->sweep)) / 1000;
+    if (!recheck && soon < c->renew_s) return;
     c->auth_gen = loop->auth_gen;
     for (uint32_t i = 0; i < c->nsubs && conn_is_open(c);) {
         sub_t *s = c->subs[i];
-        const char *why = s->expires_ms && now >= s->expires_ms ? "expired"
+        const char *why = s->expires_s && now >= s->expires_s ? "expired"
                           : recheck && s->keyfp && !subscribe_key_loaded(loop, s->keyfp) ? "revoked"
                           : NULL;
         if (why) {
@@ -172,11 +175,11 @@ void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
             end(c, s, why);
             continue;
         }
-        if (s->notice_ms && soon >= s->notice_ms) {
+        if (s->notice_s && soon >= s->notice_s) {
             char ans[320];
             int n = command_expiring_format(ans, sizeof(ans), s->ch->name, s->ch->name_len,
-                                            s->expires_ms / 1000);
-            s->notice_ms = 0;
+                                            s->expires_s);
+            s->notice_s = 0;
             if (n > 0) c->proto->answer(c, ans, (size_t)n);
         }
         i++;

@@ -23,7 +23,7 @@ int subscribe_origin_refuse(conn_t *c, http_req_t *req);
  * public name, which no reload revokes). */
 typedef struct subscribe_grant {
     uint64_t expires;
-    uint64_t keyfp;
+    uint32_t keyfp;
 } subscribe_grant_t;
 
 /* Resolve a subscribe request's name: the plain channel (pointing into
