@@ -4,6 +4,7 @@
 // with idempotency_window_ms, and malformed ones are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { startHeraldd, client, until, sleep } from './lib/heraldd.mjs';
 
 let hd;
@@ -84,4 +85,29 @@ test('a_key_is_forgotten_after_the_window_and_bad_keys_are_refused', async () =>
   assert.match(bb.body, /record 0: idempotency key/);
   const st = await hd.stats();
   assert.ok(st.idempotency_keys >= 1 && st.idempotency_keys < 20, JSON.stringify(st.idempotency_keys));
+});
+
+// The case: heraldd stalls past the caller's timeout, the caller
+// gives up on its request (which heraldd still has, in the socket) and
+// retries with the same key once heraldd is back: one message.
+test('an_emit_given_up_during_a_stall_then_retried_is_delivered_once', async () => {
+  const c = await client(hd);
+  await c.subscribe(hd.sign('idem.s'));
+  process.kill(hd.proc.pid, 'SIGSTOP');
+  try {
+    const s = net.connect(hd.emitSock);
+    await new Promise((r) => s.on('connect', r));
+    s.write('POST /emit/idem.s HTTP/1.1\r\nHost: localhost\r\nIdempotency-Key: stall-1\r\nContent-Length: 4\r\n\r\nonce');
+    await sleep(300); // the caller's timeout: no answer, it gives up
+    s.destroy();
+  } finally { process.kill(hd.proc.pid, 'SIGCONT'); }
+  const retry = await post('idem.s', 'once', 'stall-1');
+  assert.equal(retry.status, 202);
+  const again = JSON.parse((await post('idem.s', 'once', 'stall-1')).body);
+  assert.equal(again.repeated, true);
+  assert.equal(again.id, JSON.parse(retry.body).id);
+  await until(() => c.messages().length >= 1);
+  await sleep(200);
+  assert.deepEqual(c.messages().map((m) => m.data), ['once']);
+  c.close();
 });
