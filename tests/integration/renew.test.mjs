@@ -126,8 +126,11 @@ test('sse_stream_closes_at_its_first_names_expiry_with_a_last_event', async () =
     assert.ok(Date.now() >= exp * 1000);
     const events = r.data.split('\r\n\r\n').slice(1).join('').split('\n\n').filter((e) => e.includes('data: '))
       .map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)));
-    assert.deepEqual(events.map((e) => e.type), ['subscribed', 'subscribed', 'message', 'expiring', 'unsubscribed']);
-    assert.deepEqual(events[3], { type: 'expiring', channel: 'a', expires: exp });
+    // the message and the notice race (a slow machine may send the notice first)
+    assert.deepEqual(events.map((e) => e.type).slice(0, 2), ['subscribed', 'subscribed']);
+    assert.deepEqual(events.slice(2, 4).map((e) => e.type).sort(), ['expiring', 'message']);
+    assert.equal(events.length, 5);
+    assert.deepEqual(events.find((e) => e.type === 'expiring'), { type: 'expiring', channel: 'a', expires: exp });
     assert.deepEqual(events.at(-1), { type: 'unsubscribed', channel: 'a', reason: 'expired' });
     assert.equal((await hd.stats()).subscriptions, 0);
   } finally { await hd.stop(); }
