@@ -15,7 +15,14 @@ export interface HeraldOptions {
   reconnectBaseMs?: number;
   /** Largest reconnect delay (ms). Default 30000. */
   reconnectMaxMs?: number;
+  /** Returns a fresh signed name for a plain channel name (e.g. from your
+   *  app's /names route). Called when heraldd says a name is expiring, when
+   *  it ended a subscription (expired, revoked), and before every resubscribe
+   *  after a reconnect, so a page can stay open longer than its names live. */
+  getName?: GetName;
 }
+
+export type GetName = (channel: string) => string | Promise<string>;
 
 export interface HeraldMeta {
   /** The plain channel name (without its signature). */
@@ -28,7 +35,8 @@ export interface HeraldError {
   /** The channel concerned, when the error is about a subscription. */
   channel?: string;
   /** forbidden | expired | invalid_channel | bad_request | not_subscribed |
-   *  too_many_subscriptions | rate_limited | bad_json | no_transport */
+   *  too_many_subscriptions | rate_limited | bad_json | no_transport |
+   *  revoked | get_name_failed */
   code: string;
   reason?: string;
   id?: number;
@@ -49,6 +57,8 @@ export interface SubscribeOptions {
   since?: number;
   /** Called when heraldd refuses the subscription (the subscription is then dropped). */
   onError?: (err: HeraldError) => void;
+  /** This subscription's own getName (overrides the connect option). */
+  getName?: GetName;
 }
 
 export type MessageData = string | Uint8Array | any;

@@ -13,6 +13,14 @@ const Herald = (() => {
   // base64 → bytes, for messages heraldd had to send with "encoding":"base64".
   const fromBase64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
+  // Parse one server message and hand it to the client if its connection is current.
+  const deliver = (h, c, text) => {
+    if (h._conn !== c) return;
+    let m;
+    try { m = JSON.parse(text); } catch (e) { return; }
+    h._handle(m);
+  };
+
   // Turn the URL the page gave into the WebSocket and SSE endpoints.
   function endpoints(url) {
     const u = new URL(url, typeof location === 'object' ? location.href : undefined);
@@ -24,10 +32,82 @@ const Herald = (() => {
     };
   }
 
+  // One transport per kind, each {open, send, close} over a connection record
+  // c = {t: transport, …}. The client speaks commands; what a command means
+  // on the wire is the transport's business.
+  const TRANSPORTS = {
+    // WebSocket: commands are JSON text frames; pings detect a dead link.
+    ws: {
+      open(h, c) {
+        const ws = (c.ws = new WebSocket(h._url.ws));
+        ws.onopen = () => {
+          if (h._conn !== c) return;
+          h._up();
+          for (const ch of h._chans.values()) h._resubscribe(ch, c);
+          // Ping every pingIntervalMs; no answer within pongTimeoutMs means
+          // the connection is dead even if the socket has not noticed yet.
+          c.pinger = setInterval(() => {
+            h._send({ type: 'ping', req: ++h._req });
+            c.deadline ||= setTimeout(() => { if (h._conn === c) h._lost(); }, h._opts.pongTimeoutMs);
+          }, h._opts.pingIntervalMs);
+        };
+        ws.onmessage = (e) => {
+          clearTimeout(c.deadline);
+          c.deadline = 0;
+          deliver(h, c, e.data);
+        };
+        ws.onclose = ws.onerror = () => { if (h._conn === c) h._lost(); };
+      },
+      send(h, c, cmd) {
+        if (c.ws.readyState !== WS_OPEN) return; // subscriptions are sent on open
+        try { c.ws.send(JSON.stringify(cmd)); } catch (e) { /* the close handler reconnects */ }
+      },
+      close(c) {
+        clearInterval(c.pinger);
+        clearTimeout(c.deadline);
+        c.ws.onclose = c.ws.onerror = c.ws.onmessage = () => {};
+        try { c.ws.close(); } catch (e) { /* already closed */ }
+      },
+    },
+    // SSE: the channel list is the URL, so a change of subscriptions reopens
+    // the stream (once per turn of the event loop); pings are not needed.
+    sse: {
+      async open(h, c) {
+        let chans = [...h._chans.values()];
+        if (!chans.length) return h._up();
+        await Promise.all(chans.map((ch) => h._renew(ch)));
+        chans = [...h._chans.values()];
+        if (h._conn !== c || !chans.length) return h._conn === c && h._up();
+        const es = (c.es = new EventSource(h._sseUrl(chans)));
+        es.onopen = () => { if (h._conn === c) h._up(); };
+        es.onmessage = (e) => deliver(h, c, e.data);
+        es.onerror = () => {
+          if (h._conn !== c) return;
+          // CLOSED means heraldd answered but refused (4xx); otherwise the
+          // network failed and we reconnect ourselves, with fresh `since` ids.
+          if (es.readyState === 2) h._sseRefused(chans);
+          else h._lost();
+        };
+      },
+      send(h, c, cmd) {
+        if (cmd.type === 'ping' || c.restart) return;
+        c.restart = setTimeout(() => {
+          if (h._conn !== c) return;
+          h._drop();
+          h._connect();
+        });
+      },
+      close(c) {
+        clearTimeout(c.restart);
+        if (c.es) c.es.close();
+      },
+    },
+  };
+
   class Client {
     constructor(url, opts = {}) {
-      this.url = endpoints(url);
-      this.opts = {
+      this._url = endpoints(url);
+      this._opts = {
         transports: ['ws', 'sse'],
         pingIntervalMs: 25000,
         pongTimeoutMs: 10000,
@@ -35,224 +115,195 @@ const Herald = (() => {
         reconnectMaxMs: 30000,
         ...opts,
       };
-      this.transports = this.opts.transports.filter((t) =>
+      this._transports = this._opts.transports.filter((t) =>
         t === 'ws' ? typeof WebSocket === 'function' : t === 'sse' && typeof EventSource === 'function');
-      this.tix = 0;          // index of the transport in use
-      this.chans = new Map(); // plain name → {signed, last, subs:Set, req}
-      this.handlers = {};
-      this.req = 0;
-      this.attempt = 0;
+      this._tix = 0;          // index of the transport in use
+      this._chans = new Map(); // plain name → {name, signed, last, subs:Set, req}
+      this._handlers = {};
+      this._warned = new Set(); // channels a refusal was logged for
+      this._req = 0;
+      this._attempt = 0;
       this.state = 'connecting';
-      this.conn = null;
-      this.opened = false;
+      this._conn = null;
+      this._opened = false;
       // Connect after the caller had a chance to add listeners.
-      queueMicrotask(() => this.connect());
+      queueMicrotask(() => this._connect());
     }
 
     // Listen to 'state', 'subscribed', 'gap', 'error' or 'message'; returns an unsubscriber.
     on(ev, fn) {
-      (this.handlers[ev] ||= new Set()).add(fn);
-      return () => this.handlers[ev].delete(fn);
+      (this._handlers[ev] ||= new Set()).add(fn);
+      return () => this._handlers[ev].delete(fn);
     }
 
-    emit(ev, arg) {
-      const hs = this.handlers[ev];
+    _emit(ev, arg) {
+      const hs = this._handlers[ev];
       if (hs) for (const fn of [...hs]) { try { fn(arg); } catch (e) { setTimeout(() => { throw e; }); } }
       return !!(hs && hs.size);
     }
 
-    setState(s) {
-      if (this.state !== s) { this.state = s; this.emit('state', s); }
+    _setState(s) {
+      if (this.state !== s) { this.state = s; this._emit('state', s); }
     }
 
     // Subscribe with a signed (or public) name; data arrives as fn(data, meta).
     subscribe(signed, fn, o = {}) {
       const name = plainName(signed);
-      let ch = this.chans.get(name);
+      let ch = this._chans.get(name);
       const sub = { fn, json: !!o.json, onError: o.onError, channel: name };
       if (!ch) {
-        ch = { name, signed, last: o.since, subs: new Set() };
-        this.chans.set(name, ch);
-        this.sendSubscribe(ch);
+        ch = { name, signed, last: o.since, subs: new Set(), getName: o.getName || this._opts.getName };
+        this._chans.set(name, ch);
+        this._subscribe(ch);
       } else if (ch.signed !== signed) {
         ch.signed = signed;
-        this.sendSubscribe(ch);
+        this._subscribe(ch);
       }
       ch.subs.add(sub);
       sub.unsubscribe = () => {
-        if (!ch.subs.delete(sub) || ch.subs.size || this.chans.get(name) !== ch) return;
-        this.chans.delete(name);
-        if (this.conn && this.conn.ws && this.conn.ws.readyState === WS_OPEN) {
-          this.send({ type: 'unsubscribe', req: ++this.req, channel: name });
-        } else if (this.conn && 'es' in this.conn) this.sseRestart();
+        if (!ch.subs.delete(sub) || ch.subs.size || this._chans.get(name) !== ch) return;
+        this._chans.delete(name);
+        this._send({ type: 'unsubscribe', req: ++this._req, channel: name });
       };
       return sub;
     }
 
     close() {
-      this.setState('closed');
-      clearTimeout(this.retryTimer);
-      this.drop();
+      this._setState('closed');
+      clearTimeout(this._retryTimer);
+      this._drop();
     }
 
     // Tell the connection about a (re)subscription; resumes from the last id.
-    sendSubscribe(ch) {
-      if (this.conn && this.conn.ws) {
-        if (this.conn.ws.readyState !== WS_OPEN) return; // sent on open
-        ch.req = ++this.req;
-        const cmd = { type: 'subscribe', req: ch.req, channel: ch.signed };
-        if (ch.last != null) cmd.since = ch.last;
-        this.send(cmd);
-      } else if (this.conn && 'es' in this.conn) this.sseRestart();
+    _subscribe(ch) {
+      ch.req = ++this._req;
+      const cmd = { type: 'subscribe', req: ch.req, channel: ch.signed };
+      if (ch.last != null) cmd.since = ch.last;
+      this._send(cmd);
     }
 
-    send(obj) {
-      try { this.conn.ws.send(JSON.stringify(obj)); } catch (e) { /* the close handler reconnects */ }
+    // A fresh signed name from the page's getName, for a channel whose name
+    // is stale (after a reconnect, on 'expiring'); false if it has none.
+    async _renew(ch) {
+      if (!ch.stale || !ch.getName) return false;
+      try {
+        const name = await ch.getName(ch.name);
+        if (plainName(name) !== ch.name) throw new Error('getName gave a name for another channel');
+        ch.signed = name;
+        ch.stale = false;
+        return true;
+      } catch (e) {
+        this._fail({ channel: ch.name, code: 'get_name_failed', reason: String(e && e.message || e) });
+        return false;
+      }
     }
 
-    connect() {
+    // Subscribe again on connection c (after a reconnect, or when heraldd
+    // ended the subscription), with a fresh name first if one is needed.
+    async _resubscribe(ch, c) {
+      await this._renew(ch);
+      if (this._conn === c && this._chans.get(ch.name) === ch) this._subscribe(ch);
+    }
+
+    _send(cmd) {
+      const c = this._conn;
+      if (c) c.t.send(this, c, cmd);
+    }
+
+    _connect() {
       if (this.state === 'closed') return;
-      const t = this.transports[this.tix % this.transports.length];
-      if (!t) return this.fail({ code: 'no_transport', reason: 'neither WebSocket nor EventSource is available' });
-      this.opened = false;
-      if (t === 'ws') this.wsOpen(); else this.sseOpen();
+      const t = this._transports[this._tix % this._transports.length];
+      if (!t) return this._fail({ code: 'no_transport', reason: 'neither WebSocket nor EventSource is available' });
+      this._opened = false;
+      const c = (this._conn = { t: TRANSPORTS[t] });
+      c.t.open(this, c);
     }
 
-    wsOpen() {
-      const ws = new WebSocket(this.url.ws);
-      const conn = (this.conn = { ws });
-      ws.onopen = () => {
-        if (this.conn !== conn) return;
-        this.up();
-        for (const ch of this.chans.values()) this.sendSubscribe(ch);
-        this.pinger();
-      };
-      ws.onmessage = (e) => {
-        if (this.conn !== conn) return;
-        clearTimeout(conn.deadline);
-        conn.deadline = 0;
-        let m;
-        try { m = JSON.parse(e.data); } catch (err) { return; }
-        this.handle(m);
-      };
-      ws.onclose = ws.onerror = () => { if (this.conn === conn) this.lost(); };
-    }
-
-    // Send a ping every pingIntervalMs; no answer within pongTimeoutMs means
-    // the connection is dead even if the socket has not noticed yet.
-    pinger() {
-      const conn = this.conn;
-      conn.pinger = setInterval(() => {
-        this.send({ type: 'ping', req: ++this.req });
-        if (!conn.deadline) conn.deadline = setTimeout(() => { if (this.conn === conn) this.lost(); }, this.opts.pongTimeoutMs);
-      }, this.opts.pingIntervalMs);
-    }
-
-    sseUrl(chans) {
+    _sseUrl(chans) {
       const q = chans.map((ch) => 'channel=' + encodeURIComponent(ch.signed + (ch.last != null ? ',' + ch.last : '')));
-      return this.url.sse + '?' + q.join('&');
-    }
-
-    sseOpen() {
-      const chans = [...this.chans.values()];
-      if (!chans.length) { this.conn = { es: null, idle: true }; return this.up(); }
-      const es = new EventSource(this.sseUrl(chans));
-      const conn = (this.conn = { es });
-      es.onopen = () => { if (this.conn === conn) this.up(); };
-      es.onmessage = (e) => {
-        if (this.conn !== conn) return;
-        let m;
-        try { m = JSON.parse(e.data); } catch (err) { return; }
-        this.handle(m);
-      };
-      es.onerror = () => {
-        if (this.conn !== conn) return;
-        // CLOSED means heraldd answered but refused (4xx); otherwise the
-        // network failed and we reconnect ourselves, with fresh `since` ids.
-        if (es.readyState === 2) this.sseRefused(chans);
-        else this.lost();
-      };
+      return this._url.sse + '?' + q.join('&');
     }
 
     // The SSE stream refused its names: ask for each alone to learn which
     // and why, drop those, and reconnect with the rest.
-    async sseRefused(chans) {
-      const conn = this.conn;
-      conn.es.close();
-      conn.es = null;
+    async _sseRefused(chans) {
+      const c = this._conn;
+      c.es.close();
+      c.es = null;
       let bad = 0;
       await Promise.all(chans.map(async (ch) => {
         const ac = new AbortController();
         try {
-          const r = await fetch(this.sseUrl([ch]), { signal: ac.signal, cache: 'no-store' });
+          const r = await fetch(this._sseUrl([ch]), { signal: ac.signal, cache: 'no-store' });
           if (r.status >= 400 && r.status < 500) {
             bad++;
             const reason = (await r.text()).trim();
             const code = r.status === 403 ? (/expire/i.test(reason) ? 'expired' : 'forbidden') : 'bad_request';
-            this.refuse(ch, { code, reason });
+            this._refuse(ch, { code, reason });
           }
         } catch (e) { /* network trouble: retried below */ }
         ac.abort();
       }));
-      if (this.conn !== conn) return;
-      if (bad) { this.conn = null; this.connect(); } else this.lost();
+      if (this._conn !== c) return;
+      if (bad) { this._conn = null; this._connect(); } else this._lost();
     }
 
     // A connection is up: reset the backoff and report the state.
-    up() {
-      this.attempt = 0;
-      this.opened = true;
-      this.setState('open');
-    }
-
-    sseRestart() {
-      clearTimeout(this.sseTimer);
-      this.sseTimer = setTimeout(() => {
-        if (!this.conn || !('es' in this.conn)) return;
-        this.drop();
-        this.connect();
-      });
+    _up() {
+      this._attempt = 0;
+      this._opened = true;
+      this._setState('open');
     }
 
     // Close the current connection without triggering a reconnect.
-    drop() {
-      const c = this.conn;
-      this.conn = null;
-      if (!c) return;
-      clearInterval(c.pinger);
-      clearTimeout(c.deadline);
-      if (c.ws) { c.ws.onclose = c.ws.onerror = c.ws.onmessage = () => {}; try { c.ws.close(); } catch (e) { /* already closed */ } }
-      if (c.es) c.es.close();
+    _drop() {
+      const c = this._conn;
+      this._conn = null;
+      if (c) c.t.close(c);
     }
 
     // The connection failed or died: try the next transport if this one never
     // opened, and reconnect after an exponential backoff with full jitter.
-    lost() {
-      if (!this.opened) this.tix++;
-      this.drop();
+    _lost() {
+      for (const ch of this._chans.values()) ch.stale = true; // names are renewed before resubscribing
+      if (!this._opened) this._tix++;
+      this._drop();
       if (this.state === 'closed') return;
-      this.setState('reconnecting');
-      const cap = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectBaseMs * 2 ** Math.min(this.attempt++, 20));
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.connect(), Math.random() * cap);
+      this._setState('reconnecting');
+      const cap = Math.min(this._opts.reconnectMaxMs, this._opts.reconnectBaseMs * 2 ** Math.min(this._attempt++, 20));
+      clearTimeout(this._retryTimer);
+      this._retryTimer = setTimeout(() => this._connect(), Math.random() * cap);
     }
 
-    fail(err) {
-      if (!this.emit('error', err)) console.warn('herald:', err.code, err.reason || '');
+    _fail(err) {
+      if (!this._emit('error', err)) console.warn('herald:', err.code, err.reason || '');
     }
 
     // A subscription was refused: report it to its callbacks and forget it.
-    refuse(ch, err) {
+    _refuse(ch, err) {
       err = { channel: ch.name, ...err };
-      if (this.chans.get(ch.name) === ch) this.chans.delete(ch.name);
-      let told = false;
-      for (const s of ch.subs) if (s.onError) { told = true; try { s.onError(err); } catch (e) { setTimeout(() => { throw e; }); } }
-      if (!this.emit('error', err) && !told) console.warn('herald:', err.channel, err.code, err.reason || '');
+      if (this._chans.get(ch.name) === ch) this._chans.delete(ch.name);
+      for (const s of ch.subs) if (s.onError) { try { s.onError(err); } catch (e) { setTimeout(() => { throw e; }); } }
+      this._emit('error', err);
+      if (!this._warned.has(ch.name)) {
+        this._warned.add(ch.name);
+        console.warn('herald: subscription refused:', err.channel, err.code, err.reason || '');
+      }
     }
 
-    handle(m) {
+    // 'expiring': get a fresh name and hand it over (WebSocket: refresh, the
+    // subscription goes on; SSE: the stream reopens from the last ids).
+    async _expiring(ch) {
+      const c = this._conn;
+      ch.stale = true;
+      if (!(await this._renew(ch)) || this._conn !== c || this._chans.get(ch.name) !== ch) return;
+      ch.rreq = ++this._req;
+      this._send({ type: 'refresh', req: ch.rreq, channel: ch.signed });
+    }
+
+    _handle(m) {
       if (m.type === 'message') {
-        const ch = this.chans.get(m.channel);
+        const ch = this._chans.get(m.channel);
         if (!ch || (ch.last != null && m.id <= ch.last)) return; // never twice
         ch.last = m.id;
         const meta = { channel: m.channel, id: m.id };
@@ -261,25 +312,38 @@ const Herald = (() => {
           let data = raw;
           if (s.json && typeof raw === 'string') {
             try { data = JSON.parse(raw); } catch (e) {
-              this.fail({ channel: m.channel, id: m.id, code: 'bad_json', reason: e.message });
+              this._fail({ channel: m.channel, id: m.id, code: 'bad_json', reason: e.message });
               continue;
             }
           }
           try { s.fn(data, meta); } catch (e) { setTimeout(() => { throw e; }); }
         }
-        this.emit('message', meta);
+        this._emit('message', meta);
       } else if (m.type === 'subscribed') {
-        const ch = this.chans.get(m.channel);
+        const ch = this._chans.get(m.channel);
         if (!ch) return;
         if (m.resume === 'gap') {
-          this.emit('gap', { channel: m.channel, since: ch.last, last: m.last });
+          this._emit('gap', { channel: m.channel, since: ch.last, last: m.last });
           ch.last = m.last;
         } else if (ch.last == null && typeof m.last === 'number') ch.last = m.last;
-        this.emit('subscribed', { channel: m.channel, last: m.last, resume: m.resume });
+        this._emit('subscribed', { channel: m.channel, last: m.last, resume: m.resume });
+      } else if (m.type === 'expiring') {
+        const ch = this._chans.get(m.channel);
+        if (ch) this._expiring(ch);
+      } else if (m.type === 'unsubscribed' && m.reason) {
+        // heraldd ended it (expired, revoked): resubscribe from the last id
+        // with a fresh name, or report it like a refusal.
+        const ch = this._chans.get(m.channel);
+        if (!ch) return;
+        if (!ch.getName) return this._refuse(ch, { code: m.reason, reason: 'the subscription ' + m.reason });
+        ch.stale = true;
+        this._resubscribe(ch, this._conn);
       } else if (m.type === 'error') {
-        const ch = [...this.chans.values()].find((c) => c.req === m.req);
-        if (ch) this.refuse(ch, { code: m.code, reason: m.reason });
-        else this.fail({ code: m.code, reason: m.reason });
+        const ch = [...this._chans.values()].find((c) => c.req === m.req);
+        if (ch) return this._refuse(ch, { code: m.code, reason: m.reason });
+        // a refused refresh leaves the subscription as it was
+        const r = [...this._chans.values()].find((c) => c.rreq === m.req);
+        this._fail(r ? { channel: r.name, code: m.code, reason: m.reason } : { code: m.code, reason: m.reason });
       }
     }
   }

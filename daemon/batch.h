@@ -1,17 +1,26 @@
 /* The emit batch body (README "Emit API"): records of
- * "<channel> SP <length> LF <length bytes> LF", read from a complete body
- * so every record is validated before any is published. */
+ * "<channel> SP <length> [SP <idempotency key>] LF <length bytes> LF", read
+ * from a complete body so every record is validated before any is
+ * published. The key is optional, so bodies without keys read as before. */
 #ifndef HERALD_BATCH_H
 #define HERALD_BATCH_H
 
 #include <stddef.h>
+
+#define BATCH_KEY_MAX 64   /* bytes in an idempotency key */
 
 typedef struct batch_record {
     const char *channel;
     size_t channel_len;
     const char *data;
     size_t len;
+    const char *key;       /* NULL when the record has none */
+    size_t key_len;
 } batch_record_t;
+
+/* An idempotency key (header or record): 1-64 bytes of visible ASCII
+ * (0x21-0x7E), so it never holds the separators of either format. */
+int batch_key_check(const char *key, size_t len);
 
 typedef struct batch_iter {
     const char *body;

@@ -23,6 +23,11 @@ typedef struct sub {
     struct channel *ch;
     struct sub *prev, *next;
     uint64_t last_id;        /* last message id delivered: later ones only */
+    /* The name it was granted with (subscribe.c): when it expires and when
+     * the client hears so ahead (Unix seconds, 0 = never / told; 32 bits
+     * keep an idle connection small and last until 2106), and which key
+     * signed it (a fingerprint; 0 = a public name, never revoked). */
+    uint32_t expires_s, notice_s, keyfp;
 } sub_t;
 
 typedef struct channel {

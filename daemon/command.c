@@ -57,6 +57,7 @@ int command_parse(const char *json, size_t len, command_t *out,
     if (strcmp(t, "subscribe") == 0) out->type = CMD_SUBSCRIBE;
     else if (strcmp(t, "unsubscribe") == 0) out->type = CMD_UNSUBSCRIBE;
     else if (strcmp(t, "ping") == 0) out->type = CMD_PING;
+    else if (strcmp(t, "refresh") == 0) out->type = CMD_REFRESH;
     else {
         command_fail(code, reason, "bad_request", "unknown command type");
         goto done;
@@ -144,4 +145,30 @@ int command_pong_format(char *out, size_t size, const command_t *c) {
     char req[32];
     command_req(req, sizeof(req), c);
     return command_fit(snprintf(out, size, "{\"type\":\"pong\",\"req\":%s}", req), size);
+}
+
+int command_refreshed_format(char *out, size_t size, const command_t *c,
+                             const char *channel, size_t channel_len, uint64_t expires) {
+    char req[32];
+    command_req(req, sizeof(req), c);
+    return command_fit(snprintf(out, size,
+                                "{\"type\":\"refreshed\",\"req\":%s,\"channel\":\"%.*s\",\"expires\":%llu}",
+                                req, (int)channel_len, channel, (unsigned long long)expires),
+                       size);
+}
+
+int command_expiring_format(char *out, size_t size, const char *channel,
+                            size_t channel_len, uint64_t expires) {
+    return command_fit(snprintf(out, size,
+                                "{\"type\":\"expiring\",\"channel\":\"%.*s\",\"expires\":%llu}",
+                                (int)channel_len, channel, (unsigned long long)expires),
+                       size);
+}
+
+int command_ended_format(char *out, size_t size, const char *channel, size_t channel_len,
+                         const char *reason) {
+    return command_fit(snprintf(out, size,
+                                "{\"type\":\"unsubscribed\",\"channel\":\"%.*s\",\"reason\":\"%s\"}",
+                                (int)channel_len, channel, reason),
+                       size);
 }

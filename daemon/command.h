@@ -8,7 +8,7 @@
 
 #include "signed.h"
 
-enum { CMD_SUBSCRIBE = 1, CMD_UNSUBSCRIBE, CMD_PING };
+enum { CMD_SUBSCRIBE = 1, CMD_UNSUBSCRIBE, CMD_PING, CMD_REFRESH };
 
 typedef struct command {
     int type;
@@ -35,5 +35,16 @@ int command_subscribed_format(char *out, size_t size, const command_t *c,
 int command_unsubscribed_format(char *out, size_t size, const command_t *c,
                                 const char *channel, size_t channel_len);
 int command_pong_format(char *out, size_t size, const command_t *c);
+
+/* Renewal (README "Name expiry and renewal"): the answer to refresh, the
+ * notice ahead of expiry, and the end of a subscription heraldd decided
+ * (reason "expired" or "revoked"; no req: nobody asked). expires is Unix
+ * seconds, 0 for a name that never expires. */
+int command_refreshed_format(char *out, size_t size, const command_t *c,
+                             const char *channel, size_t channel_len, uint64_t expires);
+int command_expiring_format(char *out, size_t size, const char *channel,
+                            size_t channel_len, uint64_t expires);
+int command_ended_format(char *out, size_t size, const char *channel, size_t channel_len,
+                         const char *reason);
 
 #endif

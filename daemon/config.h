@@ -48,10 +48,13 @@ typedef struct config {
     uint64_t max_header_bytes;
     uint64_t max_emit_body_bytes;
     uint64_t max_batch_messages;
+    uint64_t idempotency_window_ms;
+    uint64_t idempotency_max_keys;
     uint64_t history_size;
     uint64_t history_ttl_ms;
     uint64_t history_max_bytes_per_channel;
     uint64_t history_max_bytes;
+    uint64_t expiring_notice_ms;
     uint64_t shutdown_timeout_ms;
     int log_level;
     uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */

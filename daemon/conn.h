@@ -85,6 +85,8 @@ struct conn {
     uint32_t cmd_refused;  /* commands refused in a row */
     uint32_t new_ch_credit; /* channel creations paid ahead (subscribe_reserve) */
     uint64_t new_ch_tokens, new_ch_ms; /* max_new_channels_per_second (quota.h) */
+    uint32_t auth_gen;     /* loop->auth_gen its subscriptions were checked at */
+    uint32_t renew_s;      /* earliest notice or expiry of its subscriptions (Unix s); 0 = none */
 };
 
 /* Reading, writing and a goodbye are still possible. */

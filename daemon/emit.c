@@ -17,13 +17,14 @@
 
 #define EMIT_BAD_NAME "invalid channel name (1-200 bytes of A-Z a-z 0-9 _ - . : @)"
 
-/* One message: the loop publishes (ids and history are the hub's). The
- * answer for a failure says whose fault it is: a bad name is the
- * caller's (400), memory is ours (503, worth a retry). */
 static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
-                        const char *data, size_t dlen, uint64_t *id, size_t *subs);
+                        const char *data, size_t dlen, const char *key, size_t klen,
+                        uint64_t *id, size_t *subs, int *repeat);
 static int emit_frame_refuse(conn_t *c, http_req_t *req, const char *data, size_t len,
                              const char *record);
+static int emit_publish_quiet(conn_t *c, const char *channel, size_t len, const char *data,
+                              size_t dlen, const char *key, size_t klen, uint64_t *id,
+                              size_t *subs, int *repeat);
 
 /* Bad input on a request that parsed completely keeps the connection: a
  * PHP worker's kept-alive socket survives its own mistakes. */
@@ -49,21 +50,33 @@ static int emit_authorized(const secrets_t *s, http_req_t *req) {
     return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
+/* The Idempotency-Key header: 0 with *key NULL when there is none, -1
+ * when it is malformed (answered 400). */
+static int emit_key(conn_t *c, http_req_t *req, const char **key, size_t *klen) {
+    *key = http_req_header(req, HTTP_H_IDEMPOTENCY_KEY, klen);
+    if (*key == NULL || batch_key_check(*key, *klen) == 0) return 0;
+    emit_error(c, req, 400, NULL, "Idempotency-Key must be 1-64 bytes of visible ASCII");
+    return -1;
+}
+
 static void emit_single(conn_t *c, http_req_t *req, const char *name, size_t nlen) {
     char ch[HERALD_CHANNEL_MAX * 3 + 1];
     long cl = nlen < sizeof(ch) ? http_url_decode(name, nlen, ch, 0) : -1;
-    size_t blen;
-    const char *body = http_req_body(req, &blen);
+    size_t blen, klen;
+    const char *body = http_req_body(req, &blen), *key;
     uint64_t id;
     size_t subs;
+    int repeat;
     if (cl <= 0) {
         emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
         return;
     }
-    if (emit_publish(c, req, ch, (size_t)cl, body, blen, &id, &subs) != 0) return;
+    if (emit_key(c, req, &key, &klen) != 0 ||
+        emit_publish(c, req, ch, (size_t)cl, body, blen, key, klen, &id, &subs, &repeat) != 0)
+        return;
     char out[96];
-    int n = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%zu}",
-                     (unsigned long long)id, subs);
+    int n = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%zu%s}",
+                     (unsigned long long)id, subs, repeat ? ",\"repeated\":true" : "");
     conn_respond(c, 202, "application/json", NULL, out, (size_t)n, http_req_keep_alive(req));
 }
 
@@ -81,10 +94,13 @@ static void emit_get(conn_t *c, http_req_t *req, const char *rest, size_t len) {
     }
     long ml = http_url_decode(slash + 1, mlen, msg, 0);
     uint64_t id;
-    size_t subs;
+    size_t subs, klen;
+    const char *key;
+    int repeat;
     if (ml < 0) emit_error(c, req, 400, NULL, "bad percent-encoding in the message");
     else if (cl <= 0) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
-    else if (emit_publish(c, req, ch, (size_t)cl, msg, (size_t)ml, &id, &subs) == 0)
+    else if (emit_key(c, req, &key, &klen) == 0 &&
+             emit_publish(c, req, ch, (size_t)cl, msg, (size_t)ml, key, klen, &id, &subs, &repeat) == 0)
         conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, http_req_keep_alive(req));
     free(msg);
 }
@@ -95,6 +111,11 @@ static void emit_batch(conn_t *c, http_req_t *req) {
     const char *body = http_req_body(req, &blen);
     char reason[160];
     long count = batch_validate(body, blen, reason, sizeof(reason));
+    size_t hkl;
+    if (http_req_header(req, HTTP_H_IDEMPOTENCY_KEY, &hkl)) {
+        emit_error(c, req, 400, NULL, "Idempotency-Key on a batch: give each record its own (README \"Emit API\")");
+        return;
+    }
     if (count < 0) {
         emit_error(c, req, 400, NULL, reason);
         return;
@@ -121,16 +142,17 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
         return;
     }
-    size_t il = 0, sl = 0, published = 0;
+    size_t il = 0, sl = 0, published = 0, repeated = 0;
     batch_iter_init(&it, body, blen);
     while (batch_next(&it, &r) == 1) {
         uint64_t id = 0;
         size_t n = 0;
+        int repeat;
         /* validated above: only memory or max_channels can fail, and what
          * was published stays published; the one answer says how far it got */
-        int rc = loop_publish(c->loop, r.channel, r.channel_len, r.data, r.len, &id, &n);
+        int rc = emit_publish_quiet(c, r.channel, r.channel_len, r.data, r.len, r.key, r.key_len,
+                                    &id, &n, &repeat);
         if (rc != 0) {
-            if (rc == HUB_EFULL) c->loop->stats.max_channels_refused++;
             snprintf(reason, sizeof(reason), "%s: %zu of %ld messages published",
                      rc == HUB_EFULL ? "too many channels (max_channels)" : "out of memory",
                      published, count);
@@ -138,6 +160,7 @@ static void emit_batch(conn_t *c, http_req_t *req) {
             break;
         }
         published++;
+        repeated += (size_t)repeat;
         il += (size_t)snprintf(ids + il, cap - il, "%s%llu", il ? "," : "", (unsigned long long)id);
         sl += (size_t)snprintf(subs + sl, cap - sl, "%s%zu", sl ? "," : "", n);
     }
@@ -146,10 +169,12 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         free(subs);
         return;
     }
-    size_t olen = il + sl + 40;
+    size_t olen = il + sl + 80;
     char *out = malloc(olen);
     if (out) {
-        int n = snprintf(out, olen, "{\"ids\":[%s],\"subscribers\":[%s]}", ids, subs);
+        char rep[48] = "";
+        if (repeated) snprintf(rep, sizeof(rep), ",\"repeated\":%zu", repeated);
+        int n = snprintf(out, olen, "{\"ids\":[%s],\"subscribers\":[%s]%s}", ids, subs, rep);
         conn_respond(c, 202, "application/json", NULL, out, (size_t)n, http_req_keep_alive(req));
     } else {
         conn_close(c);
@@ -220,16 +245,46 @@ static int emit_frame_refuse(conn_t *c, http_req_t *req, const char *data, size_
     return -1;
 }
 
+/* Publish without answering (a batch answers once for all): with an
+ * idempotency key, a repeat within idempotency_window_ms gives the first
+ * emit's id (0 subscribers, *repeat set) and publishes nothing; keys are
+ * per channel. 0, or a HUB_E* code. */
+static int emit_publish_quiet(conn_t *c, const char *channel, size_t len, const char *data,
+                              size_t dlen, const char *key, size_t klen, uint64_t *id,
+                              size_t *subs, int *repeat) {
+    loop_t *loop = c->loop;
+    uint64_t now = hub_wall_ms();
+    int keyed = key != NULL && herald_channel_check(channel, len) == 0;
+    *repeat = 0;
+    if (keyed && idem_find(&loop->idem, channel, len, key, klen, now, id)) {
+        *subs = 0;
+        *repeat = 1;
+        loop->stats.emits_repeated++;
+        log_debug("%s: emit to %.*s repeats idempotency key %.*s: answered id %llu, not published",
+                  c->peer, (int)len, channel, (int)klen, key, (unsigned long long)*id);
+        return 0;
+    }
+    int rc = loop_publish(loop, channel, len, data, dlen, id, subs);
+    if (rc == HUB_EFULL) loop->stats.max_channels_refused++;
+    if (rc == 0 && keyed && idem_add(&loop->idem, channel, len, key, klen, *id, now) != 0)
+        log_warn("out of memory: idempotency key of an emit to %.*s not remembered", (int)len, channel);
+    loop->stats.idempotency_keys = loop->idem.count;
+    loop->stats.idempotency_evicted = loop->idem.evicted;
+    return rc;
+}
+
+/* One emit, answered on failure: a bad name is the caller's (400), memory
+ * and max_channels are ours (503, worth a retry). */
 static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
-                        const char *data, size_t dlen, uint64_t *id, size_t *subs) {
+                        const char *data, size_t dlen, const char *key, size_t klen,
+                        uint64_t *id, size_t *subs, int *repeat) {
     if (emit_frame_refuse(c, req, data, dlen, "") != 0) return -1;
-    int rc = loop_publish(c->loop, channel, len, data, dlen, id, subs);
+    int rc = emit_publish_quiet(c, channel, len, data, dlen, key, klen, id, subs, repeat);
     if (rc == HUB_EINVAL) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
-    else if (rc == HUB_EFULL) {
-        c->loop->stats.max_channels_refused++;
+    else if (rc == HUB_EFULL)
         emit_error(c, req, 503, "Retry-After: 1\r\n",
                    "too many channels (max_channels): nothing published to a new channel");
-    } else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
+    else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
     return rc;
 }
 

@@ -11,7 +11,7 @@
 static const char *const http_kept[HTTP_H_COUNT] = {
     "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
     "authorization", "last-event-id", "origin",
-    "x-forwarded-for", "forwarded", "host", "expect",
+    "x-forwarded-for", "forwarded", "host", "expect", "idempotency-key",
 };
 
 static int http_fail(http_req_t *r, int status, const char *reason) {

@@ -34,6 +34,7 @@ int loop_init(loop_t *loop, uv_loop_t *uv, const config_t *cfg, hub_t *hub, unsi
               const loop_conn_ops_t *ops, int argc, char **argv) {
     memset(loop, 0, sizeof(*loop));
     loop->uv = uv;
+    idem_init(&loop->idem, cfg->idempotency_max_keys, cfg->idempotency_window_ms);
     loop->cfg = cfg;
     loop->hub = hub;
     loop->index = index;
@@ -120,6 +121,9 @@ static void loop_on_sweep(uv_timer_t *t) {
     loop->ops->sweep(loop, uv_now(loop->uv));
     channel_table_sweep(&loop->channels, hub_wall_ms(), 0, HUB_SWEEP_BUCKETS * HUB_SWEEP_CHUNKS);
     if (loop->index == 0) hub_sweep(loop->hub, hub_wall_ms(), loop->cfg);
+    idem_expire(&loop->idem, hub_wall_ms());
+    loop->stats.idempotency_keys = loop->idem.count;
+    loop->stats.idempotency_evicted = loop->idem.evicted;
     hub_stats_publish(loop->hub, loop->index, &loop->stats);
 }
 
@@ -236,6 +240,8 @@ int loop_reload(loop_t *loop) {
     config_keep_fixed(cfg, loop->cfg); /* listeners change only on a restart */
     secrets_free(&loop->auth.secrets);
     loop->auth = auth;
+    loop->auth_gen++;
+    idem_limits_set(&loop->idem, cfg->idempotency_max_keys, cfg->idempotency_window_ms, hub_wall_ms());
     free(loop->src.owned);
     loop->cfg = loop->src.owned = cfg;
     loop_limits_set(loop, cfg);
@@ -320,6 +326,7 @@ void loop_shutdown(loop_t *loop) {
 }
 
 void loop_free(loop_t *loop) {
+    idem_free(&loop->idem);
     channel_table_free(&loop->channels);
     secrets_free(&loop->auth.secrets);
     free(loop->rbuf);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "http.h"
 #include "hub.h"
+#include "idem.h"
 #include "listen.h"
 #include "peer.h"
 #include "secrets.h"
@@ -103,6 +104,8 @@ struct loop {
     http_limits_t public_limits, emit_limits;
     unsigned char *rbuf;       /* the one read buffer of this loop */
     loop_auth_t auth;
+    uint32_t auth_gen;         /* counts reloads of auth: subscriptions re-check their keys */
+    idem_t idem;               /* emits' idempotency keys (loop 0: the emit listeners') */
     loop_output_t out;
     uv_async_t wake;           /* other loops: a message or a request waits */
     uv_timer_t sweep;

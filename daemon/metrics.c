@@ -98,6 +98,15 @@ int metrics_format(hub_t *hub, unsigned self, const stats_t *mine, char **out, s
         STATS_PROTOCOL_FIELDS(METRICS_PROTO)
 #undef METRICS_PROTO
     }
+    metrics_head(&b, "herald_subscribe_refused_total", "counter",
+                 "Subscriptions refused, by the code the client was given.");
+    for (size_t i = 0; i < nloops; i++) {
+#define METRICS_REFUSED(name, key) \
+        metrics_printf(&b, "herald_subscribe_refused_total{loop=\"%zu\",code=\"" #key "\"} %llu\n", i, \
+                       (unsigned long long)each[i].name);
+        STATS_REFUSED_FIELDS(METRICS_REFUSED)
+#undef METRICS_REFUSED
+    }
     free(each);
 
     struct rusage ru;

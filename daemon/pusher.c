@@ -263,7 +263,7 @@ static void pusher_subscribe(conn_t *c, const pusher_cmd_t *cmd) {
         return;
     }
     const char *code, *reason;
-    if (subscribe_resume(c, cmd->channel, cmd->channel_len, 0, 0, NULL, &code, &reason) != 0) {
+    if (subscribe_resume(c, cmd->channel, cmd->channel_len, 0, 0, NULL, NULL, &code, &reason) != 0) {
         free(info);
         pusher_refuse(c, cmd, 400, reason);
         return;

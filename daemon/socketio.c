@@ -205,11 +205,12 @@ static void sio_answer_error(conn_t *c, const char *code, const char *reason) {
 static void sio_subscribe(conn_t *c, const sio_packet_t *p) {
     const char *code, *reason, *plain;
     size_t plain_len;
+    subscribe_grant_t g;
     if (!p->has_arg) {
         sio_answer_error(c, "bad_request", "subscribe needs a channel name");
         return;
     }
-    if (subscribe_authorize(c->loop, p->arg, strlen(p->arg), &plain, &plain_len, &code,
+    if (subscribe_authorize(c->loop, p->arg, strlen(p->arg), &plain, &plain_len, &g, &code,
                             &reason) != 0) {
         log_info("%s: socket.io subscribe refused: %s", c->peer, code);
         sio_answer_error(c, code, reason);
@@ -222,7 +223,7 @@ static void sio_subscribe(conn_t *c, const sio_packet_t *p) {
         sio_answer(c, json, (size_t)n);
         return;
     }
-    if (subscribe_resume(c, plain, plain_len, 0, 0, NULL, &code, &reason) != 0)
+    if (subscribe_resume(c, plain, plain_len, 0, 0, &g, NULL, &code, &reason) != 0)
         sio_answer_error(c, code, reason);
 }
 
@@ -283,9 +284,23 @@ static void sio_packet(conn_t *c, const char *data, size_t n) {
     }
 }
 
+/* A signed name expired (or its key was removed by a reload): the client
+ * hears the event "unsubscribed" with the channel and the reason. */
+static void sio_end_sub(conn_t *c, sub_t *s, const char *reason) {
+    char out[400];
+    channel_t *ch = s->ch;
+    int n = snprintf(out, sizeof(out), "42[\"unsubscribed\",{\"channel\":\"%.*s\",\"reason\":\"%s\"}]",
+                     (int)ch->name_len, ch->name, reason);
+    conn_unsubscribe(c, ch);
+    if (n > 0 && (size_t)n < sizeof(out)) sio_send(c, out, (size_t)n);
+}
+
 /* Server pings (Engine.IO 4: the server pings, the client answers); no
- * pong within pong_timeout_ms ends the session. */
+ * pong within pong_timeout_ms ends the session. Signed names end at their
+ * expiry. */
 static void sio_tick(conn_t *c, uint64_t now) {
+    subscribe_expiry_tick(c, sio_end_sub);
+    if (!conn_is_open(c)) return;
     sio_session_t *s = sio_of(c);
     const config_t *cfg = c->loop->cfg;
     if (s->ping_out && now - s->ping_ms >= cfg->pong_timeout_ms) {

@@ -1,6 +1,8 @@
 #include "sse.h"
 
+#include "command.h"
 #include "log.h"
+#include "sseid.h"
 #include "subscribe.h"
 
 #include <stdio.h>
@@ -14,6 +16,7 @@ typedef struct sse_chan {
     size_t plain_len;
     int has_since;
     uint64_t since;
+    subscribe_grant_t grant;
 } sse_chan_t;
 
 static int sse_digits(const char *s, size_t n, uint64_t *out) {
@@ -42,10 +45,24 @@ static int sse_param_split(const char *v, size_t len, size_t *name_len, int *has
     return 0;
 }
 
+/* A stream on several channels (up to SSE_ID_CHANNELS) numbers its events
+ * with every channel's position (sseid.h), so that the one Last-Event-ID a
+ * browser sends back resumes each channel where it was. */
+#define SSE_ID_CHANNELS 64
+#define SSE_ID_MAX (SSE_ID_CHANNELS * (SSEID_DIGITS_MAX + 1) + 8)
+
+typedef struct sse_stream {
+    size_t n;
+    channel_t **ch;            /* the stream's channels, in URL order */
+    uint64_t *pos;             /* the last id sent on each */
+    uint8_t *known;            /* 0: no position yet */
+} sse_stream_t;
+
 static int sse_answer(conn_t *c, const char *json, size_t n);
 static int sse_deliver(conn_t *c, channel_t *ch, message_t *m);
 static void sse_tick(conn_t *c, uint64_t now);
 static void sse_close(conn_t *c, uint16_t code, const char *reason);
+static void sse_free(conn_t *c);
 
 /* A stream only listens: there is nothing to feed. */
 static const conn_proto_t sse_proto = {
@@ -54,13 +71,54 @@ static const conn_proto_t sse_proto = {
     .answer = sse_answer,
     .tick = sse_tick,
     .close = sse_close,
+    .free = sse_free,
 };
 
-/* The event is built once per loop, at its first SSE subscriber. */
+static void sse_free(conn_t *c) {
+    free(c->session);
+    c->session = NULL;
+}
+
+static sse_stream_t *sse_stream_new(size_t n) {
+    sse_stream_t *st = calloc(1, sizeof(*st) + n * (sizeof(channel_t *) + sizeof(uint64_t) + 1));
+    if (st == NULL) return NULL;
+    st->n = n;
+    st->ch = (channel_t **)(st + 1);
+    st->pos = (uint64_t *)(st->ch + n);
+    st->known = (uint8_t *)(st->pos + n);
+    return st;
+}
+
+/* "id: ~P1.P2…\n" for the stream's positions now; its length or -1. */
+static int sse_stream_id(const sse_stream_t *st, char *out, size_t size) {
+    if (size < 8) return -1;
+    memcpy(out, "id: ", 4);
+    int k = sseid_format(out + 4, size - 5, st->n, st->pos, st->known);
+    if (k < 0) return -1;
+    out[4 + k] = '\n';
+    return 4 + k + 1;
+}
+
+/* The event is built once per loop, at its first SSE subscriber. A
+ * stream on several channels sends its own id line, then the shared event
+ * from just past the shared id line: one small copy per message for such
+ * streams, none for one-channel streams. */
 static int sse_deliver(conn_t *c, channel_t *ch, message_t *m) {
     buf_t *b = channel_message_sse(m, ch);
     if (b == NULL) return -1;
-    return conn_send(c, b, 0);
+    sse_stream_t *st = c->session;
+    if (st == NULL) return conn_send(c, b, 0);
+    for (size_t i = 0; i < st->n; i++)
+        if (st->ch[i] == ch) {
+            st->pos[i] = m->id;
+            st->known[i] = 1;
+        }
+    char id[SSE_ID_MAX];
+    int n = sse_stream_id(st, id, sizeof(id));
+    const unsigned char *nl = memchr(b->data, '\n', b->len);
+    if (n < 0 || nl == NULL) return conn_send(c, b, 0);
+    if (conn_send_copy(c, id, (size_t)n) != 0) return -1;
+    return conn_send(c, b, (size_t)(nl - b->data) + 1);
 }
 
 static int sse_answer(conn_t *c, const char *json, size_t n) {
@@ -70,8 +128,20 @@ static int sse_answer(conn_t *c, const char *json, size_t n) {
     return conn_send_copy(c, ev, (size_t)m);
 }
 
+/* A stream's channel list is its URL: one name that expires (or is
+ * revoked) ends the stream, with a last event saying which and why; the
+ * client reopens it with fresh names and the ids it has. */
+static void sse_end_sub(conn_t *c, sub_t *s, const char *reason) {
+    char json[400], ev[420];
+    int n = command_ended_format(json, sizeof(json), s->ch->name, s->ch->name_len, reason);
+    int m = n > 0 ? snprintf(ev, sizeof(ev), "data: %.*s\n\n", n, json) : 0;
+    conn_end(c, ev, m > 0 && (size_t)m < sizeof(ev) ? (size_t)m : 0);
+}
+
 /* Proxies drop streams that stay silent; a comment keeps them open. */
 static void sse_tick(conn_t *c, uint64_t now) {
+    subscribe_expiry_tick(c, sse_end_sub);
+    if (!conn_is_open(c)) return;
     if (now - c->hb_ms < c->loop->cfg->sse_heartbeat_ms) return;
     c->hb_ms = now;
     conn_send_copy(c, ": hb\n\n", 6);
@@ -80,8 +150,20 @@ static void sse_tick(conn_t *c, uint64_t now) {
 /* The stream ends with what is queued; EventSource reconnects by itself. */
 static void sse_close(conn_t *c, uint16_t code, const char *reason) { conn_end(c, NULL, 0); }
 
-/* Last-Event-ID is "<channel>:<id>"; the channel may itself hold ':'. */
+/* Last-Event-ID is "<channel>:<id>" (the channel may itself hold ':'),
+ * or on a stream of several channels every channel's position (sseid.h). */
 static void sse_last_event_id(sse_chan_t *chans, size_t n, const char *h, size_t hl) {
+    if (hl > 0 && h[0] == '~') {
+        uint64_t pos[SSE_ID_CHANNELS];
+        uint8_t known[SSE_ID_CHANNELS];
+        if (n > SSE_ID_CHANNELS || sseid_parse(h, hl, n, pos, known) != 0) return;
+        for (size_t i = 0; i < n; i++)
+            if (known[i]) {
+                chans[i].has_since = 1;
+                chans[i].since = pos[i];
+            }
+        return;
+    }
     const char *colon = NULL;
     for (size_t i = hl; i > 0; i--)
         if (h[i - 1] == ':') { colon = h + i - 1; break; }
@@ -169,8 +251,9 @@ void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
     for (size_t i = 0; i < n; i++) {
         const char *code, *reason;
         if (subscribe_authorize(loop, chans[i].name, chans[i].len, &chans[i].plain,
-                                   &chans[i].plain_len, &code, &reason) != 0) {
+                                &chans[i].plain_len, &chans[i].grant, &code, &reason) != 0) {
             char why[256];
+            stats_refused_count(&loop->stats, code);
             snprintf(why, sizeof(why), "%s: %s", code, reason);
             sse_refuse(c, strcmp(code, "invalid_channel") == 0 ? 400 : 403, cors, why);
             goto out;
@@ -189,12 +272,45 @@ void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
     conn_proto_set(c, &sse_proto);
     c->hb_ms = uv_now(loop->uv);
     if (conn_send_copy(c, head, (size_t)m) != 0) goto out;
+    sse_stream_t *st = n > 1 && n <= SSE_ID_CHANNELS ? sse_stream_new(n) : NULL;
+    if (n > 1 && n <= SSE_ID_CHANNELS && st == NULL) {
+        conn_close(c);
+        goto out;
+    }
+    c->session = st;
+    for (size_t i = 0; st && i < n; i++) {
+        st->pos[i] = chans[i].since;
+        st->known[i] = (uint8_t)chans[i].has_since;
+    }
+    uint64_t last = 0;
     for (size_t i = 0; i < n && conn_is_open(c); i++) {
         const char *code, *reason;
+        if (st) st->ch[i] = channel_get(&loop->channels, chans[i].plain, chans[i].plain_len, hub_wall_ms());
         if (subscribe_resume(c, chans[i].plain, chans[i].plain_len, chans[i].has_since,
-                                  chans[i].since, NULL, &code, &reason) != 0) {
+                             chans[i].since, &chans[i].grant, NULL, &code, &reason) != 0) {
             log_info("%s: SSE %s: %s", c->peer, code, reason);
+            if (st) st->ch[i] = NULL; /* it may be freed: never compared again */
+            continue;
         }
+        last = c->subs[c->nsubs - 1]->last_id;
+        for (uint32_t k = 0; st && k < c->nsubs; k++)
+            if (c->subs[k]->ch == st->ch[i]) {
+                st->pos[i] = c->subs[k]->last_id;
+                st->known[i] = 1;
+            }
+    }
+    /* An id-only event: the browser's Last-Event-ID now holds every
+     * channel's starting point, so a cut before the first message resumes
+     * from there too (HTML "dispatch the event": the id is kept even
+     * though no event fires). */
+    char id[SSE_ID_MAX];
+    int k = st ? sse_stream_id(st, id, sizeof(id) - 1)
+          : n == 1 && c->nsubs == 1 ? snprintf(id, sizeof(id), "id: %.*s:%llu\n", (int)chans[0].plain_len,
+                                              chans[0].plain, (unsigned long long)last)
+          : -1;
+    if (k > 0 && (size_t)k < sizeof(id) - 1 && conn_is_open(c)) {
+        id[k] = '\n';
+        conn_send_copy(c, id, (size_t)k + 1);
     }
 out:
     free(chans);

@@ -13,6 +13,14 @@ void stats_ws_close_count(stats_t *s, int code) {
     }
 }
 
+int stats_refused_count(stats_t *s, const char *code) {
+#define STATS_REFUSED_MATCH(name, key) \
+    if (strcmp(code, #key) == 0) { s->name++; return 1; }
+    STATS_REFUSED_FIELDS(STATS_REFUSED_MATCH)
+#undef STATS_REFUSED_MATCH
+    return 0;
+}
+
 /* stats_t is all uint64_t counters, so a sum is field by field. */
 static void stats_add(stats_t *a, const stats_t *b) {
     uint64_t *pa = (uint64_t *)(void *)a;
@@ -37,8 +45,11 @@ static int stats_format(const stats_t *s, size_t channels, char *out, size_t siz
     STATS_APPEND("\"protocol_errors\":{");
 #define STATS_JSON_PROTO(name, key) STATS_APPEND("\"" #key "\":%llu,", (unsigned long long)s->name);
     STATS_PROTOCOL_FIELDS(STATS_JSON_PROTO)
-#undef STATS_JSON_PROTO
     len--; /* the last comma */
+    STATS_APPEND("},\"subscribe_refused\":{");
+    STATS_REFUSED_FIELDS(STATS_JSON_PROTO)
+#undef STATS_JSON_PROTO
+    len--;
     STATS_APPEND("},\"channels\":%zu}\n", channels);
 #undef STATS_APPEND
     return (int)len;

@@ -43,7 +43,13 @@
     X(emit_browser_refused, COUNTER, "Emit requests refused for carrying Origin or Sec-Fetch-* (403).") \
     X(emit_host_refused, COUNTER, "Emit requests refused for a Host not loopback nor in emit_allowed_hosts (403).") \
     X(new_channels_rate_limited, COUNTER, "Channel creations refused: max_new_channels_per_second or _per_ip_per_second (rate_limited, SSE 429).") \
-    X(max_channels_refused, COUNTER, "Subscriptions and emits refused: max_channels reached (too_many_channels, 503).")
+    X(max_channels_refused, COUNTER, "Subscriptions and emits refused: max_channels reached (too_many_channels, 503).") \
+    X(subscriptions_expired, COUNTER, "Subscriptions ended because their signed name expired.") \
+    X(subscriptions_revoked, COUNTER, "Subscriptions ended because a reload removed their key.") \
+    X(subscriptions_refreshed, COUNTER, "Subscriptions given a fresh name by a refresh command.") \
+    X(emits_repeated, COUNTER, "Emits whose Idempotency-Key was seen within idempotency_window_ms: answered, not published.") \
+    X(idempotency_keys, GAUGE, "Idempotency keys remembered.") \
+    X(idempotency_evicted, COUNTER, "Idempotency keys forgotten early (idempotency_max_keys).")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */
@@ -54,12 +60,27 @@
     X(ws_close_1009, ws_1009) \
     X(ws_bad_commands, bad_command)
 
+/* Subscriptions refused, by the code the client got (WebSocket error
+ * answers and SSE 4xx alike): "subscribe_refused" in /stats, a code label
+ * in /metrics. Malformed commands stay under bad_command. */
+#define STATS_REFUSED_FIELDS(X) \
+    X(refused_forbidden, forbidden) \
+    X(refused_expired, expired) \
+    X(refused_invalid_channel, invalid_channel) \
+    X(refused_too_many_subscriptions, too_many_subscriptions) \
+    X(refused_not_subscribed, not_subscribed)
+
 typedef struct stats {
 #define STATS_MEMBER(name, ...) uint64_t name;
     STATS_FIELDS(STATS_MEMBER)
     STATS_PROTOCOL_FIELDS(STATS_MEMBER)
+    STATS_REFUSED_FIELDS(STATS_MEMBER)
 #undef STATS_MEMBER
 } stats_t;
+
+/* Count a refused subscription by its code; 0 if code is not one of
+ * STATS_REFUSED_FIELDS (the caller counts it elsewhere). */
+int stats_refused_count(stats_t *s, const char *code);
 
 /* Count a WebSocket protocol close by its code. */
 void stats_ws_close_count(stats_t *s, int code);

@@ -96,8 +96,22 @@ int subscribe_origin_refuse(conn_t *c, http_req_t *req) {
     return 1;
 }
 
+/* FNV-1a over key id and secret: a subscription remembers its key in 4
+ * bytes, and a reload that removes the key or changes its secret revokes
+ * it (unless a key still loaded shares the fingerprint: 1 in 2^31 per
+ * pair of the operator's own secrets). Never 0 (0 marks a public name). */
+static uint32_t subscribe_key_fingerprint(const herald_secret_t *k) {
+    uint32_t h = 2166136261u;
+    for (const char *p = k->kid; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ 0xff) * 16777619u;
+    for (size_t i = 0; i < k->key_len; i++) h = (h ^ k->key[i]) * 16777619u;
+    return h | 1;
+}
+
 int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char **plain,
-                        size_t *plain_len, const char **code, const char **reason) {
+                        size_t *plain_len, subscribe_grant_t *g, const char **code,
+                        const char **reason) {
+    if (g) g->expires = g->keyfp = 0;
     if (memchr(name, '~', len) == NULL) {
         if (herald_channel_check(name, len) != 0) {
             *code = "invalid_channel";
@@ -120,6 +134,10 @@ int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char *
     if (rc == 0) {
         *plain = out.channel;
         *plain_len = out.channel_len;
+        if (g) {
+            g->expires = out.expiry;
+            g->keyfp = subscribe_key_fingerprint(out.secret);
+        }
         return 0;
     }
     *code = rc == HERALD_SIGNED_EEXPIRED ? "expired"
@@ -203,13 +221,106 @@ static int subscribe_hub(conn_t *c, const char *plain, size_t len, int counted, 
     return ok;
 }
 
+static sub_t *subscribe_find(conn_t *c, const channel_t *ch) {
+    for (uint32_t i = 0; i < c->nsubs; i++)
+        if (c->subs[i]->ch == ch) return c->subs[i];
+    return NULL;
+}
+
+/* The earliest moment the sweep must look at c's subscriptions again. */
+static void subscribe_renew_update(conn_t *c) {
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < c->nsubs; i++) {
+        const sub_t *s = c->subs[i];
+        uint32_t t = s->notice_s ? s->notice_s : s->expires_s;
+        if (t && (at == 0 || t < at)) at = t;
+    }
+    c->renew_s = at;
+}
+
+/* The 'expiring' notice goes expiring_notice_ms ahead, but never in the
+ * first half of a name's remaining life: a 5-second name hears it after
+ * 2.5 s instead of at once, so renewing every notice cannot loop.
+ * c->renew_s only moves earlier here (no walk per subscribe); one that
+ * is early because a subscription left or was refreshed costs one walk of
+ * the sweep, which recomputes it. */
+static void subscribe_grant_apply(conn_t *c, sub_t *s, const subscribe_grant_t *g) {
+    uint64_t exp = g ? g->expires : 0;
+    s->expires_s = exp > UINT32_MAX ? UINT32_MAX : (uint32_t)exp;
+    s->keyfp = g ? g->keyfp : 0;
+    s->notice_s = 0;
+    uint64_t now = hub_wall_ms() / 1000, window = c->loop->cfg->expiring_notice_ms / 1000;
+    if (s->expires_s > now && c->loop->cfg->expiring_notice_ms) {
+        uint64_t half = (s->expires_s - now) / 2;
+        s->notice_s = (uint32_t)(s->expires_s - (window < half ? window : half));
+    }
+    uint32_t t = s->notice_s ? s->notice_s : s->expires_s;
+    if (t && (c->renew_s == 0 || t < c->renew_s)) c->renew_s = t;
+}
+
+int subscribe_refresh(conn_t *c, const char *plain, size_t plain_len,
+                      const subscribe_grant_t *g) {
+    channel_t *ch = channel_find(&c->loop->channels, plain, plain_len);
+    sub_t *s = ch ? subscribe_find(c, ch) : NULL;
+    if (s == NULL) return -1;
+    subscribe_grant_apply(c, s, g);
+    return 0;
+}
+
+/* 1 if a key with fingerprint fp is still loaded. */
+static int subscribe_key_loaded(const loop_t *loop, uint32_t fp) {
+    const secrets_t *k = &loop->auth.secrets;
+    for (size_t i = 0; i < k->nkeys; i++)
+        if (subscribe_key_fingerprint(&k->keys[i]) == fp) return 1;
+    return 0;
+}
+
+/* The sweep runs every tick ms, so a notice due before the next sweep
+ * goes now (it must arrive ahead of the expiry), and an expiry is acted on
+ * at the first sweep after it (at most one tick late). Ending a WebSocket
+ * subscription moves the last one into its slot (conn_unsubscribe), so
+ * that slot is looked at again; ending an SSE stream ends the walk. */
+void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
+    loop_t *loop = c->loop;
+    int recheck = c->auth_gen != loop->auth_gen;
+    if (!recheck && c->renew_s == 0) return;
+    uint64_t now_ms = hub_wall_ms(), now = now_ms / 1000;
+    uint64_t soon = (now_ms + uv_timer_get_repeat(&loop->sweep)) / 1000;
+    if (!recheck && soon < c->renew_s) return;
+    c->auth_gen = loop->auth_gen;
+    for (uint32_t i = 0; i < c->nsubs && conn_is_open(c);) {
+        sub_t *s = c->subs[i];
+        const char *why = s->expires_s && now >= s->expires_s ? "expired"
+                          : recheck && s->keyfp && !subscribe_key_loaded(loop, s->keyfp) ? "revoked"
+                          : NULL;
+        if (why) {
+            if (loop_log_throttle(loop))
+                log_info("%s: subscription to %.*s %s", c->peer, (int)s->ch->name_len, s->ch->name, why);
+            if (why[0] == 'e') loop->stats.subscriptions_expired++;
+            else loop->stats.subscriptions_revoked++;
+            end(c, s, why);
+            continue;
+        }
+        if (s->notice_s && soon >= s->notice_s) {
+            char ans[320];
+            int n = command_expiring_format(ans, sizeof(ans), s->ch->name, s->ch->name_len,
+                                            s->expires_s);
+            s->notice_s = 0;
+            if (n > 0) c->proto->answer(c, ans, (size_t)n);
+        }
+        i++;
+    }
+    if (conn_is_open(c)) subscribe_renew_update(c);
+}
+
 /* The answer, the replay from history and the first live message are
  * ordered by the hub's lock: hub_subscribe reads history and the last id
  * in one critical section, and the subscription then takes only ids after
  * it (sub->last_id), so an emit on another loop racing this resume gives
  * neither a gap nor a duplicate. */
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
-                     uint64_t since, const void *cmd, const char **code, const char **reason) {
+                     uint64_t since, const subscribe_grant_t *g, const void *cmd,
+                     const char **code, const char **reason) {
     loop_t *loop = c->loop;
     channel_t *ch = channel_get(&loop->channels, plain, plain_len, hub_wall_ms());
     if (ch == NULL) {
@@ -234,6 +345,7 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
         return -1;
     }
     if (!already) c->subs[c->nsubs - 1]->last_id = last;
+    subscribe_grant_apply(c, subscribe_find(c, ch), g);
     const char *resume = has_since ? (ok ? "ok" : "gap") : NULL;
     char ans[512];
     int n = command_subscribed_format(ans, sizeof(ans), cmd, plain, plain_len, last, resume);

@@ -28,10 +28,20 @@ int subscribe_rate_take(conn_t *c);
 /* allowed_origins: 1 when c was answered 403. */
 int subscribe_origin_refuse(conn_t *c, http_req_t *req);
 
+/* What a name grants besides its channel: until when (Unix seconds, 0 =
+ * never) and under which key (a fingerprint of key id and secret; 0 for a
+ * public name, which no reload revokes). */
+typedef struct subscribe_grant {
+    uint64_t expires;
+    uint32_t keyfp;
+} subscribe_grant_t;
+
 /* Resolve a subscribe request's name: the plain channel (pointing into
- * name), or -1 with an error code and reason as in README. */
+ * name) and, when g is not NULL, its grant; or -1 with an error code and
+ * reason as in README. */
 int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char **plain,
-                        size_t *plain_len, const char **code, const char **reason);
+                        size_t *plain_len, subscribe_grant_t *g, const char **code,
+                        const char **reason);
 
 /* Before answering a request that subscribes to n channels at once (SSE):
  * charge the client now for those that do not exist yet, so a refusal can
@@ -44,8 +54,26 @@ int subscribe_reserve(conn_t *c, const char *const *names, const size_t *lens, s
  * (command_subscribed_format; cmd may be NULL), then replay history after
  * since. A channel heraldd does not hold yet is charged to the client
  * (max_new_channels_per_second, _per_ip_: rate_limited) and needs room
- * (max_channels: too_many_channels). 0, or -1 with code and reason set. */
+ * (max_channels: too_many_channels). The subscription keeps grant g
+ * (NULL: never expires). 0, or -1 with code and reason set. */
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
-                     uint64_t since, const void *cmd, const char **code, const char **reason);
+                     uint64_t since, const subscribe_grant_t *g, const void *cmd,
+                     const char **code, const char **reason);
+
+/* The subscription of c to plain now holds grant g (a fresh name): no
+ * message is missed or repeated, only its expiry and key change. 0, or -1
+ * (not subscribed). */
+int subscribe_refresh(conn_t *c, const char *plain, size_t plain_len,
+                      const subscribe_grant_t *g);
+
+/* How a protocol ends one subscription heraldd decided to end (reason
+ * "expired" or "revoked"): tell the client, drop the subscription. */
+typedef void (*subscribe_end_cb)(conn_t *c, sub_t *s, const char *reason);
+
+/* From a protocol's tick: send 'expiring' notices that are due (through
+ * proto->answer) and end subscriptions whose name expired or whose key a
+ * reload removed. Costs one compare for a connection with no expiring
+ * name and no reload since its last check. */
+void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end);
 
 #endif

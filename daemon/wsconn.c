@@ -59,11 +59,20 @@ void wsconn_close(conn_t *c, uint16_t code, const char *reason) {
     conn_end(c, f, n);
 }
 
+/* A refused subscription is counted by its code and logged at info (as an
+ * SSE 403 is), throttled: forged names come in floods, the counters have
+ * them all. A malformed command is the client's bug: debug. */
 static void wsconn_answer_error(conn_t *c, const command_t *cmd, const char *code,
                                 const char *reason) {
     char out[512];
-    c->loop->stats.ws_bad_commands++;
-    log_debug("%s: command refused: %s (%s)", c->peer, code, reason);
+    if (stats_refused_count(&c->loop->stats, code)) {
+        if (loop_log_throttle(c->loop))
+            log_info("%s: subscription refused: %s (%s)", c->peer, code, reason);
+    }
+    else {
+        c->loop->stats.ws_bad_commands++;
+        log_debug("%s: command refused: %s (%s)", c->peer, code, reason);
+    }
     int n = command_error_format(out, sizeof(out), cmd, code, reason);
     if (n > 0) wsconn_text(c, out, (size_t)n);
 }
@@ -98,6 +107,38 @@ static void wsconn_unsubscribe(conn_t *c, const command_t *cmd) {
     if (n > 0) wsconn_text(c, out, (size_t)n);
 }
 
+/* A fresh name for a channel this connection holds: the subscription goes
+ * on untouched (no message missed or repeated), with the new expiry and
+ * key. A refused name leaves it as it was. */
+static void wsconn_refresh(conn_t *c, const command_t *cmd) {
+    const char *code, *reason, *plain;
+    size_t plain_len;
+    subscribe_grant_t g;
+    char out[512];
+    if (subscribe_authorize(c->loop, cmd->channel, cmd->channel_len, &plain, &plain_len, &g,
+                            &code, &reason) != 0) {
+        wsconn_answer_error(c, cmd, code, reason);
+        return;
+    }
+    if (subscribe_refresh(c, plain, plain_len, &g) != 0) {
+        wsconn_answer_error(c, cmd, "not_subscribed", "not subscribed to this channel");
+        return;
+    }
+    c->loop->stats.subscriptions_refreshed++;
+    int n = command_refreshed_format(out, sizeof(out), cmd, plain, plain_len, g.expires);
+    if (n > 0) wsconn_text(c, out, (size_t)n);
+}
+
+/* heraldd ends a subscription (its name expired, or its key is gone): the
+ * client hears why, the connection stays for its other channels. */
+static void wsconn_end_sub(conn_t *c, sub_t *s, const char *reason) {
+    char out[512];
+    channel_t *ch = s->ch;
+    int n = command_ended_format(out, sizeof(out), ch->name, ch->name_len, reason);
+    conn_unsubscribe(c, ch);
+    if (n > 0) wsconn_text(c, out, (size_t)n);
+}
+
 /* README "Protocol": one answer per command; errors keep the connection. */
 static void wsconn_command(conn_t *c, const unsigned char *data, size_t len) {
     command_t cmd;
@@ -116,12 +157,17 @@ static void wsconn_command(conn_t *c, const unsigned char *data, size_t len) {
         if (n > 0) wsconn_text(c, out, (size_t)n);
         return;
     }
-    case CMD_SUBSCRIBE:
+    case CMD_SUBSCRIBE: {
+        subscribe_grant_t g;
         if (subscribe_authorize(c->loop, cmd.channel, cmd.channel_len, &plain, &plain_len,
-                                &code, &reason) != 0 ||
-            subscribe_resume(c, plain, plain_len, cmd.has_since, cmd.since, &cmd, &code,
+                                &g, &code, &reason) != 0 ||
+            subscribe_resume(c, plain, plain_len, cmd.has_since, cmd.since, &g, &cmd, &code,
                              &reason) != 0)
             wsconn_answer_error(c, &cmd, code, reason);
+        return;
+    }
+    case CMD_REFRESH:
+        wsconn_refresh(c, &cmd);
         return;
     case CMD_UNSUBSCRIBE:
         wsconn_unsubscribe(c, &cmd);
@@ -189,6 +235,7 @@ static void wsconn_feed(conn_t *c, char *data, size_t n) {
 /* Idle clients are pinged; one that does not answer in time is dropped. */
 void wsconn_tick(conn_t *c, uint64_t now) {
     const config_t *cfg = c->loop->cfg;
+    subscribe_expiry_tick(c, wsconn_end_sub);
     if (c->ping_out && now - c->ping_ms >= cfg->pong_timeout_ms) {
         c->loop->stats.ping_timeouts++;
         log_info("%s: no pong within %llu ms: dropping", c->peer,

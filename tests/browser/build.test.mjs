@@ -54,3 +54,12 @@ test('source_without_markers_or_bad_kind_is_refused', () => {
   assert.notEqual(spawnSync(build, [bad, join(dir, 'o.js'), 'classic']).status, 0);
   assert.notEqual(spawnSync(build, [src, join(dir, 'o.js'), 'amd']).status, 0);
 });
+
+// client/README.md "Size": under 4 KB minified and gzipped, both outputs.
+test('minified_gzipped_size_stays_under_the_4_KB_budget', () => {
+  for (const kind of ['classic', 'module']) {
+    const out = execFileSync(join(top, 'client/size.sh'), [kind], { encoding: 'utf8' });
+    const gz = Number(/(\d+) minified\+gzip/.exec(out)[1]);
+    assert.ok(gz > 1000 && gz < 4096, `${kind}: ${out.trim()}`);
+  }
+});

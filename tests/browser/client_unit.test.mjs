@@ -247,3 +247,91 @@ test('no_transport_is_an_error_event_not_an_exception', async () => {
     h.close();
   } finally { globalThis.WebSocket = saved; }
 });
+
+test('expiring_calls_getName_and_sends_refresh_with_the_fresh_name', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type === 'subscribe') {
+      send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 1 });
+      send(ws, { type: 'expiring', channel: 'c', expires: 99 });
+    }
+    if (m.type === 'refresh') send(ws, { type: 'refreshed', req: m.req, channel: 'c', expires: 199 });
+  });
+  const asked = [];
+  const h = Herald.connect(s.url, { ...fast, getName: async (ch) => { asked.push(ch); return `${ch}~fresh${asked.length}`; } });
+  h.subscribe('c~first', () => {});
+  await until(() => s.commands.some((c) => c.type === 'refresh'));
+  assert.deepEqual(asked, ['c']);
+  assert.equal(s.commands.find((c) => c.type === 'refresh').channel, 'c~fresh1');
+  h.close();
+  await s.close();
+});
+
+test('reconnect_asks_getName_before_resubscribing_from_the_last_id', async () => {
+  const s = await fakeServer((ws, m, srv) => {
+    if (m.type !== 'subscribe') return;
+    send(ws, { type: 'subscribed', req: m.req, channel: 'c', last: 10 });
+    if (srv.sockets.length === 1) send(ws, { type: 'message', channel: 'c', id: 11, data: 'x' });
+  });
+  let n = 0;
+  // per subscription getName wins over the connect option
+  const h = Herald.connect(s.url, { ...fast, getName: async () => assert.fail('the subscription has its own') });
+  let got = 0;
+  h.subscribe('c~old', () => got++, { getName: async (ch) => `${ch}~new${++n}` });
+  await until(() => got === 1);
+  s.sockets[0].terminate();
+  await until(() => s.commands.filter((c) => c.type === 'subscribe').length === 2);
+  const again = s.commands.filter((c) => c.type === 'subscribe')[1];
+  assert.deepEqual([again.channel, again.since], ['c~new1', 11]);
+  h.close();
+  await s.close();
+});
+
+test('unsubscribed_expired_resubscribes_with_a_fresh_name_or_is_reported', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type !== 'subscribe') return;
+    const ch = m.channel.split('~')[0];
+    send(ws, { type: 'subscribed', req: m.req, channel: ch, last: 5 });
+    if (m.channel.endsWith('~old')) send(ws, { type: 'unsubscribed', channel: ch, reason: 'expired' });
+  });
+  const h = Herald.connect(s.url, fast);
+  const errs = [];
+  h.on('error', (e) => errs.push(e));
+  h.subscribe('a~old', () => {}, { getName: async (ch) => `${ch}~new` });
+  h.subscribe('b~old', () => {});
+  await until(() => s.commands.some((c) => c.channel === 'a~new') && errs.length === 1);
+  assert.equal(s.commands.find((c) => c.channel === 'a~new').since, 5);
+  assert.deepEqual(errs, [{ channel: 'b', code: 'expired', reason: 'the subscription expired' }]);
+  h.close();
+  await s.close();
+});
+
+test('a_refused_channel_is_warned_once_and_a_refused_refresh_keeps_it', async () => {
+  const s = await fakeServer((ws, m) => {
+    if (m.type === 'subscribe' && m.channel.startsWith('bad')) send(ws, { type: 'error', req: m.req, code: 'forbidden', reason: 'bad signature' });
+    else if (m.type === 'subscribe') {
+      send(ws, { type: 'subscribed', req: m.req, channel: 'ok', last: 1 });
+      send(ws, { type: 'expiring', channel: 'ok', expires: 9 });
+    } else if (m.type === 'refresh') {
+      send(ws, { type: 'error', req: m.req, code: 'forbidden', reason: 'bad signature' });
+      send(ws, { type: 'message', channel: 'ok', id: 2, data: 'still' });
+    }
+  });
+  const warns = [];
+  const saved = console.warn;
+  console.warn = (...a) => warns.push(a.join(' '));
+  try {
+    const h = Herald.connect(s.url, fast);
+    const errs = [], got = [];
+    h.on('error', (e) => errs.push(e));
+    h.subscribe('bad~x', () => {});
+    await until(() => errs.length === 1);
+    h.subscribe('bad~x', () => {});
+    await until(() => errs.length === 2);
+    h.subscribe('ok~x', (d) => got.push(d), { getName: async () => 'ok~forged' });
+    await until(() => got.length === 1 && errs.length === 3);
+    assert.deepEqual(errs[2], { channel: 'ok', code: 'forbidden', reason: 'bad signature' });
+    assert.equal(warns.filter((w) => w.includes('bad')).length, 1, warns.join('\n'));
+    h.close();
+  } finally { console.warn = saved; }
+  await s.close();
+});

@@ -118,14 +118,14 @@ export async function startHeraldd(opts = {}) {
 
 // The demo app under `php -S` with the extension, talking to heraldd hd;
 // publicUrl is what the page connects to (a proxy, or heraldd itself).
-export async function startDemo(hd, { publicUrl = hd.url } = {}) {
+export async function startDemo(hd, { publicUrl = hd.url, env = {} } = {}) {
   if (!existsSync(extSo)) throw new Error(`${extSo} is not built (scripts/build-ext)`);
   const dir = tempDir('php');
   const port = await freePort();
   const proc = start('php', ['-n', '-d', `extension=${extSo}`, '-d', `herald.endpoint=unix://${hd.emitSock}`,
     '-d', `herald.secret_file=${hd.secretFile}`, '-d', `session.save_path=${dir.path}`,
     '-S', `127.0.0.1:${port}`, '-t', join(top, 'examples/demo/public'), join(top, 'examples/demo/public/index.php')],
-  { env: { ...process.env, HERALD_PUBLIC_URL: publicUrl } });
+  { env: { ...process.env, HERALD_PUBLIC_URL: publicUrl, ...env } });
   await until(async () => {
     if (proc.exitCode !== null) throw new Error('php -S exited: ' + proc.log);
     return tcpReady(port);

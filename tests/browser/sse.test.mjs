@@ -95,6 +95,35 @@ test('sse_last_event_id_header_resumes_that_channel', async () => {
   s.close();
 });
 
+// A stream on several channels: every event id carries each channel's
+// position (README "SSE"), from an id-only event right after the
+// subscriptions on; such an id resumes every channel, and one with the
+// wrong number of fields is ignored (the URL's positions apply).
+test('sse_multi_channel_ids_carry_every_position_and_resume_each_channel', async () => {
+  const a0 = (await hd.emit('sse.m1', 'a0')).id;
+  const b0 = (await hd.emit('sse.m2', 'b0')).id;
+  const s = openSse(q(hd.sign('sse.m1'), hd.sign('sse.m2')));
+  await until(() => s.events.length >= 2 && s.body.includes('id: ~'));
+  assert.match(s.body, new RegExp(`id: ~${a0}\\.${b0}\n\n`), 'the starting positions');
+  const a1 = (await hd.emit('sse.m1', 'a1')).id;
+  await until(() => s.messages().length === 1);
+  assert.equal(s.events.at(-1).id, `~${a1}.${b0}`);
+  s.close();
+  await hd.emit('sse.m2', 'b1');
+  await hd.emit('sse.m1', 'a2');
+  const r = openSse(q(hd.sign('sse.m1'), hd.sign('sse.m2')), { 'Last-Event-ID': `~${a1}.${b0}` });
+  await until(() => r.messages().length === 2);
+  await sleep(50);
+  assert.deepEqual(r.messages().map((m) => m.data).sort(), ['a2', 'b1']);
+  assert.deepEqual(r.answers().map((m) => m.resume), ['ok', 'ok']);
+  r.close();
+  const w = openSse(q(hd.sign('sse.m1') + ',' + a1, hd.sign('sse.m2')), { 'Last-Event-ID': `~${a0}` });
+  await until(() => w.messages().length === 1);
+  await sleep(50);
+  assert.deepEqual(w.messages().map((m) => m.data), ['a2'], 'a one-field id on a two-channel stream is ignored');
+  w.close();
+});
+
 test('sse_since_older_than_history_says_gap_and_sends_no_history', async () => {
   const small = await startHeraldd({ historySize: 4 });
   try {

@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (rec.len && (rec.data < body || rec.data + rec.len > body + size)) abort();
         if (herald_channel_check(rec.channel, rec.channel_len) != 0) abort();
         if (rec.data && rec.data < rec.channel + rec.channel_len) abort();
+        if (rec.key && (rec.key < rec.channel + rec.channel_len || rec.key + rec.key_len > rec.data ||
+                        batch_key_check(rec.key, rec.key_len) != 0))
+            abort();
+        if (!rec.key && rec.key_len) abort();
         n++;
     }
     if (rc != 0 && rc != -1) abort();

@@ -28,7 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char out[1024];
     int rc = command_parse(json, size, &c, &code, &reason);
     if (rc == 0) {
-        if (c.type != CMD_SUBSCRIBE && c.type != CMD_UNSUBSCRIBE && c.type != CMD_PING) abort();
+        if (c.type != CMD_SUBSCRIBE && c.type != CMD_UNSUBSCRIBE && c.type != CMD_PING &&
+            c.type != CMD_REFRESH)
+            abort();
+        if (c.type == CMD_REFRESH && c.has_since) abort();
         if (c.type != CMD_PING) {
             if (c.channel_len == 0 || c.channel_len >= sizeof c.channel) abort();
             if (c.channel[c.channel_len] != '\0') abort();
@@ -40,6 +43,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                             &c, "subscribed");
             fuzz_cmd_answer(out, command_unsubscribed_format(out, sizeof out, &c, c.channel, c.channel_len),
                             &c, "unsubscribed");
+            fuzz_cmd_answer(out, command_refreshed_format(out, sizeof out, &c, c.channel,
+                                                          c.channel_len, 1732530005u),
+                            &c, "refreshed");
+            command_t none = {0};
+            fuzz_cmd_answer(out, command_expiring_format(out, sizeof out, c.channel, c.channel_len, 1),
+                            &none, "expiring");
+            fuzz_cmd_answer(out, command_ended_format(out, sizeof out, c.channel, c.channel_len, "expired"),
+                            &none, "unsubscribed");
         }
     } else {
         if (rc != -1 || code == NULL || reason == NULL) abort();

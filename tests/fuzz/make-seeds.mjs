@@ -131,6 +131,9 @@ const seeds = {
     'missing-lf': Buffer.from('a 3\nabcX'),
     'leading-zero': Buffer.from('a 03\nabc\n'),
     'empty-body': Buffer.alloc(0),
+    'idempotency-keys': Buffer.from('orders 5 order-17:created\nhello\nnews 2\nhi\nuser.42:inbox 0 k\n\n'),
+    'key-too-long': Buffer.from('a 1 ' + 'k'.repeat(65) + '\nx\n'),
+    'key-with-space': Buffer.from('a 1 k k\nx\n'),
   },
   fuzz_command: {
     'subscribe': Buffer.from('{"type":"subscribe","req":1,"channel":"orders~v1.0.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","since":1732530000000001}'),
@@ -143,6 +146,18 @@ const seeds = {
     'not-json': Buffer.from('Hello-\u00b5@'),
     'array': Buffer.from('[1,2,3]'),
     'escaped-channel': Buffer.from('{"type":"unsubscribe","req":7,"channel":"or\\u0000ders"}'),
+    'refresh': Buffer.from('{"type":"refresh","req":8,"channel":"orders~v1.k2.1732530005.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'),
+    'refresh-no-channel': Buffer.from('{"type":"refresh","req":9}'),
+    'refresh-since': Buffer.from('{"type":"refresh","req":10,"channel":"a","since":5}'),
+  },
+  fuzz_sseid: {
+    'three-channels': Buffer.concat([Buffer.from([3]), Buffer.from('~1732530000000001..17')]),
+    'one-channel': Buffer.concat([Buffer.from([1]), Buffer.from('~1732530000000001')]),
+    'all-empty': Buffer.concat([Buffer.from([4]), Buffer.from('~...')]),
+    'old-form': Buffer.concat([Buffer.from([1]), Buffer.from('orders:17')]),
+    'too-many-fields': Buffer.concat([Buffer.from([2]), Buffer.from('~1.2.3')]),
+    'twenty-digits': Buffer.concat([Buffer.from([1]), Buffer.from('~18446744073709551616')]),
+    'leading-zeros': Buffer.concat([Buffer.from([2]), Buffer.from('~007.0')]),
   },
   fuzz_config: {
     'every-kind': Buffer.from('# comment\n[section]\nlisten = 127.0.0.1:8080\nemit = unix:/run/herald/emit.sock\nmax_queue_bytes = 1048576\npublic_channels = "news.*, public"\nlog_level = debug\n'),

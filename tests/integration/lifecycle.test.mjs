@@ -72,7 +72,8 @@ test('sse_streams_events_with_ids_and_heartbeats', async () => {
     assert.equal(s.headers['x-accel-buffering'], 'no');
     assert.equal(s.headers['access-control-allow-origin'], '*');
     const { id } = await hd.emit('feed', 'a\nb');
-    await until(() => s.body.includes(`id: feed:${id}\n`));
+    // two channels: the id carries both positions (README "SSE")
+    await until(() => new RegExp(`id: ~${id}\\.\\d+\n`).test(s.body));
     assert.ok(s.body.includes(`data: {"type":"message","channel":"feed","id":${id},"data":"a\\nb"}\n\n`));
     await until(() => s.body.includes(': hb\n\n'), 3000, 'heartbeat');
     const bad = sse(hd, 'channel=feed');

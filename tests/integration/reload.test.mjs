@@ -37,17 +37,22 @@ test(`sighup_rotates_secrets_and_limits_without_dropping_connections (workers=${
     assert.equal((await c.subscribe(sign(A, 'orders2', { kid: 'a' }))).type, 'subscribed');
     assert.equal((await old.subscribe(sign(A, 'three', { kid: 'a' }))).type, 'subscribed', 'new limit applies to open connections');
 
-    // step 2: A removed; new A names are refused, open subscriptions stay
+    // step 2: A removed; new A names are refused, open subscriptions made
+    // with A end as revoked (SECURITY.md), those made with B stay
     write(secrets, `b:${B}\n`);
     await reload(2);
     const d = await client(hd);
     const refused = await d.subscribe(sign(A, 'orders', { kid: 'a' }));
     assert.equal(refused.type, 'error');
     assert.equal(refused.code, 'forbidden');
+    const ended = (x) => x.msgs.filter((m) => m.type === 'unsubscribed' && m.reason === 'revoked').map((m) => m.channel).sort();
+    await until(() => ended(old).length === 3 && ended(c).length === 1, 5000, 'A subscriptions revoked');
+    assert.deepEqual(ended(old), ['orders', 'three', 'two']);
+    assert.deepEqual(ended(c), ['orders2']);
     await hd.emit('orders', 'after rotation');
-    await until(() => old.messages().some((m) => m.data === 'after rotation'), 5000, 'the first client still receives');
     await until(() => c.messages().some((m) => m.data === 'after rotation'));
-    assert.equal(old.ws.readyState, 1);
+    assert.ok(!old.messages().some((m) => m.data === 'after rotation'), 'a revoked subscription receives nothing');
+    assert.equal(old.ws.readyState, 1, 'the connection stays');
 
     // a broken configuration is refused as a whole
     write(secrets, 'short\n');

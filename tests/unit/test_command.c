@@ -32,6 +32,20 @@ static void unsubscribe_and_ping_parse(void) {
     CHECK(!c.has_since);
 }
 
+static void refresh_parses_like_subscribe_without_since(void) {
+    command_t c;
+    const char *code, *reason;
+    CHECK_EQ_INT(parse("{\"type\":\"refresh\",\"req\":11,\"channel\":\"orders~v1.k2.1732530005.x\"}",
+                       &c, &code, &reason), 0);
+    CHECK_EQ_INT(c.type, CMD_REFRESH);
+    CHECK_EQ_INT(c.req, 11);
+    CHECK_STR(c.channel, "orders~v1.k2.1732530005.x");
+    CHECK(!c.has_since);
+    /* since means nothing to a refresh: ignored, like any unknown field */
+    CHECK_EQ_INT(parse("{\"type\":\"refresh\",\"req\":1,\"channel\":\"a\",\"since\":\"x\"}", &c, &code, &reason), 0);
+    CHECK(!c.has_since);
+}
+
 static void expect_err(const char *json, const char *want_code, int want_req) {
     command_t c;
     const char *code, *reason;
@@ -61,6 +75,12 @@ static void every_bad_request_is_named(void) {
     expect_err("{\"type\":\"subscribe\",\"req\":1,\"channel\":\"a\",\"since\":-1}", "bad_request", 1);
     expect_err("{\"type\":\"subscribe\",\"req\":1,\"channel\":\"a\",\"since\":\"5\"}", "bad_request", 1);
     expect_err("{\"type\":\"ping\",\"req\":1,\"req\":2}", "bad_request", -1);
+    expect_err("{\"type\":\"refresh\",\"req\":5}", "bad_request", 5);
+    expect_err("{\"type\":\"refresh\",\"channel\":\"a\"}", "bad_request", -1);
+    expect_err("{\"type\":\"refresh\",\"req\":5,\"channel\":null}", "bad_request", 5);
+    expect_err("{\"type\":\"refresh\",\"req\":5,\"channel\":\"\"}", "invalid_channel", 5);
+    expect_err("{\"type\":\"refresh\",\"req\":5,\"channel\":\"a\\\"}\"}", "invalid_channel", 5);
+    expect_err("{\"type\":\"Refresh\",\"req\":5,\"channel\":\"a\"}", "bad_request", 5);
 }
 
 static void bad_channel_strings_are_invalid_channel(void) {
@@ -102,11 +122,28 @@ static void answers_are_the_readme_json(void) {
     CHECK_EQ_INT(command_pong_format(out, 5, &c), -1);
 }
 
+static void renewal_answers_are_the_readme_json(void) {
+    command_t c = {.has_req = 1, .req = 4};
+    char out[256];
+    command_refreshed_format(out, sizeof(out), &c, "orders", 6, 1732530005);
+    CHECK_STR(out, "{\"type\":\"refreshed\",\"req\":4,\"channel\":\"orders\",\"expires\":1732530005}");
+    command_refreshed_format(out, sizeof(out), &c, "pub", 3, 0);
+    CHECK_STR(out, "{\"type\":\"refreshed\",\"req\":4,\"channel\":\"pub\",\"expires\":0}");
+    command_expiring_format(out, sizeof(out), "orders", 6, 1732530005);
+    CHECK_STR(out, "{\"type\":\"expiring\",\"channel\":\"orders\",\"expires\":1732530005}");
+    command_ended_format(out, sizeof(out), "orders", 6, "revoked");
+    CHECK_STR(out, "{\"type\":\"unsubscribed\",\"channel\":\"orders\",\"reason\":\"revoked\"}");
+    CHECK_EQ_INT(command_ended_format(out, 20, "orders", 6, "expired"), -1);
+    CHECK_EQ_INT(command_expiring_format(out, 20, "orders", 6, 1), -1);
+}
+
 int main(void) {
     RUN(subscribe_with_since_parses);
     RUN(unsubscribe_and_ping_parse);
     RUN(every_bad_request_is_named);
     RUN(bad_channel_strings_are_invalid_channel);
     RUN(answers_are_the_readme_json);
+    RUN(refresh_parses_like_subscribe_without_since);
+    RUN(renewal_answers_are_the_readme_json);
     return T_DONE();
 }

@@ -14,7 +14,15 @@
     $('log').append(li);
   };
 
-  const herald = (demo.herald = Herald.connect(cfg.url, { transports: cfg.transports }));
+  // A fresh signed name from the app (GET /names checks the session), so
+  // the page outlives its names: herald.js calls this before one expires.
+  const getName = async (channel) => {
+    demo.renewals = (demo.renewals || 0) + 1;
+    const r = await fetch('/names?channels=' + encodeURIComponent(channel), { credentials: 'same-origin', cache: 'no-store' });
+    if (!r.ok) throw new Error(`/names: ${r.status}`);
+    return (await r.json())[channel];
+  };
+  const herald = (demo.herald = Herald.connect(cfg.url, { transports: cfg.transports, getName }));
   herald.on('state', (s) => { demo.states.push(s); $('state').textContent = s; });
   // A message id is (the ms heraldd created the channel's state) × 1000 + n,
   // n counting from 0: the page shows n + 1, the message's number on its
@@ -60,6 +68,7 @@
   $('send').addEventListener('click', () => emit($('channel').value, $('message').value));
 
   // Reuse this user's own signature on another user's channel: a forgery.
+  // (Its getName is the app's, which refuses it: no renewal either.)
   $('snoop').addEventListener('click', () => {
     const mine = cfg.channels.find((c) => c.startsWith('user.'));
     const other = $('snoop').textContent.match(/user\.[\w-]+/)[0];

@@ -6,10 +6,19 @@
 //   POST /logout
 //   GET  /emit/{id}/{message}    emits through Herald\emit(), for a logged-in user only
 //   GET  /socketio-2013          the 2013 socket.io page, unchanged but for heraldd's host:port
+//   GET  /names?channels=a,b     fresh signed names for this user, as JSON (herald.js getName)
 declare(strict_types=1);
 
 const NAME_RE = '/^[A-Za-z0-9_-]{1,32}$/';
-const TTL = 3600; // seconds a signed name stays valid; the page reloads before
+
+// Seconds a signed name stays valid. herald.js asks /names for a fresh one
+// before it expires, so the page stays open for days on short names
+// (README "Name expiry and renewal"). HERALD_DEMO_TTL shortens it for tests.
+function ttl(): int
+{
+    $t = (int)getenv('HERALD_DEMO_TTL');
+    return $t > 0 ? $t : 3600;
+}
 
 // Under `php -S` this file is the router: let it serve the static files.
 if (PHP_SAPI === 'cli-server' && preg_match('#^/[\w-]+\.(js|css)$#', (string)parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH))) {
@@ -39,6 +48,14 @@ function herald_public_url(): string
     if ($url) return rtrim($url, '/');
     $host = preg_replace('/:\d+$/', '', $_SERVER['HTTP_HOST'] ?? '127.0.0.1');
     return 'ws://' . $host . ':8080';
+}
+
+// The channels a user may read: the shared demo channels and their own
+// private channel. This is the one place that decides; /names and the page
+// both ask it.
+function read_allowed(string $channel, string $user): bool
+{
+    return $channel === 'id1' || $channel === 'id2' || $channel === 'user.' . $user;
 }
 
 // The channels a user may emit to: the shared demo channels and anyone's
@@ -104,6 +121,23 @@ if ($path === '/socketio-2013') {
     answer(200, str_replace('localhost:8080', $hostPort, $page), 'text/html; charset=utf-8');
 }
 
+// Fresh names for the logged-in user (what Laravel's /broadcasting/auth
+// does): herald.js's getName calls it before a name expires, when heraldd
+// says one is expiring, and before resubscribing after a reconnect. The
+// session decides, exactly as when the page was rendered; a channel the
+// user may not read gets 403 and no name at all.
+if ($path === '/names') {
+    $want = array_filter(explode(',', (string)($_GET['channels'] ?? '')), 'strlen');
+    if (!$want || count($want) > 16) answer(400, json_encode(['error' => 'channels=a,b: 1 to 16 names']) . "\n", 'application/json');
+    $names = [];
+    foreach ($want as $channel) {
+        if (!read_allowed($channel, $user)) answer(403, json_encode(['error' => "not yours to read: $channel"]) . "\n", 'application/json');
+        $names[$channel] = Herald\channel($channel, ttl());
+    }
+    header('Cache-Control: no-store');
+    answer(200, json_encode($names, JSON_UNESCAPED_SLASHES) . "\n", 'application/json');
+}
+
 if ($path !== '/') answer(404, "Not found\n");
 
 // The page: signed names minted here, for this user only.
@@ -113,9 +147,9 @@ $config = [
     'user' => $user,
     'transports' => $transports ?: ['ws', 'sse'],
     'channels' => [
-        Herald\channel('id1', TTL),
-        Herald\channel('id2', TTL),
-        Herald\channel('user.' . $user, TTL),
+        Herald\channel('id1', ttl()),
+        Herald\channel('id2', ttl()),
+        Herald\channel('user.' . $user, ttl()),
     ],
 ];
 // herald.js comes from heraldd too (a path on this origin behind a proxy);
