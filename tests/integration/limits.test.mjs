@@ -56,11 +56,11 @@ test('slowloris_on_the_public_listener_gets_408_and_others_keep_receiving', asyn
 });
 
 test('an_upgraded_websocket_outlives_the_handshake_deadline', async () => {
-  const hd = await startHeraldd({ args: ['--handshake_timeout_ms', '200'] });
+  const hd = await startHeraldd({ args: ['--handshake_timeout_ms', '500'] });
   try {
     const c = await client(hd);
     await c.subscribe(hd.sign('a'));
-    await sleep(700);
+    await sleep(1200);
     await hd.emit('a', 'still here');
     await until(() => c.messages().some((m) => m.data === 'still here'));
     assert.equal((await hd.stats()).request_timeouts, 0);
