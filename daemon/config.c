@@ -147,7 +147,9 @@ static const config_key_t config_keys[] = {
     {"log_level", T_LEVEL, F(log_level), "info", 0, 0, NULL, 0,
      "debug, info, warn or error"},
     {"workers", T_WORKERS, F(workers), "1", 1, 64, NULL, 1,
-     "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto for one per CPU"},
+     "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto "
+     "for one per CPU; more than 1 pays only with cores heraldd does not share with php-fpm "
+     "and the clients (README)"},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 

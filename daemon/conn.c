@@ -177,6 +177,7 @@ static void conn_flush(conn_t *c) {
         uint32_t n = outq_iov(&c->q, iov, CONN_IOV_MAX, &total);
         int w = uv_try_write(conn_stream(c), iov, n);
         st->socket_writes++;
+        st->handover_writes += c->handed;
         if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS) {
             log_debug("%s: write failed: %s", c->peer, uv_strerror(w));
             conn_close(c);
@@ -204,8 +205,10 @@ static void conn_flush(conn_t *c) {
         }
         c->nwriting = (uint8_t)n;
         st->socket_writes++; /* libuv tries once at once, then on POLLOUT */
+        st->handover_writes += c->handed;
         st->bytes_written += bytes;
     }
+    if (c->q.len == 0) c->handed = 0;
     if (c->state == CONN_DRAINING && c->q.len == 0 && !c->nwriting) conn_drain_finish(c);
     if (c->held && c->state == CONN_OPEN && c->q.bytes < CONN_EMIT_ANSWERS_MAX / 2) conn_resume(c);
 }
@@ -370,7 +373,12 @@ void conn_subscribe_undo(conn_t *c, channel_t *ch) {
 }
 
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m) {
-    c->loop->stats.frames_delivered++;
+    loop_t *loop = c->loop;
+    loop->stats.frames_delivered++;
+    if (loop->out.handing) { /* frames per write for hand-overs (stats.h) */
+        loop->stats.handover_frames++;
+        c->handed = 1;
+    }
     return c->proto->deliver(c, ch, m);
 }
 

@@ -66,6 +66,7 @@ struct conn {
     uint8_t nwriting;      /* queue entries in the uv_write in flight */
     uint8_t ip_counted;    /* counted in hub->peers */
     uint8_t served;        /* an HTTP request was answered (emit: idle from then on) */
+    uint8_t handed;        /* its queue holds frames of handed-over messages (counters) */
     uint32_t held_len;
     char *held;            /* emit backpressure: bytes read, not yet parsed (conn.c) */
     char peer[64];

@@ -205,7 +205,7 @@ static void emit_stats(conn_t *c, http_req_t *req, const char *rest, size_t n) {
     size_t channels;
     stats_t *each = hub_stats_collect(loop->hub, loop->index, &loop->stats, &channels);
     /* room for every counter at 20 digits, flat and per loop */
-    size_t size = 4096 + loop->hub->nloops * 384;
+    size_t size = 4096 + loop->hub->nloops * 512;
     char *out = each ? malloc(size) : NULL;
     int len = out ? stats_format_loops(each, loop->hub->nloops, channels, out, size) : -1;
     if (len <= 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");

@@ -47,6 +47,7 @@ int hub_init(hub_t *hub, size_t nloops) {
     for (size_t i = 0; i < nloops; i++) {
         mpsc_init(&hub->boxes[i].inbox);
         mpsc_init(&hub->boxes[i].handoffs);
+        atomic_init(&hub->boxes[i].asleep, 1);
         pthread_mutex_init(&hub->boxes[i].snap_lock, NULL);
     }
     return 0;
@@ -91,18 +92,20 @@ void hub_msg_release(hub_msg_t *hm) {
     }
 }
 
-/* Hand m to the loops in `others` (bits) that still take messages. Under
- * the lock: every inbox then receives a channel's messages in id order,
- * and hub_mailbox_close cannot close a wake handle between push and send. */
-static void hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
-                          const char *channel, size_t channel_len) {
+/* Hand m to the loops in `others` (bits) that still take messages; the
+ * loops it went to are returned, to be woken by hub_wake. Under the lock:
+ * every inbox then receives a channel's messages in id order. */
+static uint64_t hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
+                              const char *channel, size_t channel_len, int stream) {
     hub_msg_t *hm = hub_msg_new(hub, m, channel, channel_len);
     if (hm == NULL) {
         log_error("out of memory: message %llu not handed to the other loops",
                   (unsigned long long)m->id);
-        return;
+        return 0;
     }
+    hm->stream = stream != 0;
     unsigned refs = 0;
+    uint64_t handed = 0;
     for (size_t i = 0; i < hub->nloops; i++)
         if ((others & (UINT64_C(1) << i)) && hub->boxes[i].open) refs++;
     atomic_store_explicit(&hm->refs, refs ? refs : 1, memory_order_relaxed);
@@ -110,14 +113,41 @@ static void hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
         hub_mailbox_t *box = &hub->boxes[i];
         if (!(others & (UINT64_C(1) << i)) || !box->open) continue;
         mpsc_push(&box->inbox, &hm->nodes[i].node);
-        uv_async_send(box->wake);
+        handed |= UINT64_C(1) << i;
     }
     if (refs == 0) hub_msg_release(hm);
+    return handed;
+}
+
+/* Why no wake-up is lost: a sender pushes (a sequentially consistent swap
+ * of the inbox's head, mpsc.c), then swaps the asleep flag to 0 and wakes
+ * the owner if it was 1. The owner, having popped its inbox empty, stores 1
+ * in the flag and then reads the head (hub_mailbox_sleep). All four are
+ * sequentially consistent, so in their one total order either the owner's
+ * read comes after the push (it sees the message and pops again) or the
+ * sender's swap comes after the owner's store (the sender sees 1, or a
+ * later sender took the flag and woke it: either way a wake-up follows the
+ * store, and the owner pops everything pushed before it runs). A flag of 0
+ * never stays while the owner waits: it stores 1 before every wait. The
+ * lock keeps hub_mailbox_close from closing the handle under uv_async_send,
+ * which may be called again after the callback started (libuv then runs it
+ * once more). */
+void hub_wake(hub_t *hub, uint64_t loops) {
+    for (size_t i = 0; loops && i < hub->nloops; i++) {
+        if (!(loops & (UINT64_C(1) << i))) continue;
+        loops &= ~(UINT64_C(1) << i);
+        hub_mailbox_t *box = &hub->boxes[i];
+        if (atomic_exchange_explicit(&box->asleep, 0, memory_order_seq_cst) == 0) continue;
+        hub_lock(hub);
+        if (box->open) uv_async_send(box->wake);
+        hub_unlock(hub);
+    }
 }
 
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
-                size_t channel_len, const char *data, size_t len, message_t *m,
-                size_t *everywhere) {
+                size_t channel_len, const char *data, size_t len, int stream, message_t *m,
+                size_t *everywhere, uint64_t *handed) {
+    *handed = 0;
     if (herald_channel_check(channel, channel_len) != 0) return HUB_EINVAL;
     uint64_t now = hub_wall_ms();
     channel_table_t *t = &hub->channels;
@@ -150,7 +180,7 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
         *everywhere += hub->nbcast;
     }
     uint64_t others = loops & ~(UINT64_C(1) << from);
-    if (others) hub_hand_over(hub, others, m, channel, channel_len);
+    if (others) *handed = hub_hand_over(hub, others, m, channel, channel_len, stream);
     channel_release(t, ch);
     hub_unlock(hub);
     return 0;
@@ -285,9 +315,38 @@ hub_handoff_t *hub_handoff_pop(hub_t *hub, unsigned i) {
     return (hub_handoff_t *)mpsc_pop(&hub->boxes[i].handoffs);
 }
 
-hub_msg_t *hub_mailbox_pop(hub_t *hub, unsigned i) {
-    mpsc_node_t *n = mpsc_pop(&hub->boxes[i].inbox);
-    return n ? ((hub_node_t *)n)->msg : NULL;
+/* The owner popped its inbox empty: 1 when it may wait for a wake-up (a
+ * sender will wake it for anything pushed since: hub_wake), 0 when
+ * messages came meanwhile and it must pop again before it waits. */
+static int hub_mailbox_sleep(hub_mailbox_t *box) {
+    atomic_store_explicit(&box->asleep, 1, memory_order_seq_cst);
+    if (mpsc_empty(&box->inbox)) return 1;
+    /* take the flag back, unless a sender took it: its wake-up is coming */
+    return atomic_exchange_explicit(&box->asleep, 0, memory_order_seq_cst) == 0;
+}
+
+size_t hub_mailbox_drain(hub_t *hub, unsigned i, hub_deliver_cb deliver, void *ctx) {
+    hub_mailbox_t *box = &hub->boxes[i];
+    size_t total = 0;
+    for (;;) {
+        size_t n = 0;
+        mpsc_node_t *node;
+        while ((node = mpsc_pop(&box->inbox)) != NULL) {
+            hub_msg_t *hm = ((hub_node_t *)node)->msg;
+            deliver(ctx, hm);
+            hub_msg_release(hm);
+            n++;
+        }
+        total += n;
+        if (hub_mailbox_sleep(box)) return total;
+        if (n == 0) {
+            /* A push half-way (its link not yet written): the flag stays
+             * 0, so no sender wakes this loop; it wakes itself and looks
+             * again next turn rather than spin on the other thread. */
+            uv_async_send(box->wake);
+            return total;
+        }
+    }
 }
 
 void hub_broadcast(hub_t *hub, unsigned from, int what) {

@@ -52,6 +52,7 @@ struct hub_msg {
     message_t m;          /* ws holds one reference; sse stays NULL */
     const char *name;     /* after nodes[], in the same allocation */
     uint16_t name_len;
+    uint8_t stream;       /* one of a stream on the sending loop: held there, so here too */
     hub_node_t nodes[];   /* one per loop */
 };
 
@@ -65,12 +66,16 @@ typedef struct hub_handoff {
     void (*drop)(struct hub_handoff *h);
 } hub_handoff_t;
 
-/* A loop's door: others push messages and set pending bits, then wake it. */
+/* A loop's door: others push messages and set pending bits, then wake it.
+ * Messages wake it once per batch: a sender wakes the owner only if it
+ * takes the asleep flag (hub_wake), which the owner sets once its inbox is
+ * empty (hub_mailbox_drain); while it is awake it finds new messages itself. */
 typedef struct hub_mailbox {
     mpsc_t inbox;
     mpsc_t handoffs;           /* hub_handoff_t: connections moving here */
     uv_async_t *wake;          /* the owner's handle, while open */
     int open;                  /* others may push (changed under hub->lock) */
+    atomic_int asleep;         /* 1: the owner will not look at its inbox unless woken */
     atomic_int pending;        /* HUB_SHUTDOWN / HUB_RELOAD */
     pthread_mutex_t snap_lock;
     stats_t snap;              /* the owner's counters at its last sweep */
@@ -104,15 +109,21 @@ void hub_free(hub_t *hub);
 
 /* Publish data on channel from loop `from`: assign the next id, keep it in
  * history (within the history_* keys) and hand it to every other loop with
- * subscribers of it. *m gets the message (its ws buffer holds one
+ * subscribers of it (stream: loop `from` holds its own subscribers' frames
+ * for it, and so will they). *m gets the message (its ws buffer holds one
  * reference for the caller, who delivers it to its own subscribers);
- * *everywhere the subscriber count on every loop. A channel left with
- * nothing to hold is freed before returning. 0, HUB_EINVAL, HUB_EFULL (a
- * message that history would keep needs a new channel past max_channels)
- * or HUB_ENOMEM. */
+ * *everywhere the subscriber count on every loop; *handed gets the loops it
+ * was handed to (bits), which the caller wakes with hub_wake once its
+ * turn's emits are in. A channel left with nothing to hold is freed before
+ * returning. 0, HUB_EINVAL, HUB_EFULL (a message that history would keep
+ * needs a new channel past max_channels) or HUB_ENOMEM. */
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
-                size_t channel_len, const char *data, size_t len, message_t *m,
-                size_t *everywhere);
+                size_t channel_len, const char *data, size_t len, int stream, message_t *m,
+                size_t *everywhere, uint64_t *handed);
+
+/* Wake the loops (bits) that were handed messages and may be asleep; one
+ * wake-up per batch, however many messages. Not under the hub lock. */
+void hub_wake(hub_t *hub, uint64_t loops);
 
 /* Resume point for a new subscription of loop `from` to plain: under the
  * lock, count the subscriber, and copy (with references) the history after
@@ -147,9 +158,11 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n);
 void hub_mailbox_open(hub_t *hub, unsigned i, uv_async_t *wake);
 void hub_mailbox_close(hub_t *hub, unsigned i);
 
-/* The next message handed to loop i (its owner only), or NULL. Deliver
- * hm->m, then hub_msg_release(hm). */
-hub_msg_t *hub_mailbox_pop(hub_t *hub, unsigned i);
+/* Loop i's wake callback (its owner only): deliver(ctx, hm) every message
+ * handed to it, in order, until its inbox stays empty (each is released
+ * after); then it waits for the next wake-up. How many were delivered. */
+typedef void (*hub_deliver_cb)(void *ctx, hub_msg_t *hm);
+size_t hub_mailbox_drain(hub_t *hub, unsigned i, hub_deliver_cb deliver, void *ctx);
 void hub_msg_release(hub_msg_t *hm);
 
 /* Move a connection to loop `to` (woken). 0, or -1 when that loop takes

@@ -157,10 +157,19 @@ static void loop_on_cork(uv_timer_t *t) {
  * alone is never held. */
 static void loop_flush(loop_t *loop) {
     loop_output_t *o = &loop->out;
+    if (o->to_wake) { /* first, so they write while this loop does */
+        hub_wake(loop->hub, o->to_wake);
+        o->to_wake = 0;
+    }
     loop->ops->flush(&o->dirty_now);
     uint64_t now = uv_hrtime();
     int published = o->publish_ns > o->check_ns;
-    int hot = published && o->publish_ns - o->delivered_ns < LOOP_CORK_NS;
+    /* A message handed over is held here when its own loop held it: the
+     * timing of the hand-over (wake-ups, this loop's turns) must not
+     * decide whether a stream is coalesced. */
+    int hot = published && (o->publish_ns - o->delivered_ns < LOOP_CORK_NS || o->stream_in);
+    if (o->emit_ns > o->check_ns) o->emitted_ns = now;
+    o->stream_in = 0;
     o->check_ns = now;
     if (published) o->delivered_ns = now;
     if (o->dirty == NULL) return;
@@ -183,17 +192,22 @@ static void loop_flush(loop_t *loop) {
 
 static void loop_on_check(uv_check_t *h) { loop_flush(h->data); }
 
-/* Everything handed to this loop since the last wake, in order; then what
+static void loop_on_handed(void *ctx, hub_msg_t *hm) {
+    loop_t *loop = ctx;
+    message_t m = hm->m;
+    loop->stats.messages_handed_over++;
+    if (hm->stream) loop->out.stream_in = 1;
+    loop->ops->deliver(loop, hm->name, hm->name_len, &m);
+}
+
+/* Everything handed to this loop until its inbox stays empty, in order
+ * (senders do not wake a loop that is still popping: hub.c); then what
  * loop 0 asked of every loop (reload, shutdown). */
 static void loop_on_wake(uv_async_t *a) {
     loop_t *loop = a->data;
-    hub_msg_t *hm;
-    while ((hm = hub_mailbox_pop(loop->hub, loop->index)) != NULL) {
-        message_t m = hm->m;
-        loop->stats.messages_handed_over++;
-        loop->ops->deliver(loop, hm->name, hm->name_len, &m);
-        hub_msg_release(hm);
-    }
+    loop->out.handing = 1;
+    hub_mailbox_drain(loop->hub, loop->index, loop_on_handed, loop);
+    loop->out.handing = 0;
     hub_handoff_t *h;
     while ((h = hub_handoff_pop(loop->hub, loop->index)) != NULL) loop->ops->adopt(loop, h);
     int what = hub_pending_take(loop->hub, loop->index);
@@ -205,9 +219,18 @@ int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const ch
                  size_t len, uint64_t *id, size_t *subscribers) {
     message_t m;
     size_t everywhere;
+    uint64_t handed;
+    loop_output_t *o = &loop->out;
+    uint64_t now = uv_hrtime();
+    /* loop_flush's rule, for the loops this is handed to: emits stream in
+     * when one comes within LOOP_CORK_NS of the end of the last turn that
+     * had emits (whether or not this loop has subscribers of their own) */
+    int stream = o->emitted_ns && now - o->emitted_ns < LOOP_CORK_NS;
+    o->emit_ns = now;
     int rc = hub_publish(loop->hub, loop->index, loop->cfg, channel, channel_len, data, len,
-                         &m, &everywhere);
+                         stream, &m, &everywhere, &handed);
     if (rc != 0) return rc;
+    o->to_wake |= handed;
     channel_t *local = channel_find(&loop->channels, channel, channel_len);
     size_t here = local ? local->nsubs : 0;
     if (loop->bcast && channel_is_public(loop->cfg->socketio_channels, channel, channel_len))
@@ -313,6 +336,8 @@ void loop_shutdown(loop_t *loop) {
     }
     if (loop->nconns == 0 && loop->state == LOOP_STOPPING) {
         loop->state = LOOP_STOPPED;
+        if (loop->out.to_wake) hub_wake(loop->hub, loop->out.to_wake); /* the last turn's */
+        loop->out.to_wake = 0;
         uv_close((uv_handle_t *)&loop->sweep, NULL);
         uv_close((uv_handle_t *)&loop->out.flush, NULL);
         uv_close((uv_handle_t *)&loop->out.cork, NULL);

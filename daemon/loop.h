@@ -65,6 +65,12 @@ typedef struct loop_output {
     uint64_t cork_ns;          /* when subscriber flushes were first held; 0 = not */
     int cork_break;            /* a client's queue grew large: flush this turn */
     uv_write_t *wr_free;       /* write requests for full sockets, reused */
+    /* emits on this loop, and what other loops were handed (workers) */
+    uint64_t emit_ns;          /* the last emit accepted here */
+    uint64_t emitted_ns;       /* end of the last turn that accepted an emit */
+    uint64_t to_wake;          /* loops handed messages this turn (bits): woken at its end */
+    uint8_t stream_in;         /* a message handed over this turn was held on its loop */
+    uint8_t handing;           /* delivering handed-over messages (counters) */
 } loop_output_t;
 
 /* Who may subscribe and publish: applied whole by a reload. */

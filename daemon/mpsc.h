@@ -27,4 +27,10 @@ void mpsc_push(mpsc_t *q, mpsc_node_t *n);
  * or a producer is half-way through a push (it wakes the consumer after). */
 mpsc_node_t *mpsc_pop(mpsc_t *q);
 
+/* The owning thread only: 1 when no producer has begun a push since the
+ * last pop that emptied the queue. Sequentially consistent, so a consumer
+ * that announces it will sleep and then finds the queue empty cannot miss a
+ * producer that pushes and then looks at that announcement (hub.c). */
+int mpsc_empty(mpsc_t *q);
+
 #endif

@@ -5,7 +5,9 @@
 
 int outq_push(outq_t *q, buf_t *b, size_t off) {
     if (q->len == q->cap) {
-        uint32_t cap = q->cap ? q->cap * 2 : 8;
+        /* An idle client's queue only ever held its handshake and one
+         * answer; a burst doubles it (and it is kept while used). */
+        uint32_t cap = q->cap ? q->cap * 2 : 2;
         outq_entry_t *r = malloc(cap * sizeof(*r));
         if (r == NULL) return -1;
         for (uint32_t i = 0; i < q->len; i++) r[i] = q->ring[(q->head + i) % q->cap];

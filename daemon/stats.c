@@ -70,7 +70,8 @@ int stats_format_loops(const stats_t *each, size_t nloops, size_t channels, char
         k = snprintf(out + len, size - len,
                      "%s{\"connections\":%llu,\"connections_accepted\":%llu,\"ws_connections\":%llu,"
                      "\"frames_delivered\":%llu,\"socket_writes\":%llu,\"messages_emitted\":%llu,"
-                     "\"messages_handed_over\":%llu}",
+                     "\"messages_handed_over\":%llu,\"handover_frames\":%llu,"
+                     "\"handover_writes\":%llu}",
                      i ? "," : "",
                      (unsigned long long)(each[i].public_connections_open + each[i].emit_connections_open),
                      (unsigned long long)each[i].public_connections_accepted,
@@ -78,7 +79,9 @@ int stats_format_loops(const stats_t *each, size_t nloops, size_t channels, char
                      (unsigned long long)each[i].frames_delivered,
                      (unsigned long long)each[i].socket_writes,
                      (unsigned long long)each[i].messages_emitted,
-                     (unsigned long long)each[i].messages_handed_over);
+                     (unsigned long long)each[i].messages_handed_over,
+                     (unsigned long long)each[i].handover_frames,
+                     (unsigned long long)each[i].handover_writes);
     }
     if (k < 0 || (size_t)k >= size - len) return -1;
     len += (size_t)k;

@@ -24,6 +24,8 @@
     X(messages_emitted, COUNTER, "Messages accepted from the emit API.") \
     X(frames_delivered, COUNTER, "Messages queued to subscribers (one per subscriber).") \
     X(messages_handed_over, COUNTER, "Messages received from another event loop (workers).") \
+    X(handover_frames, COUNTER, "Frames queued to subscribers for messages from another loop.") \
+    X(handover_writes, COUNTER, "Socket writes that carried frames of messages from another loop.") \
     X(bytes_written, COUNTER, "Bytes written to all sockets.") \
     X(socket_writes, COUNTER, "Write calls (writev) on all sockets.") \
     X(slow_consumer_disconnects, COUNTER, "Clients dropped past max_queue_bytes (close 1013).") \

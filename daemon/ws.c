@@ -190,6 +190,8 @@ void ws_parser_free(ws_parser_t *p) {
     free(p->msg);
     p->msg = NULL;
     p->msg_len = p->msg_cap = 0;
+    free(p->ctl);
+    p->ctl = NULL;
 }
 
 /* Nothing half-read: no partial header, no open message, no partial frame. */
@@ -390,15 +392,22 @@ int ws_parser_feed(ws_parser_t *p, unsigned char *buf, size_t len,
         if (n == 0 && left != 0) return 0;
         ws_unmask(d, n, p->mask, p->payload_done);
         if (p->opcode & 0x08) {
+            /* A control frame split over reads is rare: its 125 bytes are
+             * held only while it is (an idle client costs less). */
+            if (!whole && p->ctl == NULL && (p->ctl = malloc(WS_CONTROL_MAX)) == NULL)
+                return ws_fail(p, WS_ENOMEM);
             if (!whole) memcpy(p->ctl + p->payload_done, d, n);
             p->payload_done += n;
             i += n;
             if (p->payload_done < p->payload_len) return 0;
-            const unsigned char *data = whole ? d : p->ctl;
-            if (p->opcode == WS_OP_CLOSE &&
-                (rc = ws_close_check(data, (size_t)p->payload_len)) != 0)
-                return ws_fail(p, rc);
-            rc = ws_control_end(p, data, cb, ctx);
+            unsigned char *held = whole ? NULL : p->ctl;
+            p->ctl = NULL;
+            const unsigned char *data = whole ? d : held;
+            rc = 0;
+            if (p->opcode == WS_OP_CLOSE) rc = ws_close_check(data, (size_t)p->payload_len);
+            if (rc == 0) rc = ws_control_end(p, data, cb, ctx);
+            else rc = ws_fail(p, rc);
+            free(held);
         } else {
             /* RFC 6455 8.1: text is checked as it arrives, failing at the
              * first byte that cannot be UTF-8, and must end on a boundary. */

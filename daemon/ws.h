@@ -72,7 +72,7 @@ typedef struct ws_parser {
     uint32_t utf8;
     unsigned char *msg;   /* reassembly buffer, only while a message is open */
     size_t msg_len, msg_cap;
-    unsigned char ctl[WS_CONTROL_MAX]; /* a control frame split over reads */
+    unsigned char *ctl;   /* a control frame split over reads, only while it is */
     size_t max_message;   /* cap on one client message, in bytes */
     uint16_t close_code;  /* after an error: the close code to send */
 } ws_parser_t;

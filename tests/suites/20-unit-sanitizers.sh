@@ -28,20 +28,23 @@ pass=${pass:-0}; fail=${fail:-1}
 # The inboxes between event loops (daemon/mpsc.c) under ThreadSanitizer:
 # its producer/consumer test counts as its cases, a data race as a failure.
 targs=(-C tests/unit O=../../build/unit-tsan SANITIZE=thread CC=$cc)
-echo "== ThreadSanitizer: test_mpsc"
-if make "${targs[@]}" -j2 ../../build/unit-tsan/test_mpsc >/dev/null 2>&1; then
-  TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./build/unit-tsan/test_mpsc >"$out" 2>&1
-  trc=$?
-  cat "$out"
-  tl=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-  tp=${tl%% passed*}; tf=$(echo "$tl" | sed 's/.* passed, \([0-9]*\) failed.*/\1/')
-  tp=${tp:-0}; tf=${tf:-1}
-  if [ $trc -ne 0 ] && [ "$tf" = 0 ]; then tf=1; fi
-  grep -q 'WARNING: ThreadSanitizer' "$out" && { echo "ThreadSanitizer reports found"; [ "$tf" = 0 ] && tf=1; }
-else
-  echo "test_mpsc does not build with -fsanitize=thread"
-  tp=0; tf=1
-fi
-pass=$((pass + tp)); fail=$((fail + tf))
+# The tests with threads: the loops' inboxes and the hand-over between loops.
+for t in test_mpsc test_hub; do
+  echo "== ThreadSanitizer: $t"
+  if make "${targs[@]}" -j2 ../../build/unit-tsan/$t >/dev/null 2>&1; then
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./build/unit-tsan/$t >"$out" 2>&1
+    trc=$?
+    cat "$out"
+    tl=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+    tp=${tl%% passed*}; tf=$(echo "$tl" | sed 's/.* passed, \([0-9]*\) failed.*/\1/')
+    tp=${tp:-0}; tf=${tf:-1}
+    if [ $trc -ne 0 ] && [ "$tf" = 0 ]; then tf=1; fi
+    grep -q 'WARNING: ThreadSanitizer' "$out" && { echo "ThreadSanitizer reports found"; [ "$tf" = 0 ] && tf=1; }
+  else
+    echo "$t does not build with -fsanitize=thread"
+    tp=0; tf=1
+  fi
+  pass=$((pass + tp)); fail=$((fail + tf))
+done
 echo "${pass} passed, ${fail} failed"
 [ "$fail" = 0 ]

@@ -2,8 +2,9 @@
 # The load generator (bench/loadgen) on a small scale: its own error paths,
 # that it notices lost messages (against the ws peer told to drop some), and
 # ~200 clients x 20 messages through a real heraldd with zero loss and sane
-# figures. Free loopback ports, temp dirs, every process stopped by PID,
-# bounded in time. Ends with "N passed, N failed".
+# figures, and that with two loops the loop handed the messages coalesces
+# frames like the one that accepted them. Free loopback ports, temp dirs,
+# every process stopped by PID, bounded in time. Ends with "N passed, N failed".
 set -uo pipefail
 cd "${HERALD_TOP:-$(dirname "$0")/../..}"
 top=$(pwd)
@@ -181,4 +182,48 @@ if [ "$rows" = 10 ] && grep -qE '^Delivered to the 10 heraldd subscribers: ([0-9
 else
   not_ok "e2e_prints_a_row_per_route_and_concurrency" "$(cat "$tmp/e2e.out")"
 fi
+
+# ---- two loops: the loop handed the messages coalesces too ---------------
+# One publisher waiting for each answer, as a PHP request emits, 4,000 a
+# second: the loop that receives the messages by hand-over must hold its
+# subscribers' frames while they stream in, as the loop that accepted the
+# emits does, and not write each as it arrives. Its frames per write
+# (handover_frames / handover_writes in /stats) must come near loop 0's
+# for its subscribers (its writes less one 202 per emit and a handshake and
+# a subscribe answer per client). Relative, so a slow machine, where
+# every loop batches more, does not hide a loop that stopped corking.
+hp=$(free_port) hep=$(free_port)
+daemon/heraldd --listen "127.0.0.1:$hp" --emit "127.0.0.1:$hep" --secret-file "$tmp/secret" \
+  --public-channels 'bench*' --max-connections-per-ip 0 --log-level warn --workers 2 \
+  >"$tmp/heraldd2.log" 2>&1 &
+hpid=$!
+PIDS+=($hpid)
+if ! wait_port "$hep" $hpid || ! wait_port "$hp" $hpid; then
+  not_ok "heraldd_two_loops_start" "$(tail -5 "$tmp/heraldd2.log")"
+  finish
+fi
+timeout 40 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 20 --messages 800 \
+  --rate 4000 --deadline-s 35 >"$tmp/w2.json" 2>"$tmp/w2.err"
+rc=$?
+# Loop 1's figures reach /stats at its next sweep tick (at most a second).
+st=""
+for _ in $(seq 30); do
+  st=$(curl -sf -m 5 -H "Authorization: Bearer $(head -1 "$tmp/secret")" "http://127.0.0.1:$hep/stats")
+  echo "$st" | node -e '
+    const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    process.exit(s.loops.reduce((n, l) => n + l.frames_delivered, 0) === 16000 ? 0 : 1);' 2>/dev/null && break
+  sleep 0.2
+done
+if [ $rc = 0 ] && echo "$st" | node -e '
+    const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const [l0, l1] = s.loops;
+    const own = l0.frames_delivered / (l0.socket_writes - l0.messages_emitted - 2 * l0.connections_accepted);
+    const handed = l1.handover_frames / l1.handover_writes;
+    console.error(`  frames per write: loop 0 ${own.toFixed(1)}, loop 1 (handed over) ${handed.toFixed(1)}`);
+    process.exit(l0.frames_delivered > 0 && l1.handover_frames > 0 && handed >= 2 && handed >= 0.6 * own ? 0 : 1);'; then
+  ok "handover_loop_coalesces_frames_like_the_emit_loop"
+else
+  not_ok "handover_loop_coalesces_frames_like_the_emit_loop" "rc $rc: $st $(cat "$tmp/w2.json")"
+fi
+stop $hpid
 finish

@@ -56,6 +56,28 @@ static void single_item_goes_in_and_out_repeatedly(void) {
     CHECK(mpsc_pop(&q) == NULL);
 }
 
+/* Empty means nothing left to pop and no push begun: also after the last
+ * node went out (the stub is back at both ends), not while one remains. */
+static void empty_holds_exactly_when_nothing_is_left(void) {
+    mpsc_t q;
+    item_t a, b;
+    mpsc_init(&q);
+    CHECK(mpsc_empty(&q));
+    mpsc_push(&q, &a.node);
+    CHECK(!mpsc_empty(&q));
+    mpsc_push(&q, &b.node);
+    CHECK(mpsc_pop(&q) == &a.node);
+    CHECK(!mpsc_empty(&q)); /* b is the consumer's tail: still to come */
+    CHECK(mpsc_pop(&q) == &b.node);
+    CHECK(mpsc_empty(&q));
+    CHECK(mpsc_pop(&q) == NULL);
+    CHECK(mpsc_empty(&q));
+    mpsc_push(&q, &a.node);
+    CHECK(!mpsc_empty(&q));
+    CHECK(mpsc_pop(&q) == &a.node);
+    CHECK(mpsc_empty(&q));
+}
+
 enum { PRODUCERS = 4, PER_PRODUCER = 20000 };
 
 typedef struct producer {
@@ -109,6 +131,7 @@ int main(void) {
     RUN(empty_queue_pops_null);
     RUN(pops_in_push_order_and_refills_after_empty);
     RUN(single_item_goes_in_and_out_repeatedly);
+    RUN(empty_holds_exactly_when_nothing_is_left);
     RUN(producers_against_one_consumer_lose_and_reorder_nothing);
     return T_DONE();
 }

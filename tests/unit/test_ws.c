@@ -265,6 +265,46 @@ static void split_message_is_buffered_then_buffer_is_freed(void) {
     result_free(&r);
 }
 
+/* A control frame split over reads is held in a buffer that exists only
+ * while it does: an idle connection's parser holds none. */
+static void split_ping_is_held_then_its_buffer_is_freed(void) {
+    unsigned char in[64];
+    size_t n = frame(in, 1, WS_OP_PING, "ping-data", 9);
+    ws_parser_t p;
+    ws_parser_init(&p, 1024);
+    result_t r = {0};
+    CHECK(p.ctl == NULL);
+    CHECK_EQ_INT(ws_parser_feed(&p, in, 9, collect, &r), 0);
+    CHECK(p.ctl != NULL);
+    CHECK_EQ_INT(r.n, 0);
+    CHECK_EQ_INT(ws_parser_feed(&p, in + 9, n - 9, collect, &r), 0);
+    CHECK_EQ_INT(r.n, 1);
+    CHECK_EQ_INT(r.ev[0].op, WS_OP_PING);
+    CHECK_MEM(r.ev[0].data, r.ev[0].len, "ping-data", 9);
+    CHECK(p.ctl == NULL);
+    CHECK(ws_parser_idle(&p));
+    ws_parser_free(&p);
+    result_free(&r);
+}
+
+/* A split close with a bad code fails (1002) and releases the buffer. */
+static void split_close_with_bad_code_frees_its_buffer(void) {
+    unsigned char in[64];
+    const unsigned char bad[4] = {0x03, 0xe7, 'x', 'y'}; /* 999 */
+    size_t n = frame(in, 1, WS_OP_CLOSE, bad, 4);
+    ws_parser_t p;
+    ws_parser_init(&p, 1024);
+    result_t r = {0};
+    CHECK_EQ_INT(ws_parser_feed(&p, in, n - 2, collect, &r), 0);
+    CHECK(p.ctl != NULL);
+    CHECK_EQ_INT(ws_parser_feed(&p, in + n - 2, 2, collect, &r), WS_EPROTO);
+    CHECK_EQ_INT(p.close_code, 1002);
+    CHECK(p.ctl == NULL);
+    CHECK_EQ_INT(r.n, 0);
+    ws_parser_free(&p);
+    result_free(&r);
+}
+
 static void partial_header_and_open_message_are_not_idle(void) {
     unsigned char in[64];
     size_t n = frame(in, 0, WS_OP_TEXT, "", 0);
@@ -987,6 +1027,8 @@ int main(void) {
     RUN(rfc_5_7_256_and_65536_byte_binary_messages_are_delivered);
     RUN(single_frame_inside_the_buffer_is_delivered_without_copy);
     RUN(split_message_is_buffered_then_buffer_is_freed);
+    RUN(split_ping_is_held_then_its_buffer_is_freed);
+    RUN(split_close_with_bad_code_frees_its_buffer);
     RUN(partial_header_and_open_message_are_not_idle);
     RUN(empty_text_and_binary_messages_are_delivered);
     RUN(empty_feed_consumes_nothing_and_succeeds);
