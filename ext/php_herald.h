@@ -7,6 +7,7 @@
 #include "zend_smart_str.h"
 #include "../common/signed.h"
 #include "../common/secretfile.h"
+#include "../common/pusherapps.h"
 
 extern zend_module_entry herald_module_entry;
 #define phpext_herald_ptr &herald_module_entry
@@ -43,7 +44,7 @@ typedef struct herald_secret_cache {
 typedef struct herald_pusher_app {
     char *path;         /* malloc'd; NULL until read */
     char *want;         /* herald.pusher_app_key it was chosen by, malloc'd */
-    char key[65];
+    char key[HERALD_PUSHER_APP_NAME_MAX + 1];
     unsigned char secret[HERALD_SECRET_MAX];
     size_t secret_len;
 } herald_pusher_app_t;

@@ -19,7 +19,6 @@
 
 #include "php_herald.h"
 
-#define HERALD_PUSHER_NAME_MAX 64          /* heraldd's app id and key bytes */
 #define HERALD_PUSHER_CHANNEL_MAX 164      /* Pusher's limit, heraldd's too */
 #define HERALD_PUSHER_CHANNEL_DATA_MAX 1024
 #define HERALD_PUSHER_USER_ID_MAX 127
@@ -32,48 +31,44 @@ void herald_pusher_app_clear(herald_pusher_app_t *app) {
     ZEND_SECURE_ZERO(app, sizeof *app);
 }
 
-/* An app id or key as heraldd's pusher_apps_file takes it. */
-static int herald_pusher_name_ok(const char *p, size_t n) {
-    if (n == 0 || n > HERALD_PUSHER_NAME_MAX) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
+/* Does an app on a line before `lineno` have a's key? (A file is a few
+ * lines: walking it again is cheaper than keeping a table.) */
+static int herald_pusher_key_before(const char *text, size_t len, int lineno, const herald_pusher_app_line_t *a) {
+    size_t pos = 0;
+    int l = 0;
+    herald_pusher_app_line_t b;
+    while (herald_pusher_apps_next(text, len, &pos, &l, &b) == 1 && l < lineno)
+        if (b.key_len == a->key_len && memcmp(b.key, a->key, a->key_len) == 0) return 1;
+    return 0;
 }
 
-/* Pick the app from the file's text: "app_id:key:secret" lines, '#' lines
- * skipped, read with the same line rule and field rules as heraldd, so a
- * file heraldd refuses is refused here with the same line number. `want`
- * empty: the file must hold exactly one app. */
+/* Pick the app from the file's text with the walker heraldd's parser is
+ * checked against (common/pusherapps.c), so a file heraldd refuses is
+ * refused here, naming the same line. `want` empty: the file must hold
+ * exactly one app. */
 static int herald_pusher_app_pick(const char *text, size_t len, const char *path, const char *want,
                                   herald_pusher_app_t *app, char *err, size_t es) {
-    size_t pos = 0, ll, apps = 0, wl = strlen(want);
-    const char *l;
-    int lineno = 0, found = 0;
-    while (herald_secret_line_next(text, len, &pos, &l, &ll, &lineno)) {
-        if (l[0] == '#') continue;
-        const char *c1 = memchr(l, ':', ll);
-        const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - l)) : NULL;
-        size_t il = c1 ? (size_t)(c1 - l) : 0, kl = c2 ? (size_t)(c2 - c1 - 1) : 0;
-        size_t sl = c2 ? ll - (size_t)(c2 + 1 - l) : 0;
-        if (c2 == NULL || !herald_pusher_name_ok(l, il) || !herald_pusher_name_ok(c1 + 1, kl) ||
-            sl < HERALD_SECRET_MIN || sl > HERALD_SECRET_MAX) {
-            snprintf(err, es, "line %d of %s is not app_id:key:secret (ids and keys of A-Z a-z 0-9 _ - ., "
-                     "a secret of %d to %d bytes)", lineno, path, HERALD_SECRET_MIN, HERALD_SECRET_MAX);
+    size_t pos = 0, apps = 0, wl = strlen(want);
+    int lineno = 0, found = 0, rc;
+    herald_pusher_app_line_t a;
+    while ((rc = herald_pusher_apps_next(text, len, &pos, &lineno, &a)) == 1) {
+        apps++;
+        if (herald_pusher_key_before(text, len, lineno, &a)) { /* heraldd refuses the file */
+            snprintf(err, es, "line %d of %s: key %.*s is used twice", lineno, path, (int)a.key_len, a.key);
+            ZEND_SECURE_ZERO(app->secret, sizeof app->secret);
             return -1;
         }
-        apps++;
-        if (found || (wl && (kl != wl || memcmp(c1 + 1, want, wl) != 0))) continue;
-        memcpy(app->key, c1 + 1, kl);
-        app->key[kl] = '\0';
-        memcpy(app->secret, c2 + 1, sl);
-        app->secret_len = sl;
+        if (found || (wl && (a.key_len != wl || memcmp(a.key, want, wl) != 0))) continue;
+        memcpy(app->key, a.key, a.key_len);
+        app->key[a.key_len] = '\0';
+        memcpy(app->secret, a.secret, a.secret_len);
+        app->secret_len = a.secret_len;
         found = 1;
     }
-    if (apps == 0) {
+    if (rc < 0) {
+        snprintf(err, es, "line %d of %s is not app_id:key:secret (ids and keys of A-Z a-z 0-9 _ - ., "
+                 "a secret of %d to %d bytes)", lineno, path, HERALD_SECRET_MIN, HERALD_SECRET_MAX);
+    } else if (apps == 0) {
         snprintf(err, es, "%s holds no app (one app_id:key:secret per line)", path);
     } else if (!wl && apps > 1) {
         snprintf(err, es, "%s holds %zu apps: set herald.pusher_app_key to the key of the one to sign with",
@@ -251,7 +246,7 @@ PHP_FUNCTION(Herald_pusher_auth) {
         RETURN_THROWS();
     }
     static const char hexd[] = "0123456789abcdef";
-    char auth[HERALD_PUSHER_NAME_MAX + 1 + 64 + 1];
+    char auth[HERALD_PUSHER_APP_NAME_MAX + 1 + 64 + 1];
     size_t kl = strlen(app->key);
     memcpy(auth, app->key, kl);
     auth[kl] = ':';

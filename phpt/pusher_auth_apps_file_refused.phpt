@@ -30,6 +30,8 @@ $write("1:k y:0123456789abcdef0123\n");
 t();                                               // a bad key
 $write("1:key\n");
 t();                                               // two fields
+$write("1:a:0123456789abcdef0123\n2:a:0123456789abcdef0123\n");
+t();                                               // a key twice, as heraldd refuses it
 $write("1:a:0123456789abcdef0123\n2:b:0123456789abcdef0123\n");
 t();                                               // two apps, no key chosen
 ini_set('herald.pusher_app_key', 'c');
@@ -51,6 +53,7 @@ Herald\Exception: Herald: herald.pusher_apps_file: DIR/apps holds no app (one ap
 Herald\Exception: Herald: herald.pusher_apps_file: line 2 of DIR/apps is not app_id:key:secret (ids and keys of A-Z a-z 0-9 _ - ., a secret of 16 to 512 bytes)
 Herald\Exception: Herald: herald.pusher_apps_file: line 1 of DIR/apps is not app_id:key:secret (ids and keys of A-Z a-z 0-9 _ - ., a secret of 16 to 512 bytes)
 Herald\Exception: Herald: herald.pusher_apps_file: line 1 of DIR/apps is not app_id:key:secret (ids and keys of A-Z a-z 0-9 _ - ., a secret of 16 to 512 bytes)
+Herald\Exception: Herald: herald.pusher_apps_file: line 2 of DIR/apps: key a is used twice
 Herald\Exception: Herald: herald.pusher_apps_file: DIR/apps holds 2 apps: set herald.pusher_app_key to the key of the one to sign with
 Herald\Exception: Herald: herald.pusher_apps_file: no app with key "c" in DIR/apps (herald.pusher_app_key)
 bool(true)
