@@ -54,7 +54,11 @@ static int herald_pusher_app_pick(const char *text, size_t len, const char *path
     while ((rc = herald_pusher_apps_next(text, len, &pos, &lineno, &a)) == 1) {
         apps++;
         if (herald_pusher_key_before(text, len, lineno, &a)) { /* heraldd refuses the file */
-            snprintf(err, es, "line %d of %s: key %.*s is used twice", lineno, path, (int)a.key_len, a.key);
+            /* PHP's snprintf runs strlen() even under %.*s: give it a C string */
+            char key[HERALD_PUSHER_APP_NAME_MAX + 1];
+            memcpy(key, a.key, a.key_len);
+            key[a.key_len] = '\0';
+            snprintf(err, es, "line %d of %s: key %s is used twice", lineno, path, key);
             ZEND_SECURE_ZERO(app->secret, sizeof app->secret);
             return -1;
         }
