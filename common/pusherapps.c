@@ -17,6 +17,26 @@ static int pusher_apps_name_ok(const char *p, size_t n) {
     return 1;
 }
 
+/* Where a webhook URL starts in a secret field: the first ":http://" or
+ * ":https://" (secrets may hold colons; nobody's holds either of those). */
+static const char *pusher_apps_url_find(const char *p, size_t n) {
+    for (size_t i = 0; i + 8 <= n; i++) {
+        if (p[i] != ':') continue;
+        if (memcmp(p + i + 1, "http://", 7) == 0) return p + i + 1;
+        if (i + 9 <= n && memcmp(p + i + 1, "https://", 8) == 0) return p + i + 1;
+    }
+    return NULL;
+}
+
+/* A URL of printable ASCII with something after its scheme. */
+static int pusher_apps_url_ok(const char *u, size_t n) {
+    size_t scheme = u[4] == 's' ? 8 : 7;
+    if (n <= scheme || n > HERALD_PUSHER_APP_URL_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] >= 0x7f) return 0;
+    return 1;
+}
+
 /* Lines come from herald_secret_line_next, so CR, trailing blanks and the
  * 64 KiB bound are the other secret files' rules too. */
 int herald_pusher_apps_next(const char *text, size_t len, size_t *pos, int *lineno,
@@ -35,7 +55,13 @@ int herald_pusher_apps_next(const char *text, size_t len, size_t *pos, int *line
         out->key_len = (size_t)(c2 - c1 - 1);
         out->secret = c2 + 1;
         out->secret_len = ll - (size_t)(c2 + 1 - l);
-        if (!pusher_apps_name_ok(out->id, out->id_len) || !pusher_apps_name_ok(out->key, out->key_len) ||
+        out->url = pusher_apps_url_find(out->secret, out->secret_len);
+        if (out->url) {
+            out->url_len = out->secret_len - (size_t)(out->url - out->secret);
+            out->secret_len -= out->url_len + 1;
+        }
+        if ((out->url && !pusher_apps_url_ok(out->url, out->url_len)) ||
+            !pusher_apps_name_ok(out->id, out->id_len) || !pusher_apps_name_ok(out->key, out->key_len) ||
             out->secret_len < HERALD_SECRET_MIN || out->secret_len > HERALD_SECRET_MAX) {
             memset(out, 0, sizeof(*out));
             return -1;

@@ -43,6 +43,9 @@ static void agree(const char *text) {
             CHECK_MEM(a.id, a.id_len, apps[n].id, strlen(apps[n].id));
             CHECK_MEM(a.key, a.key_len, apps[n].key, strlen(apps[n].key));
             CHECK_MEM(a.secret, a.secret_len, apps[n].secret, apps[n].secret_len);
+#ifdef SECRETS_URL_MAX
+            CHECK_MEM(a.url ? a.url : "", a.url_len, apps[n].webhook_url, strlen(apps[n].webhook_url));
+#endif
             n++;
         }
         free(apps);
@@ -85,6 +88,28 @@ static void limits_are_exact(void) {
     CHECK_EQ_INT(walk(t, &a), -1);
 }
 
+/* A webhook URL after the secret (the hooks work in heraldd) is not part of
+ * the secret: pusher_auth() must sign with what comes before it. */
+static void webhook_url_is_cut_from_the_secret(void) {
+    herald_pusher_app_line_t a;
+    CHECK_EQ_INT(walk("1:k:0123456789abcdef:https://example.com/hook\n", &a), 1);
+    CHECK_MEM(a.secret, a.secret_len, "0123456789abcdef", 16);
+    CHECK_MEM(a.url, a.url_len, "https://example.com/hook", 24);
+    CHECK_EQ_INT(walk("1:k:a:b:0123456789abcdef:http://h:8080/x:y\n", &a), 1);
+    CHECK_MEM(a.secret, a.secret_len, "a:b:0123456789abcdef", 20);
+    CHECK_MEM(a.url, a.url_len, "http://h:8080/x:y", 17);
+    CHECK_EQ_INT(walk("1:k:0123456789abcdef\n", &a), 1);
+    CHECK(a.url == NULL);
+    CHECK_EQ_INT(walk("1:k:0123456789abcdef:http://\n", &a), -1);      /* nothing after the scheme */
+    CHECK_EQ_INT(walk("1:k:0123456789abcdef:https://a b\n", &a), -1);  /* a space */
+    CHECK_EQ_INT(walk("1:k:short:https://example.com\n", &a), -1);     /* the secret left is short */
+    char t[1200];
+    snprintf(t, sizeof t, "1:k:0123456789abcdef:http://%0505d\n", 0);  /* 512 bytes */
+    CHECK_EQ_INT(walk(t, &a), 1);
+    snprintf(t, sizeof t, "1:k:0123456789abcdef:http://%0506d\n", 0);
+    CHECK_EQ_INT(walk(t, &a), -1);
+}
+
 static void heraldd_parser_agrees_on_every_vector(void) {
     static const char *const files[] = {
         "1001:key-1:0123456789abcdef\n",
@@ -101,12 +126,20 @@ static void heraldd_parser_agrees_on_every_vector(void) {
     agree(t);
     snprintf(t, sizeof t, "%065d:k:%0512d\n", 0, 0);
     agree(t);
+#ifdef SECRETS_URL_MAX /* a heraldd that knows webhook URLs: the same split */
+    static const char *const with_urls[] = {
+        "1:k:0123456789abcdef:https://example.com/hook\n", "1:k:a:b:0123456789abcdef:http://h:8080/x:y\n",
+        "1:k:0123456789abcdef:http://\n", "1:k:0123456789abcdef:https://a b\n", "1:k:short:https://example.com\n",
+    };
+    for (size_t i = 0; i < sizeof with_urls / sizeof with_urls[0]; i++) agree(with_urls[i]);
+#endif
 }
 
 int main(void) {
     RUN(reads_apps_with_comments_blanks_and_crlf);
     RUN(bad_lines_are_named);
     RUN(limits_are_exact);
+    RUN(webhook_url_is_cut_from_the_secret);
     RUN(heraldd_parser_agrees_on_every_vector);
     return T_DONE();
 }
