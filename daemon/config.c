@@ -53,6 +53,8 @@ static const config_key_t config_keys[] = {
      "a socket.io-client build (e.g. node_modules/socket.io-client/dist/socket.io.min.js) served as /socket.io/socket.io.js"},
     {"pusher_apps_file", T_STR, F(pusher_apps_file), "", 0, 0, NULL, 0,
      "Pusher apps for pusher-js / Laravel Echo clients (/app/{key}) and the Pusher HTTP API, one app_id:key:secret per line"},
+    {"max_presence_members", T_U64, F(max_presence_members), "100", 1, 100000, NULL, 0,
+     "members (distinct users) one Pusher presence- channel may hold, as Pusher's own limit; more: subscription_error 403"},
     {"allowed_origins", T_STR, F(allowed_origins), "*", 0, 0, origin_list_check, 0,
      "comma-separated browser origins (scheme://host[:port]; https://*.example.com: its subdomains) allowed on /ws and /sse, or *"},
     {"max_connections", T_U64, F(max_connections), "10000", 1, 19000, NULL, 0,

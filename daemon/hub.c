@@ -36,6 +36,7 @@ int hub_init(hub_t *hub, size_t nloops) {
     atomic_init(&hub->fd_room, SIZE_MAX);
     hub->start_ms = hub_wall_ms();
     hub->nloops = nloops;
+    presence_table_init(&hub->presence);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
     hub->boxes = calloc(nloops, sizeof(*hub->boxes));
@@ -45,6 +46,7 @@ int hub_init(hub_t *hub, size_t nloops) {
     for (size_t i = 0; i < nloops; i++) {
         mpsc_init(&hub->boxes[i].inbox);
         mpsc_init(&hub->boxes[i].handoffs);
+        mpsc_init(&hub->boxes[i].notes);
         pthread_mutex_init(&hub->boxes[i].snap_lock, NULL);
     }
     return 0;
@@ -53,6 +55,7 @@ int hub_init(hub_t *hub, size_t nloops) {
 void hub_free(hub_t *hub) {
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
+    presence_table_free(&hub->presence);
     for (size_t i = 0; hub->boxes && i < hub->nloops; i++)
         pthread_mutex_destroy(&hub->boxes[i].snap_lock);
     pthread_mutex_destroy(&hub->lock);
@@ -216,6 +219,7 @@ void hub_mailbox_close(hub_t *hub, unsigned i) {
     hub_unlock(hub);
     mpsc_node_t *n;
     while ((n = mpsc_pop(&box->inbox)) != NULL) hub_msg_release(((hub_node_t *)n)->msg);
+    while ((n = mpsc_pop(&box->notes)) != NULL) hub_note_release(((hub_note_node_t *)n)->note);
     while ((n = mpsc_pop(&box->handoffs)) != NULL) {
         hub_handoff_t *h = (hub_handoff_t *)n;
         h->drop(h);
@@ -322,4 +326,94 @@ stats_t *hub_stats_collect(hub_t *hub, unsigned self, const stats_t *mine, size_
     *channels = hub->channels.count;
     hub_unlock(hub);
     return each;
+}
+
+void hub_note_release(hub_note_t *n) {
+    unsigned before = atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+    assert(before > 0);
+    if (before == 1) {
+        buf_unref(n->frame);
+        free(n);
+    }
+}
+
+hub_note_t *hub_note_pop(hub_t *hub, unsigned i) {
+    mpsc_node_t *n = mpsc_pop(&hub->boxes[i].notes);
+    return n ? ((hub_note_node_t *)n)->note : NULL;
+}
+
+/* Under the lock, as messages are: every loop then sees a channel's
+ * members come and go in sequence order. The origin loop is handed it too
+ * (its joining connection skips it by seq), so each loop delivers it once
+ * the same way. */
+static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *frame,
+                               size_t frame_off) {
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    uint64_t loops = ch ? ch->loops : 0;
+    unsigned refs = 0;
+    for (size_t i = 0; i < hub->nloops; i++)
+        if ((loops & (UINT64_C(1) << i)) && hub->boxes[i].open) refs++;
+    if (refs == 0 || frame == NULL) return;
+    hub_note_t *n = malloc(sizeof(*n) + hub->nloops * sizeof(hub_note_node_t) + len);
+    if (n == NULL) {
+        log_error("out of memory: a presence event of %.*s not handed to the loops", (int)len, name);
+        return;
+    }
+    char *p = (char *)&n->nodes[hub->nloops];
+    memcpy(p, name, len);
+    n->name = p;
+    n->name_len = (uint16_t)len;
+    n->seq = hub->presence.seq;
+    n->frame = buf_ref(frame);
+    n->frame_off = frame_off;
+    atomic_init(&n->refs, refs);
+    for (size_t i = 0; i < hub->nloops; i++) {
+        hub_mailbox_t *box = &hub->boxes[i];
+        if (!(loops & (UINT64_C(1) << i)) || !box->open) continue;
+        n->nodes[i].note = n;
+        mpsc_push(&box->notes, &n->nodes[i].node);
+        uv_async_send(box->wake);
+    }
+}
+
+static size_t hub_presence_list(hub_t *hub, const char *name, size_t len,
+                                void (*each)(void *arg, const char *user_id, const char *info),
+                                void *arg) {
+    presence_channel_t *p = presence_find(&hub->presence, name, len);
+    if (p == NULL) return 0;
+    for (presence_member_t *m = p->members; m && each; m = m->next) each(arg, m->user_id, m->info);
+    return p->nmembers;
+}
+
+int hub_presence_join(hub_t *hub, const char *name, size_t len, const char *user_id,
+                      const char *info, size_t max, buf_t *frame, size_t frame_off,
+                      void (*each)(void *arg, const char *user_id, const char *info),
+                      void *arg, uint64_t *seq) {
+    hub_lock(hub);
+    int rc = presence_join(&hub->presence, name, len, user_id, info, max);
+    if (rc == 1) hub_note_hand_over(hub, name, len, frame, frame_off);
+    if (rc >= 0) {
+        hub_presence_list(hub, name, len, each, arg);
+        *seq = hub->presence.seq;
+    }
+    hub_unlock(hub);
+    return rc >= 0 ? rc : rc == PRESENCE_EFULL ? HUB_EFULL : HUB_ENOMEM;
+}
+
+int hub_presence_leave(hub_t *hub, const char *name, size_t len, const char *user_id,
+                       buf_t *frame, size_t frame_off) {
+    hub_lock(hub);
+    int rc = presence_leave(&hub->presence, name, len, user_id);
+    if (rc == 1) hub_note_hand_over(hub, name, len, frame, frame_off);
+    hub_unlock(hub);
+    return rc;
+}
+
+size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
+                         void (*each)(void *arg, const char *user_id, const char *info),
+                         void *arg) {
+    hub_lock(hub);
+    size_t n = hub_presence_list(hub, name, len, each, arg);
+    hub_unlock(hub);
+    return n;
 }

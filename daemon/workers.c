@@ -7,6 +7,7 @@
 #include "log.h"
 #include "notify.h"
 #include "public.h"
+#include "pusher.h"
 #include "route.h"
 
 #include <signal.h>
@@ -23,6 +24,7 @@ static const loop_conn_ops_t workers_conn_ops = {
     .deliver = conn_deliver_local,
     .close_all = conn_close_all,
     .adopt = accept_adopt,
+    .presence = pusher_presence_deliver,
 };
 
 /* The workers key: 0 means one per CPU; at most HUB_LOOPS_MAX. */
