@@ -36,6 +36,7 @@ int hub_init(hub_t *hub, size_t nloops) {
     atomic_init(&hub->fd_room, SIZE_MAX);
     hub->start_ms = hub_wall_ms();
     hub->nloops = nloops;
+    hub->hooks_tail = &hub->hooks;
     presence_table_init(&hub->presence);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
@@ -56,6 +57,7 @@ void hub_free(hub_t *hub) {
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
     presence_table_free(&hub->presence);
+    webhook_events_free(hub->hooks);
     for (size_t i = 0; hub->boxes && i < hub->nloops; i++)
         pthread_mutex_destroy(&hub->boxes[i].snap_lock);
     pthread_mutex_destroy(&hub->lock);
@@ -114,6 +116,52 @@ static void hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
     if (refs == 0) hub_msg_release(hm);
 }
 
+/* Under the lock, at the change it reports: events are queued in the
+ * order the channels changed. Never blocks on the sender. */
+static void hub_hook(hub_t *hub, int kind, const char *name, size_t len, const char *user_id) {
+    if (hub->hooks_wake == NULL) return;
+    webhook_event_t *e = NULL;
+    if (hub->hooks_held >= hub->hooks_max ||
+        (e = webhook_event_new(kind, name, len, user_id)) == NULL) {
+        hub->hooks_dropped++;
+    } else {
+        *hub->hooks_tail = e;
+        hub->hooks_tail = &e->next;
+        hub->hooks_held++;
+    }
+    uv_async_send(hub->hooks_wake);
+}
+
+void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max) {
+    hub_lock(hub);
+    hub->hooks_wake = wake;
+    hub->hooks_max = max;
+    webhook_event_t *dropped = wake ? NULL : hub->hooks;
+    if (wake == NULL) {
+        hub->hooks_held -= webhook_events_free(dropped);
+        hub->hooks = NULL;
+        hub->hooks_tail = &hub->hooks;
+    }
+    hub_unlock(hub);
+}
+
+webhook_event_t *hub_hooks_take(hub_t *hub, uint64_t *dropped) {
+    hub_lock(hub);
+    webhook_event_t *list = hub->hooks;
+    hub->hooks = NULL;
+    hub->hooks_tail = &hub->hooks;
+    *dropped = hub->hooks_dropped;
+    hub->hooks_dropped = 0;
+    hub_unlock(hub);
+    return list;
+}
+
+void hub_hooks_done(hub_t *hub, size_t n) {
+    hub_lock(hub);
+    hub->hooks_held = hub->hooks_held > n ? hub->hooks_held - n : 0;
+    hub_unlock(hub);
+}
+
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
                 size_t channel_len, const char *data, size_t len, message_t *m,
                 size_t *everywhere) {
@@ -155,7 +203,7 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         return HUB_ENOMEM;
     }
     if (counted) {
-        ch->nsubs++;
+        if (ch->nsubs++ == 0) hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
         ch->loops |= UINT64_C(1) << from;
     }
     history_expire(&ch->hist, now, cfg->history_ttl_ms);
@@ -187,7 +235,8 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     hub_lock(hub);
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
-        if (sh && sh->nsubs) sh->nsubs--;
+        if (sh && sh->nsubs && --sh->nsubs == 0)
+            hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
     }
@@ -391,7 +440,10 @@ int hub_presence_join(hub_t *hub, const char *name, size_t len, const char *user
                       void *arg, uint64_t *seq) {
     hub_lock(hub);
     int rc = presence_join(&hub->presence, name, len, user_id, info, max);
-    if (rc == 1) hub_note_hand_over(hub, name, len, frame, frame_off);
+    if (rc == 1) {
+        hub_note_hand_over(hub, name, len, frame, frame_off);
+        hub_hook(hub, WEBHOOK_MEMBER_ADDED, name, len, user_id);
+    }
     if (rc >= 0) {
         hub_presence_list(hub, name, len, each, arg);
         *seq = hub->presence.seq;
@@ -404,7 +456,10 @@ int hub_presence_leave(hub_t *hub, const char *name, size_t len, const char *use
                        buf_t *frame, size_t frame_off) {
     hub_lock(hub);
     int rc = presence_leave(&hub->presence, name, len, user_id);
-    if (rc == 1) hub_note_hand_over(hub, name, len, frame, frame_off);
+    if (rc == 1) {
+        hub_note_hand_over(hub, name, len, frame, frame_off);
+        hub_hook(hub, WEBHOOK_MEMBER_REMOVED, name, len, user_id);
+    }
     hub_unlock(hub);
     return rc;
 }

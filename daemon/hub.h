@@ -18,6 +18,7 @@
 #include "peer.h"
 #include "presence.h"
 #include "stats.h"
+#include "webhookwire.h"
 
 #define HUB_LOOPS_MAX 64 /* a bit each in channel_t.loops */
 
@@ -105,6 +106,12 @@ typedef struct hub {
     atomic_size_t fd_room;     /* connections the open-file limit leaves room for */
     pthread_mutex_t peers_lock;
     peer_table_t peers;        /* public connections per client address, every loop */
+    /* Pusher webhook events for loop 0's sender (webhook.c), under lock */
+    uv_async_t *hooks_wake;    /* NULL: no app has a webhook URL, nothing is queued */
+    webhook_event_t *hooks, **hooks_tail;
+    size_t hooks_max;          /* webhook_queue_size */
+    size_t hooks_held;         /* queued here or being sent */
+    uint64_t hooks_dropped;    /* over hooks_max since the sender last took */
 } hub_t;
 
 /* Wall-clock milliseconds (message ids, history age, expiry). */
@@ -182,6 +189,20 @@ size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
  * Deliver it, then hub_note_release(n). */
 hub_note_t *hub_note_pop(hub_t *hub, unsigned i);
 void hub_note_release(hub_note_t *n);
+
+/* Webhooks: from now on channels going occupied / vacated (subscribers on
+ * every loop going 0 -> 1 -> 0) and presence members coming and going are
+ * queued as events, at most max held at once (queued or being sent: more
+ * are dropped and counted), and wake is signalled. A NULL wake stops that
+ * and drops what is queued. */
+void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max);
+
+/* The queued events (a list, oldest first) for the sender, and how many
+ * were dropped since it last took. */
+webhook_event_t *hub_hooks_take(hub_t *hub, uint64_t *dropped);
+
+/* The sender is done with n events (sent or given up). */
+void hub_hooks_done(hub_t *hub, size_t n);
 
 /* Ask every loop but `from` to shut down / reload (HUB_* bits). */
 void hub_broadcast(hub_t *hub, unsigned from, int what);
