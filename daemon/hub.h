@@ -1,7 +1,8 @@
 /* What every event loop shares, and only that: channel ids and history
  * under one lock (taken once per emit and once per subscribe, never per
  * delivery), the per-address connection table, one mailbox per loop for
- * messages and requests handed over, and copies of each loop's counters.
+ * messages and requests handed over, copies of each loop's counters,
+ * Pusher presence members and the webhook events waiting for loop 0.
  * It knows no loop and no connection: a loop is an index here. */
 #ifndef HERALD_HUB_H
 #define HERALD_HUB_H

@@ -255,7 +255,7 @@ static void webhook_check(webhook_t *w) {
 /* The next batch: up to WEBHOOK_BATCH_MAX of the queued events, one body
  * for every app (each signs it with its own secret). */
 static void webhook_pump(webhook_t *w) {
-    if (w->body || w->queue == NULL || w->stopping) return;
+    if (w->body || w->queue == NULL || w->stopping || w->multi == NULL) return;
     webhook_event_t *last = w->queue;
     size_t n = 1;
     while (last->next && n < WEBHOOK_BATCH_MAX) last = last->next, n++;
@@ -308,17 +308,12 @@ webhook_t *webhook_start(loop_t *loop) {
     }
     curl_ready = 1;
     webhook_t *w = calloc(1, sizeof(*w));
-    if (w == NULL || (w->multi = curl_multi_init()) == NULL) {
-        free(w);
+    if (w == NULL) {
         log_error("out of memory: no webhooks");
         return NULL;
     }
     w->loop = loop;
     w->tail = &w->queue;
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, webhook_on_socket);
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, webhook_on_timer);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
     uv_async_init(loop->uv, &w->wake, webhook_on_wake);
     uv_timer_init(loop->uv, &w->timer);
     uv_timer_init(loop->uv, &w->retry);
@@ -333,6 +328,18 @@ void webhook_configure(webhook_t *w) {
     const secrets_t *sec = &w->loop->auth.secrets;
     size_t urls = 0;
     for (size_t i = 0; i < sec->napps; i++) urls += sec->apps[i].webhook_url[0] != '\0';
+    /* libcurl's multi handle holds descriptors: made when first needed */
+    if (urls && w->multi == NULL) {
+        if ((w->multi = curl_multi_init()) == NULL) {
+            log_error("out of memory: no webhooks");
+            urls = 0;
+        } else {
+            curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, webhook_on_socket);
+            curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+            curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, webhook_on_timer);
+            curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+        }
+    }
     hub_hooks_open(w->loop->hub, urls ? &w->wake : NULL, w->loop->cfg->webhook_queue_size);
     if (urls)
         log_info("webhooks: %zu app(s) with a webhook URL", urls);
@@ -345,7 +352,7 @@ void webhook_stop(webhook_t *w) {
     if (w->body) webhook_batch_end(w);
     hub_hooks_done(w->loop->hub, webhook_events_free(w->queue));
     w->queue = NULL;
-    curl_multi_cleanup(w->multi); /* its connections close: sockets may go */
+    if (w->multi) curl_multi_cleanup(w->multi); /* its connections close: sockets may go */
     w->multi = NULL;
     while (w->socks) webhook_sock_close(w, w->socks);
     uv_close((uv_handle_t *)&w->wake, webhook_on_handle_closed);
