@@ -36,6 +36,8 @@ int hub_init(hub_t *hub, size_t nloops) {
     atomic_init(&hub->fd_room, SIZE_MAX);
     hub->start_ms = hub_wall_ms();
     hub->nloops = nloops;
+    hub->hooks_tail = &hub->hooks;
+    presence_table_init(&hub->presence);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
     pthread_mutex_init(&hub->creators_lock, NULL);
@@ -48,6 +50,7 @@ int hub_init(hub_t *hub, size_t nloops) {
         mpsc_init(&hub->boxes[i].inbox);
         mpsc_init(&hub->boxes[i].handoffs);
         atomic_init(&hub->boxes[i].asleep, 1);
+        mpsc_init(&hub->boxes[i].notes);
         pthread_mutex_init(&hub->boxes[i].snap_lock, NULL);
     }
     return 0;
@@ -57,6 +60,8 @@ void hub_free(hub_t *hub) {
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
     quota_table_free(&hub->creators);
+    presence_table_free(&hub->presence);
+    webhook_events_free(hub->hooks);
     for (size_t i = 0; hub->boxes && i < hub->nloops; i++)
         pthread_mutex_destroy(&hub->boxes[i].snap_lock);
     pthread_mutex_destroy(&hub->lock);
@@ -144,6 +149,52 @@ void hub_wake(hub_t *hub, uint64_t loops) {
     }
 }
 
+/* Under the lock, at the change it reports: events are queued in the
+ * order the channels changed. Never blocks on the sender. */
+static void hub_hook(hub_t *hub, int kind, const char *name, size_t len, const char *user_id) {
+    if (hub->hooks_wake == NULL) return;
+    webhook_event_t *e = NULL;
+    if (hub->hooks_held >= hub->hooks_max ||
+        (e = webhook_event_new(kind, name, len, user_id)) == NULL) {
+        hub->hooks_dropped++;
+    } else {
+        *hub->hooks_tail = e;
+        hub->hooks_tail = &e->next;
+        hub->hooks_held++;
+    }
+    uv_async_send(hub->hooks_wake);
+}
+
+void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max) {
+    hub_lock(hub);
+    hub->hooks_wake = wake;
+    hub->hooks_max = max;
+    webhook_event_t *dropped = wake ? NULL : hub->hooks;
+    if (wake == NULL) {
+        hub->hooks_held -= webhook_events_free(dropped);
+        hub->hooks = NULL;
+        hub->hooks_tail = &hub->hooks;
+    }
+    hub_unlock(hub);
+}
+
+webhook_event_t *hub_hooks_take(hub_t *hub, uint64_t *dropped) {
+    hub_lock(hub);
+    webhook_event_t *list = hub->hooks;
+    hub->hooks = NULL;
+    hub->hooks_tail = &hub->hooks;
+    *dropped = hub->hooks_dropped;
+    hub->hooks_dropped = 0;
+    hub_unlock(hub);
+    return list;
+}
+
+void hub_hooks_done(hub_t *hub, size_t n) {
+    hub_lock(hub);
+    hub->hooks_held = hub->hooks_held > n ? hub->hooks_held - n : 0;
+    hub_unlock(hub);
+}
+
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
                 size_t channel_len, const char *data, size_t len, int stream, message_t *m,
                 size_t *everywhere, uint64_t *handed) {
@@ -202,7 +253,7 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         return refused ? refused : HUB_ENOMEM;
     }
     if (counted) {
-        ch->nsubs++;
+        if (ch->nsubs++ == 0) hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
         ch->loops |= UINT64_C(1) << from;
     }
     history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
@@ -260,7 +311,8 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     hub_lock(hub);
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
-        if (sh && sh->nsubs) sh->nsubs--;
+        if (sh && sh->nsubs && --sh->nsubs == 0)
+            hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
         if (sh) channel_release(&hub->channels, sh);
@@ -293,6 +345,7 @@ void hub_mailbox_close(hub_t *hub, unsigned i) {
     hub_unlock(hub);
     mpsc_node_t *n;
     while ((n = mpsc_pop(&box->inbox)) != NULL) hub_msg_release(((hub_node_t *)n)->msg);
+    while ((n = mpsc_pop(&box->notes)) != NULL) hub_note_release(((hub_note_node_t *)n)->note);
     while ((n = mpsc_pop(&box->handoffs)) != NULL) {
         hub_handoff_t *h = (hub_handoff_t *)n;
         h->drop(h);
@@ -442,4 +495,100 @@ stats_t *hub_stats_collect(hub_t *hub, unsigned self, const stats_t *mine, size_
     *channels = hub->channels.count;
     hub_unlock(hub);
     return each;
+}
+
+void hub_note_release(hub_note_t *n) {
+    unsigned before = atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+    assert(before > 0);
+    if (before == 1) {
+        buf_unref(n->frame);
+        free(n);
+    }
+}
+
+hub_note_t *hub_note_pop(hub_t *hub, unsigned i) {
+    mpsc_node_t *n = mpsc_pop(&hub->boxes[i].notes);
+    return n ? ((hub_note_node_t *)n)->note : NULL;
+}
+
+/* Under the lock, as messages are: every loop then sees a channel's
+ * members come and go in sequence order. The origin loop is handed it too
+ * (its joining connection skips it by seq), so each loop delivers it once
+ * the same way. */
+static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *frame,
+                               size_t frame_off) {
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    uint64_t loops = ch ? ch->loops : 0;
+    unsigned refs = 0;
+    for (size_t i = 0; i < hub->nloops; i++)
+        if ((loops & (UINT64_C(1) << i)) && hub->boxes[i].open) refs++;
+    if (refs == 0 || frame == NULL) return;
+    hub_note_t *n = malloc(sizeof(*n) + hub->nloops * sizeof(hub_note_node_t) + len);
+    if (n == NULL) {
+        log_error("out of memory: a presence event of %.*s not handed to the loops", (int)len, name);
+        return;
+    }
+    char *p = (char *)&n->nodes[hub->nloops];
+    memcpy(p, name, len);
+    n->name = p;
+    n->name_len = (uint16_t)len;
+    n->seq = hub->presence.seq;
+    n->frame = buf_ref(frame);
+    n->frame_off = frame_off;
+    atomic_init(&n->refs, refs);
+    for (size_t i = 0; i < hub->nloops; i++) {
+        hub_mailbox_t *box = &hub->boxes[i];
+        if (!(loops & (UINT64_C(1) << i)) || !box->open) continue;
+        n->nodes[i].note = n;
+        mpsc_push(&box->notes, &n->nodes[i].node);
+        uv_async_send(box->wake);
+    }
+}
+
+static size_t hub_presence_list(hub_t *hub, const char *name, size_t len,
+                                void (*each)(void *arg, const char *user_id, const char *info),
+                                void *arg) {
+    presence_channel_t *p = presence_find(&hub->presence, name, len);
+    if (p == NULL) return 0;
+    for (presence_member_t *m = p->members; m && each; m = m->next) each(arg, m->user_id, m->info);
+    return p->nmembers;
+}
+
+int hub_presence_join(hub_t *hub, const char *name, size_t len, const char *user_id,
+                      const char *info, size_t max, buf_t *frame, size_t frame_off,
+                      void (*each)(void *arg, const char *user_id, const char *info),
+                      void *arg, uint64_t *seq) {
+    hub_lock(hub);
+    int rc = presence_join(&hub->presence, name, len, user_id, info, max);
+    if (rc == 1) {
+        hub_note_hand_over(hub, name, len, frame, frame_off);
+        hub_hook(hub, WEBHOOK_MEMBER_ADDED, name, len, user_id);
+    }
+    if (rc >= 0) {
+        hub_presence_list(hub, name, len, each, arg);
+        *seq = hub->presence.seq;
+    }
+    hub_unlock(hub);
+    return rc >= 0 ? rc : rc == PRESENCE_EFULL ? HUB_EFULL : HUB_ENOMEM;
+}
+
+int hub_presence_leave(hub_t *hub, const char *name, size_t len, const char *user_id,
+                       buf_t *frame, size_t frame_off) {
+    hub_lock(hub);
+    int rc = presence_leave(&hub->presence, name, len, user_id);
+    if (rc == 1) {
+        hub_note_hand_over(hub, name, len, frame, frame_off);
+        hub_hook(hub, WEBHOOK_MEMBER_REMOVED, name, len, user_id);
+    }
+    hub_unlock(hub);
+    return rc;
+}
+
+size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
+                         void (*each)(void *arg, const char *user_id, const char *info),
+                         void *arg) {
+    hub_lock(hub);
+    size_t n = hub_presence_list(hub, name, len, each, arg);
+    hub_unlock(hub);
+    return n;
 }

@@ -1,7 +1,8 @@
 /* What every event loop shares, and only that: channel ids and history
  * under one lock (taken once per emit and once per subscribe, never per
  * delivery), the per-address connection table, one mailbox per loop for
- * messages and requests handed over, and copies of each loop's counters.
+ * messages and requests handed over, copies of each loop's counters,
+ * Pusher presence members and the webhook events waiting for loop 0.
  * It knows no loop and no connection: a loop is an index here. */
 #ifndef HERALD_HUB_H
 #define HERALD_HUB_H
@@ -17,7 +18,9 @@
 #include "mpsc.h"
 #include "peer.h"
 #include "quota.h"
+#include "presence.h"
 #include "stats.h"
+#include "webhookwire.h"
 
 #define HUB_LOOPS_MAX 64 /* a bit each in channel_t.loops */
 
@@ -26,7 +29,8 @@ enum {
     HUB_OK = 0,
     HUB_EINVAL = -1,  /* not a valid channel name */
     HUB_ENOMEM = -2,  /* out of memory: nothing was published */
-    HUB_EFULL = -3,   /* a new channel is needed and max_channels are held */
+    HUB_EFULL = -3,   /* full: max_channels held for a new channel, or a presence
+                       * channel has max_presence_members */
     HUB_ENOENT = -4,  /* no such channel, and the caller did not ask to create it */
 };
 
@@ -56,6 +60,25 @@ struct hub_msg {
     hub_node_t nodes[];   /* one per loop */
 };
 
+/* A presence member coming or going, on its way to the loops with
+ * subscribers of its channel: the event frame its origin built once,
+ * shared by them all, and its place in the presence sequence. */
+typedef struct hub_note hub_note_t;
+typedef struct hub_note_node {
+    mpsc_node_t node;
+    hub_note_t *note;
+} hub_note_node_t;
+
+struct hub_note {
+    atomic_uint refs;          /* loops that have not yet delivered it */
+    uint64_t seq;
+    buf_t *frame;              /* one reference */
+    size_t frame_off;          /* the frame starts here */
+    const char *name;          /* after nodes[], in the same allocation */
+    uint16_t name_len;
+    hub_note_node_t nodes[];   /* one per loop */
+};
+
 /* A client connection moving to another loop, where its session lives:
  * the socket's descriptor and what the sender had read of it. drop
  * releases both when the receiver is gone. */
@@ -73,6 +96,7 @@ typedef struct hub_handoff {
 typedef struct hub_mailbox {
     mpsc_t inbox;
     mpsc_t handoffs;           /* hub_handoff_t: connections moving here */
+    mpsc_t notes;              /* hub_note_t: presence members coming and going */
     uv_async_t *wake;          /* the owner's handle, while open */
     int open;                  /* others may push (changed under hub->lock) */
     atomic_int asleep;         /* 1: the owner will not look at its inbox unless woken */
@@ -85,6 +109,7 @@ typedef struct hub_mailbox {
 typedef struct hub {
     pthread_mutex_t lock;      /* channels below: ids, history, totals */
     channel_table_t channels;  /* nsubs = subscribers on every loop */
+    presence_table_t presence; /* presence members of every loop */
     size_t nloops;
     hub_mailbox_t *boxes;      /* [nloops] */
     uint64_t bcast_loops;      /* bit i: loop i has broadcast members (socketio_channels) */
@@ -98,6 +123,12 @@ typedef struct hub {
     peer_table_t peers;        /* public connections per client address, every loop */
     pthread_mutex_t creators_lock;
     quota_table_t creators;    /* channel creation per client address (quota.h) */
+    /* Pusher webhook events for loop 0's sender (webhook.c), under lock */
+    uv_async_t *hooks_wake;    /* NULL: no app has a webhook URL, nothing is queued */
+    webhook_event_t *hooks, **hooks_tail;
+    size_t hooks_max;          /* webhook_queue_size */
+    size_t hooks_held;         /* queued here or being sent */
+    uint64_t hooks_dropped;    /* over hooks_max since the sender last took */
 } hub_t;
 
 /* Wall-clock milliseconds (message ids, history age, expiry). */
@@ -171,6 +202,47 @@ int hub_handoff_push(hub_t *hub, unsigned to, hub_handoff_t *h);
 
 /* The next connection handed to loop i (its owner only), or NULL. */
 hub_handoff_t *hub_handoff_pop(hub_t *hub, unsigned i);
+
+/* Presence: one member per user on a channel, whichever loops its
+ * connections are on. Join as user_id (info: its user_info as JSON): when
+ * the user is new, frame (from frame_off) is handed to every loop with
+ * subscribers of the channel, each once. each (may be NULL) is then called
+ * under the lock for every member (it must not call the hub), and *seq
+ * gets the snapshot's place: a note with a larger seq came after it.
+ * 1 added, 0 counted, HUB_EFULL (a new member past max), HUB_ENOMEM. */
+int hub_presence_join(hub_t *hub, const char *name, size_t len, const char *user_id,
+                      const char *info, size_t max, buf_t *frame, size_t frame_off,
+                      void (*each)(void *arg, const char *user_id, const char *info),
+                      void *arg, uint64_t *seq);
+
+/* One connection of user_id left: on its last, frame goes out as on a
+ * join. 1 removed, 0 still a member, -1 not a member. */
+int hub_presence_leave(hub_t *hub, const char *name, size_t len, const char *user_id,
+                       buf_t *frame, size_t frame_off);
+
+/* The channel's members now (each as for a join; may be NULL): how many. */
+size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
+                         void (*each)(void *arg, const char *user_id, const char *info),
+                         void *arg);
+
+/* The next presence note handed to loop i (its owner only), or NULL.
+ * Deliver it, then hub_note_release(n). */
+hub_note_t *hub_note_pop(hub_t *hub, unsigned i);
+void hub_note_release(hub_note_t *n);
+
+/* Webhooks: from now on channels going occupied / vacated (subscribers on
+ * every loop going 0 -> 1 -> 0) and presence members coming and going are
+ * queued as events, at most max held at once (queued or being sent: more
+ * are dropped and counted), and wake is signalled. A NULL wake stops that
+ * and drops what is queued. */
+void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max);
+
+/* The queued events (a list, oldest first) for the sender, and how many
+ * were dropped since it last took. */
+webhook_event_t *hub_hooks_take(hub_t *hub, uint64_t *dropped);
+
+/* The sender is done with n events (sent or given up). */
+void hub_hooks_done(hub_t *hub, size_t n);
 
 /* Ask every loop but `from` to shut down / reload (HUB_* bits). */
 void hub_broadcast(hub_t *hub, unsigned from, int what);
