@@ -48,7 +48,7 @@ const figures = [
 function fmtCount(v) {
   if (Math.abs(v) >= 1e6) return (v / 1e6).toFixed(2) + 'M';
   if (Math.abs(v) >= 1e4) return (v / 1e3).toFixed(0) + 'k';
-  if (Math.abs(v) >= 1e3) return (v / 1e3).toFixed(1) + 'k';
+  if (Math.abs(v) >= 1e3) return Math.round(v).toLocaleString('en-US');
   return v.toFixed(0);
 }
 
