@@ -176,13 +176,15 @@ if (fs.existsSync(statsFile)) {
     let r;
     try { r = JSON.parse(line); } catch (e) { continue; }
     const loops = r.stats && r.stats.loops;
-    if (!loops || loops.length < 2) continue;
+    // Every heraldd run, one loop too: frames per write shows whether a
+    // loop coalesced its subscribers' frames (issue 17).
+    if (!loops || !loops.length) continue;
     const col = (k) => loops.map((l) => fmtCount(l[k] || 0)).join(' / ');
     const fpw = loops.map((l) => (l.socket_writes ? (l.frames_delivered / l.socket_writes).toFixed(1) : '—')).join(' / ');
     rows.push(`| ${r.label} | ${col('connections_accepted')} | ${col('frames_delivered')} | ${fpw} |`);
   }
   if (rows.length) {
-    console.log('\nPer loop (heraldd with several workers; loop 0 / loop 1 / …):\n');
+    console.log('\nPer loop (heraldd; with several workers loop 0 / loop 1 / …):\n');
     console.log('| run | connections accepted | frames delivered | frames per socket write |');
     console.log('|---|---|---|---|');
     console.log(rows.join('\n'));
