@@ -85,6 +85,9 @@ if [ -z "$servers" ]; then
   [ $have_nchan = 1 ] && servers+=" nchan"
 fi
 
+if [ -z "$baseline" ] && [[ " $servers " == *" base"* ]]; then
+  log "servers base/base-auto need --baseline BIN (bench/build-at.sh COMMIT builds one)"; exit 2
+fi
 if [ -n "$baseline" ]; then
   [ -x "$baseline" ] || { log "--baseline $baseline: not an executable heraldd"; exit 2; }
   twins=""
