@@ -138,7 +138,8 @@ static int listen_unix_bind(int fd, const char *path, const listen_unix_perm_t *
     int later = gid != old_gid && setegid(gid) != 0; /* group set after bind */
     if (fchmod(fd, later ? (mode & 0700) : mode) != 0) {
         log_error("emit_socket_mode: fchmod: %s", strerror(errno));
-        if (!later && gid != old_gid) setegid(old_gid);
+        if (!later && gid != old_gid && setegid(old_gid) != 0)
+            log_error("setegid back to %u: %s", (unsigned)old_gid, strerror(errno));
         return -1;
     }
     struct sockaddr_un sa;

@@ -267,8 +267,8 @@ async function browserSeesEmit(base, wsUser, sseUser) {
     const ws = await loginPage(browser, base, wsUser, '', ctx);
     const sse = await loginPage(browser, base, sseUser, '?transports=sse', ctx);
     const host = new URL(base).host;
-    assert.equal(await ws.evaluate(() => window.demo.herald.url.ws), `wss://${host}/herald/ws`);
-    assert.equal(await sse.evaluate(() => window.demo.herald.url.sse), `https://${host}/herald/sse`);
+    assert.equal(await ws.evaluate(() => window.demo.herald._url.ws), `wss://${host}/herald/ws`);
+    assert.equal(await sse.evaluate(() => window.demo.herald._url.sse), `https://${host}/herald/sse`);
     for (const p of [ws, sse]) await until(() => p.evaluate(() => window.demo.subscribed.some((s) => s.channel === 'id1')), 10000);
     await ws.click('a[data-channel="id1"][data-message="hello"]');
     for (const p of [ws, sse]) await p.waitForFunction(() => window.demo.received.length === 1, null, { timeout: 10000 });
