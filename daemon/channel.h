@@ -21,7 +21,14 @@ typedef struct sub {
     struct channel *ch;
     struct sub *prev, *next;
     uint64_t last_id;        /* last message id delivered: later ones only */
+    /* cluster: a subscription waiting for its channel's state from Redis
+     * (last_id is UINT64_MAX meanwhile); what its answer needs */
+    uint64_t since;
+    int64_t req;
+    uint8_t wait;            /* SUB_WAIT_* bits */
 } sub_t;
+
+enum { SUB_WAIT = 1, SUB_WAIT_SINCE = 2, SUB_WAIT_REQ = 4 };
 
 typedef struct channel {
     struct channel *hnext;   /* hash chain */
@@ -32,6 +39,7 @@ typedef struct channel {
     uint64_t base_id, next_id;
     history_t hist;
     uint32_t busy;           /* > 0 while being published to: not freed */
+    uint8_t ready;           /* hub, cluster: ids and history loaded from Redis */
     uint64_t idle_since_ms;  /* when the sweep first saw it empty; 0 = in use */
     uint16_t name_len;
     char name[];

@@ -50,6 +50,8 @@ int hub_init(hub_t *hub, size_t nloops) {
 }
 
 void hub_free(hub_t *hub) {
+    for (size_t i = 0; i < hub->ninterest; i++) free(hub->interest[i]);
+    free(hub->interest);
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
     for (size_t i = 0; hub->boxes && i < hub->nloops; i++)
@@ -71,7 +73,8 @@ static hub_msg_t *hub_msg_new(hub_t *hub, const message_t *m, const char *name, 
     hm->name_len = (uint16_t)len;
     hm->m = *m;
     hm->m.sse = hm->m.sio = NULL;
-    buf_ref(hm->m.ws);
+    hm->kind = HUB_MSG_DATA;
+    if (hm->m.ws) buf_ref(hm->m.ws);
     atomic_init(&hm->refs, 0);
     for (size_t i = 0; i < hub->nloops; i++) hm->nodes[i].msg = hm;
     return hm;
@@ -89,9 +92,10 @@ void hub_msg_release(hub_msg_t *hm) {
 /* Hand m to the loops in `others` (bits) that still take messages. Under
  * the lock: every inbox then receives a channel's messages in id order,
  * and hub_mailbox_close cannot close a wake handle between push and send. */
-static void hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
-                          const char *channel, size_t channel_len) {
+static void hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
+                               const char *channel, size_t channel_len, int kind) {
     hub_msg_t *hm = hub_msg_new(hub, m, channel, channel_len);
+    if (hm) hm->kind = (uint8_t)kind;
     if (hm == NULL) {
         log_error("out of memory: message %llu not handed to the other loops",
                   (unsigned long long)m->id);
@@ -108,6 +112,34 @@ static void hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
         uv_async_send(box->wake);
     }
     if (refs == 0) hub_msg_release(hm);
+}
+
+static void hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
+                          const char *channel, size_t channel_len) {
+    hub_hand_over_kind(hub, others, m, channel, channel_len, HUB_MSG_DATA);
+}
+
+/* Under the lock: the link is told the channel gained its first or lost
+ * its last subscriber on this node (it subscribes or unsubscribes in
+ * Redis). Names are queued, not decided here: the link reads the count
+ * again when it acts, so a quick leave and come back nets out. */
+static void hub_interest_note(hub_t *hub, const char *name, size_t len) {
+    if (hub->ninterest == hub->interest_cap) {
+        size_t cap = hub->interest_cap ? hub->interest_cap * 2 : 16;
+        char **a = realloc(hub->interest, cap * sizeof(*a));
+        if (a == NULL) goto oom;
+        hub->interest = a;
+        hub->interest_cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL) goto oom;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    hub->interest[hub->ninterest++] = copy;
+    if (hub->interest_wake) uv_async_send(hub->interest_wake);
+    return;
+oom:
+    log_error("out of memory: the Redis link misses a change of channel %.*s", (int)len, name);
 }
 
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
@@ -151,8 +183,12 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         return HUB_ENOMEM;
     }
     if (counted) {
-        ch->nsubs++;
+        if (ch->nsubs++ == 0 && hub->cluster) hub_interest_note(hub, plain, len);
         ch->loops |= UINT64_C(1) << from;
+    }
+    if (hub->cluster && !ch->ready) {
+        hub_unlock(hub);
+        return HUB_PENDING;
     }
     history_expire(&ch->hist, now, cfg->history_ttl_ms);
     size_t start = 0;
@@ -183,7 +219,8 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     hub_lock(hub);
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
-        if (sh && sh->nsubs) sh->nsubs--;
+        if (sh && sh->nsubs && --sh->nsubs == 0 && hub->cluster)
+            hub_interest_note(hub, sh->name, sh->name_len);
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
     }
@@ -283,4 +320,126 @@ stats_t *hub_stats_collect(hub_t *hub, unsigned self, const stats_t *mine, size_
     *channels = hub->channels.count;
     hub_unlock(hub);
     return each;
+}
+
+/* ---- cluster ---------------------------------------------------------- */
+
+void hub_cluster_enable(hub_t *hub, uv_async_t *wake) {
+    hub_lock(hub);
+    hub->cluster = 1;
+    hub->interest_wake = wake;
+    hub_unlock(hub);
+}
+
+ssize_t hub_interest_take(hub_t *hub, int all, char ***names) {
+    hub_lock(hub);
+    char **taken = hub->interest;
+    size_t n = hub->ninterest;
+    hub->interest = NULL;
+    hub->ninterest = hub->interest_cap = 0;
+    if (all) {
+        for (size_t i = 0; i < n; i++) free(taken[i]);
+        free(taken);
+        taken = NULL;
+        n = 0;
+        size_t cap = hub->channels.count ? hub->channels.count : 1;
+        taken = malloc(cap * sizeof(*taken));
+        for (size_t b = 0; taken && b < hub->channels.nbuckets; b++)
+            for (channel_t *ch = hub->channels.buckets[b]; ch; ch = ch->hnext) {
+                if (ch->nsubs == 0 || n == cap) continue;
+                char *copy = malloc(ch->name_len + 1u);
+                if (copy == NULL) continue;
+                memcpy(copy, ch->name, ch->name_len);
+                copy[ch->name_len] = '\0';
+                taken[n++] = copy;
+            }
+    }
+    hub_unlock(hub);
+    if (all && taken == NULL) return -1;
+    *names = taken;
+    return (ssize_t)n;
+}
+
+int hub_remote_wanted(hub_t *hub, const char *name, size_t len, int *ready) {
+    hub_lock(hub);
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    int wanted = ch && ch->nsubs > 0;
+    *ready = ch && ch->ready;
+    hub_unlock(hub);
+    return wanted;
+}
+
+int hub_remote_drop(hub_t *hub, const char *name, size_t len) {
+    hub_lock(hub);
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    int drop = ch == NULL || ch->nsubs == 0;
+    if (ch && drop) ch->ready = 0; /* what follows is not received any more */
+    hub_unlock(hub);
+    return drop;
+}
+
+/* Under the lock: one history entry as an encoded message. */
+static int hub_entry_push(channel_t *ch, const hub_entry_t *e, message_t *m) {
+    if (channel_message_build(m, ch, e->id, e->ms, e->data, e->len) != 0) return HUB_ENOMEM;
+    history_push(&ch->hist, m);
+    ch->next_id = e->id + 1;
+    return 0;
+}
+
+int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                    uint64_t last, const hub_entry_t *e, size_t n, int gap) {
+    uint64_t now = hub_wall_ms();
+    hub_lock(hub);
+    channel_t *ch = channel_get(&hub->channels, name, len, now, cfg->history_size);
+    if (ch == NULL) {
+        hub_unlock(hub);
+        return HUB_ENOMEM;
+    }
+    history_free(&ch->hist);
+    history_init(&ch->hist, cfg->history_size);
+    ch->base_id = n ? e[0].id : last + 1;
+    ch->next_id = last + 1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        message_t m;
+        rc = hub_entry_push(ch, &e[i], &m);
+        if (rc == 0) buf_unref(m.ws);
+    }
+    if (rc != 0) { /* keep what fits: earlier ids are a gap to a resume */
+        history_free(&ch->hist);
+        history_init(&ch->hist, cfg->history_size);
+        ch->base_id = last + 1;
+    }
+    ch->next_id = last + 1;
+    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    ch->ready = 1;
+    message_t none = {0};
+    if (gap && ch->loops) hub_hand_over_kind(hub, ch->loops, &none, name, len, HUB_MSG_GAP);
+    if (ch->loops) hub_hand_over_kind(hub, ch->loops, &none, name, len, HUB_MSG_READY);
+    hub_unlock(hub);
+    return rc;
+}
+
+int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                     const hub_entry_t *e) {
+    uint64_t now = hub_wall_ms();
+    hub_lock(hub);
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    if (ch == NULL || !ch->ready) {
+        hub_unlock(hub);
+        return 1;
+    }
+    message_t m;
+    if (hub_entry_push(ch, e, &m) != 0) {
+        hub_unlock(hub);
+        return HUB_ENOMEM;
+    }
+    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    uint64_t loops = ch->loops;
+    if (hub->nbcast && channel_is_public(cfg->socketio_channels, name, len))
+        loops |= hub->bcast_loops;
+    if (loops) hub_hand_over(hub, loops, &m, name, len);
+    hub_unlock(hub);
+    buf_unref(m.ws);
+    return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "channel.h"
@@ -25,7 +26,11 @@ enum {
     HUB_OK = 0,
     HUB_EINVAL = -1,  /* not a valid channel name */
     HUB_ENOMEM = -2,  /* out of memory: nothing was published */
+    HUB_PENDING = 2,  /* cluster: the channel's state is on its way from Redis */
 };
+
+/* What a handed-over hub_msg_t carries (cluster notices have no message). */
+enum { HUB_MSG_DATA = 0, HUB_MSG_READY = 1, HUB_MSG_GAP = 2 };
 
 /* What a mailbox's owner is asked to do besides delivering (bits). */
 enum { HUB_SHUTDOWN = 1, HUB_RELOAD = 2 };
@@ -43,6 +48,7 @@ struct hub_msg {
     message_t m;          /* ws holds one reference; sse stays NULL */
     const char *name;     /* after nodes[], in the same allocation */
     uint16_t name_len;
+    uint8_t kind;         /* HUB_MSG_* */
     hub_node_t nodes[];   /* one per loop */
 };
 
@@ -69,6 +75,10 @@ typedef struct hub {
     atomic_size_t npublic;     /* of which public ones (max_connections) */
     size_t fd_base;            /* descriptors open besides connections (fdlimit.h) */
     atomic_size_t fd_room;     /* connections the open-file limit leaves room for */
+    int cluster;               /* ids and history come from Redis (redis.c) */
+    uv_async_t *interest_wake; /* the Redis link: a channel gained or lost its last subscriber */
+    char **interest;           /* those channels' names, until the link takes them */
+    size_t ninterest, interest_cap;
     pthread_mutex_t peers_lock;
     peer_table_t peers;        /* public connections per client address, every loop */
 } hub_t;
@@ -96,6 +106,48 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
 int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *plain,
                   size_t len, int counted, int has_since, uint64_t since, uint64_t *last,
                   message_t **replay, size_t *nreplay);
+
+/* ---- cluster (redis.c, on loop 0) ----
+ * With a Redis link the hub no longer numbers messages: the link loads a
+ * channel's last id and history from Redis when the node gains its first
+ * subscriber (until then hub_subscribe answers HUB_PENDING), and applies
+ * every message of it that Redis sends, in id order. */
+
+/* From now on channels are numbered by Redis; wake is signalled (with the
+ * lock held) whenever a channel gains its first or loses its last
+ * subscriber on this node. Called before the loops start. */
+void hub_cluster_enable(hub_t *hub, uv_async_t *wake);
+
+/* The names queued since the last call (each and the array malloc'd);
+ * with all = 1, every channel with subscribers instead. Count, or -1. */
+ssize_t hub_interest_take(hub_t *hub, int all, char ***names);
+
+/* Does the node still have subscribers of the channel (*ready: its state
+ * is loaded)? */
+int hub_remote_wanted(hub_t *hub, const char *name, size_t len, int *ready);
+
+/* The link leaves the channel if nobody came back: 1 (it is no longer
+ * ready), or 0 when it has subscribers again. */
+int hub_remote_drop(hub_t *hub, const char *name, size_t len);
+
+typedef struct hub_entry {
+    uint64_t id, ms;
+    const char *data;
+    size_t len;
+} hub_entry_t;
+
+/* The channel's state as Redis has it: last id and history (ids
+ * ascending); it becomes ready and waiting subscriptions are answered.
+ * gap: live subscribers missed messages (their loops are told). 0 or
+ * HUB_ENOMEM. */
+int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                    uint64_t last, const hub_entry_t *e, size_t n, int gap);
+
+/* The message after the channel's last: into history and to every loop
+ * with subscribers (loop 0 too, through its mailbox). 0, 1 when the
+ * channel is not loaded here (dropped), HUB_ENOMEM. */
+int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                     const hub_entry_t *e);
 
 /* Loop `from` gained (+1) or lost (-1) a client that receives every
  * message of the channels matching socketio_channels, wherever published. */

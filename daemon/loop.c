@@ -2,6 +2,7 @@
 
 #include "fdlimit.h"
 #include "log.h"
+#include "redis.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -182,6 +183,11 @@ static void loop_on_wake(uv_async_t *a) {
     loop_t *loop = a->data;
     hub_msg_t *hm;
     while ((hm = hub_mailbox_pop(loop->hub, loop->index)) != NULL) {
+        if (hm->kind != HUB_MSG_DATA) {
+            if (loop->on_channel) loop->on_channel(loop, hm->kind, hm->name, hm->name_len);
+            hub_msg_release(hm);
+            continue;
+        }
         message_t m = hm->m;
         loop->stats.messages_handed_over++;
         loop->ops->deliver(loop, hm->name, hm->name_len, &m);
@@ -260,6 +266,11 @@ int loop_start(loop_t *loop) {
     uv_async_init(loop->uv, &loop->wake, loop_on_wake);
     loop->wake.data = loop;
     hub_mailbox_open(loop->hub, loop->index, &loop->wake);
+    /* before the other loops run, so no subscription misses cluster mode */
+    if (loop->index == 0 && loop->cfg->redis[0]) {
+        loop->redis = redis_link_start(loop->uv, loop->hub, &loop->cfg, &loop->stats);
+        if (loop->redis == NULL) return -1;
+    }
     return 0;
 }
 
@@ -299,6 +310,10 @@ void loop_shutdown(loop_t *loop) {
         uv_close((uv_handle_t *)&loop->out.flush, NULL);
         uv_close((uv_handle_t *)&loop->out.cork, NULL);
         uv_close((uv_handle_t *)&loop->shutdown_timer, NULL);
+        if (loop->redis) {
+            redis_link_stop(loop->redis);
+            loop->redis = NULL;
+        }
         if (loop->hub->boxes[loop->index].open) {
             hub_mailbox_close(loop->hub, loop->index);
             uv_close((uv_handle_t *)&loop->wake, NULL);

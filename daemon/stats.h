@@ -36,7 +36,16 @@
     X(reloads, COUNTER, "Configurations applied by SIGHUP.") \
     X(per_ip_refused, COUNTER, "Connections over max_connections_per_ip (503).") \
     X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
-    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.")
+    X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
+    X(redis_link_up, GAUGE, "1 while the Redis link (redis key) is connected and ready, else 0.") \
+    X(redis_reconnects, COUNTER, "Times the Redis link was lost and connected again.") \
+    X(redis_rtt_us, GAUGE, "Round trip of the last Redis publish, in microseconds.") \
+    X(redis_messages_out, COUNTER, "Messages published to Redis by this node.") \
+    X(redis_messages_in, COUNTER, "Messages received from Redis pub/sub (any node's, for channels with local subscribers).") \
+    X(redis_messages_recovered, COUNTER, "Messages read back from Redis history after a lost link or message.") \
+    X(redis_subscriptions, GAUGE, "Channels this node is subscribed to in Redis.") \
+    X(redis_emit_failures, COUNTER, "Emits answered 503 because Redis did not take them.") \
+    X(cluster_gap_closed, COUNTER, "Subscribers closed (1012) because messages of their channel were lost.")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */

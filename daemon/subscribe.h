@@ -39,4 +39,9 @@ int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char *
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
                      uint64_t since, const void *cmd, const char **code, const char **reason);
 
+/* The cluster's notices for a channel (loop->on_channel): HUB_MSG_READY
+ * answers the subscriptions that waited for its state; HUB_MSG_GAP closes
+ * the others (1012), whose clients then resume and are told gap. */
+void subscribe_on_channel(loop_t *loop, int kind, const char *name, size_t len);
+
 #endif
