@@ -39,7 +39,7 @@
     X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
     X(redis_link_up, GAUGE, "1 while the Redis link (redis key) is connected and ready, else 0.") \
     X(redis_reconnects, COUNTER, "Times the Redis link was lost and connected again.") \
-    X(redis_rtt_us, GAUGE, "Round trip of the last Redis publish, in microseconds.") \
+    X(redis_rtt_us, GAUGE, "Round trip of the last PING to Redis (once a second), in microseconds.") \
     X(redis_messages_out, COUNTER, "Messages published to Redis by this node.") \
     X(redis_messages_in, COUNTER, "Messages received from Redis pub/sub (any node's, for channels with local subscribers).") \
     X(redis_messages_recovered, COUNTER, "Messages read back from Redis history after a lost link or message.") \

@@ -26,6 +26,29 @@ async function startRedis(port) {
   };
 }
 
+// One command to Redis (inline protocol); resolves the raw reply.
+function redisCmd(port, line) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    let out = '';
+    s.on('connect', () => s.write(line + '\r\n'));
+    s.on('data', (d) => {
+      out += d;
+      const m = /^\$(\d+)\r\n/.exec(out);
+      if (out[0] !== '$' || (m && out.length >= m[0].length + Number(m[1]) + 2)) { s.destroy(); resolve(out); }
+    });
+    s.on('error', reject);
+  });
+}
+
+// Cut one node's connections to Redis (heraldd names them heraldd-PID-*).
+async function cutLink(port, pid) {
+  const list = await redisCmd(port, 'CLIENT LIST');
+  const ids = [...list.matchAll(/id=(\d+) .*name=heraldd-(\d+)-/g)].filter((m) => Number(m[2]) === pid).map((m) => m[1]);
+  assert.equal(ids.length, 2, list);
+  for (const id of ids) await redisCmd(port, 'CLIENT KILL ID ' + id);
+}
+
 const SECRET_ARGS = ['--public_channels', 'pub.*', '--history_size', '50'];
 let redis;
 const nodes = [];
@@ -37,7 +60,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const n of nodes) await n.stop().catch(() => {});
+  for (const n of nodes) await n.stop();
   await redis.stop();
 });
 
@@ -58,4 +81,160 @@ test('an emit to any node reaches subscribers on every node, in order', async ()
     assert.deepEqual(c.messages().map((m) => m.id), ids);
     c.close();
   }
+});
+
+test('a node subscribes in Redis only to channels it has subscribers for', async () => {
+  const [a, b, c] = nodes;
+  const before = (await c.stats()).redis_messages_in;
+  const s = await client(a);
+  await s.subscribe('pub.only-a');
+  await until(async () => (await a.stats()).redis_subscriptions >= 1, 3000, 'a subscribed');
+  for (let i = 0; i < 5; i++) await b.emit('pub.only-a', 'x' + i);
+  await until(() => s.messages().length === 5, 3000, 'a got 5');
+  const sc = await c.stats();
+  assert.equal(sc.redis_messages_in, before, 'node c received nothing');
+  assert.equal(sc.redis_subscriptions, 0);
+  s.close();
+  await until(async () => (await a.stats()).redis_subscriptions === 0, 3000, 'a unsubscribed in Redis');
+});
+
+test('a client moves from node B to node A with since and gets exactly what it missed', async () => {
+  const [a, b] = nodes;
+  const c1 = await client(b);
+  await c1.subscribe('pub.move');
+  for (let i = 0; i < 5; i++) await a.emit('pub.move', 'before' + i);
+  await until(() => c1.messages().length === 5, 3000, '5 before');
+  const last = c1.messages().at(-1).id;
+  c1.close();
+  const missed = [];
+  for (let i = 0; i < 7; i++) missed.push((await b.emit('pub.move', 'missed' + i)).id);
+  const c2 = await client(a); // a has had no subscriber of pub.move: loads from Redis
+  const ans = await c2.subscribe('pub.move', { since: last });
+  assert.equal(ans.resume, 'ok', JSON.stringify(ans));
+  await until(() => c2.messages().length >= 7, 3000, 'replay');
+  assert.deepEqual(c2.messages().map((m) => m.id), missed);
+  await b.emit('pub.move', 'live');
+  await until(() => c2.messages().length === 8, 3000, 'live after replay');
+  assert.equal(c2.messages()[7].data, 'live');
+  // older than the 50 kept: gap, on a node that never saw the channel
+  const c3 = await client(nodes[2]);
+  const g = await c3.subscribe('pub.move', { since: missed[0] - 100 });
+  assert.equal(g.resume, 'gap', JSON.stringify(g));
+  c2.close();
+  c3.close();
+});
+
+test('a subscriber told the last id resumes with no gap when the first message comes later', async () => {
+  const c1 = await client(nodes[0]);
+  const ans = await c1.subscribe('pub.fresh');
+  c1.close();
+  const { id } = await nodes[1].emit('pub.fresh', 'first');
+  assert.equal(id, ans.last + 1, 'the first id follows the last one announced');
+  const c2 = await client(nodes[2]);
+  const r = await c2.subscribe('pub.fresh', { since: ans.last });
+  assert.equal(r.resume, 'ok');
+  await until(() => c2.messages().length === 1, 3000, 'replayed first');
+  c2.close();
+});
+
+test('pipelined emits on one connection are answered in order; a batch is one transaction', async () => {
+  const a = nodes[0];
+  const s = await client(nodes[1]);
+  await s.subscribe('pub.pipe');
+  let reqs = '';
+  for (let i = 0; i < 5; i++) reqs += `POST /emit/pub.pipe HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\np${i}`;
+  reqs += 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+  const r = await raw({ socketPath: a.emitSock }, reqs);
+  const ids = [...r.data.toString().matchAll(/"id":(\d+)/g)].map((m) => Number(m[1]));
+  assert.equal(ids.length, 5, r.data.toString());
+  for (let i = 1; i < 5; i++) assert.equal(ids[i], ids[i - 1] + 1);
+  assert.match(r.data.toString(), /ok\n$/);
+  const body = ['pub.pipe 2\nb0\n', 'pub.other 2\nb1\n', 'pub.pipe 2\nb2\n'].join('');
+  const br = await a.emitReq('POST', '/emit', body);
+  assert.equal(br.status, 202, br.body);
+  const bj = JSON.parse(br.body);
+  assert.equal(bj.ids.length, 3);
+  assert.equal(bj.ids[2], bj.ids[0] + 1);
+  assert.equal(bj.ids[0], ids[4] + 1);
+  await until(() => s.messages().length === 7, 3000, '7 on pub.pipe');
+  assert.deepEqual(s.messages().map((m) => m.data), ['p0', 'p1', 'p2', 'p3', 'p4', 'b0', 'b2']);
+  s.close();
+});
+
+test('a node killed with SIGKILL: its clients resume on another node and lose nothing', async () => {
+  const victim = await startHeraldd({ args: ['--redis', redis.url, ...SECRET_ARGS] });
+  await until(async () => (await victim.stats()).redis_link_up === 1, 5000, 'victim link');
+  const cs = [];
+  for (let i = 0; i < 4; i++) { const c = await client(victim); await c.subscribe('pub.kill'); cs.push(c); }
+  const sent = [];
+  let stop = false;
+  const emitter = (async () => {
+    for (let i = 0; !stop; i++) { sent.push((await nodes[0].emit('pub.kill', 'k' + i)).id); await sleep(2); }
+  })();
+  await until(() => cs.every((c) => c.messages().length >= 10), 3000, 'stream flowing');
+  process.kill(victim.proc.pid, 'SIGKILL');
+  await Promise.all(cs.map((c) => c.closed));
+  const moved = [];
+  for (const [i, c] of cs.entries()) {
+    const last = c.messages().at(-1).id;
+    const m = await client(nodes[1 + (i % 2)]);
+    const ans = await m.subscribe('pub.kill', { since: last });
+    assert.equal(ans.resume, 'ok');
+    moved.push({ before: c.messages().map((x) => x.id), m });
+  }
+  await sleep(50);
+  stop = true;
+  await emitter;
+  for (const { before: b, m } of moved) {
+    await until(() => [...b, ...m.messages().map((x) => x.id)].length >= sent.length, 5000, 'caught up');
+    assert.deepEqual([...b, ...m.messages().map((x) => x.id)], sent);
+    m.close();
+  }
+  await victim.stop().catch(() => {});
+});
+
+test('a node whose link drops recovers what it missed from history, with no gap', async () => {
+  const [a, b] = nodes;
+  const s = await client(b);
+  await s.subscribe('pub.cut');
+  const sent = [];
+  for (let i = 0; i < 3; i++) sent.push((await a.emit('pub.cut', 'c' + i)).id);
+  await until(() => s.messages().length === 3, 3000, 'first 3');
+  const st0 = await b.stats();
+  await cutLink(redis.port, b.proc.pid);
+  for (let i = 3; i < 8; i++) sent.push((await a.emit('pub.cut', 'c' + i)).id);
+  await until(() => s.messages().length === 8, 5000, 'all 8 after the link came back');
+  assert.deepEqual(s.messages().map((m) => m.id), sent);
+  assert.equal(s.closeCode, null);
+  const st = await b.stats();
+  assert.ok(st.redis_reconnects > st0.redis_reconnects, JSON.stringify(st));
+  assert.ok(st.redis_messages_recovered >= 1, 'some came from history');
+  s.close();
+});
+
+test('Redis down: emits answer 503 and subscribers stay; back up: the link returns and the guarantee holds', async () => {
+  const [a, b] = nodes;
+  const s = await client(b);
+  await s.subscribe('pub.outage');
+  const first = await a.emit('pub.outage', 'before');
+  await until(() => s.messages().length === 1, 3000, 'before');
+  await redis.stop();
+  await until(async () => (await a.stats()).redis_link_up === 0, 5000, 'link down on a');
+  const r = await a.emitReq('POST', '/emit/pub.outage', 'lost');
+  assert.equal(r.status, 503, r.body);
+  assert.equal(r.headers['retry-after'], '1');
+  assert.equal(s.closeCode, null, 'the subscriber stays connected');
+  redis = await startRedis(redis.port);
+  for (const n of nodes) await until(async () => (await n.stats()).redis_link_up === 1, 10000, 'link back');
+  assert.ok((await a.stats()).redis_reconnects >= 1);
+  // this Redis kept nothing (no persistence): the subscriber is told to resume, and is told gap
+  await until(() => s.closeCode !== null, 5000, 'closed 1012 for a gap');
+  assert.equal(s.closeCode, 1012);
+  const s2 = await client(b);
+  const ans = await s2.subscribe('pub.outage', { since: first.id });
+  assert.equal(ans.resume, 'gap');
+  const after = await a.emit('pub.outage', 'after');
+  assert.equal(after.id, ans.last + 1);
+  await until(() => s2.messages().length === 1, 3000, 'after');
+  s2.close();
 });
