@@ -1,5 +1,7 @@
 #include "rediswire.h"
 
+#include "signed.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -146,7 +148,9 @@ int rediswire_pubsub_channel(const char *s, size_t len, const char **name, size_
     size_t pl = sizeof(REDISWIRE_PREFIX) - 1;
     if (len <= pl || memcmp(s, REDISWIRE_PREFIX, pl) != 0) return -1;
     const char *close = memchr(s + pl, '}', len - pl);
-    if (close == NULL || close == s + pl || close + 1 >= s + len || close[1] != ':') return -1;
+    if (close == NULL || close + 1 >= s + len || close[1] != ':' ||
+        herald_channel_check(s + pl, (size_t)(close - (s + pl))) != 0)
+        return -1;
     *name = s + pl;
     *name_len = (size_t)(close - (s + pl));
     return 0;

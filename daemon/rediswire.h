@@ -37,7 +37,7 @@ int rediswire_key(char *out, size_t size, int kind, const char *channel, size_t 
                   unsigned db);
 
 /* The channel name inside a pub/sub channel name made by rediswire_key;
- * 0 or -1 when it is not one of ours. */
+ * 0 or -1 when it is not one of ours (or not a valid channel name). */
 int rediswire_pubsub_channel(const char *s, size_t len, const char **name, size_t *name_len);
 
 /* A published message: "<id> <ms>\n<data>" (ids > 0, decimal, no sign or
