@@ -386,6 +386,14 @@ static int config_file_load(config_t *cfg, const char *path, char *err, size_t e
 }
 
 int config_validate(const config_t *cfg, char *err, size_t es) {
+    /* io.sockets.emit goes to clients that subscribe to nothing, which a
+     * node's Redis subscriptions (one per channel with subscribers) do not
+     * cover yet: refused rather than silently undelivered. */
+    if (cfg->redis[0] && cfg->socketio_channels[0]) {
+        snprintf(err, es, "socketio_channels cannot be combined with redis yet (socket.io "
+                 "clients may still subscribe to channels)");
+        return -1;
+    }
     /* Writing to the emit socket is the right to publish to every browser. */
     if (cfg->emit_socket_mode & 0002) {
         snprintf(err, es, "emit_socket_mode: %04llo lets every user publish; drop the "

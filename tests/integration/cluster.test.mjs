@@ -4,7 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { startHeraldd, client, freePort, until, request, raw, sleep } from './lib/heraldd.mjs';
+import http from 'node:http';
+import { startHeraldd, client, freePort, until, request, raw, sleep, heralddSync } from './lib/heraldd.mjs';
 
 // A throwaway redis-server (no persistence), stopped by PID.
 async function startRedis(port) {
@@ -210,6 +211,65 @@ test('a node whose link drops recovers what it missed from history, with no gap'
   assert.ok(st.redis_reconnects > st0.redis_reconnects, JSON.stringify(st));
   assert.ok(st.redis_messages_recovered >= 1, 'some came from history');
   s.close();
+});
+
+test('a node with two event loops: every loop\'s subscribers get every message, in order', async () => {
+  const w = await startHeraldd({ args: ['--redis', redis.url, '--workers', '2', ...SECRET_ARGS] });
+  try {
+    await until(async () => (await w.stats()).redis_link_up === 1, 5000, 'link up');
+    const cs = [];
+    // the kernel spreads connections over the loops: open until both have some
+    const both = async () => (await w.stats()).loops.every((l) => l.ws_connections > 0);
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 8; i++) { const c = await client(w); await c.subscribe('pub.loops'); cs.push(c); }
+      if (await until(both, 2500, 'both loops').catch(() => false)) break;
+    }
+    assert.ok(await both(), 'subscribers on both loops');
+    const ids = [];
+    for (let i = 0; i < 20; i++) ids.push((await nodes[i % 3].emit('pub.loops', 'l' + i)).id);
+    for (const c of cs) {
+      await until(() => c.messages().length === 20, 5000, '20 on every loop');
+      assert.deepEqual(c.messages().map((m) => m.id), ids);
+      c.close();
+    }
+  } finally { await w.stop(); }
+});
+
+test('SSE subscribers in a cluster get the subscribed event, then messages from other nodes', async () => {
+  const [a, b] = nodes;
+  const { id: first } = await a.emit('pub.sse', 'old');
+  const events = [];
+  let body = '';
+  const req = http.get(`http://127.0.0.1:${b.port}/sse?channel=${encodeURIComponent('pub.sse,' + (first - 1))}`, { agent: false }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (d) => {
+      body += d;
+      let i;
+      while ((i = body.indexOf('\n\n')) >= 0) {
+        const data = body.slice(0, i).split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        if (data) events.push(JSON.parse(data));
+        body = body.slice(i + 2);
+      }
+    });
+  });
+  req.on('error', () => {});
+  await until(() => events.length >= 2, 3000, 'subscribed and the replayed message');
+  assert.equal(events[0].type, 'subscribed');
+  assert.equal(events[0].resume, 'ok');
+  assert.deepEqual([events[1].type, events[1].id, events[1].data], ['message', first, 'old']);
+  const { id } = await a.emit('pub.sse', 'new');
+  await until(() => events.length >= 3, 3000, 'live');
+  assert.deepEqual([events[2].id, events[2].data], [id, 'new']);
+  req.destroy();
+});
+
+test('socketio_channels is refused with redis (not silently undelivered)', () => {
+  const r = heralddSync(['--check-config', '--emit', 'none', '--redis', redis.url, '--socketio_channels', 'news*']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /socketio_channels cannot be combined with redis/);
+  const bad = heralddSync(['--check-config', '--emit', 'none', '--redis', 'redis://:hunter2@host:99999']);
+  assert.equal(bad.code, 2);
+  assert.doesNotMatch(bad.err, /hunter2/);
 });
 
 test('Redis down: emits answer 503 and subscribers stay; back up: the link returns and the guarantee holds', async () => {
