@@ -138,6 +138,36 @@ test('a subscriber told the last id resumes with no gap when the first message c
   c2.close();
 });
 
+test('subscribers joining during a stream of emits get every id after their last, once', async () => {
+  let stop = false;
+  const emitter = (async () => {
+    const es = [];
+    for (let i = 0; !stop; i++) {
+      es.push(nodes[0].emit('pub.race', 'r' + i)); // a few in flight at once
+      if (es.length >= 4) await es.shift();
+    }
+    await Promise.all(es);
+  })();
+  await sleep(30);
+  const joined = [];
+  for (let i = 0; i < 6; i++) {
+    const c = await client(nodes[1 + (i % 2)]); // nodes 1 and 2 load the channel while it streams
+    joined.push({ c, ans: await c.subscribe('pub.race') });
+    await sleep(15);
+  }
+  await sleep(50);
+  stop = true;
+  await emitter;
+  const { id: end } = await nodes[0].emit('pub.race', 'end');
+  for (const { c, ans } of joined) {
+    await until(() => c.messages().at(-1)?.id === end, 5000, 'the end message');
+    const ids = c.messages().map((m) => m.id);
+    assert.equal(ids[0], ans.last + 1, 'starts right after the announced last');
+    for (let k = 1; k < ids.length; k++) assert.equal(ids[k], ids[k - 1] + 1, 'no gap, no duplicate');
+    c.close();
+  }
+});
+
 test('pipelined emits on one connection are answered in order; a batch is one transaction', async () => {
   const a = nodes[0];
   const s = await client(nodes[1]);
