@@ -331,33 +331,14 @@ void hub_cluster_enable(hub_t *hub, uv_async_t *wake) {
     hub_unlock(hub);
 }
 
-ssize_t hub_interest_take(hub_t *hub, int all, char ***names) {
+size_t hub_interest_take(hub_t *hub, char ***names) {
     hub_lock(hub);
-    char **taken = hub->interest;
+    *names = hub->interest;
     size_t n = hub->ninterest;
     hub->interest = NULL;
     hub->ninterest = hub->interest_cap = 0;
-    if (all) {
-        for (size_t i = 0; i < n; i++) free(taken[i]);
-        free(taken);
-        taken = NULL;
-        n = 0;
-        size_t cap = hub->channels.count ? hub->channels.count : 1;
-        taken = malloc(cap * sizeof(*taken));
-        for (size_t b = 0; taken && b < hub->channels.nbuckets; b++)
-            for (channel_t *ch = hub->channels.buckets[b]; ch; ch = ch->hnext) {
-                if (ch->nsubs == 0 || n == cap) continue;
-                char *copy = malloc(ch->name_len + 1u);
-                if (copy == NULL) continue;
-                memcpy(copy, ch->name, ch->name_len);
-                copy[ch->name_len] = '\0';
-                taken[n++] = copy;
-            }
-    }
     hub_unlock(hub);
-    if (all && taken == NULL) return -1;
-    *names = taken;
-    return (ssize_t)n;
+    return n;
 }
 
 int hub_remote_wanted(hub_t *hub, const char *name, size_t len, int *ready) {

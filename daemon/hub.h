@@ -10,7 +10,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include <uv.h>
 
 #include "channel.h"
@@ -118,9 +117,9 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
  * subscriber on this node. Called before the loops start. */
 void hub_cluster_enable(hub_t *hub, uv_async_t *wake);
 
-/* The names queued since the last call (each and the array malloc'd);
- * with all = 1, every channel with subscribers instead. Count, or -1. */
-ssize_t hub_interest_take(hub_t *hub, int all, char ***names);
+/* The names queued since the last call (each and the array malloc'd,
+ * NULL when none): their count. */
+size_t hub_interest_take(hub_t *hub, char ***names);
 
 /* Does the node still have subscribers of the channel (*ready: its state
  * is loaded)? */

@@ -323,8 +323,8 @@ static void redischan_on_sub(redisAsyncContext *ac, void *reply, void *priv) {
 /* Channels that gained their first or lost their last subscriber here. */
 void redischan_interest(redischan_set_t *l) {
     char **names;
-    ssize_t n = hub_interest_take(l->hub, 0, &names);
-    for (ssize_t i = 0; i < n; i++) {
+    size_t n = hub_interest_take(l->hub, &names);
+    for (size_t i = 0; i < n; i++) {
         size_t len = strlen(names[i]);
         int ready;
         int wanted = hub_remote_wanted(l->hub, names[i], len, &ready);
@@ -346,7 +346,7 @@ void redischan_interest(redischan_set_t *l) {
         }
         free(names[i]);
     }
-    if (n > 0) free(names);
+    free(names);
 }
 
 
