@@ -1,4 +1,5 @@
-// Rough cluster figures (not a test): one heraldd alone, then three nodes on
+// Rough cluster figures (not a test; raw clients do not answer pings, so
+// pings are off): one heraldd alone, then three nodes on
 // one redis-server (started here, loopback, no persistence). Prints
 // emit->delivery latency (median, p99) for single emits, and for a burst
 // the delivered frames per second and heraldd CPU per delivered frame.
@@ -91,16 +92,28 @@ async function scenario(name, hds, emitVia) {
     tracer.stderr.on('data', (d) => { tracer.out += d; });
     await sleep(500);
   }
-  const cpu0 = hds.reduce((a, h) => a + cpuMs(h.proc.pid), 0);
+  const cpus0 = hds.map((h) => cpuMs(h.proc.pid));
+  const st0 = await Promise.all(hds.map((h) => h.stats()));
+  const cpu0 = cpus0.reduce((a, b) => a + b, 0);
   const t0 = process.hrtime.bigint();
   const ems = [em];
   for (let i = 1; i < E; i++) ems.push(await emitter(emitVia));
   const inflight = [];
   for (let k = 0; k < M; k++) { inflight.push(ems[k % E].send('b' + k)); if (inflight.length >= 4 * E) await inflight.shift(); }
   await Promise.all(inflight);
-  await until(() => all.every((r) => r.msgs >= M), 60000);
+  try {
+    await until(() => all.every((r) => r.msgs >= M), 60000);
+  } catch (e) {
+    const short = all.filter((r) => r.msgs < M);
+    console.log(`${short.length} subscribers short: ${short.slice(0, 5).map((r) => r.msgs + (r.closed ? ' closed' : '')).join(', ')}`);
+    for (const h of hds) console.log(JSON.stringify(await h.stats()));
+    throw e;
+  }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = hds.reduce((a, h) => a + cpuMs(h.proc.pid), 0) - cpu0;
+  const cpus = hds.map((h, i) => cpuMs(h.proc.pid) - cpus0[i]);
+  const st1 = await Promise.all(hds.map((h) => h.stats()));
+  const perWrite = st1.map((s, i) => ((s.frames_delivered - st0[i].frames_delivered) / (s.socket_writes - st0[i].socket_writes)).toFixed(1));
+  const cpu = cpus.reduce((a, b) => a + b, 0);
   const frames = M * all.length;
   if (tracer) {
     tracer.kill('SIGINT');
@@ -109,12 +122,13 @@ async function scenario(name, hds, emitVia) {
   }
   console.log(`${name}: ${all.length} subscribers over ${hds.length} node(s), ${E} emit connection(s); latency emit->delivery ` +
     `median ${lat[Math.floor(L / 2)].toFixed(0)} us, p99 ${lat[Math.floor(L * 0.99)].toFixed(0)} us; ` +
-    `burst of ${M}: ${(frames / secs).toFixed(0)} frames/s, ${((cpu * 1000) / frames).toFixed(2)} us heraldd CPU per frame`);
+    `burst of ${M}: ${(frames / secs).toFixed(0)} frames/s, ${((cpu * 1000) / frames).toFixed(2)} us heraldd CPU per frame, frames per write ${perWrite.join(', ')}` +
+    (hds.length > 1 ? ` (CPU ms per node: ${cpus.map((c) => c.toFixed(0)).join(', ')}; node 1 takes the emits)` : ''));
   for (const e of ems) e.close();
   for (const r of all) r.s.destroy();
 }
 
-const quiet = ['--log_level', 'warn', '--max_connections_per_ip', '0', '--public_channels', 'pub.*', '--max_queue_bytes', String(64 << 20)];
+const quiet = ['--log_level', 'warn', '--max_connections_per_ip', '0', '--ping_interval_ms', '3600000', '--public_channels', 'pub.*', '--max_queue_bytes', String(64 << 20)];
 const single = await startHeraldd({ args: quiet });
 try { await scenario('single node', [single], single); } finally { await single.stop(); }
 const redis = await startRedis();
