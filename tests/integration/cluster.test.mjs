@@ -8,15 +8,15 @@ import http from 'node:http';
 import { startHeraldd, client, freePort, until, request, raw, sleep, heralddSync } from './lib/heraldd.mjs';
 
 // A throwaway redis-server (no persistence), stopped by PID.
-async function startRedis(port) {
+async function startRedis(port, extra = []) {
   port = port || await freePort();
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
-    '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'ignore', 'ignore'] });
+    '--appendonly', 'no', '--protected-mode', 'no', ...extra], { stdio: ['ignore', 'ignore', 'ignore'] });
   proc.exited = new Promise((r) => proc.once('exit', r));
   await until(() => new Promise((res) => {
     const s = net.connect(port, '127.0.0.1');
     s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => { s.destroy(); res(d.toString().startsWith('+PONG')); });
+    s.on('data', (d) => { s.destroy(); res(/^(\+PONG|-NOAUTH)/.test(d.toString())); });
     s.on('error', () => res(false));
   }), 5000, 'redis-server');
   return {
@@ -28,7 +28,7 @@ async function startRedis(port) {
 }
 
 // One command to Redis (inline protocol); resolves the raw reply.
-function redisCmd(port, line) {
+function redisCmd(port, line, done = null) {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     let out = '';
@@ -36,7 +36,7 @@ function redisCmd(port, line) {
     s.on('data', (d) => {
       out += d;
       const m = /^\$(\d+)\r\n/.exec(out);
-      if (out[0] !== '$' || (m && out.length >= m[0].length + Number(m[1]) + 2)) { s.destroy(); resolve(out); }
+      if (done ? done.test(out) : (out[0] !== '$' || (m && out.length >= m[0].length + Number(m[1]) + 2))) { s.destroy(); resolve(out); }
     });
     s.on('error', reject);
   });
@@ -300,6 +300,56 @@ test('socketio_channels is refused with redis (not silently undelivered)', () =>
   const bad = heralddSync(['--check-config', '--emit', 'none', '--redis', 'redis://:hunter2@host:99999']);
   assert.equal(bad.code, 2);
   assert.doesNotMatch(bad.err, /hunter2/);
+});
+
+test('scripts flushed from Redis: the emit answers 503, the link reloads them, the next emit works', async () => {
+  const [a, b] = nodes;
+  const s = await client(b);
+  await s.subscribe('pub.flush');
+  await a.emit('pub.flush', 'one');
+  await redisCmd(redis.port, 'SCRIPT FLUSH');
+  const r = await a.emitReq('POST', '/emit/pub.flush', 'lost');
+  assert.equal(r.status, 503, r.body);
+  await until(async () => (await a.emitReq('POST', '/emit/pub.flush', 'two')).status === 202, 5000, 'emits again');
+  await until(() => s.messages().some((m) => m.data === 'two'), 3000, 'two delivered');
+  assert.ok(!s.messages().some((m) => m.data === 'lost'), 'a 503 was not published');
+  s.close();
+});
+
+test('a password, a database number and a Unix socket reach Redis', async () => {
+  const dir = nodes[0].dir;
+  const sock = dir + '/redis.sock';
+  const r2 = await startRedis(undefined, ['--requirepass', 'pw:with@odd']);
+  const r3 = await startRedis(undefined, ['--unixsocket', sock, '--unixsocketperm', '700']);
+  const n1 = await startHeraldd({ args: ['--redis', `redis://:${encodeURIComponent('pw:with@odd')}@127.0.0.1:${r2.port}/3`, ...SECRET_ARGS] });
+  const n2 = await startHeraldd({ args: ['--redis', `unix:${sock}`, ...SECRET_ARGS] });
+  const wrong = await startHeraldd({ args: ['--redis', `redis://:nope@127.0.0.1:${r2.port}`, ...SECRET_ARGS] });
+  try {
+    await until(async () => (await n1.stats()).redis_link_up === 1, 5000, 'n1 link up with the password');
+    const c = await client(n1);
+    await c.subscribe('pub.auth');
+    const { id } = await n1.emit('pub.auth', 'hi');
+    await until(() => c.messages().length === 1, 3000, 'delivered');
+    assert.equal(c.messages()[0].id, id);
+    assert.match(await redisCmd(r2.port, 'AUTH pw:with@odd\r\nSELECT 3\r\nEXISTS herald:{pub.auth}:id', /:\d+\r\n$/), /:1\r\n$/);
+    await until(async () => (await n2.stats()).redis_link_up === 1, 5000, 'n2 link up over the Unix socket');
+    const u = await client(n2);
+    await u.subscribe('pub.unix');
+    await n2.emit('pub.unix', 'via unix');
+    await until(() => u.messages().length === 1, 3000, 'delivered over unix');
+    u.close();
+    // a wrong password: never up, emits refused, and the log says why (not the password)
+    await sleep(300);
+    assert.equal((await wrong.stats()).redis_link_up, 0);
+    assert.equal((await wrong.emitReq('POST', '/emit/pub.auth', 'x')).status, 503);
+    assert.match(wrong.proc.log, /AUTH|WRONGPASS|invalid/i);
+    assert.doesNotMatch(wrong.proc.log, /nope/);
+    c.close();
+  } finally {
+    for (const n of [n1, n2, wrong]) await n.stop();
+    await r2.stop();
+    await r3.stop();
+  }
 });
 
 test('Redis down: emits answer 503 and subscribers stay; back up: the link returns and the guarantee holds', async () => {
