@@ -1,5 +1,6 @@
 dnl ext/herald: the pecl / PIE build (phpize && ./configure && make).
-dnl Sources live under ext/ and common/ (common/signed.c is shared with heraldd).
+dnl Sources live under ext/ and common/ (common/signed.c and common/secretfile.c are
+dnl shared with heraldd).
 PHP_ARG_ENABLE([herald],
   [whether to enable Herald (publish to heraldd)],
   [AS_HELP_STRING([--enable-herald], [Enable the Herald extension])],
@@ -15,7 +16,9 @@ if test "$PHP_HERALD" != "no"; then
   if $PKG_CONFIG --exists 'libcurl >= 7.40.0'; then
     HERALD_CURL_CFLAGS=`$PKG_CONFIG --cflags libcurl`
     HERALD_CURL_LIBS=`$PKG_CONFIG --libs libcurl`
-    AC_MSG_RESULT([`$PKG_CONFIG --modversion libcurl`])
+    dnl a variable, not backquotes in AC_MSG_RESULT: those were printed as is
+    HERALD_CURL_VERSION=`$PKG_CONFIG --modversion libcurl`
+    AC_MSG_RESULT([$HERALD_CURL_VERSION])
   else
     AC_MSG_RESULT([no])
     AC_MSG_ERROR([libcurl >= 7.40 development files not found: install libcurl4-openssl-dev (Debian/Ubuntu: apt-get install libcurl4-openssl-dev)])
@@ -25,7 +28,9 @@ if test "$PHP_HERALD" != "no"; then
   if $PKG_CONFIG --exists 'libcrypto >= 1.1.1'; then
     HERALD_CRYPTO_CFLAGS=`$PKG_CONFIG --cflags libcrypto`
     HERALD_CRYPTO_LIBS=`$PKG_CONFIG --libs libcrypto`
-    AC_MSG_RESULT([`$PKG_CONFIG --modversion libcrypto`])
+    dnl a variable, not backquotes in AC_MSG_RESULT: those were printed as is
+    HERALD_CRYPTO_VERSION=`$PKG_CONFIG --modversion libcrypto`
+    AC_MSG_RESULT([$HERALD_CRYPTO_VERSION])
   else
     AC_MSG_RESULT([no])
     AC_MSG_ERROR([OpenSSL libcrypto >= 1.1.1 development files not found: install libssl-dev (Debian/Ubuntu: apt-get install libssl-dev)])
@@ -35,7 +40,7 @@ if test "$PHP_HERALD" != "no"; then
   PHP_EVAL_LIBLINE([$HERALD_CURL_LIBS $HERALD_CRYPTO_LIBS], HERALD_SHARED_LIBADD)
   PHP_SUBST(HERALD_SHARED_LIBADD)
 
-  PHP_NEW_EXTENSION(herald, ext/herald.c common/signed.c, $ext_shared,, -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1)
+  PHP_NEW_EXTENSION(herald, ext/herald.c common/signed.c common/secretfile.c, $ext_shared,, -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1)
   PHP_ADD_BUILD_DIR($ext_builddir/ext)
   PHP_ADD_BUILD_DIR($ext_builddir/common)
   PHP_ADD_EXTENSION_DEP(herald, json)

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -43,8 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum proto { P_HERALDD, P_SOCKETIO, P_WS, P_NCHAN };
-static const char *proto_names[] = {"heraldd", "socketio", "ws", "nchan"};
+enum proto { P_HERALDD, P_SOCKETIO, P_WS, P_NCHAN, P_PUSHER };
+static const char *proto_names[] = {"heraldd", "socketio", "ws", "nchan", "pusher"};
 
 enum cstate {
     ST_IDLE,        /* not started yet */
@@ -96,9 +97,10 @@ struct opts {
     const char *origin;
     const char *label;
     int clients, procs, concurrency, src_ips;
-    int messages, window, size, pipeline, warmup;
+    int messages, window, size, pipeline, warmup, publishers;
     double rate;
     int connect_timeout_ms, drain_ms, deadline_s, hold_ms;
+    int until_signal;        /* subscribe only; messages come from elsewhere */
     pid_t server_pids[32];
     int nserver_pids;
     int server_children;
@@ -109,12 +111,19 @@ static struct opts o = {
     .emit_host = "127.0.0.1", .emit_port = 26300, .emit_get = -1,
     .channel = "bench", .label = "",
     .clients = 100, .procs = 1, .concurrency = 256, .src_ips = 0,
-    .messages = 100, .window = 0, .size = 48, .pipeline = 1, .rate = 0,
+    .messages = 100, .window = 0, .size = 48, .pipeline = 1, .publishers = 1, .rate = 0,
     .connect_timeout_ms = 10000, .drain_ms = 5000, .deadline_s = 120,
     .hold_ms = 300,
 };
 
 static struct shared *shm;
+static volatile sig_atomic_t got_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    got_stop = 1;
+}
 static int64_t run_deadline_ns;
 
 /* All timing is CLOCK_MONOTONIC: publisher and subscribers share a clock. */
@@ -274,13 +283,13 @@ static long server_rss_kb(void)
 struct conn {
     int fd;
     uint8_t state;
-    uint32_t next;        /* next expected sequence number */
     int64_t t_deadline;   /* connect/handshake deadline */
     uint8_t *pend;        /* bytes of an incomplete handshake or frame */
     uint32_t npend, cap;
 };
 
 #define CTL_ID UINT32_MAX
+#define MAX_PUBLISHERS 64
 /* RFC 6455 1.3's example key and its accept value: one fixed key is enough
  * for a client that only checks the server computed it. */
 #define WS_KEY "dGhlIHNhbXBsZSBub25jZQ=="
@@ -292,6 +301,9 @@ static struct child_res *me;
 static char handshake[1024];
 static int handshake_len;
 static int n_inflight, n_started, n_settled, n_ready_live;
+/* Next expected sequence number, per subscriber and publisher: several
+ * publishers' messages interleave in any order, each one's stay in order. */
+static uint32_t *next_seq;
 
 /* Keep the first failure reason of this process: it names the cause of
  * the rest more often than not. */
@@ -429,18 +441,26 @@ static void record_message(struct conn *c, const uint8_t *p, size_t n, int64_t n
     }
     const uint8_t *end = p + n;
     m += 3;
-    uint64_t seq = 0, ts = 0;
+    uint64_t seq = 0, ts = 0, pub = 0;
     while (m < end && *m >= '0' && *m <= '9')
         seq = seq * 10 + (*m++ - '0');
     if (m < end && *m == '_')
         m++;
     while (m < end && *m >= '0' && *m <= '9')
         ts = ts * 10 + (*m++ - '0');
-    if (seq < c->next) {
+    if (o.publishers > 1 && m < end && *m == '_')
+        for (m++; m < end && *m >= '0' && *m <= '9' && pub < (uint64_t)o.publishers; m++)
+            pub = pub * 10 + (*m - '0');
+    if (pub >= (uint64_t)o.publishers) {
+        me->other++;
+        return;
+    }
+    uint32_t *next = &next_seq[(size_t)(c - conns) * (size_t)o.publishers + pub];
+    if (seq < *next) {
         me->dup++;
         return;
     }
-    c->next = (uint32_t)seq + 1;
+    *next = (uint32_t)seq + 1;
     atomic_fetch_add_explicit(&me->unique, 1, memory_order_relaxed);
     me->t_last_recv_ns = now;
     if (seq < (uint64_t)o.warmup)
@@ -481,6 +501,18 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
         record_message(c, p, n, now);
         return 0;
     case ST_WAIT_OPEN:
+        if (o.proto == P_PUSHER) { /* pusher:connection_established, then subscribe */
+            if (!memmem(p, n, "connection_established", 22)) {
+                set_err("%s", "pusher: expected pusher:connection_established");
+                return -1;
+            }
+            char cmd[300];
+            int len = snprintf(cmd, sizeof cmd,
+                               "{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"%s\"}}",
+                               o.sub_name);
+            c->state = ST_WAIT_SUB;
+            return ws_send_text(c, 1, cmd, (size_t)len);
+        }
         if (n > 0 && p[0] == '0') {
             c->state = ST_WAIT_CONNECT;
             return ws_send_text(c, 1, "40", 2);
@@ -497,7 +529,7 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
         set_err("%s", "socket.io: expected a connect packet");
         return -1;
     case ST_WAIT_SUB:
-        if (memmem(p, n, "\"subscribed\"", 12)) {
+        if (memmem(p, n, "\"subscribed\"", 12) || memmem(p, n, "subscription_succeeded", 22)) {
             conn_ready(c);
             return 0;
         }
@@ -543,7 +575,7 @@ static int on_bytes(struct conn *c, const uint8_t *p, size_t n, int64_t now)
             return -1;
         }
         off = hl;
-        if (o.proto == P_SOCKETIO) {
+        if (o.proto == P_SOCKETIO || o.proto == P_PUSHER) {
             c->state = ST_WAIT_OPEN;
         } else if (o.proto == P_HERALDD) {
             char cmd[300];
@@ -669,8 +701,9 @@ static int child_main(int idx, int n, int base, int ready_w, int ctl_r)
     cbase = base;
     srand((unsigned)getpid());
     conns = calloc((size_t)n, sizeof *conns);
+    next_seq = calloc((size_t)n * (size_t)o.publishers + 1, sizeof *next_seq);
     epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (!conns || epfd < 0)
+    if (!conns || !next_seq || epfd < 0)
         return 2;
     for (int i = 0; i < n; i++)
         conns[i].fd = -1;
@@ -773,10 +806,14 @@ fail:
     return -1;
 }
 
-static int build_request(char *out, size_t cap, uint64_t seq, int64_t ts)
+/* The payload names its publisher only when there are several, so that
+ * one publisher's payloads stay what they always were. */
+static int build_request(char *out, size_t cap, uint64_t seq, int pub, int64_t ts)
 {
     char payload[4200];
-    int pl = snprintf(payload, sizeof payload, "HBx%" PRIu64 "_%" PRId64 "_", seq, ts);
+    int pl = o.publishers > 1
+                 ? snprintf(payload, sizeof payload, "HBx%" PRIu64 "_%" PRId64 "_%d_", seq, ts, pub)
+                 : snprintf(payload, sizeof payload, "HBx%" PRIu64 "_%" PRId64 "_", seq, ts);
     while (pl < o.size && pl < (int)sizeof payload - 1)
         payload[pl++] = 'x';
     payload[pl] = 0;
@@ -833,6 +870,132 @@ static int parse_responses(struct pubconn *pc, int *ok, char *errbuf, size_t err
     return count;
 }
 
+/* What the publishers did. */
+struct pubres {
+    int64_t t0, t_end;
+    uint64_t published, ok, err;
+    int timed_out;
+};
+
+/* Publish o.messages over o.publishers emit connections, each with at most
+ * o.pipeline requests in flight: --publishers 8 --pipeline 1 is eight PHP
+ * workers that each wait for their 202 before the next emit. Messages are
+ * numbered in the order they are written, whichever connection carries
+ * them; --rate and --window bound them all together. */
+static void publish(uint64_t ready, struct pubres *pr, char *fatal, size_t fcap,
+                    char *emit_err, size_t ecap)
+{
+    int np = o.publishers;
+    struct pubconn *pcs = calloc((size_t)np, sizeof *pcs);
+    struct pollfd pfd[MAX_PUBLISHERS];
+    char req[8192];
+    if (!pcs) {
+        snprintf(fatal, fcap, "out of memory");
+        return;
+    }
+    for (int k = 0; k < np; k++)
+        pcs[k].fd = -1;
+    for (int k = 0; k < np; k++) {
+        pcs[k].fd = connect_emit();
+        if (pcs[k].fd < 0) {
+            snprintf(fatal, fcap, "cannot connect to the emit endpoint");
+            goto out;
+        }
+    }
+    pr->t0 = now_ns();
+    uint64_t answered = 0;
+    while (answered < (uint64_t)o.messages) {
+        int64_t now = now_ns();
+        if (now > run_deadline_ns) {
+            pr->timed_out = 1;
+            break;
+        }
+        uint64_t due = (uint64_t)o.messages;
+        if (o.rate > 0) {
+            due = (uint64_t)((double)(now - pr->t0) / 1e9 * o.rate) + 1;
+            if (due > (uint64_t)o.messages)
+                due = (uint64_t)o.messages;
+        }
+        uint64_t allowed = (uint64_t)o.messages;
+        if (o.window > 0) {
+            uint64_t got = 0;
+            for (int i = 0; i < o.procs; i++)
+                got += atomic_load_explicit(&shm->res[i].unique, memory_order_relaxed);
+            allowed = got / ready + (uint64_t)o.window;
+        }
+        int wrote = 0, outstanding = 0;
+        for (int k = 0; k < np; k++) {
+            struct pubconn *pc = &pcs[k];
+            while (pr->published < due && pr->published < allowed && pc->outstanding < o.pipeline) {
+                int len = build_request(req, sizeof req, pr->published, k, now_ns());
+                ssize_t w = send(pc->fd, req, (size_t)len, MSG_NOSIGNAL);
+                if (w != len) {
+                    /* An emit request is small; a full socket buffer here
+                     * means the server stopped reading: give up. */
+                    snprintf(fatal, fcap, "emit request write failed");
+                    goto out;
+                }
+                pr->published++;
+                pc->outstanding++;
+                wrote = 1;
+            }
+            outstanding += pc->outstanding;
+            pfd[k].fd = pc->outstanding > 0 ? pc->fd : -1;
+            pfd[k].events = POLLIN;
+            pfd[k].revents = 0;
+        }
+        /* Wait for an answer; when nothing is in flight, for the next due
+         * time (--rate) or for deliveries to open the window. */
+        int64_t wait_ns = 0;
+        if (!wrote) {
+            if (outstanding > 0)
+                wait_ns = pr->published < due && pr->published < allowed ? 100000000 : 1000000;
+            else if (o.rate > 0 && pr->published >= due)
+                wait_ns = pr->t0 + (int64_t)((double)pr->published / o.rate * 1e9) - now_ns();
+            else if (o.window > 0 && pr->published >= allowed)
+                wait_ns = 200000;
+            if (wait_ns < 0)
+                wait_ns = 0;
+            if (wait_ns > 1000000000)
+                wait_ns = 1000000000;
+        }
+        struct timespec ts = {.tv_sec = wait_ns / 1000000000, .tv_nsec = wait_ns % 1000000000};
+        if (outstanding > 0 || wait_ns > 0) {
+            if (ppoll(pfd, (nfds_t)np, &ts, NULL) <= 0)
+                continue;
+        }
+        for (int k = 0; k < np; k++) {
+            struct pubconn *pc = &pcs[k];
+            if (pfd[k].fd < 0 || !pfd[k].revents)
+                continue;
+            ssize_t r = recv(pc->fd, pc->in + pc->nin, sizeof pc->in - pc->nin - 1, MSG_DONTWAIT);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                snprintf(fatal, fcap, "the emit endpoint closed the connection");
+                goto out;
+            }
+            if (r < 0)
+                continue;
+            pc->nin += (size_t)r;
+            pc->in[pc->nin] = 0;
+            int okc = 0, c = parse_responses(pc, &okc, emit_err, ecap);
+            if (c < 0 || (c == 0 && pc->nin >= sizeof pc->in - 1)) {
+                snprintf(fatal, fcap, "malformed emit response");
+                goto out;
+            }
+            pc->outstanding -= c;
+            answered += (uint64_t)c;
+            pr->ok += (uint64_t)okc;
+            pr->err += (uint64_t)(c - okc);
+        }
+    }
+out:
+    pr->t_end = now_ns();
+    for (int k = 0; k < np; k++)
+        if (pcs[k].fd >= 0)
+            close(pcs[k].fd);
+    free(pcs);
+}
+
 static double pct(const uint64_t *hist, uint64_t total, double q)
 {
     if (total == 0)
@@ -852,7 +1015,7 @@ static void usage(void)
 {
     fprintf(stderr,
 "usage: loadgen [options]\n"
-"  --proto heraldd|socketio|ws|nchan   subscriber protocol (heraldd)\n"
+"  --proto heraldd|socketio|ws|nchan|pusher   subscriber protocol (heraldd)\n"
 "  --host H --port P         WebSocket server (127.0.0.1:8080)\n"
 "  --ws-path PATH            upgrade path (per protocol: /ws, /socket.io/?EIO=4..., /, /sub/CH)\n"
 "  --emit-host H --emit-port P | --emit-unix PATH   emit endpoint (127.0.0.1:26300)\n"
@@ -865,12 +1028,16 @@ static void usage(void)
 "  --messages M              messages to publish; 0 = idle run (100)\n"
 "  --rate R                  messages per second; 0 = as fast as possible (0)\n"
 "  --window W                at most W messages not yet delivered everywhere (0 = no limit)\n"
-"  --pipeline K              emit requests in flight on the emit connection (1)\n"
+"  --pipeline K              emit requests in flight per emit connection (1)\n"
+"  --publishers K            emit connections publishing at once (1; e.g. 8 PHP workers)\n"
 "  --size B                  payload bytes (48)\n"
 "  --warmup K                the first K messages are checked but not timed (0)\n"
 "  --server-pid PID[,PID..]  measure CPU and RSS of these processes\n"
 "  --server-children         also count their child processes (workers)\n"
 "  --connect-timeout-ms MS --drain-ms MS --deadline-s S --hold-ms MS\n"
+"  --until-signal            publish nothing: once subscribed, print \"loadgen: N subscribers\n"
+"                            ready\" on stderr and count what arrives (other_frames) until\n"
+"                            SIGTERM/SIGINT or --deadline-s (messages sent by someone else)\n"
 "  --origin O --label L\n"
 "Prints one JSON line on stdout and a summary on stderr. Exit status: 0 all\n"
 "connected and nothing lost, 1 completed with failures or losses, 2 error.\n");
@@ -885,17 +1052,18 @@ static void parse_args(int argc, char **argv)
         {"channel", 1, 0, 'c'}, {"subscribe-name", 1, 0, 's'}, {"clients", 1, 0, 'n'},
         {"procs", 1, 0, 'j'}, {"src-ips", 1, 0, 'S'}, {"concurrency", 1, 0, 'C'},
         {"messages", 1, 0, 'm'}, {"rate", 1, 0, 'r'}, {"window", 1, 0, 'W'},
-        {"pipeline", 1, 0, 'L'}, {"size", 1, 0, 'z'}, {"server-pid", 1, 0, 'k'},
+        {"pipeline", 1, 0, 'L'}, {"publishers", 1, 0, 'b'}, {"size", 1, 0, 'z'}, {"server-pid", 1, 0, 'k'},
         {"server-children", 0, 0, 'K'}, {"connect-timeout-ms", 1, 0, 't'},
-        {"drain-ms", 1, 0, 'd'}, {"deadline-s", 1, 0, 'D'}, {"hold-ms", 1, 0, 'h'},
+        {"drain-ms", 1, 0, 'd'}, {"deadline-s", 1, 0, 'D'}, {"hold-ms", 1, 0, 'h'}, {"until-signal", 0, 0, 'g'},
         {"warmup", 1, 0, 'U'}, {"origin", 1, 0, 'O'}, {"label", 1, 0, 'l'}, {"help", 0, 0, 'y'}, {0, 0, 0, 0}};
     int ch;
     const char *method = NULL;
+    int messages_set = 0;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
         case 'p': {
             int found = 0;
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < (int)(sizeof proto_names / sizeof proto_names[0]); i++)
                 if (strcmp(optarg, proto_names[i]) == 0)
                     o.proto = (enum proto)i, found = 1;
             if (!found)
@@ -916,10 +1084,11 @@ static void parse_args(int argc, char **argv)
         case 'j': o.procs = atoi(optarg); break;
         case 'S': o.src_ips = atoi(optarg); break;
         case 'C': o.concurrency = atoi(optarg); break;
-        case 'm': o.messages = atoi(optarg); break;
+        case 'm': o.messages = atoi(optarg), messages_set = 1; break;
         case 'r': o.rate = atof(optarg); break;
         case 'W': o.window = atoi(optarg); break;
         case 'L': o.pipeline = atoi(optarg); break;
+        case 'b': o.publishers = atoi(optarg); break;
         case 'z': o.size = atoi(optarg); break;
         case 'k': {
             char *s = optarg, *end;
@@ -937,6 +1106,7 @@ static void parse_args(int argc, char **argv)
         case 'd': o.drain_ms = atoi(optarg); break;
         case 'D': o.deadline_s = atoi(optarg); break;
         case 'h': o.hold_ms = atoi(optarg); break;
+        case 'g': o.until_signal = 1; break;
         case 'U': o.warmup = atoi(optarg); break;
         case 'O': o.origin = optarg; break;
         case 'l': o.label = optarg; break;
@@ -948,7 +1118,8 @@ static void parse_args(int argc, char **argv)
         die("unexpected argument %s", argv[optind]);
     static char path[512], prefix[256];
     if (!o.ws_path) {
-        const char *d[] = {"/ws", "/socket.io/?EIO=4&transport=websocket", "/", NULL};
+        const char *d[] = {"/ws", "/socket.io/?EIO=4&transport=websocket", "/", NULL,
+                           "/app/benchkey?protocol=7&client=loadgen"};
         if (o.proto == P_NCHAN) {
             snprintf(path, sizeof path, "/sub/%s", o.channel);
             o.ws_path = path;
@@ -971,10 +1142,16 @@ static void parse_args(int argc, char **argv)
     for (const char *q = o.channel; *q; q++)
         if (!isalnum((unsigned char)*q) && !strchr("_-.:@", *q))
             die("--channel must be a plain channel name: %s", o.channel);
+    if (o.until_signal) {
+        if (messages_set && o.messages != 0)
+            die("%s", "--until-signal publishes nothing: drop --messages");
+        o.messages = 0;
+    }
     if (o.warmup < 0 || o.warmup >= o.messages)
         o.warmup = 0;
     if (o.clients < 0 || o.procs < 1 || o.messages < 0 || o.pipeline < 1 ||
-        o.concurrency < 1 || o.size < 0 || o.size > 4096 || o.pipeline > 64)
+        o.concurrency < 1 || o.size < 0 || o.size > 4096 || o.pipeline > 64 ||
+        o.publishers < 1 || o.publishers > MAX_PUBLISHERS)
         die("%s", "bad numeric option (see --help)");
     if (o.procs > o.clients && o.clients > 0)
         o.procs = o.clients;
@@ -1031,6 +1208,11 @@ int main(int argc, char **argv)
     }
     close(readyp[1]);
     close(ctlp[0]);
+    if (o.until_signal) {
+        struct sigaction sa = {.sa_handler = on_stop};
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+    }
 
     /* Wait until every child has settled all its connections. */
     int timed_out = 0, nready = 0;
@@ -1075,94 +1257,23 @@ int main(int argc, char **argv)
     long rss1 = server_rss_kb();
     int64_t cpu0 = server_cpu_ns();
 
-    /* Publish. */
-    int64_t t_pub0 = now_ns(), t_pub_end = t_pub0;
-    uint64_t published = 0, pub_ok = 0, pub_err = 0;
-    char emit_err[200] = "";
-    if (o.messages > 0 && !timed_out && !fatal[0] && ready > 0) {
-        struct pubconn pc = {.fd = connect_emit()};
-        if (pc.fd < 0) {
-            snprintf(fatal, sizeof fatal, "cannot connect to the emit endpoint");
-        } else {
-            char req[8192];
-            while (pub_ok + pub_err < (uint64_t)o.messages) {
-                int64_t now = now_ns();
-                if (now > run_deadline_ns) {
-                    timed_out = 1;
-                    break;
-                }
-                uint64_t due = (uint64_t)o.messages;
-                if (o.rate > 0) {
-                    due = (uint64_t)((double)(now - t_pub0) / 1e9 * o.rate) + 1;
-                    if (due > (uint64_t)o.messages)
-                        due = (uint64_t)o.messages;
-                }
-                uint64_t allowed = (uint64_t)o.messages;
-                if (o.window > 0) {
-                    uint64_t got = 0;
-                    for (int i = 0; i < o.procs; i++)
-                        got += atomic_load_explicit(&shm->res[i].unique, memory_order_relaxed);
-                    allowed = got / ready + (uint64_t)o.window;
-                }
-                int wrote = 0;
-                while (published < due && published < allowed && pc.outstanding < o.pipeline) {
-                    int len = build_request(req, sizeof req, published, now_ns());
-                    ssize_t w = send(pc.fd, req, (size_t)len, MSG_NOSIGNAL);
-                    if (w != len) {
-                        /* An emit request is small; a full socket buffer here
-                         * means the server stopped reading: give up. */
-                        snprintf(fatal, sizeof fatal, "emit request write failed");
-                        break;
-                    }
-                    published++;
-                    pc.outstanding++;
-                    wrote = 1;
-                }
-                if (fatal[0])
-                    break;
-                int timeout_ms = 1;
-                if (pc.outstanding > 0 && !wrote) {
-                    struct timeval tv = {0, 1000};
-                    if (published < due && published < allowed && pc.outstanding >= o.pipeline)
-                        tv.tv_usec = 100000;
-                    fd_set rs;
-                    FD_ZERO(&rs);
-                    FD_SET(pc.fd, &rs);
-                    select(pc.fd + 1, &rs, NULL, NULL, &tv);
-                } else if (pc.outstanding == 0) {
-                    if (o.rate > 0 && published >= due) {
-                        int64_t next = t_pub0 + (int64_t)((double)published / o.rate * 1e9);
-                        timeout_ms = (int)((next - now_ns()) / 1000000);
-                        if (timeout_ms < 0)
-                            timeout_ms = 0;
-                    }
-                    if (timeout_ms > 0)
-                        usleep((useconds_t)timeout_ms * 1000);
-                    else if (o.window > 0 && published >= allowed)
-                        usleep(200);
-                }
-                ssize_t r = recv(pc.fd, pc.in + pc.nin, sizeof pc.in - pc.nin - 1, MSG_DONTWAIT);
-                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-                    snprintf(fatal, sizeof fatal, "the emit endpoint closed the connection");
-                    break;
-                }
-                if (r > 0) {
-                    pc.nin += (size_t)r;
-                    pc.in[pc.nin] = 0;
-                    int okc = 0, c = parse_responses(&pc, &okc, emit_err, sizeof emit_err);
-                    if (c < 0 || (c == 0 && pc.nin >= sizeof pc.in - 1)) {
-                        snprintf(fatal, sizeof fatal, "malformed emit response");
-                        break;
-                    }
-                    pc.outstanding -= c;
-                    pub_ok += (uint64_t)okc;
-                    pub_err += (uint64_t)(c - okc);
-                }
-            }
-            t_pub_end = now_ns();
-            close(pc.fd);
-        }
+    /* Someone else publishes (bench/e2e.sh's PHP routes): wait for the word. */
+    if (o.until_signal && !timed_out && !fatal[0]) {
+        fprintf(stderr, "loadgen: %" PRIu64 " subscribers ready\n", ready);
+        while (!got_stop && now_ns() < run_deadline_ns)
+            usleep(20000);
     }
+
+    /* Publish. */
+    struct pubres pr = {.t0 = now_ns()};
+    pr.t_end = pr.t0;
+    char emit_err[200] = "";
+    if (o.messages > 0 && !timed_out && !fatal[0] && ready > 0)
+        publish(ready, &pr, fatal, sizeof fatal, emit_err, sizeof emit_err);
+    if (pr.timed_out)
+        timed_out = 1;
+    int64_t t_pub0 = pr.t0, t_pub_end = pr.t_end;
+    uint64_t published = pr.published, pub_ok = pr.ok, pub_err = pr.err;
     atomic_store(&shm->published_ok, (int64_t)pub_ok);
     for (int i = 0; i < o.procs; i++)
         if (write(ctlp[1], "d", 1) != 1)
@@ -1252,7 +1363,9 @@ int main(int argc, char **argv)
     printf("{\"label\":\"%s\",\"proto\":\"%s\",\"clients\":%d,\"procs\":%d,"
            "\"connected\":%" PRIu64 ",\"connect_failed\":%" PRIu64 ",\"connect_s\":%.3f,"
            "\"connects_per_s\":%.0f,\"messages\":%d,\"rate\":%g,\"window\":%d,\"size\":%d,"
+           "\"publishers\":%d,\"pipeline\":%d,"
            "\"published\":%" PRIu64 ",\"publish_errors\":%" PRIu64 ",\"publish_s\":%.3f,"
+           "\"emits_per_s\":%.0f,"
            "\"expected\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"lost\":%" PRIu64
            ",\"dup\":%" PRIu64 ",\"other_frames\":%" PRIu64 ",\"closed\":%" PRIu64
            ",\"close_code\":%d,\"delivery_s\":%.3f,\"delivered_per_s\":%.0f,"
@@ -1262,7 +1375,8 @@ int main(int argc, char **argv)
            "\"rss_bytes_per_conn\":%.0f,\"loadgen_cpu_ms\":%.1f,\"wall_s\":%.3f,\"timeout\":%s,\"error\":\"%s\"}\n",
            o.label, proto_names[o.proto], o.clients, o.procs, ready, failed, connect_s,
            connect_s > 0 ? (double)ready / connect_s : 0, o.messages, o.rate, o.window,
-           o.size, published, pub_err, pub_s, expected, delivered, lost, dup, other, closed,
+           o.size, o.publishers, o.pipeline, published, pub_err, pub_s,
+           pub_s > 0 ? (double)(pub_ok + pub_err) / pub_s : 0, expected, delivered, lost, dup, other, closed,
            close_code, deliv_s, dps, p50, p90, p99, p999, (double)lat_max / 1000,
            timed ? lat_sum / (double)timed : 0, cpu_ms, cpu_per, rss0, rss1, rss_per,
            own_ms, (double)(now_ns() - t0) / 1e9, timed_out ? "true" : "false", errj);

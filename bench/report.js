@@ -22,8 +22,8 @@ for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
   }
 }
 
-const order = ['heraldd', 'heraldd-auto', 'socketio', 'ws', 'nchan'];
-const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
+const order = ['heraldd', 'heraldd-auto', 'heraldd-sio', 'heraldd-pusher', 'socketio', 'ws', 'nchan'];
+const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
 const servers = order.filter((s) => runs.some((r) => r.server === s));
 
 // [scenario, field, title, formatter, higher is better]
@@ -31,6 +31,10 @@ const figures = [
   ['a', 'delivered_per_s', '(a) {N} subs × burst of {M}: delivered msg/s', (v) => fmtCount(v), true],
   ['a', 'cpu_us_per_frame', '(a) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
   ['a', 'lat_us_p99', '(a) p99 latency under burst, ms', (v) => (v / 1000).toFixed(1), false],
+  ['p1', 'delivered_per_s', '(p1) {N} subs, 1 publisher, one emit at a time: delivered msg/s', (v) => fmtCount(v), true],
+  ['p1', 'cpu_us_per_frame', '(p1) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
+  ['p8', 'delivered_per_s', '(p8) {N} subs, 8 publishers, one emit at a time each: delivered msg/s', (v) => fmtCount(v), true],
+  ['p8', 'cpu_us_per_frame', '(p8) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
   ['b1', 'lat_us_p50', '(b1) {N} subs × {R} msg/s: p50 latency, ms', (v) => (v / 1000).toFixed(2), false],
   ['b1', 'lat_us_p99', '(b1) {N} subs × {R} msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
   ['b1', 'lat_us_max', '(b1) {N} subs × {R} msg/s: max latency, ms', (v) => (v / 1000).toFixed(1), false],
@@ -102,6 +106,26 @@ lines.push('| ' + lossRow.join(' | ') + ' |');
 lines.push('| ' + failRow.join(' | ') + ' |');
 console.log(lines.join('\n'));
 console.log('\nCells: median over the repeats [min–max]; ×N = how many times better than socket.io 4 (higher delivered/s or connect rate, or lower CPU, latency, RSS).');
+
+// workers = auto against one loop, scenario by scenario (issue 17's
+// target: auto never below 1 loop in delivered/s, never >10 % above in CPU).
+if (servers.includes('heraldd') && servers.includes('heraldd-auto')) {
+  const rows = [];
+  for (const scn of ['a', 'p1', 'p8', 'b1', 'b2']) {
+    const d1 = cell('heraldd', scn, 'delivered_per_s'), d2 = cell('heraldd-auto', scn, 'delivered_per_s');
+    const c1 = cell('heraldd', scn, 'cpu_us_per_frame'), c2 = cell('heraldd-auto', scn, 'cpu_us_per_frame');
+    if (!d1 || !d2 || !c1 || !c2) continue;
+    const rate = scn === 'b1' || scn === 'b2'; // fixed rate: delivered/s is the rate
+    rows.push(`| ${scn} | ${rate ? '(fixed rate)' : fmtCount(d1.med) + ' → ' + fmtCount(d2.med) + ' (×' + (d2.med / d1.med).toFixed(2) + ')'} | ` +
+      `${c1.med.toFixed(2)} → ${c2.med.toFixed(2)} (×${(c2.med / c1.med).toFixed(2)}) |`);
+  }
+  if (rows.length) {
+    console.log('\nworkers = auto against 1 loop (medians):\n');
+    console.log('| scenario | delivered msg/s, 1 loop → auto | server CPU µs per frame, 1 loop → auto |');
+    console.log('|---|---|---|');
+    console.log(rows.join('\n'));
+  }
+}
 
 // heraldd's per-loop /stats after each run (bench/run.sh writes stats.jsonl
 // beside results.jsonl): how connections and fan-out spread over the loops.

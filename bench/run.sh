@@ -6,9 +6,12 @@
 #                     [--out DIR] [--profile]
 #   --quick       small sizes, one repeat (about a minute)
 #   --repeat N    runs per figure (3; the table shows the median and range)
-#   --servers     any of: heraldd heraldd-auto socketio ws nchan (all available)
-#   --scenarios   any of: a b1 b2 c (all)
+#   --servers     any of: heraldd heraldd-auto heraldd-sio heraldd-pusher socketio ws nchan (all available)
+#   --scenarios   any of: a p1 p8 b1 b2 c (all)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
+#                 p1 = 1,000 subscribers, one publisher that waits for each answer
+#                      (a PHP request's emit): delivered/s, server CPU per frame
+#                 p8 = the same with 8 such publishers at once (8 php-fpm workers)
 #                 b1 = 10,000 subscribers x 2 msg/s: latency
 #                 b2 = 5,000 subscribers x 10 msg/s: latency
 #                 c  = 15,000 idle connections: RSS per connection, connect rate
@@ -20,7 +23,7 @@ cd "$(dirname "$0")"
 bench=$(pwd)
 top=$(cd .. && pwd)
 
-quick=0 repeat="" servers="" scenarios="a b1 b2 c" out="" profile=0
+quick=0 repeat="" servers="" scenarios="a p1 p8 b1 b2 c" out="" profile=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -29,12 +32,15 @@ while [ $# -gt 0 ]; do
     --scenarios) scenarios=$2; shift ;;
     --out) out=$2; shift ;;
     --profile) profile=1 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 [ -n "$repeat" ] || { [ $quick = 1 ] && repeat=1 || repeat=3; }
+for s in $scenarios; do
+  case $s in a|p1|p8|b1|b2|c) ;; *) echo "run.sh: unknown scenario $s (a p1 p8 b1 b2 c)" >&2; exit 2 ;; esac
+done
 if [ -z "$out" ]; then out=$(mktemp -d); fi
 mkdir -p "$out"
 results="$out/results.jsonl"
@@ -70,6 +76,7 @@ if [ -z "$servers" ]; then
   servers=""
   [ $have_heraldd = 1 ] && servers+=" heraldd"
   [ $have_workers = 1 ] && servers+=" heraldd-auto"
+  [ $have_heraldd = 1 ] && servers+=" heraldd-sio heraldd-pusher"
   [ $have_node = 1 ] && servers+=" socketio ws"
   [ $have_nchan = 1 ] && servers+=" nchan"
 fi
@@ -85,15 +92,22 @@ start_server() {
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
-    heraldd|heraldd-auto)
-      local extra=()
+    heraldd|heraldd-auto|heraldd-sio|heraldd-pusher)
+      local extra=() proto=heraldd
       [ "$name" = heraldd-auto ] && extra=(--workers auto)
+      # heraldd speaking socket.io to the same socket.io clients as the peer
+      [ "$name" = heraldd-sio ] && { extra=(--socketio-channels 'bench*'); proto=socketio; }
+      # heraldd speaking the Pusher protocol (pusher-js, Laravel Echo)
+      if [ "$name" = heraldd-pusher ]; then
+        (umask 077; echo "1:benchkey:$(head -c 24 /dev/urandom | base64)" > "$SDIR/apps")
+        extra=(--pusher-apps-file "$SDIR/apps"); proto=pusher
+      fi
       (umask 077; head -c 32 /dev/urandom | base64 > "$SDIR/secret")
       "$heraldd" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
         --secret-file "$SDIR/secret" --public-channels 'bench*' \
         --max-connections 19000 --max-connections-per-ip 0 --log-level warn "${extra[@]}" >"$SDIR/log" 2>&1 &
       SPID=$!
-      LG_ARGS=(--proto heraldd --port "$WS_PORT" --emit-port "$EMIT_PORT")
+      LG_ARGS=(--proto "$proto" --port "$WS_PORT" --emit-port "$EMIT_PORT")
       wait_port "$EMIT_PORT" $SPID && wait_port "$WS_PORT" $SPID ;;
     socketio)
       node "$bench/peers/socketio.js" --io-port "$WS_PORT" --emit-port "$EMIT_PORT" >"$SDIR/log" 2>&1 &
@@ -137,6 +151,8 @@ scenario_args() {
   if [ $quick = 1 ]; then
     case $s in
       a)  echo "--clients 200 --messages 100 --window 32" ;;
+      p1) echo "--clients 200 --messages 100" ;;
+      p8) echo "--clients 200 --messages 100 --publishers 8" ;;
       b1) echo "--clients 1000 --messages 12 --rate 4 --warmup 2" ;;
       b2) echo "--clients 500 --messages 12 --rate 10 --warmup 2" ;;
       c)  echo "--clients 2000 --messages 0 --hold-ms 500" ;;
@@ -144,6 +160,10 @@ scenario_args() {
   else
     case $s in
       a)  echo "--clients 1000 --messages 300 --window 32" ;;
+      # No window: a PHP worker knows nothing of delivery, it only waits for
+      # its 202 before the next emit.
+      p1) echo "--clients 1000 --messages 500" ;;
+      p8) echo "--clients 1000 --messages 500 --publishers 8" ;;
       b1) echo "--clients 10000 --messages 12 --rate 2 --warmup 2" ;;
       b2) echo "--clients 5000 --messages 42 --rate 10 --warmup 2" ;;
       c)  echo "--clients 15000 --messages 0 --hold-ms 1000" ;;
@@ -152,6 +172,8 @@ scenario_args() {
 }
 
 start=$(date +%s)
+# The machine may be shared: say how busy it was when the run began.
+load_before=$(cat /proc/loadavg)
 log "results in $out; servers:$servers; scenarios: $scenarios; repeat $repeat"
 for rep in $(seq "$repeat"); do
   for s in $scenarios; do
@@ -189,4 +211,5 @@ fi
 node "$bench/report.js" "$results" | tee "$out/table.md"
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(uname -sr)"
+echo "load average before: $load_before; after: $(cat /proc/loadavg)"
 echo "total time: $(( $(date +%s) - start ))s; raw results: $results"

@@ -240,6 +240,7 @@ int channel_message_build(message_t *m, const channel_t *ch, uint64_t id,
     m->ws = b;
     m->sse = NULL;
     m->sio = NULL;
+    m->pusher = NULL;
     m->ws_off = (uint8_t)(WS_FRAME_HEADER_MAX - hl);
     return 0;
 }

@@ -58,6 +58,8 @@ static const config_key_t config_keys[] = {
      "comma-separated channel patterns whose messages every socket.io client receives as the event named after the channel (io.sockets.emit)"},
     {"socketio_client_js", T_STR, F(socketio_client_js), "", 0, 0, NULL, 1,
      "a socket.io-client build (e.g. node_modules/socket.io-client/dist/socket.io.min.js) served as /socket.io/socket.io.js"},
+    {"pusher_apps_file", T_STR, F(pusher_apps_file), "", 0, 0, NULL, 0,
+     "Pusher apps for pusher-js / Laravel Echo clients (/app/{key}) and the Pusher HTTP API, one app_id:key:secret per line"},
     {"allowed_origins", T_STR, F(allowed_origins), "*", 0, 0, origin_list_check, 0,
      "comma-separated browser origins (scheme://host[:port]; https://*.example.com: its subdomains) allowed on /ws and /sse, or *"},
     {"max_connections", T_U64, F(max_connections), "10000", 1, 19000, NULL, 0,
@@ -112,6 +114,53 @@ static const config_key_t config_keys[] = {
      "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto for one per CPU"},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+/* Edit distance, for "did you mean": keys are short, so the plain
+ * dynamic program over two rows is enough. */
+static size_t config_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return 64;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(prev[0]));
+    }
+    return prev[lb];
+}
+
+/* The nearest key to a misspelt one, if it is near enough to be meant. */
+static const char *config_key_nearest(const char *name) {
+    const char *best = NULL;
+    size_t bd = 4;
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+        size_t d = config_distance(name, config_keys[i].name);
+        if (d < bd) {
+            bd = d;
+            best = config_keys[i].name;
+        }
+    }
+    return best;
+}
+
+/* "unknown key 'x'", with the key that was probably meant. */
+static void config_unknown_key(char *err, size_t es, const char *where, const char *key) {
+    char norm[64];
+    size_t n = strlen(key);
+    if (n >= sizeof(norm)) n = sizeof(norm) - 1;
+    for (size_t i = 0; i < n; i++) norm[i] = key[i] == '-' ? '_' : key[i];
+    norm[n] = '\0';
+    const char *near = config_key_nearest(norm);
+    if (near)
+        snprintf(err, es, "%sunknown key '%s' (did you mean '%s'?)", where, key, near);
+    else
+        snprintf(err, es, "%sunknown key '%s' (heraldd --help lists them)", where, key);
+}
 
 static const config_key_t *config_key_find(const char *name) {
     for (size_t i = 0; i < NKEYS; i++)
@@ -281,7 +330,7 @@ static int config_set(config_t *cfg, const char *key, const char *value, char *e
     name[n] = '\0';
     const config_key_t *k = config_key_find(name);
     if (k == NULL) {
-        snprintf(err, es, "unknown key '%s' (heraldd --help lists them)", key);
+        config_unknown_key(err, es, "", key);
         return -1;
     }
     return config_key_apply(cfg, k, value, err, es);
@@ -302,8 +351,9 @@ static char *config_trim(char *s) {
     return s;
 }
 
-/* INI: "key = value" lines, '#' or ';' comments on their own line,
- * [sections] ignored; a value may be quoted to keep spaces or '#'. */
+/* INI: "key = value" lines, '#' or ';' comments on their own line; a
+ * [section] is refused (it would look meaningful and be ignored); a value
+ * may be quoted to keep spaces or '#'. */
 int config_parse_ini(config_t *cfg, const char *name, const char *text,
                      char *err, size_t es) {
     int lineno = 0;
@@ -325,7 +375,12 @@ int config_parse_ini(config_t *cfg, const char *name, const char *text,
             return -1;
         }
         char *s = config_trim(line);
-        if (*s == '\0' || *s == '#' || *s == ';' || *s == '[') continue;
+        if (*s == '\0' || *s == '#' || *s == ';') continue;
+        if (*s == '[') { /* a section would silently scope nothing: say so */
+            snprintf(err, es, "%s:%d: sections like %s are not used: heraldd.conf is flat 'key = value' lines",
+                     name, lineno, s);
+            return -1;
+        }
         char *eq = strchr(s, '=');
         if (eq == NULL) {
             snprintf(err, es, "%s:%d: expected 'key = value'", name, lineno);
@@ -339,7 +394,9 @@ int config_parse_ini(config_t *cfg, const char *name, const char *text,
             val++;
         }
         if (strchr(key, '-') != NULL || config_key_find(key) == NULL) {
-            snprintf(err, es, "%s:%d: unknown key '%s'", name, lineno, key);
+            char where[300];
+            snprintf(where, sizeof(where), "%s:%d: ", name, lineno);
+            config_unknown_key(err, es, where, key);
             return -1;
         }
         char e2[256];

@@ -21,6 +21,7 @@ typedef struct config {
     char public_channels[CONFIG_LIST_MAX];
     char socketio_channels[CONFIG_LIST_MAX];
     char socketio_client_js[CONFIG_PATH_MAX];
+    char pusher_apps_file[CONFIG_PATH_MAX];
     char allowed_origins[CONFIG_LIST_MAX];
     uint64_t max_connections;
     uint64_t max_connections_per_ip;

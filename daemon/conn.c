@@ -265,7 +265,7 @@ int conn_send(conn_t *c, buf_t *b, size_t off) {
     return 0;
 }
 
-static void conn_flush_list(conn_t **list) {
+void conn_flush_list(conn_t **list) {
     while (*list) {
         conn_t *c = *list;
         *list = c->dirty_next;
@@ -357,7 +357,7 @@ int conn_deliver(conn_t *c, channel_t *ch, message_t *m) {
 /* The per-subscription last id makes a delivery idempotent: a message a
  * resume already replayed (or one queued before the subscription began)
  * is skipped with one compare. */
-static size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t *m) {
+size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t *m) {
     channel_t *ch = channel_find(&loop->channels, name, len);
     size_t n = 0;
     sub_t *next;
@@ -383,7 +383,8 @@ static size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, mes
     /* SSE and socket.io are encoded once per loop, when it has such clients */
     buf_unref(m->sse);
     buf_unref(m->sio);
-    m->sse = m->sio = NULL;
+    buf_unref(m->pusher);
+    m->sse = m->sio = m->pusher = NULL;
     return n;
 }
 
@@ -462,89 +463,17 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     if (c->proto->feed) c->proto->feed(c, b->base, (size_t)nread);
 }
 
-/* max_connections_per_ip: count c under address a; 0, or -1 when a holds
- * too many already (then c is answered 503 and closes). */
-int conn_admit(conn_t *c, const peer_addr_t *a) {
-    loop_t *loop = c->loop;
-    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip);
-    c->ip = *a;
-    uint32_t n = hub_peer_incr(loop->hub, a);
-    c->ip_counted = n > 0;
-    if (loop->cfg->max_connections_per_ip == 0 || n <= loop->cfg->max_connections_per_ip) return 0;
-    loop->stats.per_ip_refused++;
-    log_info("%s: over max_connections_per_ip (%llu)", c->peer,
-             (unsigned long long)loop->cfg->max_connections_per_ip);
-    conn_http_error(c, 503, "Retry-After: 10\r\n",
-                    "too many connections from your address (max_connections_per_ip)");
-    return -1;
-}
-
-static void conn_peer_name(conn_t *c, int is_unix) {
-    if (is_unix) {
-        snprintf(c->peer, sizeof(c->peer), "unix");
-        return;
-    }
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    char ip[48] = "?";
-    int port = 0;
-    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET) {
-            uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
-            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        } else if (ss.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
-            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        }
-    }
-    snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
-    if (peer_addr_parse(ip, strlen(ip), &c->ip) != 0) c->ip.family = 0;
-}
-
-static void conn_on_refused_close(uv_handle_t *h) { free(h); }
-
-/* Admission by count, before any work is spent on a connection. Slots are
- * claimed before they are checked, so loops accepting at the same moment
- * cannot together pass a limit. Every connection takes a descriptor; a
- * public one is refused while a few are still free (so the refusal never
- * fails) and a share stays for emit connections, so a flood of browsers
- * can lock out neither the PHP side nor /stats. 0, or -1: refused. */
-static int conn_admit_count(loop_t *loop, int public) {
-    hub_t *hub = loop->hub;
-    size_t room = atomic_load(&hub->fd_room);
-    size_t keep = room / 4 < FDLIMIT_EMIT_KEEP ? room / 4 : FDLIMIT_EMIT_KEEP;
-    size_t total = atomic_fetch_add(&hub->nconns, 1);
-    size_t npublic = public ? atomic_fetch_add(&hub->npublic, 1) : 0;
-    int over_fd = total >= (public ? room - keep : room);
-    int over_max = public && npublic >= loop->cfg->max_connections;
-    int stopping = loop->state != LOOP_RUNNING;
-    if (!over_fd && !over_max && !stopping) return 0;
-    atomic_fetch_sub(&hub->nconns, 1);
-    if (public) atomic_fetch_sub(&hub->npublic, 1);
-    if (stopping) return -1;
-    if (over_max) {
-        loop->stats.connections_refused++;
-        if (loop_log_throttle(loop))
-            log_warn("connection refused: max_connections (%llu) reached",
-                     (unsigned long long)loop->cfg->max_connections);
-    } else {
-        loop->stats.fd_limit_refused++;
-        if (loop_log_throttle(loop))
-            log_error("connection refused: the open-file limit (%llu) leaves room for %zu "
-                      "connections; raise it (ulimit -n, systemd LimitNOFILE=) or lower "
-                      "max_connections", (unsigned long long)fdlimit_current(), room);
-    }
-    return -1;
-}
-
 void conn_http_resume(conn_t *c) {
     conn_proto_set(c, &conn_http_proto);
     c->req_ms = uv_now(c->loop->uv);
 }
 
-/* Link a new connection into its loop and count it. */
-static void conn_link(conn_t *c, int public) {
-    loop_t *loop = c->loop;
+/* A new connection joins its loop: HTTP first, linked and counted. */
+void conn_open(conn_t *c, loop_t *loop, const listener_t *l, int public) {
+    c->loop = loop;
+    c->l = l;
+    c->proto = &conn_http_proto;
+    c->listener = (uint8_t)l->kind;
     c->next = loop->conns;
     if (loop->conns) loop->conns->prev = c;
     loop->conns = c;
@@ -559,67 +488,7 @@ static void conn_link(conn_t *c, int public) {
     c->last_rx_ms = c->hb_ms = c->req_ms = uv_now(loop->uv);
 }
 
-conn_t *conn_virtual_new(conn_t *via, const conn_proto_t *proto) {
-    loop_t *loop = via->loop;
-    if (conn_admit_count(loop, 1) != 0) return NULL;
-    conn_t *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        atomic_fetch_sub(&loop->hub->nconns, 1);
-        atomic_fetch_sub(&loop->hub->npublic, 1);
-        return NULL;
-    }
-    uv_timer_init(loop->uv, &c->h.timer);
-    c->h.handle.data = c;
-    c->loop = loop;
-    c->l = via->l;
-    c->proto = proto;
-    c->listener = LISTEN_PUBLIC;
-    memcpy(c->peer, via->peer, sizeof(c->peer));
-    conn_link(c, 1);
-    conn_kind_count(c, 1);
-    if (via->ip.family == 0) return c;
-    c->ip = via->ip;
-    uint32_t n = hub_peer_incr(loop->hub, &c->ip);
-    c->ip_counted = n > 0;
-    uint64_t max = loop->cfg->max_connections_per_ip;
-    if (max && n > max) {
-        loop->stats.per_ip_refused++;
-        log_info("%s: over max_connections_per_ip (%llu)", c->peer, (unsigned long long)max);
-        conn_close(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void conn_accept(listener_t *l) {
-    loop_t *loop = l->loop;
-    int is_unix = l->unix_path[0] != '\0';
-    conn_t *c = calloc(1, sizeof(*c));
-    if (c == NULL) return;
-    if (is_unix) uv_pipe_init(loop->uv, &c->h.pipe, 0);
-    else uv_tcp_init(loop->uv, &c->h.tcp);
-    c->h.handle.data = c;
-    c->loop = loop;
-    c->l = l;
-    c->proto = &conn_http_proto;
-    if (uv_accept(&l->h.stream, &c->h.stream) != 0) {
-        uv_close(&c->h.handle, conn_on_refused_close);
-        return;
-    }
-    int public = l->kind == LISTEN_PUBLIC;
-    if (conn_admit_count(loop, public) != 0) {
-        uv_close(&c->h.handle, conn_on_refused_close);
-        return;
-    }
-    c->listener = (uint8_t)l->kind;
-    conn_peer_name(c, is_unix);
-    if (!is_unix) uv_tcp_nodelay(&c->h.tcp, 1);
-    conn_link(c, public);
-    uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
-    if (public && c->ip.family &&
-        !peer_cidr_contains(loop->auth.trusted, loop->auth.ntrusted, &c->ip))
-        conn_admit(c, &c->ip);
-}
+void conn_read_start(conn_t *c) { uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read); }
 
 /* Slowloris: a public connection is only a doorway to a protocol, so it
  * gets handshake_timeout_ms from accept to be upgraded (or answered and
@@ -656,7 +525,7 @@ static void conn_http_close(conn_t *c, uint16_t code, const char *reason) {
 }
 
 /* One timer for all connections instead of one per connection. */
-static void conn_sweep(loop_t *loop, uint64_t now) {
+void conn_sweep(loop_t *loop, uint64_t now) {
     conn_t *next;
     for (conn_t *c = loop->conns; c; c = next) {
         next = c->next;
@@ -672,7 +541,7 @@ static void conn_sweep(loop_t *loop, uint64_t now) {
 
 /* Shutdown, first call: every protocol says goodbye its own way (1001 to
  * WebSocket clients); with now set, whatever is left is closed. */
-static void conn_close_all(loop_t *loop, int now) {
+void conn_close_all(loop_t *loop, int now) {
     conn_t *next;
     for (conn_t *c = loop->conns; c; c = next) {
         next = c->next;
@@ -680,11 +549,3 @@ static void conn_close_all(loop_t *loop, int now) {
         else if (c->state == CONN_OPEN) c->proto->close(c, 1001, "server shutting down");
     }
 }
-
-const loop_conn_ops_t conn_loop_ops = {
-    .accept = conn_accept,
-    .flush = conn_flush_list,
-    .sweep = conn_sweep,
-    .deliver = conn_deliver_local,
-    .close_all = conn_close_all,
-};

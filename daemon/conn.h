@@ -84,8 +84,19 @@ struct conn {
 /* Reading, writing and a goodbye are still possible. */
 static inline int conn_is_open(const conn_t *c) { return c->state == CONN_OPEN; }
 
-/* The loop's view of connections (loop.h). */
-extern const loop_conn_ops_t conn_loop_ops;
+/* The loop's view of connections (loop_conn_ops_t, assembled by
+ * workers.c with accept.c's): write and unlink a dirty list; every
+ * connection's timers; deliver to this loop's subscribers of a channel;
+ * shutdown (a goodbye each, or close now). */
+void conn_flush_list(conn_t **list);
+void conn_sweep(loop_t *loop, uint64_t now);
+size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t *m);
+void conn_close_all(loop_t *loop, int now);
+
+/* A new connection joins its loop (accept.c): HTTP first, linked and
+ * counted; then reading starts. */
+void conn_open(conn_t *c, loop_t *loop, const listener_t *l, int public);
+void conn_read_start(conn_t *c);
 
 /* A protocol takes the connection over (from HTTP). */
 void conn_proto_set(conn_t *c, const conn_proto_t *proto);
@@ -113,21 +124,11 @@ void conn_http_error(conn_t *c, int status, const char *extra, const char *reaso
 /* Close now (pending writes are dropped). */
 void conn_close(conn_t *c);
 
-/* max_connections_per_ip (README): count c under address a, or answer 503. */
-int conn_admit(conn_t *c, const peer_addr_t *a);
-
 /* Subscriptions of c: add (-1 when over max_subscriptions or out of
  * memory), remove (-1 when not subscribed), look up. */
 int conn_subscribe(conn_t *c, channel_t *ch);
 int conn_unsubscribe(conn_t *c, channel_t *ch);
 int conn_is_subscribed(const conn_t *c, const channel_t *ch);
-
-/* A connection without a socket of its own, for a session that outlives
- * the HTTP requests carrying it (socket.io long-polling): its queue leaves
- * through proto->flush. Counted and limited as a browser connection of
- * the client via names (max_connections, max_connections_per_ip). NULL
- * when refused or out of memory. */
-conn_t *conn_virtual_new(conn_t *via, const conn_proto_t *proto);
 
 /* A protocol that held an HTTP connection (a parked long-poll) gives it
  * back: requests are read again, with a fresh request timeout. */

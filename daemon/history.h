@@ -19,8 +19,10 @@ typedef struct message {
     buf_t *ws;
     buf_t *sse;
     buf_t *sio;           /* the socket.io event packet, built only when needed */
+    buf_t *pusher;        /* the Pusher event frame, likewise */
     uint8_t ws_off;
     uint8_t sio_off;      /* where sio's WebSocket frame starts */
+    uint8_t pusher_off;
 } message_t;
 
 typedef struct history {

@@ -44,6 +44,7 @@ int hub_init(hub_t *hub, size_t nloops) {
         return HUB_ENOMEM;
     for (size_t i = 0; i < nloops; i++) {
         mpsc_init(&hub->boxes[i].inbox);
+        mpsc_init(&hub->boxes[i].handoffs);
         pthread_mutex_init(&hub->boxes[i].snap_lock, NULL);
     }
     return 0;
@@ -72,7 +73,7 @@ static hub_msg_t *hub_msg_new(hub_t *hub, const message_t *m, const char *name, 
     hm->name = p;
     hm->name_len = (uint16_t)len;
     hm->m = *m;
-    hm->m.sse = hm->m.sio = NULL;
+    hm->m.sse = hm->m.sio = hm->m.pusher = NULL;
     hm->kind = HUB_MSG_DATA;
     if (hm->m.ws) buf_ref(hm->m.ws);
     atomic_init(&hm->refs, 0);
@@ -201,7 +202,7 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         if (r) {
             for (size_t i = start; i < count; i++) {
                 r[i - start] = *history_at(&ch->hist, i);
-                r[i - start].sse = r[i - start].sio = NULL;
+                r[i - start].sse = r[i - start].sio = r[i - start].pusher = NULL;
                 buf_ref(r[i - start].ws);
             }
             *replay = r;
@@ -252,6 +253,26 @@ void hub_mailbox_close(hub_t *hub, unsigned i) {
     hub_unlock(hub);
     mpsc_node_t *n;
     while ((n = mpsc_pop(&box->inbox)) != NULL) hub_msg_release(((hub_node_t *)n)->msg);
+    while ((n = mpsc_pop(&box->handoffs)) != NULL) {
+        hub_handoff_t *h = (hub_handoff_t *)n;
+        h->drop(h);
+    }
+}
+
+int hub_handoff_push(hub_t *hub, unsigned to, hub_handoff_t *h) {
+    hub_lock(hub);
+    hub_mailbox_t *box = &hub->boxes[to];
+    int open = box->open;
+    if (open) {
+        mpsc_push(&box->handoffs, &h->node);
+        uv_async_send(box->wake);
+    }
+    hub_unlock(hub);
+    return open ? 0 : -1;
+}
+
+hub_handoff_t *hub_handoff_pop(hub_t *hub, unsigned i) {
+    return (hub_handoff_t *)mpsc_pop(&hub->boxes[i].handoffs);
 }
 
 hub_msg_t *hub_mailbox_pop(hub_t *hub, unsigned i) {
@@ -272,6 +293,24 @@ void hub_broadcast(hub_t *hub, unsigned from, int what) {
 
 int hub_pending_take(hub_t *hub, unsigned i) {
     return atomic_exchange(&hub->boxes[i].pending, 0);
+}
+
+void hub_channels_each(hub_t *hub, const char *prefix, size_t prefix_len,
+                       void (*fn)(const channel_t *ch, void *arg), void *arg) {
+    hub_lock(hub);
+    for (size_t i = 0; i < hub->channels.nbuckets; i++)
+        for (channel_t *ch = hub->channels.buckets[i]; ch; ch = ch->hnext)
+            if (ch->nsubs && ch->name_len >= prefix_len && memcmp(ch->name, prefix, prefix_len) == 0)
+                fn(ch, arg);
+    hub_unlock(hub);
+}
+
+size_t hub_channel_subscribers(hub_t *hub, const char *name, size_t len) {
+    hub_lock(hub);
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    size_t n = ch ? ch->nsubs : 0;
+    hub_unlock(hub);
+    return n;
 }
 
 void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms) {

@@ -25,6 +25,7 @@ enum {
     HUB_OK = 0,
     HUB_EINVAL = -1,  /* not a valid channel name */
     HUB_ENOMEM = -2,  /* out of memory: nothing was published */
+    HUB_ECLUSTER = -3, /* with redis, ids are Redis's: publish through the link */
     HUB_PENDING = 2,  /* cluster: the channel's state is on its way from Redis */
 };
 
@@ -51,9 +52,20 @@ struct hub_msg {
     hub_node_t nodes[];   /* one per loop */
 };
 
+/* A client connection moving to another loop, where its session lives:
+ * the socket's descriptor and what the sender had read of it. drop
+ * releases both when the receiver is gone. */
+typedef struct hub_handoff {
+    mpsc_node_t node;
+    int fd;
+    void *data;
+    void (*drop)(struct hub_handoff *h);
+} hub_handoff_t;
+
 /* A loop's door: others push messages and set pending bits, then wake it. */
 typedef struct hub_mailbox {
     mpsc_t inbox;
+    mpsc_t handoffs;           /* hub_handoff_t: connections moving here */
     uv_async_t *wake;          /* the owner's handle, while open */
     int open;                  /* others may push (changed under hub->lock) */
     atomic_int pending;        /* HUB_SHUTDOWN / HUB_RELOAD */
@@ -166,11 +178,26 @@ void hub_mailbox_close(hub_t *hub, unsigned i);
 hub_msg_t *hub_mailbox_pop(hub_t *hub, unsigned i);
 void hub_msg_release(hub_msg_t *hm);
 
+/* Move a connection to loop `to` (woken). 0, or -1 when that loop takes
+ * no more (the caller still owns h). */
+int hub_handoff_push(hub_t *hub, unsigned to, hub_handoff_t *h);
+
+/* The next connection handed to loop i (its owner only), or NULL. */
+hub_handoff_t *hub_handoff_pop(hub_t *hub, unsigned i);
+
 /* Ask every loop but `from` to shut down / reload (HUB_* bits). */
 void hub_broadcast(hub_t *hub, unsigned from, int what);
 
 /* The HUB_* bits asked of loop i since it last looked. */
 int hub_pending_take(hub_t *hub, unsigned i);
+
+/* Call fn for every channel with subscribers on any loop whose name
+ * starts with prefix, under the lock (fn must not call the hub). */
+void hub_channels_each(hub_t *hub, const char *prefix, size_t prefix_len,
+                       void (*fn)(const channel_t *ch, void *arg), void *arg);
+
+/* Subscribers of one channel on every loop (0 when it has none). */
+size_t hub_channel_subscribers(hub_t *hub, const char *name, size_t len);
 
 /* Expire history and free idle shared channels (loop 0's sweep). */
 void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms);

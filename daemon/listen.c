@@ -14,7 +14,9 @@
 
 #define LISTEN_BACKLOG 511
 
-static int listen_mkdirs(const char *dir) {
+/* mkdir -p; *made is set when the last directory is new (so that a
+ * heraldd run by hand can remove the /run/herald it made). */
+static int listen_mkdirs(const char *dir, int *made) {
     char tmp[CONFIG_PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s", dir);
     for (char *p = tmp + 1; *p; p++) {
@@ -23,18 +25,22 @@ static int listen_mkdirs(const char *dir) {
         if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
         *p = '/';
     }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+    if (mkdir(tmp, 0755) == 0) {
+        *made = 1;
+        return 0;
+    }
+    return errno == EEXIST ? 0 : -1;
 }
 
 /* A socket file nobody answers on is left from a crash: replace it. One
  * that answers belongs to a running heraldd: refuse to steal it. */
-static int listen_unix_prepare(const char *path) {
+static int listen_unix_prepare(const char *path, int *made) {
     char dir[CONFIG_PATH_MAX];
     snprintf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        if (listen_mkdirs(dir) != 0) {
+        if (listen_mkdirs(dir, made) != 0) {
             log_error("cannot create %s: %s", dir, strerror(errno));
             return -1;
         }
@@ -67,7 +73,8 @@ static int listen_unix_prepare(const char *path) {
  * before any worker thread starts, so the process-wide umask is safe. */
 static int listen_unix(uv_loop_t *loop, stream_handle_t *h, const char *path,
                        const listen_unix_perm_t *perm, int *state) {
-    if (listen_unix_prepare(path) != 0) return -1;
+    int made = 0;
+    if (listen_unix_prepare(path, &made) != 0) return -1;
     uv_pipe_init(loop, &h->pipe, 0);
     *state = LISTEN_INIT;
     mode_t old_mask = umask(0177);
@@ -77,7 +84,7 @@ static int listen_unix(uv_loop_t *loop, stream_handle_t *h, const char *path,
         log_error("listen on unix:%s: %s", path, uv_strerror(rc));
         return -1;
     }
-    *state = LISTEN_BOUND;
+    *state = made ? LISTEN_BOUND_DIR : LISTEN_BOUND;
     if (perm && perm->group && perm->group[0]) {
         struct group *g = getgrnam(perm->group);
         if (g == NULL || chown(path, (uid_t)-1, g->gr_gid) != 0) {

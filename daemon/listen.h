@@ -30,7 +30,12 @@ typedef struct listen_unix_perm {
 } listen_unix_perm_t;
 
 /* How far listen_open got: what the caller must undo. */
-enum { LISTEN_NONE = 0, LISTEN_INIT = 1 /* close h */, LISTEN_BOUND = 2 /* and unlink */ };
+enum {
+    LISTEN_NONE = 0,
+    LISTEN_INIT = 1,       /* close h */
+    LISTEN_BOUND = 2,      /* and unlink the socket */
+    LISTEN_BOUND_DIR = 3,  /* and remove its directory: this process made it */
+};
 
 /* Listen on addr ("unix:/path" or HOST:PORT; "localhost" is 127.0.0.1)
  * with h initialised on loop; cb gets the connections. 0, or -1 with the

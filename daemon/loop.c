@@ -104,8 +104,9 @@ int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_tab
     int rc = listen_open(loop->uv, &l->h, addr, flags, &perm, loop_on_connection, &state);
     l->h.handle.data = l;
     l->open = state >= LISTEN_INIT;
-    if (state == LISTEN_BOUND && strncmp(addr, "unix:", 5) == 0)
+    if (state >= LISTEN_BOUND && strncmp(addr, "unix:", 5) == 0)
         snprintf(l->unix_path, sizeof(l->unix_path), "%s", addr + 5);
+    l->made_dir = state == LISTEN_BOUND_DIR;
     if (rc == 0 && loop->index == 0)
         log_info("listening on %s (%s)", addr, kind == LISTEN_PUBLIC ? "public" : "emit");
     return rc;
@@ -193,6 +194,8 @@ static void loop_on_wake(uv_async_t *a) {
         loop->ops->deliver(loop, hm->name, hm->name_len, &m);
         hub_msg_release(hm);
     }
+    hub_handoff_t *h;
+    while ((h = hub_handoff_pop(loop->hub, loop->index)) != NULL) loop->ops->adopt(loop, h);
     int what = hub_pending_take(loop->hub, loop->index);
     if (what & HUB_RELOAD) loop_reload(loop);
     if (what & HUB_SHUTDOWN) loop_shutdown(loop);
@@ -202,6 +205,7 @@ int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const ch
                  size_t len, uint64_t *id, size_t *subscribers) {
     message_t m;
     size_t everywhere;
+    if (loop->hub->cluster) return HUB_ECLUSTER; /* local ids would fork the cluster's */
     int rc = hub_publish(loop->hub, loop->index, loop->cfg, channel, channel_len, data, len,
                          &m, &everywhere);
     if (rc != 0) return rc;
@@ -287,6 +291,13 @@ static void loop_close_listeners(loop_t *loop) {
         l->open = 0;
         uv_close(&l->h.handle, NULL);
         if (l->unix_path[0]) unlink(l->unix_path);
+        if (l->made_dir) { /* not under systemd's RuntimeDirectory: leave no trace */
+            char *slash = strrchr(l->unix_path, '/');
+            if (slash && slash != l->unix_path) {
+                *slash = '\0';
+                rmdir(l->unix_path); /* only if empty: another socket may live there */
+            }
+        }
     }
 }
 

@@ -34,6 +34,7 @@ typedef struct listener {
     char addr[CONFIG_PATH_MAX];
     char unix_path[CONFIG_PATH_MAX]; /* non-empty for a Unix socket */
     int open;
+    int made_dir;              /* its directory is ours to remove at exit */
     const struct route_table *routes; /* what its requests may ask (route.h) */
     void (*on_request)(struct conn *c, http_req_t *req); /* answers them (route_dispatch) */
 } listener_t;
@@ -47,6 +48,7 @@ typedef struct loop_conn_ops {
     /* queue m for this loop's subscribers of the channel; how many got it */
     size_t (*deliver)(loop_t *loop, const char *name, size_t len, message_t *m);
     void (*close_all)(loop_t *loop, int now);      /* shutdown: goodbye, or close now */
+    void (*adopt)(loop_t *loop, hub_handoff_t *h); /* a connection moved here */
 } loop_conn_ops_t;
 
 /* Subscribers' frames are held while emits stream in, so a burst leaves
@@ -135,8 +137,8 @@ int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_tab
 int loop_reload(loop_t *loop);
 
 /* Publish from this loop: the hub assigns the id and hands the message to
- * other loops, this loop's subscribers get it here. 0, HUB_EINVAL or
- * HUB_ENOMEM. */
+ * other loops, this loop's subscribers get it here. 0, HUB_EINVAL,
+ * HUB_ENOMEM, or HUB_ECLUSTER with redis set (emitredis.h publishes). */
 int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const char *data,
                  size_t len, uint64_t *id, size_t *subscribers);
 

@@ -2,6 +2,7 @@
 
 #include "client_js.h"
 #include "conn.h"
+#include "pusher.h"
 #include "socketio.h"
 #include "sse.h"
 #include "wsconn.h"
@@ -47,6 +48,7 @@ static const route_t public_table[] = {
     {"/healthz", HTTP_M_GET, public_healthz, 0},
     {"/herald.js", HTTP_M_GET, public_client_js, 0},
     {"/herald.mjs", HTTP_M_GET, public_client_mjs, 0},
+    {"/app/*", HTTP_M_GET, pusher_upgrade, 1},
     {"/socket.io/socket.io.js", HTTP_M_GET, socketio_client_js, 0},
     {"/socket.io/", HTTP_M_GET | HTTP_M_POST, socketio_route, 1},
     {NULL, 0, NULL, 0},

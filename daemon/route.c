@@ -37,7 +37,7 @@ static unsigned route_methods(const route_t *r) {
 
 /* 404 and 405 (with Allow) for every listener; HEAD is a GET whose answer
  * loses its body (conn_respond). */
-void route_dispatch(conn_t *c, http_req_t *req) {
+static void route_answer(conn_t *c, http_req_t *req) {
     const route_table_t *t = c->l->routes;
     if (t->admit && t->admit(c, req) != 0) return;
     size_t ulen, plen, qlen;
@@ -50,9 +50,7 @@ void route_dispatch(conn_t *c, http_req_t *req) {
         unsigned methods = route_methods(r);
         allow |= methods;
         if (!(methods & method)) continue;
-        c->head = method == HTTP_M_HEAD;
         r->handler(c, req, rest ? rest : "", rest ? plen - (size_t)(rest - path) : 0);
-        c->head = 0;
         return;
     }
     int keep = t->errors_keep_alive && http_req_keep_alive(req);
@@ -70,5 +68,12 @@ void route_dispatch(conn_t *c, http_req_t *req) {
     int n = snprintf(body, sizeof(body), "use %s\n", m);
     log_info("%s: HTTP 405: use %s", c->peer, m);
     conn_respond(c, 405, NULL, hdr, body, (size_t)n, keep);
+}
+
+/* Any answer to a HEAD request, refusals included, goes without a body. */
+void route_dispatch(conn_t *c, http_req_t *req) {
+    c->head = http_req_method(req) == HTTP_M_HEAD;
+    route_answer(c, req);
+    c->head = 0;
 }
 

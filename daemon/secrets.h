@@ -10,13 +10,35 @@
 #include "signed.h"
 
 #define SECRETS_TOKEN_MAX 512
+#define SECRETS_APP_ID_MAX 64
+#define SECRETS_APP_KEY_MAX 64
+
+/* One Pusher app (pusher_apps_file line "app_id:key:secret"). */
+typedef struct pusher_app {
+    char id[SECRETS_APP_ID_MAX + 1];
+    char key[SECRETS_APP_KEY_MAX + 1];
+    unsigned char secret[HERALD_SECRET_MAX];
+    size_t secret_len;
+} pusher_app_t;
 
 typedef struct secrets {
     herald_secret_t *keys;     /* in file order: the first signs */
     size_t nkeys;
     unsigned char emit_token[SECRETS_TOKEN_MAX];
     size_t emit_token_len;     /* 0: emits need no token */
+    pusher_app_t *apps;        /* pusher_apps_file */
+    size_t napps;
 } secrets_t;
+
+/* The Pusher app with this key (WebSocket /app/{key}) or id (HTTP API). */
+const pusher_app_t *secrets_app_by_key(const secrets_t *s, const char *key, size_t len);
+const pusher_app_t *secrets_app_by_id(const secrets_t *s, const char *id, size_t len);
+
+/* Parse pusher_apps_file text: one "app_id:key:secret" per non-blank line
+ * (ids and keys of A-Z a-z 0-9 _ - ., secrets of 16 to 512 bytes). 0, or
+ * -1 naming the line in err. *out is malloc'd. */
+int secrets_apps_parse(const char *text, size_t len, const char *name, pusher_app_t **out,
+                       size_t *n, char *err, size_t err_size);
 
 /* Load both files cfg names into s (which the caller zeroed). 0, or -1 with
  * a sentence naming the key and file in err (never secret bytes); s then

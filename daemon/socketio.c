@@ -1,5 +1,6 @@
 #include "socketio.h"
 
+#include "accept.h"
 #include "log.h"
 #include "sio.h"
 #include "subscribe.h"
@@ -13,7 +14,7 @@
 #include <string.h>
 
 #define SIO_SID_BYTES 15           /* 120 random bits: 20 base64url characters */
-#define SIO_SID_LEN 20
+#define SIO_SID_LEN 21             /* and first, the loop holding the session */
 #define SIO_BUCKETS 1024
 #define SIO_CLIENT_JS_MAX (4 << 20)
 
@@ -35,6 +36,8 @@ typedef struct sio_session {
     uint8_t ping_out;
     char cors[300];              /* the parked GET's CORS header line */
 } sio_session_t;
+
+static const char sio_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Each loop's sessions by sid: only that loop's thread touches its row. */
 static sio_session_t *sio_table[HUB_LOOPS_MAX][SIO_BUCKETS];
@@ -110,14 +113,14 @@ static sio_session_t *sio_find(unsigned loop, const char *sid, size_t n) {
 static sio_session_t *sio_session_new(loop_t *loop) {
     sio_session_t *s = calloc(1, sizeof(*s));
     unsigned char raw[SIO_SID_BYTES];
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     if (s == NULL || RAND_bytes(raw, sizeof(raw)) != 1) {
         free(s);
         return NULL;
     }
-    for (size_t i = 0, o = 0; i < SIO_SID_BYTES; i += 3) {
+    s->sid[0] = sio_b64[loop->index];
+    for (size_t i = 0, o = 1; i < SIO_SID_BYTES; i += 3) {
         uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
-        for (int k = 3; k >= 0; k--) s->sid[o++] = b64[(v >> (6 * k)) & 63];
+        for (int k = 3; k >= 0; k--) s->sid[o++] = sio_b64[(v >> (6 * k)) & 63];
     }
     s->loop = loop->index;
     size_t b = sio_bucket(s->sid, SIO_SID_LEN);
@@ -611,6 +614,14 @@ void socketio_route(conn_t *c, http_req_t *req, const char *rest, size_t n) {
         sio_http_error(c, req, 400, 5, "Unsupported protocol version");
         return;
     }
+    /* With workers, the kernel spreads a client's connections over the
+     * loops; a request for a session on another loop moves there. */
+    size_t sl;
+    const char *sid = sio_param(req, "sid", &sl);
+    const char *at = sid && sl == SIO_SID_LEN ? memchr(sio_b64, sid[0], 64) : NULL;
+    if (at && (unsigned)(at - sio_b64) != c->loop->index &&
+        accept_handoff(c, req, (unsigned)(at - sio_b64)) == 0)
+        return;
     if (subscribe_admit(c, req) != 0) return;
     if (sio_param_is(req, "transport", "websocket") && http_req_method(req) == HTTP_M_GET)
         sio_ws_start(c, req);

@@ -20,6 +20,7 @@
     X(sse_connections_open, GAUGE, "SSE clients connected.") \
     X(socketio_clients_open, GAUGE, "socket.io clients connected (WebSocket or long-polling sessions).") \
     X(socketio_events_ignored, COUNTER, "socket.io events from clients that were not a subscribe (never relayed).") \
+    X(pusher_client_events_refused, COUNTER, "Pusher client-* events refused (4301): browsers never publish.") \
     X(messages_emitted, COUNTER, "Messages accepted from the emit API.") \
     X(frames_delivered, COUNTER, "Messages queued to subscribers (one per subscriber).") \
     X(messages_handed_over, COUNTER, "Messages received from another event loop (workers).") \
@@ -37,6 +38,7 @@
     X(per_ip_refused, COUNTER, "Connections over max_connections_per_ip (503).") \
     X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
     X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
+    X(connections_handed_over, COUNTER, "Connections moved to the loop holding their session (socket.io with workers).") \
     X(redis_link_up, GAUGE, "1 while the Redis link (redis key) is connected and ready, else 0.") \
     X(redis_reconnects, COUNTER, "Times the Redis link was lost and connected again.") \
     X(redis_rtt_us, GAUGE, "Round trip of the last PING to Redis (once a second), in microseconds.") \

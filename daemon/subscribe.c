@@ -1,6 +1,7 @@
 #include "subscribe.h"
 
 #include "command.h"
+#include "accept.h"
 #include "log.h"
 #include "origin.h"
 
@@ -136,6 +137,7 @@ static void subscribe_answer(conn_t *c, channel_t *ch, const command_t *cmd, uin
         buf_unref(replay[i].ws);
         buf_unref(replay[i].sse);
         buf_unref(replay[i].sio);
+        buf_unref(replay[i].pusher);
     }
     ch->busy--;
     free(replay);

@@ -1,5 +1,6 @@
 #include "workers.h"
 
+#include "accept.h"
 #include "conn.h"
 #include "emit.h"
 #include "fdlimit.h"
@@ -13,6 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The connection layer as the loops see it (loop.h): accepting and handing
+ * over in accept.c, the rest in conn.c. */
+static const loop_conn_ops_t workers_conn_ops = {
+    .accept = accept_connection,
+    .flush = conn_flush_list,
+    .sweep = conn_sweep,
+    .deliver = conn_deliver_local,
+    .close_all = conn_close_all,
+    .adopt = accept_adopt,
+};
 
 /* The workers key: 0 means one per CPU; at most HUB_LOOPS_MAX. */
 static size_t workers_resolve(uint64_t workers) {
@@ -36,7 +48,7 @@ int workers_init(workers_t *w, const config_t *cfg, int argc, char **argv) {
     }
     for (size_t i = 0; i < w->nloops; i++) {
         if (uv_loop_init(&w->uvloops[i]) != 0 ||
-            loop_init(&w->loops[i], &w->uvloops[i], cfg, &w->hub, (unsigned)i, &conn_loop_ops,
+            loop_init(&w->loops[i], &w->uvloops[i], cfg, &w->hub, (unsigned)i, &workers_conn_ops,
                       argc, argv) != 0)
             return -1;
         w->loops[i].on_channel = subscribe_on_channel;

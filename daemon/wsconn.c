@@ -11,7 +11,7 @@
 
 static void wsconn_feed(conn_t *c, char *data, size_t n);
 static int wsconn_deliver(conn_t *c, channel_t *ch, message_t *m);
-static void wsconn_tick(conn_t *c, uint64_t now);
+
 static void wsconn_free(conn_t *c);
 
 static const conn_proto_t wsconn_proto = {
@@ -183,7 +183,7 @@ static void wsconn_feed(conn_t *c, char *data, size_t n) {
 }
 
 /* Idle clients are pinged; one that does not answer in time is dropped. */
-static void wsconn_tick(conn_t *c, uint64_t now) {
+void wsconn_tick(conn_t *c, uint64_t now) {
     const config_t *cfg = c->loop->cfg;
     if (c->ping_out && now - c->ping_ms >= cfg->pong_timeout_ms) {
         c->loop->stats.ping_timeouts++;

@@ -29,6 +29,10 @@ void wsconn_feed_with(conn_t *c, ws_parser_t *p, char *data, size_t n, ws_messag
  * c is no longer open. */
 int wsconn_control(conn_t *c, int opcode, const unsigned char *data, size_t len);
 
+/* Idle clients get a WebSocket ping; one that does not answer within
+ * pong_timeout_ms is dropped (a conn_proto_t tick). */
+void wsconn_tick(conn_t *c, uint64_t now);
+
 /* Queue a text frame holding p[0..n). */
 int wsconn_text(conn_t *c, const char *p, size_t n);
 

@@ -9,12 +9,17 @@
 
 namespace Herald {
 
-    /** Sends one message to heraldd and returns its id. */
-    function emit(string $channel, mixed $message): int {}
+    /**
+     * Sends one message to heraldd and returns its id. The request carries an
+     * Idempotency-Key: $idempotencyKey (1-64 bytes of printable ASCII without
+     * spaces), or one the extension makes, so a retry never publishes twice.
+     */
+    function emit(string $channel, mixed $message, ?string $idempotencyKey = null): int {}
 
     /**
      * Sends many messages in one request, all or none.
-     * Each element is either `channel => message` or `[channel, message]`.
+     * Each element is `channel => message`, `[channel, message]` or
+     * `[channel, message, idempotencyKey]`.
      * @return array<int, int> the ids, in order
      */
     function emit_many(iterable $messages): array {}
@@ -60,7 +65,7 @@ namespace Herald {
             int $timeoutMs = 1000
         ) {}
 
-        public function emit(string $channel, mixed $message): int {}
+        public function emit(string $channel, mixed $message, ?string $idempotencyKey = null): int {}
 
         /** @return array<int, int> */
         public function emitMany(iterable $messages): array {}

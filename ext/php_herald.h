@@ -6,11 +6,14 @@
 #include "php.h"
 #include "zend_smart_str.h"
 #include "../common/signed.h"
+#include "../common/secretfile.h"
 
 extern zend_module_entry herald_module_entry;
 #define phpext_herald_ptr &herald_module_entry
 
 #define PHP_HERALD_VERSION "0.1.0"
+
+#define HERALD_KEY_AUTO_LEN 22 /* an Idempotency-Key made by the extension */
 
 /* One connection to one heraldd: a libcurl easy handle kept open between
  * requests, plus what it was configured with. Defined in herald.c. */
@@ -54,6 +57,10 @@ ZEND_BEGIN_MODULE_GLOBALS(herald)
     herald_secret_cache_t signing_file;
     herald_secret_cache_t emit_file;
     herald_secret_t secret_buf;
+    /* idempotency keys made by the extension: prefix + counter (herald.c) */
+    char key_prefix[16];
+    uint64_t key_counter;
+    unsigned key_epoch;
     /* per request */
     herald_queue_t deferred;
     bool shutdown_registered;

@@ -15,6 +15,7 @@ try { Herald\channel('orders'); } catch (Herald\Exception $e) { echo get_class($
 $dir = sys_get_temp_dir() . '/herald-phpt-' . getmypid();
 @mkdir($dir);
 file_put_contents("$dir/secret", "\n  \nk7:first-secret-0123456789\r\nk6:second-secret-0123456789\n");
+chmod("$dir/secret", 0600); // heraldd and the extension refuse a secret others can read
 ini_set('herald.secret_file', "$dir/secret");
 $before = time();
 $s = Herald\channel('user.42', 60);
@@ -45,6 +46,7 @@ ini_set('herald.secret', '');
 ini_set('herald.secret_file', "$dir/missing");
 try { Herald\channel('x'); } catch (Herald\Exception $e) { echo str_replace($dir, 'DIR', $e->getMessage()), "\n"; }
 file_put_contents("$dir/short", "tooshort\n");
+chmod("$dir/short", 0600);
 ini_set('herald.secret_file', "$dir/short");
 try { Herald\channel('x'); } catch (Herald\Exception $e) { echo str_replace($dir, 'DIR', $e->getMessage()), "\n"; }
 foreach (glob("$dir/*") as $f) unlink($f);
@@ -63,5 +65,5 @@ Herald: invalid channel name of 0 bytes: a channel is 1-200 bytes of A-Z a-z 0-9
 Herald: invalid channel name of 201 bytes: a channel is 1-200 bytes of A-Z a-z 0-9 _ - . : @ (sign it with Herald\channel() for browsers, emit to the plain name)
 Herald: herald.secret is not a valid secret line (invalid secret (16-512 bytes, optional key id of 1-32 A-Z a-z 0-9 _ - before a ':'))
 Herald: herald.secret is not a valid secret line (invalid secret (16-512 bytes, optional key id of 1-32 A-Z a-z 0-9 _ - before a ':'))
-Herald: cannot read DIR/missing: No such file or directory; check the path and that the PHP user may read it
-Herald: the first line of DIR/short is not a valid secret (invalid secret (16-512 bytes, optional key id of 1-32 A-Z a-z 0-9 _ - before a ':'))
+Herald: herald.secret_file: cannot open DIR/missing: No such file or directory (check the path)
+Herald: herald.secret_file: the first line of DIR/short is not a valid secret (invalid secret (16-512 bytes, optional key id of 1-32 A-Z a-z 0-9 _ - before a ':'))

@@ -1,5 +1,5 @@
 --TEST--
-Herald\emit_many(): both element shapes, iterables, validation of every record before I/O
+Herald\emit_many(): every element shape, iterables, validation of every record before I/O
 --EXTENSIONS--
 herald
 --INI--
@@ -8,9 +8,10 @@ herald.endpoint=unix:///nonexistent/herald-test.sock
 <?php
 var_dump(Herald\emit_many([]));
 var_dump(Herald\emit_many(new ArrayIterator([])));
-function gen() { yield ['a', 'x']; yield 'b' => 'y'; yield ['c', 'z', 'extra']; }
+function gen() { yield ['a', 'x']; yield 'b' => 'y'; yield ['c', 'z', 'key', 'extra']; }
 $bad = [
-    'pair of 3' => [['a', 'x', 'y']],
+    'list of 4' => [['a', 'x', 'k', 'y']],
+    'list of 1' => [['a']],
     'scalar' => ['x'],
     'int channel' => [[1, 'x']],
     'bad channel' => [['ok', 'm'], ['b a d', 'm']],
@@ -33,13 +34,14 @@ array(0) {
 }
 array(0) {
 }
-pair of 3: Herald\InvalidArgumentException: Herald: element 0 of the messages must be channel => message or [channel, message]
-scalar: Herald\InvalidArgumentException: Herald: element 0 of the messages must be channel => message or [channel, message]
+list of 4: Herald\InvalidArgumentException: Herald: element 0 of the messages must be channel => message, [channel, message] or [channel, message, idempotencyKey]
+list of 1: Herald\InvalidArgumentException: Herald: element 0 of the messages must be channel => message, [channel, message] or [channel, message, idempotencyKey]
+scalar: Herald\InvalidArgumentException: Herald: element 0 of the messages must be channel => message, [channel, message] or [channel, message, idempotencyKey]
 int channel: Herald\InvalidArgumentException: Herald: element 0: the channel must be a string, int given
 bad channel: Herald\InvalidArgumentException: Herald: element 1: invalid channel name (1-200 bytes of A-Z a-z 0-9 _ - . : @)
 bad key: Herald\InvalidArgumentException: Herald: element 0: invalid channel name (1-200 bytes of A-Z a-z 0-9 _ - . : @)
 bad message: Herald\InvalidArgumentException: Herald: a message must be a string, an array or a JsonSerializable object, int given
-generator: Herald\InvalidArgumentException: Herald: element 2 of the messages must be channel => message or [channel, message]
+generator: Herald\InvalidArgumentException: Herald: element 2 of the messages must be channel => message, [channel, message] or [channel, message, idempotencyKey]
 Herald\emit_many(): Argument #1 ($messages) must be of type Traversable|array, string given
 Herald\ConnectionException
 Herald\ConnectionException

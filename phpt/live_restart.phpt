@@ -4,6 +4,11 @@ Live: heraldd restarted between two emits: the next emit succeeds (one retry on 
 herald
 --SKIPIF--
 <?php require __DIR__ . '/lib/heraldd.php'; echo herald_test_skip_unless_live(); ?>
+--INI--
+; generous timeouts: under valgrind on a loaded machine libcurl's first connect
+; (its resolver thread) took over the default 200 ms; a dead endpoint still fails at once
+herald.connect_timeout_ms=5000
+herald.timeout_ms=5000
 --FILE--
 <?php
 require __DIR__ . '/lib/heraldd.php';

@@ -95,8 +95,14 @@ final class HeraldTestDaemon {
         return json_decode((string)$this->get('/stats'), true) ?? [];
     }
 
+    /* Send heraldd a signal (SIGSTOP/SIGCONT to make it stall and resume). */
+    public function signal(int $sig): void {
+        if ($this->proc !== null) proc_terminate($this->proc, $sig);
+    }
+
     public function stop(): void {
         if ($this->proc === null) return;
+        proc_terminate($this->proc, 18); /* SIGCONT, in case a test left it stopped */
         posix_kill_or_term($this->pid, $this->proc);
         proc_close($this->proc);
         $this->proc = null;
@@ -180,5 +186,42 @@ final class HeraldTestWs {
     public function subscribe(string $signed, int $req = 1): array {
         $this->send(['type' => 'subscribe', 'req' => $req, 'channel' => $signed]);
         return $this->recv();
+    }
+}
+
+/* A minimal FastCGI client (the protocol nginx speaks to php-fpm): one
+ * request for SCRIPT on the php-fpm socket at PATH; returns the script's
+ * output (headers and body) once php-fpm ends the request, or throws after
+ * $timeout seconds. */
+function herald_test_fcgi_get(string $path, string $script, float $timeout = 5.0): string {
+    $s = stream_socket_client("unix://$path", $errno, $errstr, 2);
+    if (!$s) throw new RuntimeException("fcgi connect: $errstr");
+    $record = fn(int $type, string $body) => pack('CCnnCC', 1, $type, 1, strlen($body), 0, 0) . $body;
+    $pair = fn(string $k, string $v) => chr(strlen($k)) . (strlen($v) < 128 ? chr(strlen($v)) : pack('N', strlen($v) | 0x80000000)) . $k . $v;
+    $params = '';
+    foreach (['SCRIPT_FILENAME' => $script, 'SCRIPT_NAME' => '/' . basename($script), 'REQUEST_URI' => '/' . basename($script),
+              'REQUEST_METHOD' => 'GET', 'SERVER_PROTOCOL' => 'HTTP/1.1', 'GATEWAY_INTERFACE' => 'CGI/1.1',
+              'SERVER_NAME' => 'localhost', 'SERVER_PORT' => '80', 'REMOTE_ADDR' => '127.0.0.1', 'CONTENT_LENGTH' => '0'] as $k => $v)
+        $params .= $pair($k, $v);
+    fwrite($s, $record(1, pack('nCxxxxx', 1, 0)) . $record(4, $params) . $record(4, '') . $record(5, ''));
+    $buf = '';
+    $out = '';
+    $deadline = microtime(true) + $timeout;
+    for (;;) {
+        while (strlen($buf) >= 8) {
+            $h = unpack('Cver/Ctype/nid/nlen/Cpad', substr($buf, 0, 7));
+            if (strlen($buf) < 8 + $h['len'] + $h['pad']) break;
+            $body = substr($buf, 8, $h['len']);
+            $buf = substr($buf, 8 + $h['len'] + $h['pad']);
+            if ($h['type'] === 6) $out .= $body;
+            if ($h['type'] === 3) { fclose($s); return $out; }
+        }
+        $left = $deadline - microtime(true);
+        if ($left <= 0) { fclose($s); throw new RuntimeException('php-fpm did not end the request in time'); }
+        $r = [$s]; $w = $x = null;
+        if (stream_select($r, $w, $x, (int)$left, (int)(fmod($left, 1) * 1e6)) === 0) continue;
+        $data = fread($s, 65536);
+        if ($data === '' || $data === false) { fclose($s); throw new RuntimeException('php-fpm closed without ending the request'); }
+        $buf .= $data;
     }
 }

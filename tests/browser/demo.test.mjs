@@ -38,7 +38,10 @@ test('two_users_both_see_a_public_message', async () => {
   for (const p of [alice, bob]) await p.waitForFunction(() => window.demo.received.some((m) => m.data === 'hello'));
   assert.deepEqual(await received(alice), ['id1:hello']);
   assert.deepEqual(await received(bob), ['id1:hello']);
-  assert.match(await alice.textContent('#log'), /id1 #\d+: hello/);
+  // The first message on id1 reads "#1"; its full id is on hover.
+  assert.match(await alice.textContent('#log'), /id1 #1: hello/);
+  const { id } = (await alice.evaluate(() => window.demo.received))[0];
+  assert.equal(await alice.getAttribute('#log li', 'title'), `message id ${id}`);
   await alice.context().close();
   await bob.context().close();
 });

@@ -169,9 +169,10 @@ export async function launchBrowser() {
     args: chromiumArgs, timeout: 30000 });
 }
 
-// A browser context logged in to the demo as `user`, on the demo page.
-export async function loginPage(browser, demoUrl, user, query = '') {
-  const ctx = await browser.newContext();
+// A browser context logged in to the demo as `user`, on the demo page;
+// ctxOpts go to playwright's newContext (e.g. ignoreHTTPSErrors).
+export async function loginPage(browser, demoUrl, user, query = '', ctxOpts = {}) {
+  const ctx = await browser.newContext(ctxOpts);
   const page = await ctx.newPage();
   page.on('pageerror', (e) => { page.errors = (page.errors || []).concat(String(e)); });
   await page.goto(demoUrl + '/login');

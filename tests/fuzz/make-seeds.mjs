@@ -161,6 +161,14 @@ const seeds = {
     'pubsub': Buffer.from('\x02herald:{orders}:0'),
     'entry-id': Buffer.from('\x020-42'),
   },
+  fuzz_secretfile: {
+    'two-secrets': Buffer.from('t2:0123456789abcdef0123\nt1:fedcba9876543210fedc\n'),
+    'crlf': Buffer.from('k1:aaaaaaaaaaaaaaaa\r\nk2:bbbbbbbbbbbbbbbb\r\n'),
+    'trailing-tab-space': Buffer.from('secret-with-tab\t\nsecret-with-space \n\t \r\n'),
+    'blank-lines-no-final-lf': Buffer.from('\n\n \t\n\r\nlast'),
+    'cr-inside': Buffer.from('a\rb\r\r\n\r'),
+    'nul-inside': Buffer.from('a\0b\n\0\n'),
+  },
 };
 
 for (const [target, files] of Object.entries(seeds)) {

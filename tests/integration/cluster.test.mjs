@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import http from 'node:http';
+import { createHmac, createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { startHeraldd, client, freePort, until, request, raw, sleep, heralddSync } from './lib/heraldd.mjs';
 
 // A throwaway redis-server (no persistence), stopped by PID.
@@ -350,6 +352,29 @@ test('a password, a database number and a Unix socket reach Redis', async () => 
     await r2.stop();
     await r3.stop();
   }
+});
+
+test('the Pusher HTTP API on a cluster node answers 501 and publishes nothing (no local ids)', async () => {
+  const app = { id: '7', key: 'k-cluster', secret: 'a-secret-of-enough-bytes-0123456789' };
+  const apps = nodes[0].dir + '/apps';
+  writeFileSync(apps, `${app.id}:${app.key}:${app.secret}\n`, { mode: 0o600 });
+  const n = await startHeraldd({ args: ['--redis', redis.url, '--pusher_apps_file', apps, ...SECRET_ARGS] });
+  try {
+    await until(async () => (await n.stats()).redis_link_up === 1, 5000, 'link up');
+    const s = await client(n);
+    await s.subscribe('pub.pusher');
+    const body = JSON.stringify({ name: 'Ev', channels: ['pub.pusher'], data: 'x' });
+    const md5 = createHash('md5').update(body).digest('hex');
+    const q = `auth_key=${app.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&body_md5=${md5}`;
+    const sig = createHmac('sha256', app.secret).update(`POST\n/apps/${app.id}/events\n${q}`).digest('hex');
+    const r = await request({ port: n.emitPort, method: 'POST', path: `/apps/${app.id}/events?${q}&auth_signature=${sig}`, body, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 501, r.body);
+    assert.match(r.body, /POST \/emit/);
+    const { id } = await n.emit('pub.pusher', 'via emit');
+    await until(() => s.messages().length === 1, 3000, 'the emit');
+    assert.equal(s.messages()[0].id, id);
+    s.close();
+  } finally { await n.stop(); }
 });
 
 test('Redis down: emits answer 503 and subscribers stay; back up: the link returns and the guarantee holds', async () => {

@@ -16,11 +16,13 @@ async function sioClient(hd, o = {}) {
   return { s, got };
 }
 
-for (const [name, o] of [['default transports (polling, then upgrade)', {}],
-  ['websocket only', { transports: ['websocket'] }],
-  ['polling only', { transports: ['polling'] }]]) {
+for (const [name, o, workers] of [['default transports (polling, then upgrade)', {}, 1],
+  ['websocket only', { transports: ['websocket'] }, 1],
+  ['polling only', { transports: ['polling'] }, 1],
+  ['default transports with two loops', {}, 2],
+  ['polling only with two loops', { transports: ['polling'] }, 2]]) {
   test(`socketio_${name}: io.sockets.emit semantics, strings and JSON`, async () => {
-    const hd = await startHeraldd(opts);
+    const hd = await startHeraldd({ args: [...opts.args, '--workers', String(workers)] });
     try {
       const { s, got } = await sioClient(hd, o);
       if (!o.transports) await until(() => s.io.engine.transport.name === 'websocket', 5000, 'upgrade');
@@ -77,14 +79,14 @@ test('socketio_bad_requests_get_engine_io_errors', async () => {
     assert.match(r.body, /Unsupported protocol version/);
     r = await get('/socket.io/?EIO=4&transport=carrier-pigeon');
     assert.match(r.body, /Transport unknown/);
-    r = await get('/socket.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA');
+    r = await get('/socket.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAAA');
     assert.equal(r.status, 400);
     assert.match(r.body, /Session ID unknown/);
     // A real session id, from another address, is refused as unknown.
     r = await get('/socket.io/?EIO=4&transport=polling');
     assert.equal(r.status, 200);
     const sid = JSON.parse(r.body.slice(1)).sid;
-    assert.match(sid, /^[A-Za-z0-9_-]{20}$/);
+    assert.match(sid, /^[A-Za-z0-9_-]{21}$/);
     const other = await request({ port: hd.port, path: `/socket.io/?EIO=4&transport=polling&sid=${sid}`, localAddress: '127.0.0.2' });
     assert.equal(other.status, 400);
     assert.match(other.body, /Session ID unknown/);
@@ -97,5 +99,61 @@ test('socketio_bad_requests_get_engine_io_errors', async () => {
     assert.equal(r.status, 200);
     await until(async () => (await hd.stats()).socketio_clients_open === 0, 5000, 'session ended');
     assert.equal((await get('/healthz')).status, 200);
+  } finally { await hd.stop(); }
+});
+
+test('socketio_client_reconnects_after_a_heraldd_restart', async () => {
+  let hd = await startHeraldd(opts);
+  const port = hd.port;
+  const { spawn } = await import('node:child_process');
+  try {
+    const s = io(`http://127.0.0.1:${port}`, { reconnectionDelay: 100, reconnectionDelayMax: 300 });
+    const got = [];
+    s.on('id1', (d) => got.push(d));
+    await new Promise((res) => s.once('connect', res));
+    await hd.emit('id1', 'before');
+    await until(() => got.length === 1, 5000, 'first event');
+    // Stop heraldd and start another on the same port: the client comes back.
+    const args = hd.proc.spawnargs.slice(1);
+    const dir = hd.dir;
+    process.kill(hd.proc.pid, 'SIGTERM');
+    await hd.proc.exited;
+    const again = spawn(hd.proc.spawnfile, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    again.stderr.on('data', (b) => { log += b; });
+    try {
+      await until(async () => (await request({ port, path: '/healthz' }).catch(() => ({}))).status === 200, 10000, 'restarted');
+      await until(() => s.connected, 10000, 'reconnected');
+      const r = await request({ socketPath: hd.emitSock, method: 'POST', path: '/emit/id1', body: 'after' });
+      assert.equal(r.status, 202);
+      await until(() => got.length === 2, 5000, 'event after restart');
+      assert.deepEqual(got, ['before', 'after']);
+      s.close();
+    } finally {
+      again.kill('SIGTERM');
+      await new Promise((r) => again.once('exit', r));
+      assert.doesNotMatch(log, /ERROR: (Address|Leak)Sanitizer|runtime error:/);
+    }
+    hd = { stop: async () => { (await import('node:fs')).rmSync(dir, { recursive: true, force: true }); } };
+  } finally { await hd.stop(); }
+});
+
+test('socketio_polling_sessions_count_against_max_connections_per_ip', async () => {
+  const hd = await startHeraldd({ args: [...opts.args, '--max_connections_per_ip', '4'] });
+  try {
+    const open = async () => request({ port: hd.port, path: '/socket.io/?EIO=4&transport=polling' });
+    // Each handshake's HTTP connection closes; its session stays, counted
+    // (a session is one connection, besides the requests that carry it).
+    for (let i = 1; i <= 3; i++) {
+      assert.equal((await open()).status, 200);
+      await until(async () => (await hd.stats()).public_connections_open === i, 5000, 'the request closed');
+    }
+    const r = await open();
+    assert.equal(r.status, 503);
+    assert.match(r.body, /too many connections/);
+    // Another address still gets a session.
+    const other = await request({ port: hd.port, path: '/socket.io/?EIO=4&transport=polling', localAddress: '127.0.0.3' });
+    assert.equal(other.status, 200);
+    assert.ok((await hd.stats()).per_ip_refused >= 1);
   } finally { await hd.stop(); }
 });

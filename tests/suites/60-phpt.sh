@@ -17,10 +17,17 @@ mkdir -p build
 # stdout is the path of herald.so only; the build's own chatter goes to a log.
 so=$(scripts/build-ext 2>build/build-ext.log) || { cat build/build-ext.log; nok "extension builds"; finish; }
 ok "extension builds"
+# configure printed "checking for libcurl... `pkg-config --modversion libcurl`"
+# (quoting in config.m4) instead of the version: config.log keeps the result.
+if grep -A1 'checking for libcurl' build/ext/config.log | grep -Eq 'result: [0-9]+\.[0-9]+'; then
+  ok "configure prints the libcurl version"
+else
+  grep -A1 'checking for libcurl' build/ext/config.log; nok "configure prints the libcurl version"
+fi
 
 # Our two sources, compiled again with warnings as errors.
 build=$top/build/ext
-if (cd "$build" && touch ext/herald.c common/signed.c &&
+if (cd "$build" && touch ext/herald.c common/signed.c common/secretfile.c &&
     make -s CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror" >/dev/null 2>"$build/warnings.log"); then
   ok "extension compiles with -Wall -Wextra -Werror"
 else

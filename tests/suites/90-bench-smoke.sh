@@ -34,10 +34,10 @@ stop() {
 }
 
 # ---- the generator itself -------------------------------------------------
-if make -s -B -C bench loadgen CFLAGS="-O2 -g -Werror" >"$tmp/build.log" 2>&1; then
-  ok "loadgen_builds_without_warnings"
+if make -s -B -C bench loadgen httpload CFLAGS="-O2 -g -Werror" >"$tmp/build.log" 2>&1; then
+  ok "bench_clients_build_without_warnings"
 else
-  not_ok "loadgen_builds_without_warnings" "$(head -5 "$tmp/build.log")"
+  not_ok "bench_clients_build_without_warnings" "$(head -5 "$tmp/build.log")"
   finish
 fi
 lg=bench/loadgen
@@ -126,6 +126,18 @@ else
   not_ok "heraldd_fixed_rate_is_paced_and_lossless" "rc $rc: $(cat "$tmp/rate.json" "$tmp/rate.err")"
 fi
 
+# Eight publishers at once, each waiting for its answer (eight php-fpm
+# workers): their messages interleave, none is lost or counted twice.
+timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 50 --messages 80 \
+  --publishers 8 --deadline-s 25 >"$tmp/pub8.json" 2>"$tmp/pub8.err"
+rc=$?
+if [ $rc = 0 ] && [ "$(jget "$tmp/pub8.json" delivered)" = 4000 ] &&
+   [ "$(jget "$tmp/pub8.json" dup)" = 0 ] && [ "$(jget "$tmp/pub8.json" publishers)" = 8 ]; then
+  ok "heraldd_8_publishers_interleave_none_lost"
+else
+  not_ok "heraldd_8_publishers_interleave_none_lost" "rc $rc: $(cat "$tmp/pub8.json" "$tmp/pub8.err")"
+fi
+
 # A channel that is neither public nor signed: every subscribe is refused
 # and the reason reaches the report.
 timeout 30 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 20 --messages 5 \
@@ -147,4 +159,26 @@ else
 fi
 
 stop $hpid
+
+# ---- the end-to-end bench (nginx + php-fpm + heraldd, the 2013 route) -----
+# A few hundred requests per cell: it runs, prints its table with a row per
+# route and concurrency, and every emitted message reached the subscribers.
+if timeout 240 bench/e2e.sh --quick --requests 150 --warmup 30 --out "$tmp/e2e" >"$tmp/e2e.out" 2>"$tmp/e2e.err"; then
+  ok "e2e_runs_and_every_message_arrives"
+else
+  not_ok "e2e_runs_and_every_message_arrives" "$(tail -5 "$tmp/e2e.err"; tail -3 "$tmp/e2e.out")"
+fi
+rows=$(grep -cE '^\| (no emit|`Herald|2013)' "$tmp/e2e.out")
+if [ "$rows" = 10 ] && grep -qE '^Delivered to the 10 heraldd subscribers: ([0-9]+) of \1 frames; to the 10 socket.io subscribers: ([0-9]+) of \2' "$tmp/e2e.out" &&
+   node -e '
+     const rs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+     const by = (l) => rs.find((r) => r.label === l);
+     const sane = rs.length === 10 && rs.every((r) => r.counted === 150 && r.req_per_s > 0 &&
+         r.lat_us_p50 > 0 && r.lat_us_p50 <= r.lat_us_p99 && r.cpu_us_per_req["php-fpm"] > 0) &&
+       by("emit/8/1").cpu_us_per_req.heraldd > 0 && by("curl2013/8/1").cpu_us_per_req.node > 0;
+     process.exit(sane ? 0 : 1);' "$tmp/e2e/results.jsonl"; then
+  ok "e2e_prints_a_row_per_route_and_concurrency"
+else
+  not_ok "e2e_prints_a_row_per_route_and_concurrency" "$(cat "$tmp/e2e.out")"
+fi
 finish

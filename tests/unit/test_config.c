@@ -51,7 +51,7 @@ static void defaults_are_documented_values(void) {
 }
 
 static void flags_win_over_the_file_in_any_order(void) {
-    const char *p = write_file("a.conf", "# comment\n; other\n[heraldd]\nlisten = 127.0.0.1:9000\n"
+    const char *p = write_file("a.conf", "# comment\n; other\nlisten = 127.0.0.1:9000\n"
                                          "history_size = 7\nmax_queue_bytes=2048\r\n");
     config_t c;
     char err[512];
@@ -212,6 +212,23 @@ static void reload_keeps_restart_only_keys(void) {
     CHECK_EQ_INT(config_diff_log(&run, &next), 1);
 }
 
+/* A typo names the key that was meant; a section is refused, not ignored. */
+static void typos_suggest_the_key_and_sections_are_refused(void) {
+    config_t c;
+    char err[512];
+    char *argv[] = {"heraldd", "--secert-file", "x"};
+    CHECK_EQ_INT(load(&c, err, 3, argv), -1);
+    CHECK(has(err, "unknown key 'secert-file' (did you mean 'secret_file'?)"));
+    char *argv2[] = {"heraldd", "--bananas", "1"};
+    CHECK_EQ_INT(load(&c, err, 3, argv2), -1);
+    CHECK(has(err, "(heraldd --help lists them)"));
+    config_defaults(&c);
+    CHECK_EQ_INT(config_parse_ini(&c, "t.conf", "max_queue_byte = 5\n", err, 512), -1);
+    CHECK(has(err, "t.conf:1: unknown key 'max_queue_byte' (did you mean 'max_queue_bytes'?)"));
+    CHECK_EQ_INT(config_parse_ini(&c, "t.conf", "# ok\n[heraldd]\nlisten = 127.0.0.1:9\n", err, 512), -1);
+    CHECK(has(err, "t.conf:2: sections like [heraldd] are not used"));
+}
+
 int main(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof(dir), "%s/herald-config-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
@@ -226,6 +243,7 @@ int main(void) {
     RUN(help_version_and_check_are_actions);
     RUN(string_keys_are_bounded_by_their_own_field);
     RUN(reload_keeps_restart_only_keys);
+    RUN(typos_suggest_the_key_and_sections_are_refused);
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -6,17 +6,29 @@
   const $ = (id) => document.getElementById(id);
   const demo = (window.demo = { received: [], errors: [], gaps: [], states: [], subscribed: [] });
 
-  const line = (cls, text) => {
+  const line = (cls, text, title) => {
     const li = document.createElement('li');
     if (cls) li.className = cls;
+    if (title) li.title = title;
     li.textContent = text;
     $('log').append(li);
   };
 
   const herald = (demo.herald = Herald.connect(cfg.url, { transports: cfg.transports }));
   herald.on('state', (s) => { demo.states.push(s); $('state').textContent = s; });
-  herald.on('subscribed', (s) => demo.subscribed.push(s));
+  // A message id is (the ms heraldd created the channel's state) × 1000 + n,
+  // n counting from 0: the page shows n + 1, the message's number on its
+  // channel, and the full id on hover. The base comes from the channel's
+  // `last` at subscription (exact while the channel has had fewer than 1000
+  // messages then) and is renewed on a gap (a new incarnation of the channel).
+  const bases = new Map();
+  const baseOf = (id) => Math.floor(id / 1000) * 1000;
+  herald.on('subscribed', (s) => {
+    demo.subscribed.push(s);
+    if (!bases.has(s.channel) && typeof s.last === 'number') bases.set(s.channel, baseOf(s.last + 1));
+  });
   herald.on('gap', (g) => {
+    bases.delete(g.channel);
     demo.gaps.push(g);
     line('gap', `${g.channel}: some messages are no longer in history (gap) — reload the page for the full state`);
   });
@@ -27,7 +39,8 @@
 
   const show = (data, meta) => {
     demo.received.push({ channel: meta.channel, id: meta.id, data });
-    line('', `${meta.channel} #${meta.id}: ${data}`);
+    if (!bases.has(meta.channel)) bases.set(meta.channel, baseOf(meta.id));
+    line('', `${meta.channel} #${meta.id - bases.get(meta.channel) + 1}: ${data}`, `message id ${meta.id}`);
   };
   for (const name of cfg.channels) herald.subscribe(name, show);
 

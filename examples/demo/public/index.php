@@ -5,6 +5,7 @@
 //   GET  /login, POST /login     any user name starts a session
 //   POST /logout
 //   GET  /emit/{id}/{message}    emits through Herald\emit(), for a logged-in user only
+//   GET  /socketio-2013          the 2013 socket.io page, unchanged but for heraldd's host:port
 declare(strict_types=1);
 
 const NAME_RE = '/^[A-Za-z0-9_-]{1,32}$/';
@@ -29,8 +30,9 @@ function answer(int $status, string $body, string $type = 'text/plain; charset=u
     exit;
 }
 
-// Where browsers reach heraldd's public listener: HERALD_PUBLIC_URL, or
-// port 8080 on the host name this page was loaded from.
+// Where browsers reach heraldd's public listener: HERALD_PUBLIC_URL (a
+// ws:// or wss:// URL, or a path such as /herald on this page's own origin
+// behind a proxy), or port 8080 on the host name this page was loaded from.
 function herald_public_url(): string
 {
     $url = getenv('HERALD_PUBLIC_URL');
@@ -94,6 +96,14 @@ if (preg_match('#^/emit/([^/]+)/(.*)$#s', $path, $m)) {
     answer(200, json_encode(['channel' => $channel, 'id' => $id]) . "\n", 'application/json');
 }
 
+// The page of the system Herald replaces, as it was (socket.io client and
+// all): only its push server's host and port are this heraldd's.
+if ($path === '/socketio-2013') {
+    $page = (string) file_get_contents(__DIR__ . '/../../socketio-2013/index.html');
+    $hostPort = (string) parse_url(herald_public_url(), PHP_URL_HOST) . ':' . (string) parse_url(herald_public_url(), PHP_URL_PORT);
+    answer(200, str_replace('localhost:8080', $hostPort, $page), 'text/html; charset=utf-8');
+}
+
 if ($path !== '/') answer(404, "Not found\n");
 
 // The page: signed names minted here, for this user only.
@@ -108,7 +118,9 @@ $config = [
         Herald\channel('user.' . $user, TTL),
     ],
 ];
-$scriptUrl = preg_replace('#^ws#', 'http', $config['url']) . '/herald.js?v=' . rawurlencode(trim((string) @file_get_contents(__DIR__ . '/../../../VERSION')));
+// herald.js comes from heraldd too (a path on this origin behind a proxy);
+// versioned, it is cached for a year. The extension and heraldd share VERSION.
+$scriptUrl = preg_replace('#^ws#', 'http', $config['url']) . '/herald.js?v=' . rawurlencode((string)phpversion('herald'));
 $other = $user === 'bob' ? 'alice' : 'bob';
 $links = [
     ['id1', 'hello'], ['id1', 'bye'], ['id2', 'hello from ' . $user],
@@ -125,13 +137,13 @@ header('Content-Type: text/html; charset=utf-8');
  body { font: 15px/1.4 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; }
  #log li { font-family: ui-monospace, monospace; }
  .err { color: #a00; } .gap { color: #a60; } #state { font-weight: bold; }
+ .who { display: flex; align-items: baseline; gap: .5em; margin: 1em 0; } .sep { color: #888; }
 </style>
 </head>
 <body>
 <h1>Herald demo</h1>
-<p>Logged in as <b id="user"><?= h($user) ?></b>
- <form method="post" action="/logout" style="display:inline"><button>Log out</button></form>
- — connection: <span id="state">connecting</span></p>
+<form method="post" action="/logout" class="who">Logged in as <b id="user"><?= h($user) ?></b>
+ <button>Log out</button> <span class="sep">·</span> connection: <span id="state">connecting</span></form>
 <h2>Emit</h2>
 <ul id="links">
 <?php foreach ($links as [$ch, $msg]): ?>

@@ -1,0 +1,306 @@
+#include "pusherapi.h"
+
+#include "log.h"
+#include "pusher.h"
+#include "pusherwire.h"
+#include "secrets.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PUSHERAPI_SKEW_S 600       /* auth_timestamp may be this far off */
+#define PUSHERAPI_CHANNELS_MAX 100 /* channels of one event, as Pusher's */
+#define PUSHERAPI_PARAMS_MAX 16
+
+/* Pusher's errors are a status and a line of text. */
+static void pusherapi_error(conn_t *c, http_req_t *req, int status, const char *why) {
+    log_info("%s: Pusher API %d: %s", c->peer, status, why);
+    char body[300];
+    int n = snprintf(body, sizeof(body), "%s\n", why);
+    conn_respond(c, status, NULL, NULL, body, (size_t)n, http_req_keep_alive(req));
+}
+
+static void pusherapi_json(conn_t *c, http_req_t *req, json_t *o) {
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s == NULL) {
+        pusherapi_error(c, req, 503, "out of memory");
+        return;
+    }
+    conn_respond(c, 200, "application/json", NULL, s, strlen(s), http_req_keep_alive(req));
+    free(s);
+}
+
+typedef struct pusherapi_param {
+    const char *k, *v;
+    size_t kl, vl;
+} pusherapi_param_t;
+
+static int pusherapi_param_cmp(const void *a, const void *b) {
+    const pusherapi_param_t *x = a, *y = b;
+    size_t n = x->kl < y->kl ? x->kl : y->kl;
+    int r = memcmp(x->k, y->k, n);
+    return r ? r : (x->kl > y->kl) - (x->kl < y->kl);
+}
+
+static const pusherapi_param_t *pusherapi_get(const pusherapi_param_t *p, size_t n, const char *k) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i].kl == strlen(k) && memcmp(p[i].k, k, p[i].kl) == 0) return &p[i];
+    return NULL;
+}
+
+static void pusherapi_hex(const unsigned char *d, size_t n, char *out) {
+    for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The request's app, if its signature is the app's: HMAC-SHA256 over
+ * "METHOD\nPATH\nsorted query without auth_signature". On failure the
+ * request was answered (400/401/404) and NULL is returned. */
+static const pusher_app_t *pusherapi_auth(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    const char *slash = memchr(rest, '/', n);
+    size_t idl = slash ? (size_t)(slash - rest) : n;
+    const pusher_app_t *app = secrets_app_by_id(&c->loop->auth.secrets, rest, idl);
+    if (app == NULL) {
+        pusherapi_error(c, req, 404, "Unknown app_id (pusher_apps_file)");
+        return NULL;
+    }
+    size_t ulen, plen, qlen;
+    const char *url = http_req_url(req, &ulen), *path, *q;
+    http_url_split(url, ulen, &path, &plen, &q, &qlen);
+    pusherapi_param_t p[PUSHERAPI_PARAMS_MAX];
+    size_t np = 0;
+    for (const char *s = q, *end = q ? q + qlen : NULL; s && s < end;) {
+        const char *amp = memchr(s, '&', (size_t)(end - s)), *e = amp ? amp : end;
+        const char *eq = memchr(s, '=', (size_t)(e - s));
+        if (np == PUSHERAPI_PARAMS_MAX) {
+            pusherapi_error(c, req, 400, "too many query parameters");
+            return NULL;
+        }
+        if (eq) p[np++] = (pusherapi_param_t){s, eq + 1, (size_t)(eq - s), (size_t)(e - eq - 1)};
+        s = amp ? amp + 1 : end;
+    }
+    const pusherapi_param_t *key = pusherapi_get(p, np, "auth_key");
+    const pusherapi_param_t *ts = pusherapi_get(p, np, "auth_timestamp");
+    const pusherapi_param_t *sig = pusherapi_get(p, np, "auth_signature");
+    if (!key || !ts || !sig || key->vl != strlen(app->key) || memcmp(key->v, app->key, key->vl) != 0) {
+        pusherapi_error(c, req, 401, "Invalid auth_key or missing auth_timestamp / auth_signature");
+        return NULL;
+    }
+    long long t = strtoll(ts->v, NULL, 10), now = (long long)(hub_wall_ms() / 1000);
+    if (t < now - PUSHERAPI_SKEW_S || t > now + PUSHERAPI_SKEW_S) {
+        pusherapi_error(c, req, 401, "Timestamp expired: auth_timestamp is more than 600 s off");
+        return NULL;
+    }
+    size_t blen;
+    const char *body = http_req_body(req, &blen);
+    const pusherapi_param_t *md5 = pusherapi_get(p, np, "body_md5");
+    if (blen > 0) {
+        unsigned char d[16];
+        char hex[33];
+        unsigned int dl = sizeof(d);
+        EVP_Digest(body, blen, d, &dl, EVP_md5(), NULL);
+        pusherapi_hex(d, 16, hex);
+        if (md5 == NULL || md5->vl != 32 || memcmp(md5->v, hex, 32) != 0) {
+            pusherapi_error(c, req, 401, "body_md5 does not match the body");
+            return NULL;
+        }
+    }
+    /* sorted, without the signature itself */
+    pusherapi_param_t sorted[PUSHERAPI_PARAMS_MAX];
+    size_t ns = 0;
+    for (size_t i = 0; i < np; i++)
+        if (&p[i] != sig) sorted[ns++] = p[i];
+    qsort(sorted, ns, sizeof(sorted[0]), pusherapi_param_cmp);
+    char text[4096];
+    int tl = snprintf(text, sizeof(text), "%s\n%.*s\n", http_req_method(req) == HTTP_M_POST ? "POST" : "GET",
+                      (int)plen, path);
+    for (size_t i = 0; i < ns && tl > 0 && (size_t)tl < sizeof(text); i++)
+        tl += snprintf(text + tl, sizeof(text) - (size_t)tl, "%s%.*s=%.*s", i ? "&" : "", (int)sorted[i].kl,
+                       sorted[i].k, (int)sorted[i].vl, sorted[i].v);
+    unsigned char mac[32];
+    unsigned int ml = sizeof(mac);
+    char hex[65];
+    if (tl < 0 || (size_t)tl >= sizeof(text) ||
+        HMAC(EVP_sha256(), app->secret, (int)app->secret_len, (unsigned char *)text, (size_t)tl, mac, &ml) == NULL) {
+        pusherapi_error(c, req, 400, "request too long to sign");
+        return NULL;
+    }
+    pusherapi_hex(mac, 32, hex);
+    if (sig->vl != 64 || CRYPTO_memcmp(sig->v, hex, 64) != 0) {
+        c->loop->stats.emit_unauthorized++;
+        pusherapi_error(c, req, 401, "Invalid signature: you should have sent HmacSHA256Hex(\"METHOD\\nPATH\\nQUERY\", your_secret)");
+        return NULL;
+    }
+    return app;
+}
+
+/* One event on one channel: published as a Herald message {event, data},
+ * which Pusher clients receive as that event and Herald clients as JSON. */
+static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const char *channel,
+                             size_t clen, const char *data) {
+    json_t *o = json_object();
+    json_object_set_new(o, "event", json_string(name));
+    json_object_set_new(o, "data", json_string(data));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    uint64_t id;
+    size_t subs;
+    int rc = s ? loop_publish(c->loop, channel, clen, s, strlen(s), &id, &subs) : HUB_ENOMEM;
+    free(s);
+    if (rc == HUB_EINVAL) pusherapi_error(c, req, 400, "invalid channel name (1-164 bytes of A-Z a-z 0-9 _ - . : @)");
+    else if (rc == HUB_ECLUSTER)
+        pusherapi_error(c, req, 501, "the Pusher HTTP API does not publish through redis yet: use POST /emit");
+    else if (rc != 0) pusherapi_error(c, req, 503, "out of memory: not published");
+    return rc;
+}
+
+/* An event's fields, checked before anything is published. */
+static int pusherapi_event_check(json_t *ev, const char **why) {
+    json_t *name = json_object_get(ev, "name"), *data = json_object_get(ev, "data");
+    json_t *chs = json_object_get(ev, "channels"), *ch = json_object_get(ev, "channel");
+    *why = "an event needs a name (1-200 bytes) and data (a string)";
+    if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) > 200 ||
+        !json_is_string(data))
+        return -1;
+    *why = "an event needs channel or channels (1 to 100 names)";
+    if (json_is_string(ch)) return 0;
+    if (!json_is_array(chs) || json_array_size(chs) == 0 || json_array_size(chs) > PUSHERAPI_CHANNELS_MAX)
+        return -1;
+    for (size_t i = 0; i < json_array_size(chs); i++)
+        if (!json_is_string(json_array_get(chs, i))) return -1;
+    return 0;
+}
+
+static int pusherapi_event_publish(conn_t *c, http_req_t *req, json_t *ev) {
+    const char *name = json_string_value(json_object_get(ev, "name"));
+    const char *data = json_string_value(json_object_get(ev, "data"));
+    json_t *ch = json_object_get(ev, "channel"), *chs = json_object_get(ev, "channels");
+    if (json_is_string(ch))
+        return pusherapi_publish(c, req, name, json_string_value(ch), json_string_length(ch), data);
+    for (size_t i = 0; i < json_array_size(chs); i++) {
+        json_t *x = json_array_get(chs, i);
+        if (pusherapi_publish(c, req, name, json_string_value(x), json_string_length(x), data) != 0) return -1;
+    }
+    return 0;
+}
+
+static json_t *pusherapi_body(conn_t *c, http_req_t *req) {
+    size_t blen;
+    const char *body = http_req_body(req, &blen);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        pusherapi_error(c, req, 400, "the body is not a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+void pusherapi_events(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    const char *why;
+    if (pusherapi_auth(c, req, rest, n) == NULL) return;
+    json_t *ev = pusherapi_body(c, req);
+    if (ev == NULL) return;
+    if (pusherapi_event_check(ev, &why) != 0) pusherapi_error(c, req, 400, why);
+    else if (pusherapi_event_publish(c, req, ev) == 0) pusherapi_json(c, req, json_object());
+    json_decref(ev);
+}
+
+/* All events are checked first: a batch is published whole or not at all
+ * (short of running out of memory half-way). */
+void pusherapi_batch_events(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    const char *why = "batch must be an array of events";
+    if (pusherapi_auth(c, req, rest, n) == NULL) return;
+    json_t *root = pusherapi_body(c, req);
+    if (root == NULL) return;
+    json_t *batch = json_object_get(root, "batch");
+    int ok = json_is_array(batch) && json_array_size(batch) <= c->loop->cfg->max_batch_messages;
+    for (size_t i = 0; ok && i < json_array_size(batch); i++)
+        ok = pusherapi_event_check(json_array_get(batch, i), &why) == 0;
+    if (!ok) {
+        pusherapi_error(c, req, 400, why);
+        json_decref(root);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(batch); i++)
+        if (pusherapi_event_publish(c, req, json_array_get(batch, i)) != 0) {
+            json_decref(root);
+            return;
+        }
+    json_decref(root);
+    pusherapi_json(c, req, json_object());
+}
+
+static void pusherapi_channel_add(const channel_t *ch, void *arg) {
+    json_t *o = json_object();
+    json_object_set_new(o, "subscription_count", json_integer((json_int_t)ch->nsubs));
+    json_object_setn_new(arg, ch->name, ch->name_len, o);
+}
+
+/* GET /apps/{id}/channels[?filter_by_prefix=P]: occupied channels. */
+void pusherapi_channels(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    if (pusherapi_auth(c, req, rest, n) == NULL) return;
+    size_t ulen, plen, qlen;
+    const char *url = http_req_url(req, &ulen), *path, *q, *prefix = "";
+    http_url_split(url, ulen, &path, &plen, &q, &qlen);
+    size_t pl = 0;
+    for (const char *s = q, *end = q ? q + qlen : NULL; s && s < end;) {
+        const char *amp = memchr(s, '&', (size_t)(end - s)), *e = amp ? amp : end;
+        if ((size_t)(e - s) > 17 && memcmp(s, "filter_by_prefix=", 17) == 0) {
+            prefix = s + 17;
+            pl = (size_t)(e - prefix);
+        }
+        s = amp ? amp + 1 : end;
+    }
+    json_t *chs = json_object();
+    hub_channels_each(c->loop->hub, prefix, pl, pusherapi_channel_add, chs);
+    json_t *o = json_object();
+    json_object_set_new(o, "channels", chs);
+    pusherapi_json(c, req, o);
+}
+
+/* The channel name in "{id}/channels/{name}[/users]". */
+static int pusherapi_channel_name(const char *rest, size_t n, const char **name, size_t *len) {
+    const char *p = memchr(rest, '/', n);
+    if (p == NULL || (size_t)(rest + n - p) < 11) return -1;
+    *name = p + 10; /* "/channels/" */
+    const char *end = memchr(*name, '/', (size_t)(rest + n - *name));
+    *len = end ? (size_t)(end - *name) : (size_t)(rest + n - *name);
+    return herald_channel_check(*name, *len);
+}
+
+void pusherapi_channel(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    const char *name;
+    size_t len;
+    if (pusherapi_auth(c, req, rest, n) == NULL) return;
+    if (pusherapi_channel_name(rest, n, &name, &len) != 0) {
+        pusherapi_error(c, req, 400, "invalid channel name");
+        return;
+    }
+    size_t subs = hub_channel_subscribers(c->loop->hub, name, len);
+    json_t *o = json_object();
+    json_object_set_new(o, "occupied", json_boolean(subs > 0));
+    json_object_set_new(o, "subscription_count", json_integer((json_int_t)subs));
+    if (len > 9 && memcmp(name, "presence-", 9) == 0)
+        json_object_set_new(o, "user_count", json_integer((json_int_t)pusher_presence_count(c->loop, name, len)));
+    pusherapi_json(c, req, o);
+}
+
+void pusherapi_users(conn_t *c, http_req_t *req, const char *rest, size_t n) {
+    const char *name;
+    size_t len;
+    if (pusherapi_auth(c, req, rest, n) == NULL) return;
+    if (pusherapi_channel_name(rest, n, &name, &len) != 0 || len <= 9 || memcmp(name, "presence-", 9) != 0) {
+        pusherapi_error(c, req, 400, "users exist on presence- channels only");
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "users", pusher_presence_users(c->loop, name, len));
+    pusherapi_json(c, req, o);
+}

@@ -1,0 +1,111 @@
+/* Unit tests for daemon/pusherwire.c: client messages, the auth signature
+ * of private and presence channels (Pusher's documented example), presence
+ * channel_data, and the event frame a Herald message becomes. */
+#include "t.h"
+#include "channel.h"
+#include "pusherwire.h"
+#include "ws.h"
+
+#include <stdlib.h>
+
+static int parse(const char *s, pusher_cmd_t *c) {
+    const char *why;
+    return pusher_cmd_parse(s, strlen(s), c, &why);
+}
+
+static void client_messages_parse_by_event(void) {
+    pusher_cmd_t c;
+    CHECK_EQ_INT(parse("{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"private-a\",\"auth\":\"k:s\"}}", &c), 0);
+    CHECK_EQ_INT(c.type, PUSHER_SUBSCRIBE);
+    CHECK_STR(c.channel, "private-a");
+    CHECK_STR(c.auth, "k:s");
+    CHECK_EQ_INT(c.has_channel_data, 0);
+    CHECK_EQ_INT(parse("{\"event\":\"pusher:unsubscribe\",\"data\":{\"channel\":\"a\"}}", &c), 0);
+    CHECK_EQ_INT(c.type, PUSHER_UNSUBSCRIBE);
+    CHECK_EQ_INT(parse("{\"event\":\"pusher:ping\",\"data\":{}}", &c), 0);
+    CHECK_EQ_INT(c.type, PUSHER_PING);
+    CHECK_EQ_INT(parse("{\"event\":\"client-typing\",\"channel\":\"private-a\",\"data\":{}}", &c), 0);
+    CHECK_EQ_INT(c.type, PUSHER_CLIENT_EVENT);
+    CHECK_EQ_INT(parse("{\"event\":\"pusher:signin\",\"data\":{}}", &c), 0);
+    CHECK_EQ_INT(c.type, PUSHER_OTHER);
+}
+
+static void bad_client_messages_are_refused(void) {
+    pusher_cmd_t c;
+    CHECK_EQ_INT(parse("", &c), -1);
+    CHECK_EQ_INT(parse("[]", &c), -1);
+    CHECK_EQ_INT(parse("{\"event\":1}", &c), -1);
+    CHECK_EQ_INT(parse("{\"event\":\"pusher:subscribe\",\"data\":{}}", &c), -1);
+    CHECK_EQ_INT(parse("{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"\"}}", &c), -1);
+    CHECK_EQ_INT(parse("{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"a\",\"auth\":7}}", &c), -1);
+    CHECK_EQ_INT(parse("{\"event\":\"x\",\"event\":\"y\"}", &c), -1); /* duplicate keys */
+    char big[400];
+    memset(big, 'a', 300);
+    big[300] = '\0';
+    char msg[600];
+    snprintf(msg, sizeof(msg), "{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"%s\"}}", big);
+    CHECK_EQ_INT(parse(msg, &c), -1);
+}
+
+/* Pusher's documentation: key 278d425bdf160c739803, secret
+ * 7ad3773142a6692b25b8, socket 1234.1234, channel private-foobar. */
+static void auth_signature_matches_pushers_documented_example(void) {
+    const unsigned char secret[] = "7ad3773142a6692b25b8";
+    const char *auth = "278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4";
+    CHECK_EQ_INT(pusher_auth_ok("278d425bdf160c739803", secret, 20, "1234.1234", "private-foobar", 14, NULL, auth), 1);
+    CHECK_EQ_INT(pusher_auth_ok("278d425bdf160c739803", secret, 20, "1234.1235", "private-foobar", 14, NULL, auth), 0);
+    CHECK_EQ_INT(pusher_auth_ok("other-key", secret, 20, "1234.1234", "private-foobar", 14, NULL, auth), 0);
+    CHECK_EQ_INT(pusher_auth_ok("278d425bdf160c739803", secret, 20, "1234.1234", "private-foobar", 14, NULL,
+                                "278d425bdf160c739803:58df"), 0);
+}
+
+static void presence_channel_data_gives_id_and_info(void) {
+    char id[PUSHER_USER_ID_MAX];
+    char *info;
+    CHECK_EQ_INT(pusher_presence_parse("{\"user_id\":42,\"user_info\":{\"name\":\"ann\"}}", id, sizeof(id), &info), 0);
+    CHECK_STR(id, "42");
+    CHECK_STR(info, "{\"name\":\"ann\"}");
+    free(info);
+    CHECK_EQ_INT(pusher_presence_parse("{\"user_id\":\"u-1\"}", id, sizeof(id), &info), 0);
+    CHECK_STR(info, "null");
+    free(info);
+    CHECK_EQ_INT(pusher_presence_parse("{\"user_info\":{}}", id, sizeof(id), &info), -1);
+    CHECK_EQ_INT(pusher_presence_parse("{\"user_id\":\"\"}", id, sizeof(id), &info), -1);
+    CHECK_EQ_INT(pusher_presence_parse("not json", id, sizeof(id), &info), -1);
+}
+
+static char *frame_of(const char *data) {
+    channel_table_t t;
+    channel_table_init(&t);
+    channel_t *ch = channel_get(&t, "private-a", 9, 1000, 0);
+    message_t m;
+    channel_message_build(&m, ch, 5, 1000, data, strlen(data));
+    uint8_t off;
+    buf_t *b = pusher_message_frame(&m, &off);
+    char *s = b ? strndup((const char *)b->data + WS_FRAME_HEADER_MAX, b->len - WS_FRAME_HEADER_MAX) : NULL;
+    buf_unref(b);
+    buf_unref(m.ws);
+    channel_table_free(&t);
+    return s;
+}
+
+static void herald_messages_become_pusher_events(void) {
+    char *s = frame_of("{\"event\":\"OrderShipped\",\"data\":{\"id\":7}}");
+    CHECK_STR(s, "{\"event\":\"OrderShipped\",\"data\":\"{\\\"id\\\":7}\",\"channel\":\"private-a\"}");
+    free(s);
+    s = frame_of("{\"event\":\"Note\",\"data\":\"text\"}");
+    CHECK_STR(s, "{\"event\":\"Note\",\"data\":\"text\",\"channel\":\"private-a\"}");
+    free(s);
+    s = frame_of("plain");
+    CHECK_STR(s, "{\"event\":\"message\",\"data\":\"plain\",\"channel\":\"private-a\"}");
+    free(s);
+}
+
+int main(void) {
+    RUN(client_messages_parse_by_event);
+    RUN(bad_client_messages_are_refused);
+    RUN(auth_signature_matches_pushers_documented_example);
+    RUN(presence_channel_data_gives_id_and_info);
+    RUN(herald_messages_become_pusher_events);
+    return T_DONE();
+}
