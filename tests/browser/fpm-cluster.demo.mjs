@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import net from 'node:net';
+import { userInfo } from 'node:os';
 import { WebSocket } from 'ws';
 import { top, extSo, startHeraldd, start, freePort, tempDir, until, tcpReady } from './lib.mjs';
 
@@ -38,8 +38,10 @@ before(async () => {
     const app = join(p, 'app' + i);
     mkdirSync(join(app, 'sessions'), { recursive: true });
     const sock = join(app, 'php-fpm.sock');
+    // workers as this account (root here runs them with -R): the www-data
+    // setup is fpm.demo.mjs's subject, not this test's
     writeFileSync(join(app, 'php-fpm.conf'), render('php-fpm.conf.in', {
-      PREFIX: app, FPM_SOCKET: sock, EMIT: `unix://${node.emitSock}`, SECRET_FILE: nodes[0].secretFile,
+      USER: userInfo().username, PREFIX: app, FPM_SOCKET: sock, EMIT: `unix://${node.emitSock}`, SECRET_FILE: nodes[0].secretFile,
     }));
     const fpm = start('php-fpm8.2', ['-n', '-d', `extension=${extSo}`, '-F', '-y', join(app, 'php-fpm.conf'), '-p', app, ...(root ? ['-R'] : [])]);
     fpms.push(fpm);
