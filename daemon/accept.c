@@ -1,6 +1,6 @@
 #include "accept.h"
 
-#include "fdlimit.h"
+#include "admit.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -14,9 +14,10 @@
  * too many already (then c is answered 503 and closes). */
 int conn_admit(conn_t *c, const peer_addr_t *a) {
     loop_t *loop = c->loop;
-    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip);
+    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip_key);
     c->ip = *a;
-    uint32_t n = hub_peer_incr(loop->hub, a);
+    c->ip_key = peer_addr_prefix(a, (unsigned)loop->cfg->ipv6_prefix_bits);
+    uint32_t n = hub_peer_incr(loop->hub, &c->ip_key);
     c->ip_counted = n > 0;
     if (loop->cfg->max_connections_per_ip == 0 || n <= loop->cfg->max_connections_per_ip) return 0;
     loop->stats.per_ip_refused++;
@@ -51,47 +52,12 @@ static void accept_peer_name(conn_t *c, int is_unix) {
 
 static void accept_on_refused_close(uv_handle_t *h) { free(h); }
 
-/* Admission by count, before any work is spent on a connection. Slots are
- * claimed before they are checked, so loops accepting at the same moment
- * cannot together pass a limit. Every connection takes a descriptor; a
- * public one is refused while a few are still free (so the refusal never
- * fails) and a share stays for emit connections, so a flood of browsers
- * can lock out neither the PHP side nor /stats. 0, or -1: refused. */
-static int accept_count(loop_t *loop, int public) {
-    hub_t *hub = loop->hub;
-    size_t room = atomic_load(&hub->fd_room);
-    size_t keep = room / 4 < FDLIMIT_EMIT_KEEP ? room / 4 : FDLIMIT_EMIT_KEEP;
-    size_t total = atomic_fetch_add(&hub->nconns, 1);
-    size_t npublic = public ? atomic_fetch_add(&hub->npublic, 1) : 0;
-    int over_fd = total >= (public ? room - keep : room);
-    int over_max = public && npublic >= loop->cfg->max_connections;
-    int stopping = loop->state != LOOP_RUNNING;
-    if (!over_fd && !over_max && !stopping) return 0;
-    atomic_fetch_sub(&hub->nconns, 1);
-    if (public) atomic_fetch_sub(&hub->npublic, 1);
-    if (stopping) return -1;
-    if (over_max) {
-        loop->stats.connections_refused++;
-        if (loop_log_throttle(loop))
-            log_warn("connection refused: max_connections (%llu) reached",
-                     (unsigned long long)loop->cfg->max_connections);
-    } else {
-        loop->stats.fd_limit_refused++;
-        if (loop_log_throttle(loop))
-            log_error("connection refused: the open-file limit (%llu) leaves room for %zu "
-                      "connections; raise it (ulimit -n, systemd LimitNOFILE=) or lower "
-                      "max_connections", (unsigned long long)fdlimit_current(), room);
-    }
-    return -1;
-}
-
 conn_t *conn_virtual_new(conn_t *via, const conn_proto_t *proto) {
     loop_t *loop = via->loop;
-    if (accept_count(loop, 1) != 0) return NULL;
+    if (admit_count(loop, via->l) != 0) return NULL;
     conn_t *c = calloc(1, sizeof(*c));
     if (c == NULL) {
-        atomic_fetch_sub(&loop->hub->nconns, 1);
-        atomic_fetch_sub(&loop->hub->npublic, 1);
+        admit_release(loop, via->l);
         return NULL;
     }
     uv_timer_init(loop->uv, &c->h.timer);
@@ -101,7 +67,8 @@ conn_t *conn_virtual_new(conn_t *via, const conn_proto_t *proto) {
     memcpy(c->peer, via->peer, sizeof(c->peer));
     if (via->ip.family == 0) return c;
     c->ip = via->ip;
-    uint32_t n = hub_peer_incr(loop->hub, &c->ip);
+    c->ip_key = via->ip_key;
+    uint32_t n = hub_peer_incr(loop->hub, &c->ip_key);
     c->ip_counted = n > 0;
     uint64_t max = loop->cfg->max_connections_per_ip;
     if (max && n > max) {
@@ -115,7 +82,7 @@ conn_t *conn_virtual_new(conn_t *via, const conn_proto_t *proto) {
 
 /* The part of accepting shared with a connection handed over from another
  * loop: name the peer, join the loop, read, and count its address. */
-static void accept_start(conn_t *c, loop_t *loop, const listener_t *l, int is_unix) {
+static void accept_start(conn_t *c, loop_t *loop, listener_t *l, int is_unix) {
     int public = l->kind == LISTEN_PUBLIC;
     conn_open(c, loop, l, public);
     accept_peer_name(c, is_unix);
@@ -138,8 +105,7 @@ void accept_connection(listener_t *l) {
         uv_close(&c->h.handle, accept_on_refused_close);
         return;
     }
-    int public = l->kind == LISTEN_PUBLIC;
-    if (accept_count(loop, public) != 0) {
+    if (admit_count(loop, l) != 0) {
         uv_close(&c->h.handle, accept_on_refused_close);
         return;
     }
@@ -188,10 +154,10 @@ int accept_handoff(conn_t *c, http_req_t *req, unsigned to) {
 
 void accept_adopt(loop_t *loop, hub_handoff_t *h) {
     accept_move_t *m = (accept_move_t *)h;
-    const listener_t *l = &loop->listeners[0];
+    listener_t *l = &loop->listeners[0];
     conn_t *c = calloc(1, sizeof(*c));
     if (c == NULL || loop->state != LOOP_RUNNING || l->kind != LISTEN_PUBLIC ||
-        accept_count(loop, 1) != 0) {
+        admit_count(loop, l) != 0) {
         free(c);
         accept_move_drop(h);
         return;
@@ -199,8 +165,7 @@ void accept_adopt(loop_t *loop, hub_handoff_t *h) {
     uv_tcp_init(loop->uv, &c->h.tcp);
     c->h.handle.data = c;
     if (uv_tcp_open(&c->h.tcp, m->h.fd) != 0) {
-        atomic_fetch_sub(&loop->hub->nconns, 1);
-        atomic_fetch_sub(&loop->hub->npublic, 1);
+        admit_release(loop, l);
         uv_close(&c->h.handle, accept_on_refused_close);
         accept_move_drop(h); /* closes the descriptor the handle did not take */
         return;

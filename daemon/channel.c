@@ -1,29 +1,45 @@
 #include "channel.h"
 
+#include "siphash.h"
 #include "utf8.h"
 #include "ws.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t channel_hash(const char *s, size_t n) {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+/* Keyed: names come from browsers (public patterns) and nobody outside
+ * knows the key, so nobody can choose names that share a bucket. */
+static uint32_t channel_hash(const channel_table_t *t, const char *s, size_t n) {
+    return (uint32_t)siphash24(t->key, s, n);
+}
+
+/* Buckets use the hash's low bits, lost marks its high ones. */
+static size_t channel_lost_slot(const channel_t *ch) {
+    return ch->hash >> (32 - CHANNEL_LOST_BITS);
 }
 
 int channel_table_init(channel_table_t *t) {
+    memset(t, 0, sizeof(*t));
+    t->key = siphash_process_key();
+    if (t->key == NULL) return -1;
     t->nbuckets = 256;
-    t->count = 0;
     t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
     return t->buckets ? 0 : -1;
 }
 
-static void channel_destroy(channel_t *ch) {
-    history_free(&ch->hist);
+int channel_table_lost_init(channel_table_t *t, uint64_t start_ms) {
+    t->lost = malloc(CHANNEL_LOST_SLOTS * sizeof(*t->lost));
+    if (t->lost == NULL) return -1;
+    for (size_t i = 0; i < CHANNEL_LOST_SLOTS; i++) t->lost[i] = start_ms ? start_ms * 1000 - 1 : 0;
+    return 0;
+}
+
+static void channel_destroy(channel_table_t *t, channel_t *ch) {
+    history_free(&t->hist, &ch->hist);
     free(ch);
 }
 
@@ -32,17 +48,20 @@ void channel_table_free(channel_table_t *t) {
         channel_t *ch = t->buckets[i];
         while (ch) {
             channel_t *next = ch->hnext;
-            channel_destroy(ch);
+            channel_destroy(t, ch);
             ch = next;
         }
     }
+    history_pool_free(&t->hist);
     free(t->buckets);
+    free(t->lost);
     t->buckets = NULL;
+    t->lost = NULL;
     t->count = 0;
 }
 
 channel_t *channel_find(channel_table_t *t, const char *name, size_t len) {
-    uint32_t h = channel_hash(name, len);
+    uint32_t h = channel_hash(t, name, len);
     for (channel_t *ch = t->buckets[h & (t->nbuckets - 1)]; ch; ch = ch->hnext)
         if (ch->hash == h && ch->name_len == len && memcmp(ch->name, name, len) == 0)
             return ch;
@@ -68,18 +87,20 @@ static void channel_table_grow(channel_table_t *t) {
     t->nbuckets = n;
 }
 
-channel_t *channel_get(channel_table_t *t, const char *name, size_t len,
-                       uint64_t now_ms, size_t history_size) {
+channel_t *channel_get(channel_table_t *t, const char *name, size_t len, uint64_t now_ms) {
     channel_t *ch = channel_find(t, name, len);
     if (ch) return ch;
     if (t->count + 1 > t->nbuckets) channel_table_grow(t);
     ch = calloc(1, sizeof(*ch) + len + 1);
     if (ch == NULL) return NULL;
-    ch->hash = channel_hash(name, len);
+    ch->hash = channel_hash(t, name, len);
     memcpy(ch->name, name, len);
     ch->name_len = (uint16_t)len;
-    ch->base_id = ch->next_id = now_ms * 1000;
-    history_init(&ch->hist, history_size);
+    ch->base_id = now_ms * 1000;
+    if (t->lost && ch->base_id <= t->lost[channel_lost_slot(ch)])
+        ch->base_id = t->lost[channel_lost_slot(ch)] + 1;
+    ch->next_id = ch->base_id;
+    history_init(&ch->hist);
     size_t b = ch->hash & (t->nbuckets - 1);
     ch->hnext = t->buckets[b];
     t->buckets[b] = ch;
@@ -87,22 +108,41 @@ channel_t *channel_get(channel_table_t *t, const char *name, size_t len,
     return ch;
 }
 
-/* Unlink and free ch when nobody holds it: no subscribers, no history, not
- * busy, and idle for the whole history TTL (see channel.h). */
-static void channel_free_if_idle(channel_table_t *t, channel_t *ch, uint64_t now_ms,
-                                 uint64_t ttl_ms) {
-    if (ch->nsubs || ch->busy || history_count(&ch->hist)) {
-        ch->idle_since_ms = 0;
-        return;
-    }
-    if (ch->idle_since_ms == 0) ch->idle_since_ms = now_ms;
-    if (now_ms - ch->idle_since_ms < ttl_ms) return;
+uint64_t channel_lost_before(const channel_table_t *t, const channel_t *ch) {
+    return t->lost ? t->lost[channel_lost_slot(ch)] : 0;
+}
+
+/* The ids ch issued leave with it: its slot's mark rises to its last id
+ * (only if it issued any: a channel that never had a message loses
+ * nothing, and raising the mark would give its slot-mates false gaps). */
+static void channel_remove(channel_table_t *t, channel_t *ch) {
     channel_t **pp = &t->buckets[ch->hash & (t->nbuckets - 1)];
     while (*pp && *pp != ch) pp = &(*pp)->hnext;
     if (*pp == NULL) return;
     *pp = ch->hnext;
     t->count--;
-    channel_destroy(ch);
+    if (t->lost && ch->next_id > ch->base_id) {
+        uint64_t *mark = &t->lost[channel_lost_slot(ch)];
+        if (*mark < ch->next_id - 1) *mark = ch->next_id - 1;
+    }
+    channel_destroy(t, ch);
+}
+
+int channel_release(channel_table_t *t, channel_t *ch) {
+    if (ch->nsubs || ch->busy || history_count(&ch->hist)) return 0;
+    channel_remove(t, ch);
+    return 1;
+}
+
+#define CHANNEL_OF_HISTORY(h) ((channel_t *)(void *)((char *)(h) - offsetof(channel_t, hist)))
+
+void channel_table_trim(channel_table_t *t, size_t max_bytes, channel_t *keep) {
+    while (t->hist.bytes > max_bytes) {
+        history_t *h = history_pool_drop_oldest(&t->hist);
+        if (h == NULL) break;
+        channel_t *ch = CHANNEL_OF_HISTORY(h);
+        if (ch != keep) channel_release(t, ch);
+    }
 }
 
 void channel_sub_add(channel_t *ch, sub_t *s) {
@@ -123,16 +163,24 @@ void channel_sub_remove(channel_t *ch, sub_t *s) {
     ch->nsubs--;
 }
 
-void channel_table_sweep(channel_table_t *t, uint64_t now_ms, uint64_t ttl_ms) {
-    for (size_t i = 0; i < t->nbuckets; i++) {
-        channel_t *ch = t->buckets[i];
+int channel_table_sweep(channel_table_t *t, uint64_t now_ms, uint64_t ttl_ms,
+                        size_t max_buckets) {
+    int wrapped = 0;
+    if (t->cursor >= t->nbuckets) t->cursor = 0;
+    for (size_t n = 0; n < max_buckets && n < t->nbuckets; n++) {
+        channel_t *ch = t->buckets[t->cursor];
         while (ch) {
             channel_t *next = ch->hnext;
-            history_expire(&ch->hist, now_ms, ttl_ms);
-            channel_free_if_idle(t, ch, now_ms, ttl_ms);
+            history_expire(&t->hist, &ch->hist, now_ms, ttl_ms);
+            channel_release(t, ch);
             ch = next;
         }
+        if (++t->cursor == t->nbuckets) {
+            t->cursor = 0;
+            wrapped = 1;
+        }
     }
+    return wrapped;
 }
 
 /* Classic backtracking over the last '*': linear in practice, and patterns
@@ -243,6 +291,13 @@ int channel_message_build(message_t *m, const channel_t *ch, uint64_t id,
     m->pusher = NULL;
     m->ws_off = (uint8_t)(WS_FRAME_HEADER_MAX - hl);
     return 0;
+}
+
+size_t channel_message_frame_max(const char *data, size_t len) {
+    const unsigned char *d = (const unsigned char *)data;
+    size_t body = utf8_valid(d, len) ? channel_json_escaped_len(d, len) : 4 * ((len + 2) / 3);
+    /* the envelope, and the larger of the WebSocket header and SSE's lines */
+    return body + 2 * HERALD_NAME_JSON_MAX + WS_FRAME_HEADER_MAX;
 }
 
 buf_t *channel_message_sse(message_t *m, const channel_t *ch) {

@@ -118,11 +118,15 @@ int command_error_format(char *out, size_t size, const command_t *c,
 int command_subscribed_format(char *out, size_t size, const command_t *c,
                               const char *channel, size_t channel_len,
                               uint64_t last, const char *resume) {
-    char req[32], res[32] = "";
-    command_req(req, sizeof(req), c);
+    char req[48] = "", res[32] = "";
+    /* SSE has no commands (c NULL): its answers carry no req at all */
+    if (c) {
+        memcpy(req, ",\"req\":", 7);
+        command_req(req + 7, sizeof(req) - 7, c);
+    }
     if (resume) snprintf(res, sizeof(res), ",\"resume\":\"%s\"", resume);
     return command_fit(snprintf(out, size,
-                                "{\"type\":\"subscribed\",\"req\":%s,\"channel\":\"%.*s\",\"last\":%llu%s}",
+                                "{\"type\":\"subscribed\"%s,\"channel\":\"%.*s\",\"last\":%llu%s}",
                                 req, (int)channel_len, channel, (unsigned long long)last, res),
                        size);
 }

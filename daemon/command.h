@@ -28,6 +28,7 @@ int command_parse(const char *json, size_t len, command_t *out,
 /* The answers, written into out; return their length or -1 if too long. */
 int command_error_format(char *out, size_t size, const command_t *c,
                          const char *code, const char *reason);
+/* c NULL (SSE): the answer has no "req" member. */
 int command_subscribed_format(char *out, size_t size, const command_t *c,
                               const char *channel, size_t channel_len,
                               uint64_t last, const char *resume);

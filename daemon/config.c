@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { T_STR, T_U64, T_MODE, T_LEVEL, T_EMIT, T_HOSTPORT, T_WORKERS };
 
@@ -37,6 +38,28 @@ static int config_redis_check(const char *v, char *why, size_t why_size) {
     return v[0] ? rediswire_url_parse(v, strlen(v), &a, why, why_size) : 0;
 }
 
+/* emit_allowed_hosts: names or addresses, as a Host header would carry them
+ * (without the port): letters, digits, '-', '.', and ':' inside brackets
+ * or a bare IPv6 address. */
+static int config_hosts_check(const char *v, char *why, size_t ws) {
+    for (const char *p = v; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!(isalnum(c) || c == '-' || c == '.' || c == ':' || c == '[' || c == ']' ||
+              c == ',' || c == ' ')) {
+            snprintf(why, ws, "'%c' is not part of a host name or address (comma-separated, no ports)", c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* trusted_proxies name the client in one header: the one the proxy sets. */
+static int config_proxy_header_check(const char *v, char *why, size_t ws) {
+    if (strcasecmp(v, "x-forwarded-for") == 0 || strcasecmp(v, "forwarded") == 0) return 0;
+    snprintf(why, ws, "'%s' is neither X-Forwarded-For nor Forwarded", v);
+    return -1;
+}
+
 /* The one list of keys: defaults, bounds and --help text live together so
  * the documentation cannot drift from what is parsed. */
 static const config_key_t config_keys[] = {
@@ -50,6 +73,10 @@ static const config_key_t config_keys[] = {
      "group owning the emit Unix socket (empty: the daemon's group)"},
     {"emit_secret_file", T_STR, F(emit_secret_file), "", 0, 0, NULL, 0,
      "file holding a bearer token every emit must send; required for a non-loopback emit address"},
+    {"emit_allowed_hosts", T_STR, F(emit_allowed_hosts), "", 0, 0, config_hosts_check, 0,
+     "comma-separated host names TCP emit listeners answer besides localhost and IP addresses; another name in Host gets 403 (DNS rebinding)"},
+    {"max_emit_connections", T_U64, F(max_emit_connections), "1024", 1, 19000, NULL, 0,
+     "connections each emit listener holds at most (one per php-fpm worker); more are closed on accept"},
     {"secret_file", T_STR, F(secret_file), "", 0, 0, NULL, 0,
      "secrets for signed channel names, one per line (secret or kid:secret), the first signs"},
     {"public_channels", T_STR, F(public_channels), "", 0, 0, NULL, 0,
@@ -63,19 +90,29 @@ static const config_key_t config_keys[] = {
     {"allowed_origins", T_STR, F(allowed_origins), "*", 0, 0, origin_list_check, 0,
      "comma-separated browser origins (scheme://host[:port]; https://*.example.com: its subdomains) allowed on /ws and /sse, or *"},
     {"max_connections", T_U64, F(max_connections), "10000", 1, 19000, NULL, 0,
-     "public connections (browsers) at most, on every loop together; more are closed on accept (emit connections are bounded by the open-file limit only)"},
+     "public connections (browsers) at most, on every loop together; more are closed on accept (emit connections: max_emit_connections)"},
     {"max_connections_per_ip", T_U64, F(max_connections_per_ip), "256", 0, 19000, NULL, 0,
      "public connections one client address may hold (0: no limit); more: 503"},
     {"trusted_proxies", T_STR, F(trusted_proxies), "", 0, 0, NULL, 0,
-     "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For / Forwarded names the client"},
+     "comma-separated proxy addresses or CIDR ranges whose trusted_proxy_header names the client"},
+    {"trusted_proxy_header", T_STR, F(trusted_proxy_header), "X-Forwarded-For", 0, 0, config_proxy_header_check, 0,
+     "the header your trusted proxies set, X-Forwarded-For or Forwarded; its right-most untrusted hop is the client, the other header is ignored"},
+    {"ipv6_prefix_bits", T_U64, F(ipv6_prefix_bits), "64", 1, 128, NULL, 0,
+     "IPv6 clients are counted by this prefix for max_connections_per_ip (one /64 is one subscriber's network)"},
     {"max_client_message_bytes", T_U64, F(max_client_message_bytes), "4096", 16, 1048576, NULL, 0,
      "largest WebSocket message a browser may send (larger: close 1009)"},
     {"max_subscriptions", T_U64, F(max_subscriptions), "64", 1, 65535, NULL, 0,
      "channels one connection may subscribe to"},
+    {"max_channels", T_U64, F(max_channels), "1000000", 1, 100000000, NULL, 0,
+     "channels held at once (subscribed or with history); a subscribe or emit that needs a new one is refused (error too_many_channels, SSE and emit 503)"},
+    {"max_new_channels_per_second", T_U64, F(max_new_channels_per_second), "20", 1, 1000000, NULL, 0,
+     "channels one connection may bring into being per second, after a burst of this plus max_subscriptions; more: rate_limited (SSE 429)"},
+    {"max_new_channels_per_ip_per_second", T_U64, F(max_new_channels_per_ip_per_second), "200", 0, 1000000, NULL, 0,
+     "channels one client address may bring into being per second, after a burst of this plus max_subscriptions (0: no limit); more: rate_limited (SSE 429)"},
     {"max_commands_per_second", T_U64, F(max_commands_per_second), "20", 1, 100000, NULL, 0,
      "commands one WebSocket client may send per second, after a burst of this plus max_subscriptions; more: rate_limited, and close 1008 past twice that"},
-    {"max_queue_bytes", T_U64, F(max_queue_bytes), "262144", 1024, U64MAX, NULL, 0,
-     "bytes waiting to be written to one client before it is dropped (close 1013)"},
+    {"max_queue_bytes", T_U64, F(max_queue_bytes), "8388608", 1024, U64MAX, NULL, 0,
+     "bytes waiting to be written to one client behind the frame being written, before it is dropped (close 1013); an emit whose frame is larger gets 413"},
     {"ping_interval_ms", T_U64, F(ping_interval_ms), "25000", 10, 86400000, NULL, 0,
      "idle time after which the server pings a WebSocket client"},
     {"pong_timeout_ms", T_U64, F(pong_timeout_ms), "10000", 10, 86400000, NULL, 0,
@@ -102,6 +139,10 @@ static const config_key_t config_keys[] = {
      "messages kept per channel for resume (0: no history)"},
     {"history_ttl_ms", T_U64, F(history_ttl_ms), "300000", 0, U64MAX, NULL, 0,
      "age after which a message leaves the history (0: never)"},
+    {"history_max_bytes_per_channel", T_U64, F(history_max_bytes_per_channel), "4194304", 0, U64MAX, NULL, 0,
+     "bytes of history one channel may keep (oldest dropped first; a larger message is not kept)"},
+    {"history_max_bytes", T_U64, F(history_max_bytes), "67108864", 0, U64MAX, NULL, 0,
+     "bytes of history kept on every channel together (the oldest message of all dropped first)"},
     {"shutdown_timeout_ms", T_U64, F(shutdown_timeout_ms), "5000", 0, 600000, NULL, 0,
      "on SIGTERM/SIGINT, time to flush clients before exiting anyway"},
     {"log_level", T_LEVEL, F(log_level), "info", 0, 0, NULL, 0,

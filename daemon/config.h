@@ -17,6 +17,8 @@ typedef struct config {
     uint64_t emit_socket_mode;
     char emit_socket_group[CONFIG_PATH_MAX];
     char emit_secret_file[CONFIG_PATH_MAX];
+    char emit_allowed_hosts[CONFIG_LIST_MAX];
+    uint64_t max_emit_connections;
     char secret_file[CONFIG_PATH_MAX];
     char public_channels[CONFIG_LIST_MAX];
     char socketio_channels[CONFIG_LIST_MAX];
@@ -26,8 +28,13 @@ typedef struct config {
     uint64_t max_connections;
     uint64_t max_connections_per_ip;
     char trusted_proxies[CONFIG_LIST_MAX];
+    char trusted_proxy_header[32];
+    uint64_t ipv6_prefix_bits;
     uint64_t max_client_message_bytes;
     uint64_t max_subscriptions;
+    uint64_t max_channels;
+    uint64_t max_new_channels_per_second;
+    uint64_t max_new_channels_per_ip_per_second;
     uint64_t max_commands_per_second;
     uint64_t max_queue_bytes;
     uint64_t ping_interval_ms;
@@ -43,6 +50,8 @@ typedef struct config {
     uint64_t max_batch_messages;
     uint64_t history_size;
     uint64_t history_ttl_ms;
+    uint64_t history_max_bytes_per_channel;
+    uint64_t history_max_bytes;
     uint64_t shutdown_timeout_ms;
     int log_level;
     char redis[CONFIG_LIST_MAX]; /* cluster: the Redis address (rediswire.h), "" = none */

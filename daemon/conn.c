@@ -1,6 +1,7 @@
 #include "conn.h"
 
 #include "fdlimit.h"
+#include "admit.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -10,9 +11,11 @@
 #include <string.h>
 
 #define CONN_DRAIN_MS 2000   /* a closing client has this long to go away */
+#define CONN_EMIT_ANSWERS_MAX 16384 /* answers queued before an emit connection is not read */
 
 static void conn_on_close(uv_handle_t *h);
 static void conn_flush(conn_t *c);
+static void conn_resume(conn_t *c);
 static void conn_http_feed(conn_t *c, char *data, size_t n);
 static void conn_http_tick(conn_t *c, uint64_t now);
 static void conn_http_close(conn_t *c, uint16_t code, const char *reason);
@@ -42,6 +45,7 @@ static void conn_unsubscribe_all(conn_t *c) {
     for (uint32_t i = 0; i < c->nsubs; i++) {
         sub_t *s = c->subs[i];
         channel_sub_remove(s->ch, s);
+        channel_release(&loop->channels, s->ch);
         free(s);
         loop->stats.subscriptions--;
     }
@@ -86,18 +90,18 @@ static void conn_on_close(uv_handle_t *h) {
         if (*pp) *pp = c->dirty_next;
     }
     outq_free(&c->q);
+    free(c->held);
     if (c->req) {
         http_req_free(c->req);
         free(c->req);
     }
     if (c->proto->free) c->proto->free(c);
-    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip);
+    if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip_key);
     if (c->prev) c->prev->next = c->next;
     else loop->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     loop->nconns--;
-    atomic_fetch_sub(&loop->hub->nconns, 1);
-    if (c->listener == LISTEN_PUBLIC) atomic_fetch_sub(&loop->hub->npublic, 1);
+    admit_release(loop, c->l);
     free(c);
     if (loop->state == LOOP_STOPPING && loop->nconns == 0) loop_shutdown(loop);
 }
@@ -203,6 +207,7 @@ static void conn_flush(conn_t *c) {
         st->bytes_written += bytes;
     }
     if (c->state == CONN_DRAINING && c->q.len == 0 && !c->nwriting) conn_drain_finish(c);
+    if (c->held && c->state == CONN_OPEN && c->q.bytes < CONN_EMIT_ANSWERS_MAX / 2) conn_resume(c);
 }
 
 static void conn_dirty_mark(conn_t *c) {
@@ -249,7 +254,11 @@ int conn_send(conn_t *c, buf_t *b, size_t off) {
     if (c->state != CONN_OPEN) return -1;
     size_t n = b->len - off;
     loop_t *loop = c->loop;
-    if (c->q.bytes + n > loop->cfg->max_queue_bytes) {
+    /* The limit is on what waits behind the frame being written, so one
+     * large message reaches a reader that keeps up; emit answers are bound
+     * by backpressure instead (conn_http_feed). */
+    size_t waiting = c->q.len ? c->q.bytes - outq_head_bytes(&c->q) + n : 0;
+    if (c->listener == LISTEN_PUBLIC && waiting > loop->cfg->max_queue_bytes) {
         conn_slow_consumer(c);
         return -1;
     }
@@ -341,12 +350,23 @@ int conn_unsubscribe(conn_t *c, channel_t *ch) {
         if (s->ch != ch) continue;
         hub_unsubscribe(c->loop->hub, c->loop->index, &s, 1);
         channel_sub_remove(ch, s);
+        channel_release(&c->loop->channels, ch);
         free(s);
         c->subs[i] = c->subs[--c->nsubs];
         c->loop->stats.subscriptions--;
         return 0;
     }
     return -1;
+}
+
+void conn_subscribe_undo(conn_t *c, channel_t *ch) {
+    sub_t *s = c->subs[c->nsubs - 1];
+    assert(s->ch == ch);
+    channel_sub_remove(ch, s);
+    channel_release(&c->loop->channels, ch);
+    free(s);
+    c->nsubs--;
+    c->loop->stats.subscriptions--;
 }
 
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m) {
@@ -371,6 +391,7 @@ size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t 
             if (conn_deliver(s->conn, ch, m) == 0) n++;
         }
         ch->busy--;
+        channel_release(&loop->channels, ch); /* slow consumers may all have gone */
     }
     /* io.sockets.emit(channel, message): every socket.io client, no resume */
     if (loop->bcast && channel_is_public(loop->cfg->socketio_channels, name, len)) {
@@ -380,7 +401,7 @@ size_t conn_deliver_local(loop_t *loop, const char *name, size_t len, message_t 
             if (conn_deliver(s->conn, NULL, m) == 0) n++;
         }
     }
-    /* SSE and socket.io are encoded once per loop, when it has such clients */
+    /* the other protocols' encodings are built once per loop, when it has such clients */
     buf_unref(m->sse);
     buf_unref(m->sio);
     buf_unref(m->pusher);
@@ -414,12 +435,48 @@ void conn_broadcast_leave(conn_t *c) {
     hub_broadcast_member(loop->hub, loop->index, -1);
 }
 
+/* Backpressure on emit connections: while answers are queued past
+ * CONN_EMIT_ANSWERS_MAX the socket is not read, and what the last read
+ * brought beyond the answered requests waits here (one read buffer at
+ * most) until conn_flush has written enough (conn_resume). A client that
+ * pipelines faster than it reads is slowed down, never dropped, so every
+ * request it sent is answered. 0, or -1 when c was closed. */
+static int conn_hold(conn_t *c, const char *data, size_t n) {
+    c->held = malloc(n);
+    if (c->held == NULL) {
+        conn_close(c);
+        return -1;
+    }
+    memcpy(c->held, data, n);
+    c->held_len = (uint32_t)n;
+    c->last_rx_ms = uv_now(c->loop->uv); /* the idle clock starts now */
+    uv_read_stop(conn_stream(c));
+    return 0;
+}
+
+static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+
+static void conn_resume(conn_t *c) {
+    char *held = c->held;
+    size_t n = c->held_len;
+    c->held = NULL;
+    c->held_len = 0;
+    if (c->req) c->req_ms = uv_now(c->loop->uv); /* its clock stopped while held */
+    c->proto->feed(c, held, n);
+    free(held);
+    if (c->held == NULL && conn_is_open(c)) uv_read_start(conn_stream(c), conn_on_alloc, conn_on_read);
+}
+
 /* Requests are parsed straight from the shared read buffer; pipelined ones
  * are answered in order, and bytes after an upgrade go to the protocol
  * that took the connection over. */
 static void conn_http_feed(conn_t *c, char *data, size_t n) {
     loop_t *loop = c->loop;
     while (n > 0 && c->state == CONN_OPEN && c->proto == &conn_http_proto) {
+        if (c->listener != LISTEN_PUBLIC && c->q.bytes >= CONN_EMIT_ANSWERS_MAX) {
+            conn_hold(c, data, n);
+            return;
+        }
         if (c->req == NULL) {
             c->req = malloc(sizeof(*c->req));
             if (c->req == NULL) {
@@ -432,6 +489,10 @@ static void conn_http_feed(conn_t *c, char *data, size_t n) {
         }
         size_t used;
         int rc = http_req_feed(c->req, data, n, &used);
+        if (rc == HTTP_REQ_AGAIN && http_req_wants_continue(c->req)) {
+            c->req->expect_continue = 0; /* RFC 9110 10.1.1: the client waits for it */
+            conn_send_copy(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        }
         if (rc == HTTP_REQ_AGAIN) return;
         if (rc == HTTP_REQ_ERROR) {
             conn_http_error(c, c->req->status, NULL, c->req->reason);
@@ -441,6 +502,7 @@ static void conn_http_feed(conn_t *c, char *data, size_t n) {
         n -= used;
         http_req_t *req = c->req;
         c->req = NULL;
+        c->served = 1;
         c->l->on_request(c, req);
         c->req_ms = uv_now(loop->uv); /* a kept-alive connection's next request gets its own time */
         http_req_free(req);
@@ -469,7 +531,7 @@ void conn_http_resume(conn_t *c) {
 }
 
 /* A new connection joins its loop: HTTP first, linked and counted. */
-void conn_open(conn_t *c, loop_t *loop, const listener_t *l, int public) {
+void conn_open(conn_t *c, loop_t *loop, listener_t *l, int public) {
     c->loop = loop;
     c->l = l;
     c->proto = &conn_http_proto;
@@ -495,13 +557,16 @@ void conn_read_start(conn_t *c) { uv_read_start(&c->h.stream, conn_on_alloc, con
  * closed); an emit connection may idle between requests (the extension
  * keeps one open per worker) but not dawdle inside one, and not idle past
  * emit_idle_timeout_ms: then it is closed without an answer, since a 408
- * could cross a request the client sends at that moment. */
+ * could cross a request the client sends at that moment. Until its first
+ * request it is held to request_timeout_ms too (whichever ends first),
+ * and while it is not read (backpressure) only to emit_idle_timeout_ms. */
 static void conn_http_tick(conn_t *c, uint64_t now) {
     loop_t *loop = c->loop;
     int pub = c->listener == LISTEN_PUBLIC;
-    if (!pub && c->req == NULL) {
-        uint64_t idle = loop->cfg->emit_idle_timeout_ms;
-        if (idle && now - c->last_rx_ms >= idle) {
+    uint64_t idle = loop->cfg->emit_idle_timeout_ms;
+    int idle_over = idle && now - c->last_rx_ms >= idle;
+    if (!pub && (c->held || (c->req == NULL && (c->served || idle_over)))) {
+        if (idle_over) {
             loop->stats.emit_idle_closed++;
             log_debug("%s: emit connection idle for %llu ms: closing", c->peer,
                       (unsigned long long)idle);

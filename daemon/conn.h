@@ -55,7 +55,7 @@ struct conn {
     stream_handle_t h;
     loop_t *loop;
     const conn_proto_t *proto;
-    const listener_t *l;   /* the listener it came through (routes) */
+    listener_t *l;         /* the listener it came through (routes, admit.c's count) */
     conn_t *prev, *next;
     conn_t *dirty_next;    /* in loop->out.dirty while dirty */
     uint8_t dirty;
@@ -65,8 +65,12 @@ struct conn {
     uint8_t ping_out;      /* a server ping awaits its pong */
     uint8_t nwriting;      /* queue entries in the uv_write in flight */
     uint8_t ip_counted;    /* counted in hub->peers */
+    uint8_t served;        /* an HTTP request was answered (emit: idle from then on) */
+    uint32_t held_len;
+    char *held;            /* emit backpressure: bytes read, not yet parsed (conn.c) */
     char peer[64];
     peer_addr_t ip;        /* the client's address (through trusted proxies) */
+    peer_addr_t ip_key;    /* ... as counted in hub->peers (IPv6: its prefix) */
     http_req_t *req;       /* only while a request is unfinished */
     void *session;         /* the protocol's own state (e.g. the WebSocket parser) */
     sub_t **subs;
@@ -79,6 +83,8 @@ struct conn {
     uint64_t cmd_ms;       /* last refill of the command bucket */
     uint32_t cmd_tokens;   /* in thousandths of a command */
     uint32_t cmd_refused;  /* commands refused in a row */
+    uint32_t new_ch_credit; /* channel creations paid ahead (subscribe_reserve) */
+    uint64_t new_ch_tokens, new_ch_ms; /* max_new_channels_per_second (quota.h) */
 };
 
 /* Reading, writing and a goodbye are still possible. */
@@ -95,7 +101,7 @@ void conn_close_all(loop_t *loop, int now);
 
 /* A new connection joins its loop (accept.c): HTTP first, linked and
  * counted; then reading starts. */
-void conn_open(conn_t *c, loop_t *loop, const listener_t *l, int public);
+void conn_open(conn_t *c, loop_t *loop, listener_t *l, int public);
 void conn_read_start(conn_t *c);
 
 /* A protocol takes the connection over (from HTTP). */
@@ -138,6 +144,10 @@ void conn_http_resume(conn_t *c);
  * socketio_channels, on any loop (join), or no longer (leave). */
 int conn_broadcast_join(conn_t *c);
 void conn_broadcast_leave(conn_t *c);
+
+/* Take back c's last conn_subscribe (to ch) that the hub then refused: it
+ * was never counted there. */
+void conn_subscribe_undo(conn_t *c, channel_t *ch);
 
 /* Queue one message for c in its protocol's encoding. */
 int conn_deliver(conn_t *c, channel_t *ch, message_t *m);

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "pusherapi.h"
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
  * caller's (400), memory is ours (503, worth a retry). */
 static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
                         const char *data, size_t dlen, uint64_t *id, size_t *subs);
+static int emit_frame_refuse(conn_t *c, http_req_t *req, const char *data, size_t len,
+                             const char *record);
 
 /* Bad input on a request that parsed completely keeps the connection: a
  * PHP worker's kept-alive socket survives its own mistakes. */
@@ -60,6 +63,7 @@ static void emit_single(conn_t *c, http_req_t *req, const char *name, size_t nle
     }
     if (c->loop->redis) {
         redis_pub_t p = {ch, (size_t)cl, body, blen};
+        if (emit_frame_refuse(c, req, body, blen, "") != 0) return;
         emitredis_publish(c, req, EMITREDIS_SINGLE, &p, 1);
         return;
     }
@@ -88,8 +92,10 @@ static void emit_get(conn_t *c, http_req_t *req, const char *rest, size_t len) {
     if (ml < 0) emit_error(c, req, 400, NULL, "bad percent-encoding in the message");
     else if (cl <= 0 || herald_channel_check(ch, (size_t)cl) != 0)
         emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
-    else if (c->loop->redis)
-        emitredis_publish(c, req, EMITREDIS_GET, &(redis_pub_t){ch, (size_t)cl, msg, (size_t)ml}, 1);
+    else if (c->loop->redis) {
+        if (emit_frame_refuse(c, req, msg, (size_t)ml, "") == 0)
+            emitredis_publish(c, req, EMITREDIS_GET, &(redis_pub_t){ch, (size_t)cl, msg, (size_t)ml}, 1);
+    }
     else if (emit_publish(c, req, ch, (size_t)cl, msg, (size_t)ml, &id, &subs) == 0)
         conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, http_req_keep_alive(req));
     free(msg);
@@ -134,6 +140,14 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 413, NULL, reason);
         return;
     }
+    batch_iter_t it;
+    batch_record_t r;
+    batch_iter_init(&it, body, blen);
+    for (long i = 0; batch_next(&it, &r) == 1; i++) {
+        char rec[32];
+        snprintf(rec, sizeof(rec), "record %ld: ", i);
+        if (emit_frame_refuse(c, req, r.data, r.len, rec) != 0) return;
+    }
     if (c->loop->redis) {
         emit_batch_redis(c, req, body, blen, (size_t)count);
         return;
@@ -146,20 +160,27 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
         return;
     }
-    size_t il = 0, sl = 0;
-    batch_iter_t it;
-    batch_record_t r;
+    size_t il = 0, sl = 0, published = 0;
     batch_iter_init(&it, body, blen);
     while (batch_next(&it, &r) == 1) {
         uint64_t id = 0;
         size_t n = 0;
-        /* validated above: only memory can fail, and what was published
-         * stays published; the answer says how far it got */
-        if (emit_publish(c, req, r.channel, r.channel_len, r.data, r.len, &id, &n) != 0) break;
+        /* validated above: only memory or max_channels can fail, and what
+         * was published stays published; the one answer says how far it got */
+        int rc = loop_publish(c->loop, r.channel, r.channel_len, r.data, r.len, &id, &n);
+        if (rc != 0) {
+            if (rc == HUB_EFULL) c->loop->stats.max_channels_refused++;
+            snprintf(reason, sizeof(reason), "%s: %zu of %ld messages published",
+                     rc == HUB_EFULL ? "too many channels (max_channels)" : "out of memory",
+                     published, count);
+            emit_error(c, req, 503, "Retry-After: 1\r\n", reason);
+            break;
+        }
+        published++;
         il += (size_t)snprintf(ids + il, cap - il, "%s%llu", il ? "," : "", (unsigned long long)id);
         sl += (size_t)snprintf(subs + sl, cap - sl, "%s%zu", sl ? "," : "", n);
     }
-    if (!conn_is_open(c)) {
+    if (!conn_is_open(c) || published < (size_t)count) {
         free(ids);
         free(subs);
         return;
@@ -220,23 +241,107 @@ static void emit_metrics(conn_t *c, http_req_t *req, const char *rest, size_t n)
     free(text);
 }
 
+/* A subscriber may be behind by max_queue_bytes beyond the frame being
+ * written (conn_send): a message whose frame alone is larger could reach
+ * only a client with nothing queued, and replaying it on resume would end
+ * the session. It is refused whole instead. The pass over the data is
+ * skipped when even a fully escaped one fits. -1 when answered 413. */
+static int emit_frame_refuse(conn_t *c, http_req_t *req, const char *data, size_t len,
+                             const char *record) {
+    uint64_t max = c->loop->cfg->max_queue_bytes;
+    if ((uint64_t)len * 6 + 2 * HERALD_NAME_JSON_MAX + 16 <= max) return 0;
+    size_t frame = channel_message_frame_max(data, len);
+    if (frame <= max) return 0;
+    char why[200];
+    snprintf(why, sizeof(why), "%smessage of %zu bytes makes a %zu-byte frame, over max_queue_bytes "
+             "(%llu): no subscriber could receive it", record, len, frame, (unsigned long long)max);
+    emit_error(c, req, 413, NULL, why);
+    return -1;
+}
+
 static int emit_publish(conn_t *c, http_req_t *req, const char *channel, size_t len,
                         const char *data, size_t dlen, uint64_t *id, size_t *subs) {
+    if (emit_frame_refuse(c, req, data, dlen, "") != 0) return -1;
     int rc = loop_publish(c->loop, channel, len, data, dlen, id, subs);
     if (rc == HUB_EINVAL) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
-    else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
+    else if (rc == HUB_EFULL) {
+        c->loop->stats.max_channels_refused++;
+        emit_error(c, req, 503, "Retry-After: 1\r\n",
+                   "too many channels (max_channels): nothing published to a new channel");
+    } else if (rc != 0) emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory: nothing published");
     return rc;
 }
 
-/* Every request on an emit listener needs the token, when one is set. */
+/* 1 if host (lower-case, no port, no brackets) is in the comma list. */
+static int emit_host_listed(const char *list, const char *host) {
+    size_t hl = strlen(host);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *e = p;
+        while (*e && *e != ',') e++;
+        const char *q = e;
+        while (q > p && q[-1] == ' ') q--;
+        if (q > p && *p == '[' && q[-1] == ']') p++, q--;
+        if ((size_t)(q - p) == hl && strncasecmp(p, host, hl) == 0) return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* DNS rebinding: a page on evil.example whose name now resolves to
+ * 127.0.0.1 reaches this port with "Host: evil.example". A browser always
+ * sends Host, so a name other than localhost and those in
+ * emit_allowed_hosts is refused. An IP address cannot be rebound, so any
+ * is accepted (a page aiming at one directly is a cross-site request,
+ * refused for its Origin / Sec-Fetch-*); a request without Host (HTTP/1.0
+ * tools) is not from a browser. A Unix socket is out of any browser's
+ * reach: there Host is not looked at. */
+static int emit_host_allowed(const conn_t *c, http_req_t *req) {
+    size_t n;
+    const char *h = http_req_header(req, HTTP_H_HOST, &n);
+    if (h == NULL || c->l->unix_path[0]) return 1;
+    char host[256];
+    unsigned char a[16];
+    if (http_host_name(h, n, host, sizeof(host)) != 0) return 0;
+    if (strcmp(host, "localhost") == 0) return 1;
+    if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1) return 1;
+    return emit_host_listed(c->loop->cfg->emit_allowed_hosts, host);
+}
+
+/* Only a browser sends Origin or Fetch Metadata (Sec-Fetch-*); PHP's curl,
+ * the seed's curl and scripts send neither. Browsers never publish: such a
+ * request is refused whatever it asks (a no-cors POST or an <img> GET
+ * would otherwise publish from any page the operator visits). The answer
+ * closes the connection. -1 when refused. */
+static int emit_browser_refuse(conn_t *c, http_req_t *req) {
+    size_t n;
+    const char *why;
+    if (http_req_header(req, HTTP_H_ORIGIN, &n) != NULL || req->sec_fetch) {
+        c->loop->stats.emit_browser_refused++;
+        why = "the emit listener refuses browser requests (Origin or Sec-Fetch-* header)";
+    } else if (!emit_host_allowed(c, req)) {
+        c->loop->stats.emit_host_refused++;
+        why = "Host is not a loopback name nor in emit_allowed_hosts";
+    } else {
+        return 0;
+    }
+    conn_http_error(c, 403, NULL, why);
+    return -1;
+}
+
+/* Every request on an emit listener needs the token, when one is set; a
+ * wrong one ends the connection, so guessing costs a connection each. */
 static int emit_admit(conn_t *c, http_req_t *req) {
+    if (emit_browser_refuse(c, req) != 0) return -1;
     size_t ulen;
     const char *url = http_req_url(req, &ulen);
     /* the Pusher API's requests carry their own signature (pusherapi.c) */
     if (ulen > 6 && memcmp(url, "/apps/", 6) == 0) return 0;
     if (emit_authorized(&c->loop->auth.secrets, req)) return 0;
     c->loop->stats.emit_unauthorized++;
-    emit_error(c, req, 401, "WWW-Authenticate: Bearer\r\n", "emit needs Authorization: Bearer <emit secret>");
+    log_info("%s: emit 401: no valid emit secret", c->peer);
+    conn_respond(c, 401, NULL, "WWW-Authenticate: Bearer\r\n",
+                 "emit needs Authorization: Bearer <emit secret>\n", 47, 0);
     return -1;
 }
 

@@ -11,7 +11,7 @@
 static const char *const http_kept[HTTP_H_COUNT] = {
     "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
     "authorization", "last-event-id", "origin",
-    "x-forwarded-for", "forwarded",
+    "x-forwarded-for", "forwarded", "host", "expect",
 };
 
 static int http_fail(http_req_t *r, int status, const char *reason) {
@@ -78,6 +78,10 @@ static int http_on_header_field(http_parser *p, const char *at, size_t n) {
     }
     if (http_header_bytes_add(r, n)) return 1;
     if (r->hname_len + n >= sizeof(r->hname)) {
+        /* keep the prefix (Sec-Fetch-*), whatever pieces the name came in */
+        size_t room = sizeof(r->hname) - 1 - r->hname_len;
+        memcpy(r->hname + r->hname_len, at, room);
+        r->hname_len = (uint8_t)(r->hname_len + room);
         r->hname_long = 1;
     } else {
         memcpy(r->hname + r->hname_len, at, n);
@@ -91,6 +95,9 @@ static int http_on_header_value(http_parser *p, const char *at, size_t n) {
     if (!r->in_value) {
         r->in_value = 1;
         r->cur = -1;
+        /* Sec-Fetch-Site, -Mode, -Dest, -User: only browsers send them
+         * (Fetch Metadata); the name may be long, its prefix is kept. */
+        if (r->hname_len >= 10 && strncasecmp(r->hname, "sec-fetch-", 10) == 0) r->sec_fetch = 1;
         if (!r->hname_long) {
             for (int i = 0; i < HTTP_H_COUNT; i++) {
                 if (strlen(http_kept[i]) == r->hname_len &&
@@ -117,6 +124,12 @@ static int http_on_headers_complete(http_parser *p) {
         return -http_fail(r, 411, "a POST body needs Content-Length");
     if (has_len && p->content_length > r->lim->max_body)
         return -http_fail(r, 413, "request body too large");
+    size_t en;
+    const char *e = http_req_header(r, HTTP_H_EXPECT, &en);
+    if (e && (chunked || (has_len && p->content_length > 0))) {
+        while (en > 0 && (e[en - 1] == ' ' || e[en - 1] == '\t')) en--;
+        if (en == 12 && strncasecmp(e, "100-continue", 12) == 0) r->expect_continue = 1;
+    }
     return 0;
 }
 
@@ -132,6 +145,7 @@ static int http_on_body(http_parser *p, const char *at, size_t n) {
 static int http_on_message_complete(http_parser *p) {
     http_req_t *r = http_of(p);
     r->done = 1;
+    r->expect_continue = 0; /* the body is here: nothing to wait for */
     if (!p->upgrade) http_parser_pause(p, 1);
     return 0;
 }
@@ -222,6 +236,45 @@ int http_req_method(const http_req_t *r) {
 int http_req_keep_alive(const http_req_t *r) { return http_should_keep_alive(http_parser_const(r)); }
 int http_req_upgrade(const http_req_t *r) { return http_parser_const(r)->upgrade; }
 
+int http_req_wants_continue(const http_req_t *r) { return r->expect_continue && !r->done; }
+
+/* RFC 9110 7.2: Host = uri-host [ ":" port ]; uri-host is a reg-name, an
+ * IPv4 address or "[" IPv6 "]". Only the host is returned (brackets kept
+ * off), so callers compare names without caring about ports. */
+int http_host_name(const char *v, size_t len, char *out, size_t size) {
+    while (len > 0 && (*v == ' ' || *v == '\t')) v++, len--;
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) len--;
+    const char *end = v + len, *host = v, *port;
+    if (len == 0) return -1;
+    if (v[0] == '[') {
+        const char *close = memchr(v, ']', len);
+        if (close == NULL || close == v + 1) return -1;
+        host = v + 1;
+        port = close + 1;
+        if (port < end && *port != ':') return -1;
+        len = (size_t)(close - host);
+    } else {
+        const char *colon = memchr(v, ':', len);
+        port = colon ? colon : end;
+        len = (size_t)(port - v);
+    }
+    if (port < end) { /* ":" and digits, possibly none (RFC 3986 3.2.3) */
+        if (end - port > 6) return -1;
+        for (const char *p = port + 1; p < end; p++)
+            if (*p < '0' || *p > '9') return -1;
+    }
+    if (len == 0 || len >= size) return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)host[i];
+        if (c <= ' ' || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '[' ||
+            c == ']' || (c == ':' && v[0] != '['))
+            return -1;
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    out[len] = '\0';
+    return 0;
+}
+
 void http_url_split(const char *url, size_t len, const char **path,
                     size_t *path_len, const char **query, size_t *query_len) {
     const char *q = memchr(url, '?', len);
@@ -271,6 +324,7 @@ const char *http_status_text(int status) {
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";

@@ -22,7 +22,7 @@ typedef struct http_limits {
 enum {
     HTTP_H_UPGRADE, HTTP_H_CONNECTION, HTTP_H_WS_KEY, HTTP_H_WS_VERSION,
     HTTP_H_AUTHORIZATION, HTTP_H_LAST_EVENT_ID, HTTP_H_ORIGIN,
-    HTTP_H_X_FORWARDED_FOR, HTTP_H_FORWARDED,
+    HTTP_H_X_FORWARDED_FOR, HTTP_H_FORWARDED, HTTP_H_HOST, HTTP_H_EXPECT,
     HTTP_H_COUNT
 };
 
@@ -51,6 +51,8 @@ typedef struct http_req {
     int status;               /* after an error: the status to answer */
     const char *reason;       /* ... and the one-line reason */
     uint8_t done;
+    uint8_t sec_fetch;        /* a Sec-Fetch-* header came: sent by a browser */
+    uint8_t expect_continue;  /* Expect: 100-continue with a body still to come */
 } http_req_t;
 
 enum { HTTP_REQ_AGAIN = 0, HTTP_REQ_DONE = 1, HTTP_REQ_ERROR = -1 };
@@ -71,6 +73,15 @@ const char *http_req_body(const http_req_t *r, size_t *len);
 int http_req_method(const http_req_t *r);      /* HTTP_M_GET, HTTP_M_POST, ... */
 int http_req_keep_alive(const http_req_t *r);
 int http_req_upgrade(const http_req_t *r);
+
+/* 1 when the request asked for "100 Continue" (RFC 9110 10.1.1) and its
+ * body has not arrived yet: the caller answers it once, then clears
+ * r->expect_continue. */
+int http_req_wants_continue(const http_req_t *r);
+
+/* The host part of a Host header value ("name", "name:port", "[v6]:port"),
+ * lower-cased into out; 0, or -1 when it is malformed or too long. */
+int http_host_name(const char *v, size_t len, char *out, size_t size);
 
 /* The path part of a URL (before '?'), and the query (after, or NULL). */
 void http_url_split(const char *url, size_t len, const char **path,

@@ -38,9 +38,11 @@ int hub_init(hub_t *hub, size_t nloops) {
     hub->nloops = nloops;
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
+    pthread_mutex_init(&hub->creators_lock, NULL);
     hub->boxes = calloc(nloops, sizeof(*hub->boxes));
     if (hub->boxes == NULL || channel_table_init(&hub->channels) != 0 ||
-        peer_table_init(&hub->peers) != 0)
+        channel_table_lost_init(&hub->channels, hub->start_ms) != 0 ||
+        peer_table_init(&hub->peers) != 0 || quota_table_init(&hub->creators) != 0)
         return HUB_ENOMEM;
     for (size_t i = 0; i < nloops; i++) {
         mpsc_init(&hub->boxes[i].inbox);
@@ -55,10 +57,12 @@ void hub_free(hub_t *hub) {
     free(hub->interest);
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
+    quota_table_free(&hub->creators);
     for (size_t i = 0; hub->boxes && i < hub->nloops; i++)
         pthread_mutex_destroy(&hub->boxes[i].snap_lock);
     pthread_mutex_destroy(&hub->lock);
     pthread_mutex_destroy(&hub->peers_lock);
+    pthread_mutex_destroy(&hub->creators_lock);
     free(hub->boxes);
     memset(hub, 0, sizeof(*hub));
 }
@@ -148,15 +152,27 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
                 size_t *everywhere) {
     if (herald_channel_check(channel, channel_len) != 0) return HUB_EINVAL;
     uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
     hub_lock(hub);
-    channel_t *ch = channel_get(&hub->channels, channel, channel_len, now, cfg->history_size);
+    channel_t *ch = channel_find(t, channel, channel_len);
+    /* With history_size 0 a channel nobody subscribes to lives only for
+     * this call, so max_channels does not stand in the way. */
+    if (ch == NULL && t->count >= cfg->max_channels && cfg->history_size > 0) {
+        hub_unlock(hub);
+        return HUB_EFULL;
+    }
+    if (ch == NULL) ch = channel_get(t, channel, channel_len, now);
     if (ch == NULL || channel_message_build(m, ch, ch->next_id, now, data, len) != 0) {
+        if (ch) channel_release(t, ch);
         hub_unlock(hub);
         return HUB_ENOMEM;
     }
-    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
     ch->next_id++;
-    history_push(&ch->hist, m);
+    if (history_push(&t->hist, &ch->hist, m, cfg->history_size,
+                     cfg->history_max_bytes_per_channel) < 0)
+        log_error("out of memory: message %llu not kept in history", (unsigned long long)m->id);
+    channel_table_trim(t, cfg->history_max_bytes, ch);
     *everywhere = ch->nsubs;
     /* Only loops with subscribers to this channel are handed the message:
      * with per-user channels most emits concern one loop. */
@@ -167,34 +183,43 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
     }
     uint64_t others = loops & ~(UINT64_C(1) << from);
     if (others) hub_hand_over(hub, others, m, channel, channel_len);
+    channel_release(t, ch);
     hub_unlock(hub);
     return 0;
 }
 
 int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *plain,
-                  size_t len, int counted, int has_since, uint64_t since, uint64_t *last,
-                  message_t **replay, size_t *nreplay) {
+                  size_t len, int counted, int create, int has_since, uint64_t since,
+                  uint64_t *last, message_t **replay, size_t *nreplay) {
     uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
     *replay = NULL;
     *nreplay = 0;
     hub_lock(hub);
-    channel_t *ch = channel_get(&hub->channels, plain, len, now, cfg->history_size);
+    channel_t *ch = channel_find(t, plain, len);
+    int refused = ch ? 0 : !create ? HUB_ENOENT : t->count >= cfg->max_channels ? HUB_EFULL : 0;
+    if (ch == NULL && refused == 0) ch = channel_get(t, plain, len, now);
     if (ch == NULL) {
         hub_unlock(hub);
-        return HUB_ENOMEM;
+        return refused ? refused : HUB_ENOMEM;
     }
     if (counted) {
         if (ch->nsubs++ == 0 && hub->cluster) hub_interest_note(hub, plain, len);
         ch->loops |= UINT64_C(1) << from;
     }
     if (hub->cluster && !ch->ready) {
+        channel_release(t, ch);
         hub_unlock(hub);
         return HUB_PENDING;
     }
-    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
     size_t start = 0;
     int ok = 1;
-    if (has_since) ok = history_since(&ch->hist, since, ch->base_id, ch->next_id, &start);
+    if (has_since)
+        /* in a cluster the history loaded from Redis is all that is known:
+         * whatever came before its first id counts as lost */
+        ok = history_since(&ch->hist, since, ch->base_id, ch->next_id,
+                           hub->cluster ? ch->base_id : channel_lost_before(t, ch), &start);
     *last = ch->next_id - 1;
     size_t count = history_count(&ch->hist);
     if (has_since && ok && start < count) {
@@ -211,8 +236,32 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
             ok = 0; /* cannot replay: say gap, the client reloads */
         }
     }
+    channel_release(t, ch);
     hub_unlock(hub);
     return ok;
+}
+
+int hub_channels_missing(hub_t *hub, const config_t *cfg, const char *const *names,
+                         const size_t *lens, size_t n, size_t *missing) {
+    size_t k = 0;
+    hub_lock(hub);
+    for (size_t i = 0; i < n; i++)
+        if (channel_find(&hub->channels, names[i], lens[i]) == NULL) k++;
+    int rc = k && hub->channels.count + k > cfg->max_channels ? HUB_EFULL : 0;
+    hub_unlock(hub);
+    *missing = k;
+    return rc;
+}
+
+/* The burst lets one page subscribe to all its channels at once. */
+int hub_creators_take(hub_t *hub, const config_t *cfg, const peer_addr_t *a, size_t n,
+                      uint64_t now_ms) {
+    uint64_t rate = cfg->max_new_channels_per_ip_per_second;
+    if (rate == 0 || n == 0 || a->family == 0) return 0;
+    pthread_mutex_lock(&hub->creators_lock);
+    int rc = quota_take(&hub->creators, a, n, now_ms, rate, rate + cfg->max_subscriptions);
+    pthread_mutex_unlock(&hub->creators_lock);
+    return rc;
 }
 
 void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
@@ -224,6 +273,7 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
             hub_interest_note(hub, sh->name, sh->name_len);
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
+        if (sh) channel_release(&hub->channels, sh);
     }
     hub_unlock(hub);
 }
@@ -313,10 +363,24 @@ size_t hub_channel_subscribers(hub_t *hub, const char *name, size_t len) {
     return n;
 }
 
-void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms) {
+void hub_sweep(hub_t *hub, uint64_t now_ms, const config_t *cfg) {
+    /* a reload may have lowered history_max_bytes: apply it without
+     * waiting for an emit */
     hub_lock(hub);
-    channel_table_sweep(&hub->channels, now_ms, ttl_ms);
+    channel_table_trim(&hub->channels, cfg->history_max_bytes, NULL);
     hub_unlock(hub);
+    for (int i = 0; i < HUB_SWEEP_CHUNKS; i++) {
+        hub_lock(hub);
+        int wrapped = channel_table_sweep(&hub->channels, now_ms, cfg->history_ttl_ms,
+                                          HUB_SWEEP_BUCKETS);
+        hub_unlock(hub);
+        if (wrapped) break;
+    }
+    uint64_t rate = cfg->max_new_channels_per_ip_per_second;
+    pthread_mutex_lock(&hub->creators_lock);
+    quota_table_sweep(&hub->creators, now_ms, rate ? rate : 1, rate + cfg->max_subscriptions,
+                      HUB_SWEEP_BUCKETS * HUB_SWEEP_CHUNKS);
+    pthread_mutex_unlock(&hub->creators_lock);
 }
 
 /* Its own lock, not the channels': taken once per accept and close of a
@@ -398,10 +462,13 @@ int hub_remote_drop(hub_t *hub, const char *name, size_t len) {
     return drop;
 }
 
-/* Under the lock: one history entry as an encoded message. */
-static int hub_entry_push(channel_t *ch, const hub_entry_t *e, message_t *m) {
+/* Under the lock: one history entry as an encoded message, kept. */
+static int hub_entry_push(channel_table_t *t, const config_t *cfg, channel_t *ch,
+                          const hub_entry_t *e, message_t *m) {
     if (channel_message_build(m, ch, e->id, e->ms, e->data, e->len) != 0) return HUB_ENOMEM;
-    history_push(&ch->hist, m);
+    if (history_push(&t->hist, &ch->hist, m, cfg->history_size,
+                     cfg->history_max_bytes_per_channel) < 0)
+        log_error("out of memory: message %llu not kept in history", (unsigned long long)e->id);
     ch->next_id = e->id + 1;
     return 0;
 }
@@ -409,33 +476,35 @@ static int hub_entry_push(channel_t *ch, const hub_entry_t *e, message_t *m) {
 int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t len,
                     uint64_t last, const hub_entry_t *e, size_t n, int gap) {
     uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
     hub_lock(hub);
-    channel_t *ch = channel_get(&hub->channels, name, len, now, cfg->history_size);
+    channel_t *ch = channel_get(t, name, len, now);
     if (ch == NULL) {
         hub_unlock(hub);
         return HUB_ENOMEM;
     }
-    history_free(&ch->hist);
-    history_init(&ch->hist, cfg->history_size);
+    history_free(&t->hist, &ch->hist);
+    history_init(&ch->hist);
     ch->base_id = n ? e[0].id : last + 1;
-    ch->next_id = last + 1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         message_t m;
-        rc = hub_entry_push(ch, &e[i], &m);
+        rc = hub_entry_push(t, cfg, ch, &e[i], &m);
         if (rc == 0) buf_unref(m.ws);
     }
-    if (rc != 0) { /* keep what fits: earlier ids are a gap to a resume */
-        history_free(&ch->hist);
-        history_init(&ch->hist, cfg->history_size);
+    if (rc != 0) { /* keep nothing: earlier ids are a gap to a resume */
+        history_free(&t->hist, &ch->hist);
+        history_init(&ch->hist);
         ch->base_id = last + 1;
     }
     ch->next_id = last + 1;
-    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
+    channel_table_trim(t, cfg->history_max_bytes, ch);
     ch->ready = 1;
     message_t none = {0};
     if (gap && ch->loops) hub_hand_over_kind(hub, ch->loops, &none, name, len, HUB_MSG_GAP);
     if (ch->loops) hub_hand_over_kind(hub, ch->loops, &none, name, len, HUB_MSG_READY);
+    channel_release(t, ch);
     hub_unlock(hub);
     return rc;
 }
@@ -443,22 +512,25 @@ int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t le
 int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
                      const hub_entry_t *e) {
     uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
     hub_lock(hub);
-    channel_t *ch = channel_find(&hub->channels, name, len);
+    channel_t *ch = channel_find(t, name, len);
     if (ch == NULL || !ch->ready) {
         hub_unlock(hub);
         return 1;
     }
     message_t m;
-    if (hub_entry_push(ch, e, &m) != 0) {
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
+    if (hub_entry_push(t, cfg, ch, e, &m) != 0) {
         hub_unlock(hub);
         return HUB_ENOMEM;
     }
-    history_expire(&ch->hist, now, cfg->history_ttl_ms);
+    channel_table_trim(t, cfg->history_max_bytes, ch);
     uint64_t loops = ch->loops;
     if (hub->nbcast && channel_is_public(cfg->socketio_channels, name, len))
         loops |= hub->bcast_loops;
     if (loops) hub_hand_over(hub, loops, &m, name, len);
+    channel_release(t, ch);
     hub_unlock(hub);
     buf_unref(m.ws);
     return 0;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "mpsc.h"
 #include "peer.h"
+#include "quota.h"
 #include "stats.h"
 
 #define HUB_LOOPS_MAX 64 /* a bit each in channel_t.loops */
@@ -25,12 +26,20 @@ enum {
     HUB_OK = 0,
     HUB_EINVAL = -1,  /* not a valid channel name */
     HUB_ENOMEM = -2,  /* out of memory: nothing was published */
-    HUB_ECLUSTER = -3, /* with redis, ids are Redis's: publish through the link */
+    HUB_EFULL = -3,   /* a new channel is needed and max_channels are held */
+    HUB_ENOENT = -4,  /* no such channel, and the caller did not ask to create it */
+    HUB_ECLUSTER = -5, /* with redis, ids are Redis's: publish through the link */
     HUB_PENDING = 2,  /* cluster: the channel's state is on its way from Redis */
 };
 
 /* What a handed-over hub_msg_t carries (cluster notices have no message). */
 enum { HUB_MSG_DATA = 0, HUB_MSG_READY = 1, HUB_MSG_GAP = 2 };
+
+/* The sweep's work per tick: at most HUB_SWEEP_CHUNKS chunks of
+ * HUB_SWEEP_BUCKETS buckets, each chunk under the lock on its own, so an
+ * emit waits for one chunk at most, however many channels there are. */
+#define HUB_SWEEP_BUCKETS 256
+#define HUB_SWEEP_CHUNKS 128
 
 /* What a mailbox's owner is asked to do besides delivering (bits). */
 enum { HUB_SHUTDOWN = 1, HUB_RELOAD = 2 };
@@ -92,6 +101,8 @@ typedef struct hub {
     size_t ninterest, interest_cap;
     pthread_mutex_t peers_lock;
     peer_table_t peers;        /* public connections per client address, every loop */
+    pthread_mutex_t creators_lock;
+    quota_table_t creators;    /* channel creation per client address (quota.h) */
 } hub_t;
 
 /* Wall-clock milliseconds (message ids, history age, expiry). */
@@ -102,10 +113,13 @@ int hub_init(hub_t *hub, size_t nloops);
 void hub_free(hub_t *hub);
 
 /* Publish data on channel from loop `from`: assign the next id, keep it in
- * history and hand it to every other loop with subscribers of it. *m gets
- * the message (its ws buffer holds one reference for the caller, who
- * delivers it to its own subscribers); *everywhere the subscriber count on
- * every loop. 0, HUB_EINVAL or HUB_ENOMEM. */
+ * history (within the history_* keys) and hand it to every other loop with
+ * subscribers of it. *m gets the message (its ws buffer holds one
+ * reference for the caller, who delivers it to its own subscribers);
+ * *everywhere the subscriber count on every loop. A channel left with
+ * nothing to hold is freed before returning. 0, HUB_EINVAL, HUB_EFULL (a
+ * message that history would keep needs a new channel past max_channels)
+ * or HUB_ENOMEM. */
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
                 size_t channel_len, const char *data, size_t len, message_t *m,
                 size_t *everywhere);
@@ -113,10 +127,22 @@ int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *chan
 /* Resume point for a new subscription of loop `from` to plain: under the
  * lock, count the subscriber, and copy (with references) the history after
  * since. *last is the channel's last id. *replay is malloc'd (free it after
- * releasing each message). 1 resume ok, 0 gap, HUB_ENOMEM. */
+ * releasing each message). A missing channel is created only when create
+ * is set (the caller has charged the creation to the client). 1 resume
+ * ok, 0 gap, HUB_ENOENT, HUB_EFULL or HUB_ENOMEM. */
 int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *plain,
-                  size_t len, int counted, int has_since, uint64_t since, uint64_t *last,
-                  message_t **replay, size_t *nreplay);
+                  size_t len, int counted, int create, int has_since, uint64_t since,
+                  uint64_t *last, message_t **replay, size_t *nreplay);
+
+/* How many of the n channels do not exist yet (*missing), under one lock;
+ * HUB_EFULL when creating them would pass max_channels, else 0. */
+int hub_channels_missing(hub_t *hub, const config_t *cfg, const char *const *names,
+                         const size_t *lens, size_t n, size_t *missing);
+
+/* Charge n channel creations to client address a
+ * (max_new_channels_per_ip_per_second). 0, or -1 when over. */
+int hub_creators_take(hub_t *hub, const config_t *cfg, const peer_addr_t *a, size_t n,
+                      uint64_t now_ms);
 
 /* ---- cluster (redis.c, on loop 0) ----
  * With a Redis link the hub no longer numbers messages: the link loads a
@@ -199,8 +225,11 @@ void hub_channels_each(hub_t *hub, const char *prefix, size_t prefix_len,
 /* Subscribers of one channel on every loop (0 when it has none). */
 size_t hub_channel_subscribers(hub_t *hub, const char *name, size_t len);
 
-/* Expire history and free idle shared channels (loop 0's sweep). */
-void hub_sweep(hub_t *hub, uint64_t now_ms, uint64_t ttl_ms);
+
+/* Expire history and free shared channels nobody holds, a bounded part of
+ * the table per call (HUB_SWEEP_*); forget idle creator addresses (loop
+ * 0's sweep). */
+void hub_sweep(hub_t *hub, uint64_t now_ms, const config_t *cfg);
 
 /* max_connections_per_ip holds across loops: the count of a's connections
  * after adding one (0 when out of memory: not counted), and its release. */

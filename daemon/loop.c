@@ -113,12 +113,14 @@ int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_tab
 }
 
 /* A loop's own channel table holds only its subscriber lists (ids and
- * history are the hub's), so an empty one goes at once. */
+ * history are the hub's): a channel goes when its last subscriber does,
+ * and the sweep (a bounded part of the table per tick) frees those a
+ * delivery in progress kept. */
 static void loop_on_sweep(uv_timer_t *t) {
     loop_t *loop = t->data;
     loop->ops->sweep(loop, uv_now(loop->uv));
-    channel_table_sweep(&loop->channels, hub_wall_ms(), 0);
-    if (loop->index == 0) hub_sweep(loop->hub, hub_wall_ms(), loop->cfg->history_ttl_ms);
+    channel_table_sweep(&loop->channels, hub_wall_ms(), 0, HUB_SWEEP_BUCKETS * HUB_SWEEP_CHUNKS);
+    if (loop->index == 0) hub_sweep(loop->hub, hub_wall_ms(), loop->cfg);
     hub_stats_publish(loop->hub, loop->index, &loop->stats);
 }
 

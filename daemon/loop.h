@@ -35,6 +35,7 @@ typedef struct listener {
     char unix_path[CONFIG_PATH_MAX]; /* non-empty for a Unix socket */
     int open;
     int made_dir;              /* its directory is ours to remove at exit */
+    uint32_t nconns;           /* emit: connections open (admit.c; loop 0 only) */
     const struct route_table *routes; /* what its requests may ask (route.h) */
     void (*on_request)(struct conn *c, http_req_t *req); /* answers them (route_dispatch) */
 } listener_t;

@@ -5,6 +5,7 @@
 #include "secrets.h"
 #include "workers.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,11 @@
 #ifndef HERALD_VERSION
 #define HERALD_VERSION "0.0.0"
 #endif
+
+/* A name valid for more than a century is a name that never expires: say
+ * 0 then. The bound also keeps now + ttl far from wrapping round 2^64
+ * (which would give a never-expiring or an already-expired name). */
+#define MAIN_TTL_MAX UINT64_C(3155760000)
 
 /* heraldd sign CHANNEL [--ttl SECONDS] [config flags]: the same bytes
  * PHP's Herald\channel() returns, for scripts and tests. */
@@ -30,9 +36,12 @@ static int main_sign(int argc, char **argv) {
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
             char *end;
+            errno = 0;
             ttl = strtoull(argv[++i], &end, 10);
-            if (*end || argv[i][0] == '-' || argv[i][0] == '\0') {
-                fprintf(stderr, "heraldd sign: --ttl needs whole seconds\n");
+            if (*end || argv[i][0] == '-' || argv[i][0] == '\0' || errno == ERANGE ||
+                ttl > MAIN_TTL_MAX) {
+                fprintf(stderr, "heraldd sign: --ttl needs whole seconds from 0 (never expires) "
+                        "to %llu (100 years)\n", (unsigned long long)MAIN_TTL_MAX);
                 free(rest);
                 return 2;
             }

@@ -27,6 +27,11 @@ int outq_push(outq_t *q, buf_t *b, size_t off);
 /* Drop the oldest entry (there must be one). */
 void outq_pop(outq_t *q);
 
+/* Bytes of the oldest entry not yet written (the frame in flight); 0 if none. */
+static inline size_t outq_head_bytes(const outq_t *q) {
+    return q->len ? q->ring[q->head].buf->len - q->ring[q->head].off : 0;
+}
+
 /* Point iov at up to max of the oldest entries; *bytes gets their total. */
 uint32_t outq_iov(const outq_t *q, uv_buf_t *iov, uint32_t max, size_t *bytes);
 

@@ -92,6 +92,15 @@ static int peer_cidr_match(const peer_cidr_t *c, const peer_addr_t *a) {
     return (c->addr.bytes[whole] & mask) == (a->bytes[whole] & mask);
 }
 
+peer_addr_t peer_addr_prefix(const peer_addr_t *a, unsigned v6_bits) {
+    peer_addr_t p = *a;
+    if (p.family != 6 || v6_bits >= 128) return p;
+    unsigned whole = v6_bits / 8, rest = v6_bits % 8;
+    if (rest) p.bytes[whole] &= (uint8_t)(0xff << (8 - rest));
+    memset(p.bytes + whole + (rest ? 1 : 0), 0, 16 - whole - (rest ? 1 : 0));
+    return p;
+}
+
 int peer_cidr_contains(const peer_cidr_t *list, size_t n, const peer_addr_t *a) {
     for (size_t i = 0; i < n; i++)
         if (peer_cidr_match(&list[i], a)) return 1;

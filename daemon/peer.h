@@ -30,6 +30,11 @@ int peer_addr_parse(const char *s, size_t len, peer_addr_t *out);
 int peer_cidr_list_parse(const char *list, peer_cidr_t *out, size_t max,
                          size_t *n, char *err, size_t es);
 
+/* The address a client is counted under: an IPv6 address cut to its first
+ * v6_bits (one /64 is one subscriber's network, with 2^64 addresses);
+ * IPv4 addresses as they are. */
+peer_addr_t peer_addr_prefix(const peer_addr_t *a, unsigned v6_bits);
+
 /* 1 if a is inside one of the n ranges. */
 int peer_cidr_contains(const peer_cidr_t *list, size_t n, const peer_addr_t *a);
 

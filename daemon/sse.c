@@ -100,6 +100,31 @@ static void sse_refuse(conn_t *c, int status, const char *cors, const char *reas
     conn_http_error(c, status, cors, reason);
 }
 
+/* New channels are paid for before the 200, so a refusal is a status:
+ * 429 (rate_limited) or 503 (max_channels), with Retry-After. 0 or -1
+ * (answered). */
+static int sse_reserve(conn_t *c, const sse_chan_t *chans, size_t n, const char *cors) {
+    const char **names = malloc(n * sizeof(*names));
+    size_t *lens = malloc(n * sizeof(*lens));
+    int status = 503, rc = -1;
+    const char *reason = "out of memory";
+    if (names && lens) {
+        for (size_t i = 0; i < n; i++) {
+            names[i] = chans[i].plain;
+            lens[i] = chans[i].plain_len;
+        }
+        rc = subscribe_reserve(c, names, lens, n, &status, &reason);
+    }
+    free(names);
+    free(lens);
+    if (rc != 0) {
+        char extra[600];
+        snprintf(extra, sizeof(extra), "%sRetry-After: 1\r\n", cors);
+        sse_refuse(c, status, extra, reason);
+    }
+    return rc;
+}
+
 void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
     loop_t *loop = c->loop;
     size_t ulen, plen, qlen;
@@ -154,6 +179,7 @@ void sse_start(conn_t *c, http_req_t *req, const char *rest, size_t rest_len) {
     size_t hl;
     const char *leid = http_req_header(req, HTTP_H_LAST_EVENT_ID, &hl);
     if (leid) sse_last_event_id(chans, n, leid, hl);
+    if (sse_reserve(c, chans, n, cors) != 0) goto out;
 
     char head[1024];
     int m = snprintf(head, sizeof(head),

@@ -39,6 +39,11 @@
     X(emit_idle_closed, COUNTER, "Emit connections closed after emit_idle_timeout_ms.") \
     X(fd_limit_refused, COUNTER, "Connections refused for lack of file descriptors.") \
     X(connections_handed_over, COUNTER, "Connections moved to the loop holding their session (socket.io with workers).") \
+    X(emit_connections_refused, COUNTER, "Emit connections closed on accept: max_emit_connections reached.") \
+    X(emit_browser_refused, COUNTER, "Emit requests refused for carrying Origin or Sec-Fetch-* (403).") \
+    X(emit_host_refused, COUNTER, "Emit requests refused for a Host not loopback nor in emit_allowed_hosts (403).") \
+    X(new_channels_rate_limited, COUNTER, "Channel creations refused: max_new_channels_per_second or _per_ip_per_second (rate_limited, SSE 429).") \
+    X(max_channels_refused, COUNTER, "Subscriptions and emits refused: max_channels reached (too_many_channels, 503).") \
     X(redis_link_up, GAUGE, "1 while the Redis link (redis key) is connected and ready, else 0.") \
     X(redis_reconnects, COUNTER, "Times the Redis link was lost and connected again.") \
     X(redis_rtt_us, GAUGE, "Round trip of the last PING to Redis (once a second), in microseconds.") \

@@ -4,23 +4,30 @@
 #include "accept.h"
 #include "log.h"
 #include "origin.h"
+#include "quota.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* Behind a trusted proxy the client is named by X-Forwarded-For or
- * Forwarded; it is counted then, at the upgrade request (a proxy's own
- * connections are not counted at accept: they carry many clients). */
+/* Behind a trusted proxy the client is named by the one header that proxy
+ * sets (trusted_proxy_header): a client could send the other one itself,
+ * and the proxy would pass it on untouched. It is counted then, at the
+ * upgrade request (a proxy's own connections are not counted at accept:
+ * they carry many clients). */
 int subscribe_admit(conn_t *c, http_req_t *req) {
     const loop_auth_t *a = &c->loop->auth;
     if (c->listener != LISTEN_PUBLIC || c->ip.family == 0 ||
         !peer_cidr_contains(a->trusted, a->ntrusted, &c->ip))
         return 0;
-    size_t xl, fl;
-    const char *xff = http_req_header(req, HTTP_H_X_FORWARDED_FOR, &xl);
-    const char *fwd = http_req_header(req, HTTP_H_FORWARDED, &fl);
+    size_t xl = 0, fl = 0;
+    const char *xff = NULL, *fwd = NULL;
+    if (strcasecmp(c->loop->cfg->trusted_proxy_header, "forwarded") == 0)
+        fwd = http_req_header(req, HTTP_H_FORWARDED, &fl);
+    else
+        xff = http_req_header(req, HTTP_H_X_FORWARDED_FOR, &xl);
     peer_addr_t client;
     if (peer_forwarded_client(xff, xff ? xl : 0, fwd, fwd ? fl : 0, a->trusted, a->ntrusted,
                               &client) != 0)
@@ -143,6 +150,80 @@ static void subscribe_answer(conn_t *c, channel_t *ch, const command_t *cmd, uin
     free(replay);
 }
 
+/* A client pays for the channels it brings into being (the state is
+ * ours): from credit reserved by subscribe_reserve, else from its
+ * connection's bucket and its address's. 0, or -1 with the refusal. */
+static int subscribe_charge(conn_t *c, size_t n, const char **code, const char **reason) {
+    loop_t *loop = c->loop;
+    const config_t *cfg = loop->cfg;
+    if (c->new_ch_credit >= n) {
+        c->new_ch_credit -= (uint32_t)n;
+        return 0;
+    }
+    uint64_t now = hub_wall_ms(), rate = cfg->max_new_channels_per_second;
+    uint64_t burst = rate + cfg->max_subscriptions;
+    *code = "rate_limited";
+    if (quota_bucket_take(&c->new_ch_tokens, &c->new_ch_ms, n, now, rate, burst) != 0) {
+        *reason = "too many new channels: slow down (max_new_channels_per_second)";
+    } else if (hub_creators_take(loop->hub, cfg, &c->ip, n, now) != 0) {
+        c->new_ch_tokens += (uint64_t)n * 1000; /* not spent: the address paid nothing */
+        *reason = "too many new channels from your address: slow down (max_new_channels_per_ip_per_second)";
+    } else {
+        return 0;
+    }
+    loop->stats.new_channels_rate_limited++;
+    if (loop_log_throttle(loop)) log_info("%s: %s", c->peer, *reason);
+    return -1;
+}
+
+int subscribe_reserve(conn_t *c, const char *const *names, const size_t *lens, size_t n,
+                      int *status, const char **reason) {
+    loop_t *loop = c->loop;
+    size_t missing;
+    const char *code;
+    if (hub_channels_missing(loop->hub, loop->cfg, names, lens, n, &missing) == HUB_EFULL) {
+        loop->stats.max_channels_refused++;
+        if (loop_log_throttle(loop)) log_warn("%s: refused: max_channels reached", c->peer);
+        *status = 503;
+        *reason = "too_many_channels: the server holds max_channels channels; try again later";
+        return -1;
+    }
+    if (missing && subscribe_charge(c, missing, &code, reason) != 0) {
+        *status = 429;
+        return -1;
+    }
+    c->new_ch_credit += (uint32_t)missing;
+    return 0;
+}
+
+/* The hub counts the subscription; a channel it does not hold yet is
+ * charged to the client first. 1 ok, 0 gap, or -1 with the refusal. */
+static int subscribe_hub(conn_t *c, const char *plain, size_t len, int counted, int has_since,
+                         uint64_t since, uint64_t *last, message_t **replay, size_t *nreplay,
+                         const char **code, const char **reason) {
+    loop_t *loop = c->loop;
+    int ok = hub_subscribe(loop->hub, loop->index, loop->cfg, plain, len, counted, 0, has_since,
+                           since, last, replay, nreplay);
+    if (ok == HUB_ENOENT) {
+        if (subscribe_charge(c, 1, code, reason) != 0) return -1;
+        ok = hub_subscribe(loop->hub, loop->index, loop->cfg, plain, len, counted, 1, has_since,
+                           since, last, replay, nreplay);
+    }
+    if (ok == HUB_EFULL) {
+        loop->stats.max_channels_refused++;
+        if (loop_log_throttle(loop)) log_warn("%s: refused: max_channels reached", c->peer);
+        *code = "too_many_channels";
+        *reason = "the server holds max_channels channels; try again later";
+        return -1;
+    }
+    if (ok < 0) {
+        *code = "bad_request";
+        *reason = "out of memory";
+        return -1;
+    }
+    return ok;
+}
+
 /* The answer, the replay from history and the first live message are
  * ordered by the hub's lock: hub_subscribe reads history and the last id
  * in one critical section, and the subscription then takes only ids after
@@ -153,7 +234,7 @@ static void subscribe_answer(conn_t *c, channel_t *ch, const command_t *cmd, uin
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
                      uint64_t since, const void *cmd, const char **code, const char **reason) {
     loop_t *loop = c->loop;
-    channel_t *ch = channel_get(&loop->channels, plain, plain_len, hub_wall_ms(), 0);
+    channel_t *ch = channel_get(&loop->channels, plain, plain_len, hub_wall_ms());
     if (ch == NULL) {
         *code = "bad_request";
         *reason = "out of memory";
@@ -161,6 +242,7 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
     }
     int already = conn_is_subscribed(c, ch);
     if (!already && conn_subscribe(c, ch) != 0) {
+        channel_release(&loop->channels, ch);
         *code = "too_many_subscriptions";
         *reason = "too many subscriptions on this connection";
         return -1;
@@ -168,12 +250,10 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
     uint64_t last;
     message_t *replay;
     size_t nreplay;
-    int ok = hub_subscribe(loop->hub, loop->index, loop->cfg, plain, plain_len, !already,
-                           has_since && !already, since, &last, &replay, &nreplay);
+    int ok = subscribe_hub(c, plain, plain_len, !already, has_since && !already, since, &last,
+                           &replay, &nreplay, code, reason);
     if (ok < 0) {
-        if (!already) conn_unsubscribe(c, ch);
-        *code = "bad_request";
-        *reason = "out of memory";
+        if (!already) conn_subscribe_undo(c, ch);
         return -1;
     }
     if (ok == HUB_PENDING) {
@@ -184,10 +264,11 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
         s->wait = SUB_WAIT | (has_since ? SUB_WAIT_SINCE : 0) | (k && k->has_req ? SUB_WAIT_REQ : 0);
         s->since = since;
         s->req = k ? k->req : 0;
-        return 0;
+        return 0; /* the subscription holds the loop's channel */
     }
     if (!already) c->subs[c->nsubs - 1]->last_id = last;
     subscribe_answer(c, ch, cmd, last, has_since, ok, replay, nreplay);
+    channel_release(&loop->channels, ch); /* the client may have gone during the replay */
     return 0;
 }
 
@@ -200,7 +281,7 @@ static void subscribe_complete(loop_t *loop, channel_t *ch, sub_t *s) {
     uint64_t last;
     message_t *replay;
     size_t nreplay;
-    int ok = hub_subscribe(loop->hub, loop->index, loop->cfg, ch->name, ch->name_len, 0,
+    int ok = hub_subscribe(loop->hub, loop->index, loop->cfg, ch->name, ch->name_len, 0, 0,
                            has_since, s->since, &last, &replay, &nreplay);
     if (ok == HUB_PENDING) return; /* dropped again meanwhile: the next load answers */
     s->wait = 0;
@@ -230,4 +311,5 @@ void subscribe_on_channel(loop_t *loop, int kind, const char *name, size_t len) 
         }
     }
     ch->busy--;
+    channel_release(&loop->channels, ch); /* closed clients may have been its last */
 }

@@ -33,9 +33,18 @@ int subscribe_origin_refuse(conn_t *c, http_req_t *req);
 int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char **plain,
                         size_t *plain_len, const char **code, const char **reason);
 
+/* Before answering a request that subscribes to n channels at once (SSE):
+ * charge the client now for those that do not exist yet, so a refusal can
+ * still be the HTTP status (*status 429 rate_limited, 503 max_channels,
+ * with *reason); the credit is spent by subscribe_resume. 0 or -1. */
+int subscribe_reserve(conn_t *c, const char *const *names, const size_t *lens, size_t n,
+                      int *status, const char **reason);
+
 /* Subscribe with optional resume: answer through the protocol
  * (command_subscribed_format; cmd may be NULL), then replay history after
- * since. 0, or -1 with code and reason set. */
+ * since. A channel heraldd does not hold yet is charged to the client
+ * (max_new_channels_per_second, _per_ip_: rate_limited) and needs room
+ * (max_channels: too_many_channels). 0, or -1 with code and reason set. */
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
                      uint64_t since, const void *cmd, const char **code, const char **reason);
 

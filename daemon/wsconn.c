@@ -137,15 +137,19 @@ int wsconn_control(conn_t *c, int opcode, const unsigned char *data, size_t len)
         wsconn_close(c, WS_CLOSE_UNSUPPORTED, "binary messages are not accepted");
         break;
     case WS_OP_PING: {
-        /* Browsers never send pings; a flood of them draws on the same
-         * bucket as commands (unanswered when over, closed if it goes on). */
-        if (wsconn_rate_limited(c, NULL)) break;
+        /* RFC 6455 5.5.2: a Ping gets a Pong, always. Browsers never send
+         * pings, so a flood of them draws on the same bucket as commands:
+         * its pong goes first, then the close 1008 if it goes on. */
         unsigned char f[WS_FRAME_HEADER_MAX + WS_CONTROL_MAX];
         size_t h = ws_frame_header_write(f, WS_OP_PONG, len);
         memcpy(f + h, data, len);
-        conn_send_copy(c, f, h + len);
+        if (conn_send_copy(c, f, h + len) == 0) wsconn_rate_limited(c, NULL);
         break;
     }
+    case WS_OP_PONG:
+        /* an answer to our ping costs a token too: a pong flood is a flood */
+        wsconn_rate_limited(c, NULL);
+        break;
     case WS_OP_CLOSE: {
         /* RFC 6455 5.5.1: answer a close with a close, echoing its code. */
         uint16_t code = len >= 2 ? (uint16_t)((data[0] << 8) | data[1]) : WS_CLOSE_NORMAL;

@@ -70,6 +70,26 @@ static uint64_t fuzz_http_request(uint64_t h, const http_req_t *r) {
         if (k == HTTP_H_WS_KEY) { u.key = s; u.key_len = n; }
         if (k == HTTP_H_WS_VERSION) { u.version = s; u.version_len = n; }
     }
+    /* The emit listener's Host check: a parsed host is lower-case, fits,
+     * and holds no byte a Host's host part cannot. */
+    s = http_req_header(r, HTTP_H_HOST, &n);
+    if (s) {
+        char host[64];
+        int hr = http_host_name(s, n, host, sizeof host);
+        fuzz_http_require(hr == 0 || hr == -1);
+        if (hr == 0) {
+            size_t hl = strlen(host);
+            fuzz_http_require(hl > 0 && hl < sizeof host && hl <= n);
+            for (size_t i = 0; i < hl; i++)
+                fuzz_http_require(!(host[i] >= 'A' && host[i] <= 'Z') && host[i] > ' ' &&
+                                  host[i] != '/' && host[i] != '[' && host[i] != ']');
+            h = fuzz_http_mix(h, host, hl);
+        }
+        h = fuzz_http_mix(h, &hr, sizeof hr);
+    }
+    int sf = r->sec_fetch, ec = http_req_wants_continue(r);
+    fuzz_http_require(ec == 0); /* a finished request owes no 100 */
+    h = fuzz_http_mix(h, &sf, sizeof sf);
     int ka = http_req_keep_alive(r), up = http_req_upgrade(r);
     h = fuzz_http_mix(h, &ka, sizeof ka);
     h = fuzz_http_mix(h, &up, sizeof up);

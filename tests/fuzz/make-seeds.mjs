@@ -117,6 +117,10 @@ const seeds = {
     'url-too-long': Buffer.from('\x09GET /' + 'a'.repeat(600) + ' HTTP/1.1\r\n\r\n', 'latin1'),
     'many-headers': Buffer.from('\x0bGET / HTTP/1.1\r\n' + 'X-A: b\r\n'.repeat(20) + '\r\n', 'latin1'),
     'garbage': Buffer.from('\x00\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'latin1'),
+    'browser-no-cors-post': Buffer.from('\x06POST /emit/priv HTTP/1.1\r\nHost: 127.0.0.1:26300\r\nOrigin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: no-cors\r\nSec-Fetch-Dest: empty\r\nContent-Length: 2\r\n\r\nhi', 'latin1'),
+    'image-get-sec-fetch': Buffer.from('\x08GET /emit/priv/msg HTTP/1.1\r\nHost: localhost:26300\r\nsec-fetch-dest: image\r\nSEC-FETCH-SOMETHING-VERY-LONG-NAME: x\r\n\r\n', 'latin1'),
+    'host-forms': Buffer.from('\x02GET /stats HTTP/1.1\r\nHost: [::1]:26300\r\n\r\nGET /stats HTTP/1.1\r\nHost: Evil.Example:80\r\n\r\nGET /stats HTTP/1.1\r\nHost: [::1\r\n\r\nGET /stats HTTP/1.1\r\nHost: a:b:c\r\n\r\nGET /stats HTTP/1.0\r\n\r\n', 'latin1'),
+    'expect-continue': Buffer.from('\x0aPOST /emit/x HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhelloPOST /emit/y HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n', 'latin1'),
   },
   fuzz_batch: {
     'two-records': Buffer.from('orders 5\nhello\nuser.42:inbox 2\nhi\n'),

@@ -92,6 +92,9 @@ static void answers_are_the_readme_json(void) {
     CHECK_STR(out, "{\"type\":\"subscribed\",\"req\":9,\"channel\":\"orders\",\"last\":17,\"resume\":\"gap\"}");
     command_subscribed_format(out, sizeof(out), &c, "orders", 6, 17, NULL);
     CHECK_STR(out, "{\"type\":\"subscribed\",\"req\":9,\"channel\":\"orders\",\"last\":17}");
+    /* SSE (no command): no req member at all, not "req":null */
+    command_subscribed_format(out, sizeof(out), NULL, "orders", 6, 17, "ok");
+    CHECK_STR(out, "{\"type\":\"subscribed\",\"channel\":\"orders\",\"last\":17,\"resume\":\"ok\"}");
     command_unsubscribed_format(out, sizeof(out), &c, "o", 1);
     CHECK_STR(out, "{\"type\":\"unsubscribed\",\"req\":9,\"channel\":\"o\"}");
     command_pong_format(out, sizeof(out), &c);

@@ -37,7 +37,11 @@ static void defaults_are_documented_values(void) {
     CHECK_STR(c.emit[0], "unix:/run/herald/emit.sock");
     CHECK_STR(c.emit[1], "127.0.0.1:26300");
     CHECK_EQ_INT(c.emit_socket_mode, 0660);
-    CHECK_EQ_INT(c.max_queue_bytes, 262144);
+    CHECK_EQ_INT(c.max_queue_bytes, 8388608);
+    CHECK_EQ_INT(c.max_emit_connections, 1024);
+    CHECK_EQ_INT(c.ipv6_prefix_bits, 64);
+    CHECK_STR(c.trusted_proxy_header, "X-Forwarded-For");
+    CHECK_STR(c.emit_allowed_hosts, "");
     CHECK_EQ_INT(c.ping_interval_ms, 25000);
     CHECK_EQ_INT(c.max_client_message_bytes, 4096);
     CHECK_EQ_INT(c.max_subscriptions, 64);
@@ -48,6 +52,27 @@ static void defaults_are_documented_values(void) {
     CHECK_EQ_INT(c.shutdown_timeout_ms, 5000);
     CHECK_STR(c.allowed_origins, "*");
     CHECK_STR(c.public_channels, "");
+    CHECK_EQ_INT(c.max_channels, 1000000);
+    CHECK_EQ_INT(c.max_new_channels_per_second, 20);
+    CHECK_EQ_INT(c.max_new_channels_per_ip_per_second, 200);
+    CHECK_EQ_INT(c.history_max_bytes_per_channel, 4194304);
+    CHECK_EQ_INT(c.history_max_bytes, 67108864);
+}
+
+/* Issue 11: the memory keys parse, and a cap of no channels is refused. */
+static void memory_keys_parse_and_refuse_nonsense(void) {
+    config_t c;
+    char err[256];
+    config_defaults(&c);
+    CHECK_EQ_INT(config_parse_ini(&c, "m", "max_channels = 50\nhistory_max_bytes = 0\n"
+                                  "max_new_channels_per_ip_per_second = 0\n", err, sizeof(err)), 0);
+    CHECK_EQ_INT(c.max_channels, 50);
+    CHECK_EQ_INT(c.history_max_bytes, 0);
+    CHECK_EQ_INT(c.max_new_channels_per_ip_per_second, 0);
+    CHECK_EQ_INT(config_parse_ini(&c, "m", "max_channels = 0\n", err, sizeof(err)), -1);
+    CHECK(strstr(err, "max_channels") != NULL);
+    CHECK_EQ_INT(config_parse_ini(&c, "m", "max_new_channels_per_second = 0\n", err, sizeof(err)), -1);
+    CHECK(strstr(err, "max_new_channels_per_second") != NULL);
 }
 
 static void flags_win_over_the_file_in_any_order(void) {
@@ -229,12 +254,34 @@ static void typos_suggest_the_key_and_sections_are_refused(void) {
     CHECK(has(err, "t.conf:2: sections like [heraldd] are not used"));
 }
 
+/* issue 11's keys: a proxy header other than the two, a Host list with a
+ * port or a path, an IPv6 prefix outside 1..128 are refused by name. */
+static void new_boundary_keys_are_checked(void) {
+    config_t c;
+    char err[300];
+    config_defaults(&c);
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "trusted_proxy_header = forwarded\n", err, sizeof(err)), 0);
+    CHECK_STR(c.trusted_proxy_header, "forwarded");
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "trusted_proxy_header = X-Real-IP\n", err, sizeof(err)), -1);
+    CHECK(strstr(err, "trusted_proxy_header") != NULL);
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "emit_allowed_hosts = emit.internal, [fd00::1], 10.0.0.5\n", err, sizeof(err)), 0);
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "emit_allowed_hosts = evil/path\n", err, sizeof(err)), -1);
+    CHECK(strstr(err, "emit_allowed_hosts") != NULL);
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "ipv6_prefix_bits = 0\n", err, sizeof(err)), -1);
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "ipv6_prefix_bits = 129\n", err, sizeof(err)), -1);
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "ipv6_prefix_bits = 48\nmax_emit_connections = 5\n", err, sizeof(err)), 0);
+    CHECK_EQ_INT(c.ipv6_prefix_bits, 48);
+    CHECK_EQ_INT(c.max_emit_connections, 5);
+    CHECK_EQ_INT(config_parse_ini(&c, "t", "max_emit_connections = 0\n", err, sizeof(err)), -1);
+}
+
 int main(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof(dir), "%s/herald-config-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     if (mkdtemp(dir) == NULL) return 1;
     RUN(defaults_are_documented_values);
     RUN(flags_win_over_the_file_in_any_order);
+    RUN(memory_keys_parse_and_refuse_nonsense);
     RUN(unknown_key_in_file_names_file_and_line);
     RUN(bad_values_name_the_key);
     RUN(bad_file_lines_are_refused);
@@ -244,6 +291,7 @@ int main(void) {
     RUN(string_keys_are_bounded_by_their_own_field);
     RUN(reload_keeps_restart_only_keys);
     RUN(typos_suggest_the_key_and_sections_are_refused);
+    RUN(new_boundary_keys_are_checked);
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -208,6 +208,81 @@ static void response_has_length_and_connection(void) {
     buf_unref(b);
 }
 
+/* Host and Sec-Fetch-* are what the emit listener judges a request by:
+ * kept however the request is cut, a Sec-Fetch-* of any name flagged. */
+static void host_and_fetch_metadata_are_kept_in_any_pieces(void) {
+    static const char req[] = "GET /stats HTTP/1.1\r\nhOsT: Example.COM:8080\r\n"
+                              "Sec-Fetch-Dest: image\r\n\r\n";
+    static const char plain[] = "GET /stats HTTP/1.1\r\nHost: localhost\r\nSec-Fetchx: 1\r\n"
+                                "X-Sec-Fetch-Mode: a\r\n\r\n";
+    static const char longname[] = "GET / HTTP/1.1\r\nSec-Fetch-Something-Very-Long-Name: x\r\n\r\n";
+    for (size_t piece = 1; piece <= sizeof(req); piece++) {
+        http_req_t r;
+        size_t used, n;
+        http_req_init(&r, &lim);
+        CHECK_EQ_INT(feed_pieces(&r, req, sizeof(req) - 1, piece, &used), HTTP_REQ_DONE);
+        const char *h = http_req_header(&r, HTTP_H_HOST, &n);
+        CHECK(h != NULL);
+        if (h) CHECK_MEM(h, n, "Example.COM:8080", 16);
+        CHECK_EQ_INT(r.sec_fetch, 1);
+        http_req_free(&r);
+        http_req_init(&r, &lim);
+        CHECK_EQ_INT(feed_pieces(&r, plain, sizeof(plain) - 1, piece, &used), HTTP_REQ_DONE);
+        CHECK_EQ_INT(r.sec_fetch, 0);
+        http_req_free(&r);
+        http_req_init(&r, &lim); /* a name past the kept length, cut anywhere */
+        CHECK_EQ_INT(feed_pieces(&r, longname, sizeof(longname) - 1, piece, &used), HTTP_REQ_DONE);
+        CHECK_EQ_INT(r.sec_fetch, 1);
+        http_req_free(&r);
+    }
+}
+
+static void host_names_parse_without_port_or_brackets(void) {
+    char out[64];
+    CHECK_EQ_INT(http_host_name("Example.COM:8080", 16, out, sizeof(out)), 0);
+    CHECK_STR(out, "example.com");
+    CHECK_EQ_INT(http_host_name(" localhost ", 11, out, sizeof(out)), 0);
+    CHECK_STR(out, "localhost");
+    CHECK_EQ_INT(http_host_name("[::1]:26300", 11, out, sizeof(out)), 0);
+    CHECK_STR(out, "::1");
+    CHECK_EQ_INT(http_host_name("[::1]", 5, out, sizeof(out)), 0);
+    CHECK_STR(out, "::1");
+    CHECK_EQ_INT(http_host_name("127.0.0.1:", 10, out, sizeof(out)), 0); /* empty port */
+    CHECK_STR(out, "127.0.0.1");
+    const char *bad[] = {"", " ", ":80", "[]", "[::1", "[::1]x", "::1", "a:b", "a:123456",
+                         "a b", "a/b", "user@host", "[a]]", "h\x7f"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ_INT(http_host_name(bad[i], strlen(bad[i]), out, sizeof(out)), -1);
+    char longname[80];
+    memset(longname, 'a', sizeof(longname));
+    CHECK_EQ_INT(http_host_name(longname, sizeof(longname), out, sizeof(out)), -1);
+}
+
+/* RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for the
+ * 100 before the body; once the body is here nothing is owed. */
+static void expect_continue_is_flagged_until_the_body_arrives(void) {
+    static const char head[] = "POST /emit/a HTTP/1.1\r\nExpect: 100-Continue \r\nContent-Length: 3\r\n\r\n";
+    http_req_t r;
+    size_t used;
+    http_req_init(&r, &lim);
+    CHECK_EQ_INT(http_req_feed(&r, head, sizeof(head) - 1, &used), HTTP_REQ_AGAIN);
+    CHECK_EQ_INT(http_req_wants_continue(&r), 1);
+    CHECK_EQ_INT(http_req_feed(&r, "abc", 3, &used), HTTP_REQ_DONE);
+    CHECK_EQ_INT(http_req_wants_continue(&r), 0);
+    http_req_free(&r);
+    static const char empty[] = "POST /emit/a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n";
+    http_req_init(&r, &lim);
+    CHECK_EQ_INT(http_req_feed(&r, empty, sizeof(empty) - 1, &used), HTTP_REQ_DONE);
+    CHECK_EQ_INT(http_req_wants_continue(&r), 0);
+    http_req_free(&r);
+    static const char big[] = "POST /emit/a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 99\r\n\r\n";
+    http_req_init(&r, &lim); /* over max_body: 413, no 100 */
+    CHECK_EQ_INT(http_req_feed(&r, big, sizeof(big) - 1, &used), HTTP_REQ_ERROR);
+    CHECK_EQ_INT(r.status, 413);
+    CHECK_EQ_INT(http_req_wants_continue(&r), 0);
+    http_req_free(&r);
+}
+
 int main(void) {
     RUN(post_in_one_piece_parses);
     RUN(post_split_at_every_boundary_parses_the_same);
@@ -224,5 +299,8 @@ int main(void) {
     RUN(connection_close_is_not_keep_alive);
     RUN(url_decode_and_split);
     RUN(response_has_length_and_connection);
+    RUN(host_and_fetch_metadata_are_kept_in_any_pieces);
+    RUN(host_names_parse_without_port_or_brackets);
+    RUN(expect_continue_is_flagged_until_the_body_arrives);
     return T_DONE();
 }

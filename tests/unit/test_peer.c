@@ -133,6 +133,33 @@ static void table_counts_per_address_and_frees_at_zero(void) {
     peer_table_free(&t);
 }
 
+/* ipv6_prefix_bits: an IPv6 client is counted by its prefix, IPv4 whole. */
+static void ipv6_addresses_are_cut_to_their_prefix(void) {
+    peer_addr_t a, b, p;
+    CHECK_EQ_INT(peer_addr_parse("2001:db8:1:2:ffff:eeee:dddd:cccc", 32, &a), 0);
+    CHECK_EQ_INT(peer_addr_parse("2001:db8:1:2::", 14, &b), 0);
+    p = peer_addr_prefix(&a, 64);
+    CHECK_MEM(p.bytes, 16, b.bytes, 16);
+    CHECK_EQ_INT(p.family, 6);
+    p = peer_addr_prefix(&a, 128);
+    CHECK_MEM(p.bytes, 16, a.bytes, 16);
+    p = peer_addr_prefix(&a, 60); /* 2001:db8:1:0::, the last nibble of the 4th group cut */
+    CHECK_EQ_INT(p.bytes[6], 0x00);
+    CHECK_EQ_INT(p.bytes[7], 0x00);
+    CHECK_EQ_INT(p.bytes[5], 0x01);
+    a.bytes[7] = 0x12;
+    p = peer_addr_prefix(&a, 60);
+    CHECK_EQ_INT(p.bytes[7], 0x10);
+    CHECK_EQ_INT(p.bytes[8], 0);
+    p = peer_addr_prefix(&a, 1);
+    CHECK_EQ_INT(p.bytes[0], 0x00);
+    CHECK_EQ_INT(p.bytes[1], 0);
+    CHECK_EQ_INT(peer_addr_parse("192.0.2.77", 10, &a), 0);
+    p = peer_addr_prefix(&a, 64);
+    CHECK_MEM(p.bytes, 16, a.bytes, 16);
+    CHECK_EQ_INT(p.family, 4);
+}
+
 int main(void) {
     RUN(addresses_of_every_form_parse);
     RUN(junk_addresses_are_refused);
@@ -141,5 +168,6 @@ int main(void) {
     RUN(client_is_the_rightmost_untrusted_hop);
     RUN(unusable_forwarding_headers_name_no_client);
     RUN(table_counts_per_address_and_frees_at_zero);
+    RUN(ipv6_addresses_are_cut_to_their_prefix);
     return T_DONE();
 }
