@@ -77,7 +77,7 @@ static void presence_channel_data_gives_id_and_info(void) {
 static char *frame_of(const char *data) {
     channel_table_t t;
     channel_table_init(&t);
-    channel_t *ch = channel_get(&t, "private-a", 9, 1000, 0);
+    channel_t *ch = channel_get(&t, "private-a", 9, 1000);
     message_t m;
     channel_message_build(&m, ch, 5, 1000, data, strlen(data));
     uint8_t off;

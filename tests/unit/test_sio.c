@@ -93,7 +93,7 @@ static void payloads_split_at_record_separators(void) {
 static char *packet_of(const char *channel, const char *data, size_t len) {
     channel_table_t t;
     channel_table_init(&t);
-    channel_t *ch = channel_get(&t, channel, strlen(channel), 1000, 0);
+    channel_t *ch = channel_get(&t, channel, strlen(channel), 1000);
     message_t m;
     channel_message_build(&m, ch, 7, 1000, data, len);
     uint8_t off = 0;
