@@ -54,6 +54,8 @@ int hub_init(hub_t *hub, size_t nloops) {
 }
 
 void hub_free(hub_t *hub) {
+    for (size_t i = 0; i < hub->ninterest; i++) free(hub->interest[i]);
+    free(hub->interest);
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
     quota_table_free(&hub->creators);
@@ -77,7 +79,8 @@ static hub_msg_t *hub_msg_new(hub_t *hub, const message_t *m, const char *name, 
     hm->name_len = (uint16_t)len;
     hm->m = *m;
     hm->m.sse = hm->m.sio = hm->m.pusher = NULL;
-    buf_ref(hm->m.ws);
+    hm->kind = HUB_MSG_DATA;
+    if (hm->m.ws) buf_ref(hm->m.ws);
     atomic_init(&hm->refs, 0);
     for (size_t i = 0; i < hub->nloops; i++) hm->nodes[i].msg = hm;
     return hm;
@@ -92,11 +95,14 @@ void hub_msg_release(hub_msg_t *hm) {
     }
 }
 
-/* Hand m to the loops in `others` (bits) that still take messages; the
- * loops it went to are returned, to be woken by hub_wake. Under the lock:
- * every inbox then receives a channel's messages in id order. */
-static uint64_t hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
-                              const char *channel, size_t channel_len, int stream) {
+/* Hand m to the loops in `others` (bits) that still take messages, as a
+ * message of the given kind (HUB_MSG_*: cluster notices carry none); the
+ * loops it went to are returned, to be woken by hub_wake once the lock is
+ * released. Under the lock: every inbox then receives a channel's
+ * messages, and notices, in id order. */
+static uint64_t hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
+                                   const char *channel, size_t channel_len, int stream,
+                                   int kind) {
     hub_msg_t *hm = hub_msg_new(hub, m, channel, channel_len);
     if (hm == NULL) {
         log_error("out of memory: message %llu not handed to the other loops",
@@ -104,6 +110,7 @@ static uint64_t hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
         return 0;
     }
     hm->stream = stream != 0;
+    hm->kind = (uint8_t)kind;
     unsigned refs = 0;
     uint64_t handed = 0;
     for (size_t i = 0; i < hub->nloops; i++)
@@ -142,6 +149,34 @@ void hub_wake(hub_t *hub, uint64_t loops) {
         if (box->open) uv_async_send(box->wake);
         hub_unlock(hub);
     }
+}
+
+static uint64_t hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
+                              const char *channel, size_t channel_len, int stream) {
+    return hub_hand_over_kind(hub, others, m, channel, channel_len, stream, HUB_MSG_DATA);
+}
+
+/* Under the lock: the link is told the channel gained its first or lost
+ * its last subscriber on this node (it subscribes or unsubscribes in
+ * Redis). Names are queued, not decided here: the link reads the count
+ * again when it acts, so a quick leave and come back nets out. */
+static void hub_interest_note(hub_t *hub, const char *name, size_t len) {
+    if (hub->ninterest == hub->interest_cap) {
+        size_t cap = hub->interest_cap ? hub->interest_cap * 2 : 16;
+        char **a = realloc(hub->interest, cap * sizeof(*a));
+        if (a == NULL) goto oom;
+        hub->interest = a;
+        hub->interest_cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL) goto oom;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    hub->interest[hub->ninterest++] = copy;
+    if (hub->interest_wake) uv_async_send(hub->interest_wake);
+    return;
+oom:
+    log_error("out of memory: the Redis link misses a change of channel %.*s", (int)len, name);
 }
 
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
@@ -202,15 +237,22 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         return refused ? refused : HUB_ENOMEM;
     }
     if (counted) {
-        ch->nsubs++;
+        if (ch->nsubs++ == 0 && hub->cluster) hub_interest_note(hub, plain, len);
         ch->loops |= UINT64_C(1) << from;
+    }
+    if (hub->cluster && !ch->ready) {
+        channel_release(t, ch);
+        hub_unlock(hub);
+        return HUB_PENDING;
     }
     history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
     size_t start = 0;
     int ok = 1;
     if (has_since)
+        /* in a cluster the history loaded from Redis is all that is known:
+         * whatever came before its first id counts as lost */
         ok = history_since(&ch->hist, since, ch->base_id, ch->next_id,
-                           channel_lost_before(t, ch), &start);
+                           hub->cluster ? ch->base_id : channel_lost_before(t, ch), &start);
     *last = ch->next_id - 1;
     size_t count = history_count(&ch->hist);
     if (has_since && ok && start < count) {
@@ -260,7 +302,8 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     hub_lock(hub);
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
-        if (sh && sh->nsubs) sh->nsubs--;
+        if (sh && sh->nsubs && --sh->nsubs == 0 && hub->cluster)
+            hub_interest_note(hub, sh->name, sh->name_len);
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
         if (sh) channel_release(&hub->channels, sh);
@@ -442,4 +485,119 @@ stats_t *hub_stats_collect(hub_t *hub, unsigned self, const stats_t *mine, size_
     *channels = hub->channels.count;
     hub_unlock(hub);
     return each;
+}
+
+/* ---- cluster ---------------------------------------------------------- */
+
+void hub_cluster_enable(hub_t *hub, uv_async_t *wake) {
+    hub_lock(hub);
+    hub->cluster = 1;
+    hub->interest_wake = wake;
+    hub_unlock(hub);
+}
+
+size_t hub_interest_take(hub_t *hub, char ***names) {
+    hub_lock(hub);
+    *names = hub->interest;
+    size_t n = hub->ninterest;
+    hub->interest = NULL;
+    hub->ninterest = hub->interest_cap = 0;
+    hub_unlock(hub);
+    return n;
+}
+
+int hub_remote_wanted(hub_t *hub, const char *name, size_t len, int *ready) {
+    hub_lock(hub);
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    int wanted = ch && ch->nsubs > 0;
+    *ready = ch && ch->ready;
+    hub_unlock(hub);
+    return wanted;
+}
+
+int hub_remote_drop(hub_t *hub, const char *name, size_t len) {
+    hub_lock(hub);
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    int drop = ch == NULL || ch->nsubs == 0;
+    if (ch && drop) ch->ready = 0; /* what follows is not received any more */
+    hub_unlock(hub);
+    return drop;
+}
+
+/* Under the lock: one history entry as an encoded message, kept. */
+static int hub_entry_push(channel_table_t *t, const config_t *cfg, channel_t *ch,
+                          const hub_entry_t *e, message_t *m) {
+    if (channel_message_build(m, ch, e->id, e->ms, e->data, e->len) != 0) return HUB_ENOMEM;
+    if (history_push(&t->hist, &ch->hist, m, cfg->history_size,
+                     cfg->history_max_bytes_per_channel) < 0)
+        log_error("out of memory: message %llu not kept in history", (unsigned long long)e->id);
+    ch->next_id = e->id + 1;
+    return 0;
+}
+
+int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                    uint64_t last, const hub_entry_t *e, size_t n, int gap) {
+    uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
+    hub_lock(hub);
+    channel_t *ch = channel_get(t, name, len, now);
+    if (ch == NULL) {
+        hub_unlock(hub);
+        return HUB_ENOMEM;
+    }
+    history_free(&t->hist, &ch->hist);
+    history_init(&ch->hist);
+    ch->base_id = n ? e[0].id : last + 1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        message_t m;
+        rc = hub_entry_push(t, cfg, ch, &e[i], &m);
+        if (rc == 0) buf_unref(m.ws);
+    }
+    if (rc != 0) { /* keep nothing: earlier ids are a gap to a resume */
+        history_free(&t->hist, &ch->hist);
+        history_init(&ch->hist);
+        ch->base_id = last + 1;
+    }
+    ch->next_id = last + 1;
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
+    channel_table_trim(t, cfg->history_max_bytes, ch);
+    ch->ready = 1;
+    message_t none = {0};
+    uint64_t handed = 0;
+    if (gap && ch->loops)
+        handed |= hub_hand_over_kind(hub, ch->loops, &none, name, len, 0, HUB_MSG_GAP);
+    if (ch->loops) handed |= hub_hand_over_kind(hub, ch->loops, &none, name, len, 0, HUB_MSG_READY);
+    channel_release(t, ch);
+    hub_unlock(hub);
+    hub_wake(hub, handed);
+    return rc;
+}
+
+int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                     const hub_entry_t *e, int stream) {
+    uint64_t now = hub_wall_ms();
+    channel_table_t *t = &hub->channels;
+    hub_lock(hub);
+    channel_t *ch = channel_find(t, name, len);
+    if (ch == NULL || !ch->ready) {
+        hub_unlock(hub);
+        return 1;
+    }
+    message_t m;
+    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
+    if (hub_entry_push(t, cfg, ch, e, &m) != 0) {
+        hub_unlock(hub);
+        return HUB_ENOMEM;
+    }
+    channel_table_trim(t, cfg->history_max_bytes, ch);
+    uint64_t loops = ch->loops;
+    if (hub->nbcast && channel_is_public(cfg->socketio_channels, name, len))
+        loops |= hub->bcast_loops;
+    uint64_t handed = loops ? hub_hand_over(hub, loops, &m, name, len, stream) : 0;
+    channel_release(t, ch);
+    hub_unlock(hub);
+    hub_wake(hub, handed);
+    buf_unref(m.ws);
+    return 0;
 }

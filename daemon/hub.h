@@ -28,7 +28,12 @@ enum {
     HUB_ENOMEM = -2,  /* out of memory: nothing was published */
     HUB_EFULL = -3,   /* a new channel is needed and max_channels are held */
     HUB_ENOENT = -4,  /* no such channel, and the caller did not ask to create it */
+    HUB_ECLUSTER = -5, /* with redis, ids are Redis's: publish through the link */
+    HUB_PENDING = 2,  /* cluster: the channel's state is on its way from Redis */
 };
+
+/* What a handed-over hub_msg_t carries (cluster notices have no message). */
+enum { HUB_MSG_DATA = 0, HUB_MSG_READY = 1, HUB_MSG_GAP = 2 };
 
 /* The sweep's work per tick: at most HUB_SWEEP_CHUNKS chunks of
  * HUB_SWEEP_BUCKETS buckets, each chunk under the lock on its own, so an
@@ -53,6 +58,7 @@ struct hub_msg {
     const char *name;     /* after nodes[], in the same allocation */
     uint16_t name_len;
     uint8_t stream;       /* one of a stream on the sending loop: held there, so here too */
+    uint8_t kind;         /* HUB_MSG_* */
     hub_node_t nodes[];   /* one per loop */
 };
 
@@ -94,6 +100,10 @@ typedef struct hub {
     atomic_size_t npublic;     /* of which public ones (max_connections) */
     size_t fd_base;            /* descriptors open besides connections (fdlimit.h) */
     atomic_size_t fd_room;     /* connections the open-file limit leaves room for */
+    int cluster;               /* ids and history come from Redis (redis.c) */
+    uv_async_t *interest_wake; /* the Redis link: a channel gained or lost its last subscriber */
+    char **interest;           /* those channels' names, until the link takes them */
+    size_t ninterest, interest_cap;
     pthread_mutex_t peers_lock;
     peer_table_t peers;        /* public connections per client address, every loop */
     pthread_mutex_t creators_lock;
@@ -144,6 +154,50 @@ int hub_channels_missing(hub_t *hub, const config_t *cfg, const char *const *nam
  * (max_new_channels_per_ip_per_second). 0, or -1 when over. */
 int hub_creators_take(hub_t *hub, const config_t *cfg, const peer_addr_t *a, size_t n,
                       uint64_t now_ms);
+
+/* ---- cluster (redis.c, on loop 0) ----
+ * With a Redis link the hub no longer numbers messages: the link loads a
+ * channel's last id and history from Redis when the node gains its first
+ * subscriber (until then hub_subscribe answers HUB_PENDING), and applies
+ * every message of it that Redis sends, in id order. */
+
+/* From now on channels are numbered by Redis; wake is signalled (with the
+ * lock held) whenever a channel gains its first or loses its last
+ * subscriber on this node. Called before the loops start. */
+void hub_cluster_enable(hub_t *hub, uv_async_t *wake);
+
+/* The names queued since the last call (each and the array malloc'd,
+ * NULL when none): their count. */
+size_t hub_interest_take(hub_t *hub, char ***names);
+
+/* Does the node still have subscribers of the channel (*ready: its state
+ * is loaded)? */
+int hub_remote_wanted(hub_t *hub, const char *name, size_t len, int *ready);
+
+/* The link leaves the channel if nobody came back: 1 (it is no longer
+ * ready), or 0 when it has subscribers again. */
+int hub_remote_drop(hub_t *hub, const char *name, size_t len);
+
+typedef struct hub_entry {
+    uint64_t id, ms;
+    const char *data;
+    size_t len;
+} hub_entry_t;
+
+/* The channel's state as Redis has it: last id and history (ids
+ * ascending); it becomes ready and waiting subscriptions are answered.
+ * gap: live subscribers missed messages (their loops are told). 0 or
+ * HUB_ENOMEM. */
+int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                    uint64_t last, const hub_entry_t *e, size_t n, int gap);
+
+/* The message after the channel's last: into history and to every loop
+ * with subscribers (loop 0 too, through its mailbox), which are woken
+ * (hub_wake: once per batch they drain). stream: it came in a stream from
+ * Redis, so the loops hold its frames as hub_publish's would be held. 0,
+ * 1 when the channel is not loaded here (dropped), HUB_ENOMEM. */
+int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
+                     const hub_entry_t *e, int stream);
 
 /* Loop `from` gained (+1) or lost (-1) a client that receives every
  * message of the channels matching socketio_channels, wherever published. */

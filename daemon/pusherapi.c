@@ -154,6 +154,8 @@ static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const
     free(s);
     if (rc == HUB_EINVAL) pusherapi_error(c, req, 400, "invalid channel name (1-164 bytes of A-Z a-z 0-9 _ - . : @)");
     else if (rc == HUB_EFULL) pusherapi_error(c, req, 503, "too many channels (max_channels): not published");
+    else if (rc == HUB_ECLUSTER)
+        pusherapi_error(c, req, 501, "the Pusher HTTP API does not publish through redis yet: use POST /emit");
     else if (rc != 0) pusherapi_error(c, req, 503, "out of memory: not published");
     return rc;
 }
