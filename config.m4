@@ -1,6 +1,6 @@
 dnl ext/herald: the pecl / PIE build (phpize && ./configure && make).
-dnl Sources live under ext/ and common/ (common/signed.c and common/secretfile.c are
-dnl shared with heraldd).
+dnl Sources live under ext/ and common/ (common/signed.c, common/secretfile.c and
+dnl common/pusherapps.c are shared with heraldd).
 PHP_ARG_ENABLE([herald],
   [whether to enable Herald (publish to heraldd)],
   [AS_HELP_STRING([--enable-herald], [Enable the Herald extension])],
@@ -40,7 +40,7 @@ if test "$PHP_HERALD" != "no"; then
   PHP_EVAL_LIBLINE([$HERALD_CURL_LIBS $HERALD_CRYPTO_LIBS], HERALD_SHARED_LIBADD)
   PHP_SUBST(HERALD_SHARED_LIBADD)
 
-  PHP_NEW_EXTENSION(herald, ext/herald.c common/signed.c common/secretfile.c, $ext_shared,, -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1)
+  PHP_NEW_EXTENSION(herald, ext/herald.c ext/pusher.c common/signed.c common/secretfile.c common/pusherapps.c, $ext_shared,, -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1)
   PHP_ADD_BUILD_DIR($ext_builddir/ext)
   PHP_ADD_BUILD_DIR($ext_builddir/common)
   PHP_ADD_EXTENSION_DEP(herald, json)

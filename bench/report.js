@@ -22,8 +22,8 @@ for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
   }
 }
 
-const order = ['heraldd', 'heraldd-auto', 'heraldd-sio', 'heraldd-pusher', 'socketio', 'ws', 'nchan'];
-const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
+const order = ['heraldd', 'heraldd-auto', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'socketio', 'ws', 'nchan'];
+const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
 const servers = order.filter((s) => runs.some((r) => r.server === s));
 
 // [scenario, field, title, formatter, higher is better]
@@ -48,8 +48,13 @@ const figures = [
 function fmtCount(v) {
   if (Math.abs(v) >= 1e6) return (v / 1e6).toFixed(2) + 'M';
   if (Math.abs(v) >= 1e4) return (v / 1e3).toFixed(0) + 'k';
-  if (Math.abs(v) >= 1e3) return (v / 1e3).toFixed(1) + 'k';
+  if (Math.abs(v) >= 1e3) return Math.round(v).toLocaleString('en-US');
   return v.toFixed(0);
+}
+
+function fmtFig(v) {
+  if (Math.abs(v) >= 1e4) return fmtCount(v);
+  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3);
 }
 
 function median(xs) {
@@ -107,6 +112,40 @@ lines.push('| ' + failRow.join(' | ') + ' |');
 console.log(lines.join('\n'));
 console.log('\nCells: median over the repeats [min–max]; ×N = how many times better than socket.io 4 (higher delivered/s or connect rate, or lower CPU, latency, RSS).');
 
+// run.sh --baseline: this tree's heraldd against the baseline binary, run
+// for run: the change in the figures a refactor must not move.
+if (servers.includes('base') || servers.includes('base-auto')) {
+  const checks = [['a', 'delivered_per_s', '(a) delivered msg/s', true], ['a', 'cpu_us_per_frame', '(a) CPU µs per frame', false],
+    ['p1', 'delivered_per_s', '(p1) delivered msg/s', true], ['p1', 'cpu_us_per_frame', '(p1) CPU µs per frame', false],
+    ['p8', 'delivered_per_s', '(p8) delivered msg/s', true], ['p8', 'cpu_us_per_frame', '(p8) CPU µs per frame', false],
+    ['b1', 'cpu_us_per_frame', '(b1) CPU µs per frame', false], ['b2', 'lat_us_p99', '(b2) p99 latency µs', false],
+    ['c', 'rss_bytes_per_conn', '(c) RSS bytes per connection', false]];
+  const rows = [];
+  for (const [scn, field, title, higher] of checks) {
+    const row = [title];
+    let any = false;
+    for (const [mine, base] of [['heraldd', 'base'], ['heraldd-auto', 'base-auto']]) {
+      const m = cell(mine, scn, field), b = cell(base, scn, field);
+      if (!m || !b) { row.push('—'); continue; }
+      any = true;
+      const change = (m.med / b.med - 1) * 100;
+      // "worse" only where the ranges of the repeats do not overlap: on a
+      // shared machine a median alone moves by tens of percent.
+      const apart = m.n > 1 && b.n > 1 && (m.min > b.max || m.max < b.min);
+      const worse = apart && (higher ? change < 0 : change > 0);
+      const range = (c) => (c.n > 1 ? ` [${fmtFig(c.min)}–${fmtFig(c.max)}]` : '');
+      row.push(`${fmtFig(b.med)}${range(b)} → ${fmtFig(m.med)}${range(m)} (${change >= 0 ? '+' : ''}${change.toFixed(1)} %${worse ? ', worse: ranges apart' : ''})`);
+    }
+    if (any) rows.push('| ' + row.join(' | ') + ' |');
+  }
+  if (rows.length) {
+    console.log('\nThis heraldd against the baseline (medians [range], baseline → this; "worse" only where the ranges do not overlap):\n');
+    console.log('| figure | 1 worker | workers auto |');
+    console.log('|---|---|---|');
+    console.log(rows.join('\n'));
+  }
+}
+
 // workers = auto against one loop, scenario by scenario (issue 17's
 // target: auto never below 1 loop in delivered/s, never >10 % above in CPU).
 if (servers.includes('heraldd') && servers.includes('heraldd-auto')) {
@@ -137,13 +176,15 @@ if (fs.existsSync(statsFile)) {
     let r;
     try { r = JSON.parse(line); } catch (e) { continue; }
     const loops = r.stats && r.stats.loops;
-    if (!loops || loops.length < 2) continue;
+    // Every heraldd run, one loop too: frames per write shows whether a
+    // loop coalesced its subscribers' frames (issue 17).
+    if (!loops || !loops.length) continue;
     const col = (k) => loops.map((l) => fmtCount(l[k] || 0)).join(' / ');
     const fpw = loops.map((l) => (l.socket_writes ? (l.frames_delivered / l.socket_writes).toFixed(1) : '—')).join(' / ');
     rows.push(`| ${r.label} | ${col('connections_accepted')} | ${col('frames_delivered')} | ${fpw} |`);
   }
   if (rows.length) {
-    console.log('\nPer loop (heraldd with several workers; loop 0 / loop 1 / …):\n');
+    console.log('\nPer loop (heraldd; with several workers loop 0 / loop 1 / …):\n');
     console.log('| run | connections accepted | frames delivered | frames per socket write |');
     console.log('|---|---|---|---|');
     console.log(rows.join('\n'));

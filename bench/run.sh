@@ -17,13 +17,17 @@
 #                 c  = 15,000 idle connections: RSS per connection, connect rate
 #   --out DIR     keep results.jsonl, table.md and server logs there (a temp dir)
 #   --profile     also profile heraldd during a burst (perf, else callgrind)
+#   --baseline BIN  also run heraldd binary BIN (bench/build-at.sh COMMIT builds
+#                 one) as "base" / "base-auto", each right after heraldd /
+#                 heraldd-auto, and print the change: a regression check
+#                 whose two sides see the same machine load
 # Every server is started on free 127.0.0.1 ports and stopped by its PID.
 set -uo pipefail
 cd "$(dirname "$0")"
 bench=$(pwd)
 top=$(cd .. && pwd)
 
-quick=0 repeat="" servers="" scenarios="a p1 p8 b1 b2 c" out="" profile=0
+quick=0 repeat="" servers="" scenarios="a p1 p8 b1 b2 c" out="" profile=0 baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -32,7 +36,8 @@ while [ $# -gt 0 ]; do
     --scenarios) scenarios=$2; shift ;;
     --out) out=$2; shift ;;
     --profile) profile=1 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --baseline) baseline=$2; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -81,6 +86,19 @@ if [ -z "$servers" ]; then
   [ $have_nchan = 1 ] && servers+=" nchan"
 fi
 
+if [ -z "$baseline" ] && [[ " $servers " == *" base"* ]]; then
+  log "servers base/base-auto need --baseline BIN (bench/build-at.sh COMMIT builds one)"; exit 2
+fi
+if [ -n "$baseline" ]; then
+  [ -x "$baseline" ] || { log "--baseline $baseline: not an executable heraldd"; exit 2; }
+  twins=""
+  for srv in $servers; do
+    twins+=" $srv"
+    case $srv in heraldd) twins+=" base" ;; heraldd-auto) twins+=" base-auto" ;; esac
+  done
+  servers=$twins
+fi
+
 # ---- servers ---------------------------------------------------------------
 # shellcheck source=ports.sh
 . "$bench/ports.sh"
@@ -92,9 +110,10 @@ start_server() {
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
-    heraldd|heraldd-auto|heraldd-sio|heraldd-pusher)
-      local extra=() proto=heraldd
-      [ "$name" = heraldd-auto ] && extra=(--workers auto)
+    heraldd|heraldd-auto|heraldd-sio|heraldd-pusher|base|base-auto)
+      local extra=() proto=heraldd bin=$heraldd
+      [[ $name == *-auto ]] && extra=(--workers auto)
+      [[ $name == base* ]] && bin=$baseline
       # heraldd speaking socket.io to the same socket.io clients as the peer
       [ "$name" = heraldd-sio ] && { extra=(--socketio-channels 'bench*'); proto=socketio; }
       # heraldd speaking the Pusher protocol (pusher-js, Laravel Echo)
@@ -103,7 +122,7 @@ start_server() {
         extra=(--pusher-apps-file "$SDIR/apps"); proto=pusher
       fi
       (umask 077; head -c 32 /dev/urandom | base64 > "$SDIR/secret")
-      "$heraldd" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
+      "$bin" --listen "127.0.0.1:$WS_PORT" --emit "127.0.0.1:$EMIT_PORT" \
         --secret-file "$SDIR/secret" --public-channels 'bench*' \
         --max-connections 19000 --max-connections-per-ip 0 --log-level warn "${extra[@]}" >"$SDIR/log" 2>&1 &
       SPID=$!
@@ -192,7 +211,7 @@ for rep in $(seq "$repeat"); do
       sed 's/^/  /' "$SDIR/loadgen.err" >&2
       # heraldd's per-loop counters (after one sweep tick, so every loop's
       # copy is current): how connections and fan-out spread over the loops.
-      if [[ $srv == heraldd* ]] && kill -0 "$SPID" 2>/dev/null; then
+      if [[ $srv == heraldd* || $srv == base* ]] && kill -0 "$SPID" 2>/dev/null; then
         sleep 1.1
         st=$(curl -sf -m 5 -H "Authorization: Bearer $(head -1 "$SDIR/secret")" \
           "http://127.0.0.1:$EMIT_PORT/stats" | tr -d '\n')

@@ -24,6 +24,9 @@ typedef struct config {
     char socketio_channels[CONFIG_LIST_MAX];
     char socketio_client_js[CONFIG_PATH_MAX];
     char pusher_apps_file[CONFIG_PATH_MAX];
+    uint64_t max_presence_members;
+    uint64_t webhook_queue_size;
+    uint64_t webhook_timeout_ms;
     char allowed_origins[CONFIG_LIST_MAX];
     uint64_t max_connections;
     uint64_t max_connections_per_ip;

@@ -117,6 +117,17 @@ static void emit_get(conn_t *c, http_req_t *req, const char *rest, size_t len) {
     free(msg);
 }
 
+/* The key of record i of a batch keyed as a whole: a digest of the
+ * request's key (so any key fits) and the record's place. Its length. */
+static size_t emit_record_key(const char *key, size_t len, size_t i, char *out, size_t size) {
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)key, len, d);
+    int n = 0;
+    for (int k = 0; k < 16; k++) n += snprintf(out + n, size - (size_t)n, "%02x", d[k]);
+    n += snprintf(out + n, size - (size_t)n, ".%zu", i);
+    return (size_t)n;
+}
+
 /* In a cluster the batch is one Redis transaction (all or none). */
 static void emit_batch_redis(conn_t *c, http_req_t *req, const char *body, size_t blen,
                              size_t count) {
@@ -146,11 +157,9 @@ static void emit_batch(conn_t *c, http_req_t *req) {
     const char *body = http_req_body(req, &blen);
     char reason[160];
     long count = batch_validate(body, blen, reason, sizeof(reason));
+    const char *hkey;
     size_t hkl;
-    if (http_req_header(req, HTTP_H_IDEMPOTENCY_KEY, &hkl)) {
-        emit_error(c, req, 400, NULL, "Idempotency-Key on a batch: give each record its own (README \"Emit API\")");
-        return;
-    }
+    if (emit_key(c, req, &hkey, &hkl) != 0) return;
     if (count < 0) {
         emit_error(c, req, 400, NULL, reason);
         return;
@@ -187,10 +196,20 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         uint64_t id = 0;
         size_t n = 0;
         int repeat;
-        /* validated above: only memory or max_channels can fail, and what
-         * was published stays published; the one answer says how far it got */
-        int rc = emit_publish_quiet(c, r.channel, r.channel_len, r.data, r.len, r.key, r.key_len,
-                                    &id, &n, &repeat);
+        /* A request's key covers the whole batch (the extension sends one):
+         * each record without a key of its own is keyed by it and its
+         * place, so a repeated batch publishes nothing again. Validated
+         * above: only memory or max_channels can fail, and what was
+         * published stays published; the one answer says how far it got. */
+        char derived[BATCH_KEY_MAX + 1];
+        const char *key = r.key;
+        size_t kl = r.key_len;
+        if (key == NULL && hkey != NULL) {
+            key = derived;
+            kl = emit_record_key(hkey, hkl, published, derived, sizeof(derived)); /* its place */
+        }
+        int rc = emit_publish_quiet(c, r.channel, r.channel_len, r.data, r.len, key, kl, &id, &n,
+                                    &repeat);
         if (rc != 0) {
             snprintf(reason, sizeof(reason), "%s: %zu of %ld messages published",
                      rc == HUB_EFULL ? "too many channels (max_channels)" : "out of memory",

@@ -13,13 +13,13 @@
  * connection re-enters hub_unsubscribe): this flag lets that be asserted. */
 static _Thread_local int hub_locked;
 
-static void hub_lock(hub_t *hub) {
+void hub_lock(hub_t *hub) {
     assert(!hub_locked);
     pthread_mutex_lock(&hub->lock);
     hub_locked = 1;
 }
 
-static void hub_unlock(hub_t *hub) {
+void hub_unlock(hub_t *hub) {
     hub_locked = 0;
     pthread_mutex_unlock(&hub->lock);
 }
@@ -36,6 +36,8 @@ int hub_init(hub_t *hub, size_t nloops) {
     atomic_init(&hub->fd_room, SIZE_MAX);
     hub->start_ms = hub_wall_ms();
     hub->nloops = nloops;
+    hub->hooks_tail = &hub->hooks;
+    presence_table_init(&hub->presence);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
     pthread_mutex_init(&hub->creators_lock, NULL);
@@ -48,6 +50,7 @@ int hub_init(hub_t *hub, size_t nloops) {
         mpsc_init(&hub->boxes[i].inbox);
         mpsc_init(&hub->boxes[i].handoffs);
         atomic_init(&hub->boxes[i].asleep, 1);
+        mpsc_init(&hub->boxes[i].notes);
         pthread_mutex_init(&hub->boxes[i].snap_lock, NULL);
     }
     return 0;
@@ -59,6 +62,8 @@ void hub_free(hub_t *hub) {
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
     quota_table_free(&hub->creators);
+    presence_table_free(&hub->presence);
+    webhook_events_free(hub->hooks);
     for (size_t i = 0; hub->boxes && i < hub->nloops; i++)
         pthread_mutex_destroy(&hub->boxes[i].snap_lock);
     pthread_mutex_destroy(&hub->lock);
@@ -100,9 +105,8 @@ void hub_msg_release(hub_msg_t *hm) {
  * loops it went to are returned, to be woken by hub_wake once the lock is
  * released. Under the lock: every inbox then receives a channel's
  * messages, and notices, in id order. */
-static uint64_t hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
-                                   const char *channel, size_t channel_len, int stream,
-                                   int kind) {
+uint64_t hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
+                            const char *channel, size_t channel_len, int stream, int kind) {
     hub_msg_t *hm = hub_msg_new(hub, m, channel, channel_len);
     if (hm == NULL) {
         log_error("out of memory: message %llu not handed to the other loops",
@@ -179,6 +183,52 @@ oom:
     log_error("out of memory: the Redis link misses a change of channel %.*s", (int)len, name);
 }
 
+/* Under the lock, at the change it reports: events are queued in the
+ * order the channels changed. Never blocks on the sender. */
+static void hub_hook(hub_t *hub, int kind, const char *name, size_t len, const char *user_id) {
+    if (hub->hooks_wake == NULL) return;
+    webhook_event_t *e = NULL;
+    if (hub->hooks_held >= hub->hooks_max ||
+        (e = webhook_event_new(kind, name, len, user_id)) == NULL) {
+        hub->hooks_dropped++;
+    } else {
+        *hub->hooks_tail = e;
+        hub->hooks_tail = &e->next;
+        hub->hooks_held++;
+    }
+    uv_async_send(hub->hooks_wake);
+}
+
+void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max) {
+    hub_lock(hub);
+    hub->hooks_wake = wake;
+    hub->hooks_max = max;
+    webhook_event_t *dropped = wake ? NULL : hub->hooks;
+    if (wake == NULL) {
+        hub->hooks_held -= webhook_events_free(dropped);
+        hub->hooks = NULL;
+        hub->hooks_tail = &hub->hooks;
+    }
+    hub_unlock(hub);
+}
+
+webhook_event_t *hub_hooks_take(hub_t *hub, uint64_t *dropped) {
+    hub_lock(hub);
+    webhook_event_t *list = hub->hooks;
+    hub->hooks = NULL;
+    hub->hooks_tail = &hub->hooks;
+    *dropped = hub->hooks_dropped;
+    hub->hooks_dropped = 0;
+    hub_unlock(hub);
+    return list;
+}
+
+void hub_hooks_done(hub_t *hub, size_t n) {
+    hub_lock(hub);
+    hub->hooks_held = hub->hooks_held > n ? hub->hooks_held - n : 0;
+    hub_unlock(hub);
+}
+
 int hub_publish(hub_t *hub, unsigned from, const config_t *cfg, const char *channel,
                 size_t channel_len, const char *data, size_t len, int stream, message_t *m,
                 size_t *everywhere, uint64_t *handed) {
@@ -237,7 +287,10 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         return refused ? refused : HUB_ENOMEM;
     }
     if (counted) {
-        if (ch->nsubs++ == 0 && hub->cluster) hub_interest_note(hub, plain, len);
+        if (ch->nsubs++ == 0) {
+            hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
+            if (hub->cluster) hub_interest_note(hub, plain, len);
+        }
         ch->loops |= UINT64_C(1) << from;
     }
     if (hub->cluster && !ch->ready) {
@@ -302,8 +355,10 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     hub_lock(hub);
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
-        if (sh && sh->nsubs && --sh->nsubs == 0 && hub->cluster)
-            hub_interest_note(hub, sh->name, sh->name_len);
+        if (sh && sh->nsubs && --sh->nsubs == 0) {
+            hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
+            if (hub->cluster) hub_interest_note(hub, sh->name, sh->name_len);
+        }
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
         if (sh) channel_release(&hub->channels, sh);
@@ -336,6 +391,7 @@ void hub_mailbox_close(hub_t *hub, unsigned i) {
     hub_unlock(hub);
     mpsc_node_t *n;
     while ((n = mpsc_pop(&box->inbox)) != NULL) hub_msg_release(((hub_node_t *)n)->msg);
+    while ((n = mpsc_pop(&box->notes)) != NULL) hub_note_release(((hub_note_node_t *)n)->note);
     while ((n = mpsc_pop(&box->handoffs)) != NULL) {
         hub_handoff_t *h = (hub_handoff_t *)n;
         h->drop(h);
@@ -487,117 +543,98 @@ stats_t *hub_stats_collect(hub_t *hub, unsigned self, const stats_t *mine, size_
     return each;
 }
 
-/* ---- cluster ---------------------------------------------------------- */
-
-void hub_cluster_enable(hub_t *hub, uv_async_t *wake) {
-    hub_lock(hub);
-    hub->cluster = 1;
-    hub->interest_wake = wake;
-    hub_unlock(hub);
+void hub_note_release(hub_note_t *n) {
+    unsigned before = atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+    assert(before > 0);
+    if (before == 1) {
+        buf_unref(n->frame);
+        free(n);
+    }
 }
 
-size_t hub_interest_take(hub_t *hub, char ***names) {
-    hub_lock(hub);
-    *names = hub->interest;
-    size_t n = hub->ninterest;
-    hub->interest = NULL;
-    hub->ninterest = hub->interest_cap = 0;
-    hub_unlock(hub);
-    return n;
+hub_note_t *hub_note_pop(hub_t *hub, unsigned i) {
+    mpsc_node_t *n = mpsc_pop(&hub->boxes[i].notes);
+    return n ? ((hub_note_node_t *)n)->note : NULL;
 }
 
-int hub_remote_wanted(hub_t *hub, const char *name, size_t len, int *ready) {
-    hub_lock(hub);
+/* Under the lock, as messages are: every loop then sees a channel's
+ * members come and go in sequence order. The origin loop is handed it too
+ * (its joining connection skips it by seq), so each loop delivers it once
+ * the same way. */
+static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *frame,
+                               size_t frame_off) {
     channel_t *ch = channel_find(&hub->channels, name, len);
-    int wanted = ch && ch->nsubs > 0;
-    *ready = ch && ch->ready;
-    hub_unlock(hub);
-    return wanted;
+    uint64_t loops = ch ? ch->loops : 0;
+    unsigned refs = 0;
+    for (size_t i = 0; i < hub->nloops; i++)
+        if ((loops & (UINT64_C(1) << i)) && hub->boxes[i].open) refs++;
+    if (refs == 0 || frame == NULL) return;
+    hub_note_t *n = malloc(sizeof(*n) + hub->nloops * sizeof(hub_note_node_t) + len);
+    if (n == NULL) {
+        log_error("out of memory: a presence event of %.*s not handed to the loops", (int)len, name);
+        return;
+    }
+    char *p = (char *)&n->nodes[hub->nloops];
+    memcpy(p, name, len);
+    n->name = p;
+    n->name_len = (uint16_t)len;
+    n->seq = hub->presence.seq;
+    n->frame = buf_ref(frame);
+    n->frame_off = frame_off;
+    atomic_init(&n->refs, refs);
+    for (size_t i = 0; i < hub->nloops; i++) {
+        hub_mailbox_t *box = &hub->boxes[i];
+        if (!(loops & (UINT64_C(1) << i)) || !box->open) continue;
+        n->nodes[i].note = n;
+        mpsc_push(&box->notes, &n->nodes[i].node);
+        uv_async_send(box->wake);
+    }
 }
 
-int hub_remote_drop(hub_t *hub, const char *name, size_t len) {
+static size_t hub_presence_list(hub_t *hub, const char *name, size_t len,
+                                void (*each)(void *arg, const char *user_id, const char *info),
+                                void *arg) {
+    presence_channel_t *p = presence_find(&hub->presence, name, len);
+    if (p == NULL) return 0;
+    for (presence_member_t *m = p->members; m && each; m = m->next) each(arg, m->user_id, m->info);
+    return p->nmembers;
+}
+
+int hub_presence_join(hub_t *hub, const char *name, size_t len, const char *user_id,
+                      const char *info, size_t max, buf_t *frame, size_t frame_off,
+                      void (*each)(void *arg, const char *user_id, const char *info),
+                      void *arg, uint64_t *seq) {
     hub_lock(hub);
-    channel_t *ch = channel_find(&hub->channels, name, len);
-    int drop = ch == NULL || ch->nsubs == 0;
-    if (ch && drop) ch->ready = 0; /* what follows is not received any more */
+    int rc = presence_join(&hub->presence, name, len, user_id, info, max);
+    if (rc == 1) {
+        hub_note_hand_over(hub, name, len, frame, frame_off);
+        hub_hook(hub, WEBHOOK_MEMBER_ADDED, name, len, user_id);
+    }
+    if (rc >= 0) {
+        hub_presence_list(hub, name, len, each, arg);
+        *seq = hub->presence.seq;
+    }
     hub_unlock(hub);
-    return drop;
+    return rc >= 0 ? rc : rc == PRESENCE_EFULL ? HUB_EFULL : HUB_ENOMEM;
 }
 
-/* Under the lock: one history entry as an encoded message, kept. */
-static int hub_entry_push(channel_table_t *t, const config_t *cfg, channel_t *ch,
-                          const hub_entry_t *e, message_t *m) {
-    if (channel_message_build(m, ch, e->id, e->ms, e->data, e->len) != 0) return HUB_ENOMEM;
-    if (history_push(&t->hist, &ch->hist, m, cfg->history_size,
-                     cfg->history_max_bytes_per_channel) < 0)
-        log_error("out of memory: message %llu not kept in history", (unsigned long long)e->id);
-    ch->next_id = e->id + 1;
-    return 0;
-}
-
-int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t len,
-                    uint64_t last, const hub_entry_t *e, size_t n, int gap) {
-    uint64_t now = hub_wall_ms();
-    channel_table_t *t = &hub->channels;
+int hub_presence_leave(hub_t *hub, const char *name, size_t len, const char *user_id,
+                       buf_t *frame, size_t frame_off) {
     hub_lock(hub);
-    channel_t *ch = channel_get(t, name, len, now);
-    if (ch == NULL) {
-        hub_unlock(hub);
-        return HUB_ENOMEM;
+    int rc = presence_leave(&hub->presence, name, len, user_id);
+    if (rc == 1) {
+        hub_note_hand_over(hub, name, len, frame, frame_off);
+        hub_hook(hub, WEBHOOK_MEMBER_REMOVED, name, len, user_id);
     }
-    history_free(&t->hist, &ch->hist);
-    history_init(&ch->hist);
-    ch->base_id = n ? e[0].id : last + 1;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        message_t m;
-        rc = hub_entry_push(t, cfg, ch, &e[i], &m);
-        if (rc == 0) buf_unref(m.ws);
-    }
-    if (rc != 0) { /* keep nothing: earlier ids are a gap to a resume */
-        history_free(&t->hist, &ch->hist);
-        history_init(&ch->hist);
-        ch->base_id = last + 1;
-    }
-    ch->next_id = last + 1;
-    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
-    channel_table_trim(t, cfg->history_max_bytes, ch);
-    ch->ready = 1;
-    message_t none = {0};
-    uint64_t handed = 0;
-    if (gap && ch->loops)
-        handed |= hub_hand_over_kind(hub, ch->loops, &none, name, len, 0, HUB_MSG_GAP);
-    if (ch->loops) handed |= hub_hand_over_kind(hub, ch->loops, &none, name, len, 0, HUB_MSG_READY);
-    channel_release(t, ch);
     hub_unlock(hub);
-    hub_wake(hub, handed);
     return rc;
 }
 
-int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
-                     const hub_entry_t *e, int stream) {
-    uint64_t now = hub_wall_ms();
-    channel_table_t *t = &hub->channels;
+size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
+                         void (*each)(void *arg, const char *user_id, const char *info),
+                         void *arg) {
     hub_lock(hub);
-    channel_t *ch = channel_find(t, name, len);
-    if (ch == NULL || !ch->ready) {
-        hub_unlock(hub);
-        return 1;
-    }
-    message_t m;
-    history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
-    if (hub_entry_push(t, cfg, ch, e, &m) != 0) {
-        hub_unlock(hub);
-        return HUB_ENOMEM;
-    }
-    channel_table_trim(t, cfg->history_max_bytes, ch);
-    uint64_t loops = ch->loops;
-    if (hub->nbcast && channel_is_public(cfg->socketio_channels, name, len))
-        loops |= hub->bcast_loops;
-    uint64_t handed = loops ? hub_hand_over(hub, loops, &m, name, len, stream) : 0;
-    channel_release(t, ch);
+    size_t n = hub_presence_list(hub, name, len, each, arg);
     hub_unlock(hub);
-    hub_wake(hub, handed);
-    buf_unref(m.ws);
-    return 0;
+    return n;
 }

@@ -1,7 +1,8 @@
 /* What every event loop shares, and only that: channel ids and history
  * under one lock (taken once per emit and once per subscribe, never per
  * delivery), the per-address connection table, one mailbox per loop for
- * messages and requests handed over, and copies of each loop's counters.
+ * messages and requests handed over, copies of each loop's counters,
+ * Pusher presence members and the webhook events waiting for loop 0.
  * It knows no loop and no connection: a loop is an index here. */
 #ifndef HERALD_HUB_H
 #define HERALD_HUB_H
@@ -17,7 +18,9 @@
 #include "mpsc.h"
 #include "peer.h"
 #include "quota.h"
+#include "presence.h"
 #include "stats.h"
+#include "webhookwire.h"
 
 #define HUB_LOOPS_MAX 64 /* a bit each in channel_t.loops */
 
@@ -26,7 +29,8 @@ enum {
     HUB_OK = 0,
     HUB_EINVAL = -1,  /* not a valid channel name */
     HUB_ENOMEM = -2,  /* out of memory: nothing was published */
-    HUB_EFULL = -3,   /* a new channel is needed and max_channels are held */
+    HUB_EFULL = -3,   /* full: max_channels held for a new channel, or a presence
+                       * channel has max_presence_members */
     HUB_ENOENT = -4,  /* no such channel, and the caller did not ask to create it */
     HUB_ECLUSTER = -5, /* with redis, ids are Redis's: publish through the link */
     HUB_PENDING = 2,  /* cluster: the channel's state is on its way from Redis */
@@ -62,6 +66,25 @@ struct hub_msg {
     hub_node_t nodes[];   /* one per loop */
 };
 
+/* A presence member coming or going, on its way to the loops with
+ * subscribers of its channel: the event frame its origin built once,
+ * shared by them all, and its place in the presence sequence. */
+typedef struct hub_note hub_note_t;
+typedef struct hub_note_node {
+    mpsc_node_t node;
+    hub_note_t *note;
+} hub_note_node_t;
+
+struct hub_note {
+    atomic_uint refs;          /* loops that have not yet delivered it */
+    uint64_t seq;
+    buf_t *frame;              /* one reference */
+    size_t frame_off;          /* the frame starts here */
+    const char *name;          /* after nodes[], in the same allocation */
+    uint16_t name_len;
+    hub_note_node_t nodes[];   /* one per loop */
+};
+
 /* A client connection moving to another loop, where its session lives:
  * the socket's descriptor and what the sender had read of it. drop
  * releases both when the receiver is gone. */
@@ -79,6 +102,7 @@ typedef struct hub_handoff {
 typedef struct hub_mailbox {
     mpsc_t inbox;
     mpsc_t handoffs;           /* hub_handoff_t: connections moving here */
+    mpsc_t notes;              /* hub_note_t: presence members coming and going */
     uv_async_t *wake;          /* the owner's handle, while open */
     int open;                  /* others may push (changed under hub->lock) */
     atomic_int asleep;         /* 1: the owner will not look at its inbox unless woken */
@@ -91,6 +115,7 @@ typedef struct hub_mailbox {
 typedef struct hub {
     pthread_mutex_t lock;      /* channels below: ids, history, totals */
     channel_table_t channels;  /* nsubs = subscribers on every loop */
+    presence_table_t presence; /* presence members of every loop */
     size_t nloops;
     hub_mailbox_t *boxes;      /* [nloops] */
     uint64_t bcast_loops;      /* bit i: loop i has broadcast members (socketio_channels) */
@@ -108,6 +133,12 @@ typedef struct hub {
     peer_table_t peers;        /* public connections per client address, every loop */
     pthread_mutex_t creators_lock;
     quota_table_t creators;    /* channel creation per client address (quota.h) */
+    /* Pusher webhook events for loop 0's sender (webhook.c), under lock */
+    uv_async_t *hooks_wake;    /* NULL: no app has a webhook URL, nothing is queued */
+    webhook_event_t *hooks, **hooks_tail;
+    size_t hooks_max;          /* webhook_queue_size */
+    size_t hooks_held;         /* queued here or being sent */
+    uint64_t hooks_dropped;    /* over hooks_max since the sender last took */
 } hub_t;
 
 /* Wall-clock milliseconds (message ids, history age, expiry). */
@@ -155,49 +186,17 @@ int hub_channels_missing(hub_t *hub, const config_t *cfg, const char *const *nam
 int hub_creators_take(hub_t *hub, const config_t *cfg, const peer_addr_t *a, size_t n,
                       uint64_t now_ms);
 
-/* ---- cluster (redis.c, on loop 0) ----
- * With a Redis link the hub no longer numbers messages: the link loads a
- * channel's last id and history from Redis when the node gains its first
- * subscriber (until then hub_subscribe answers HUB_PENDING), and applies
- * every message of it that Redis sends, in id order. */
+/* ---- for hubremote.c (the cluster's side of the hub) ---- */
 
-/* From now on channels are numbered by Redis; wake is signalled (with the
- * lock held) whenever a channel gains its first or loses its last
- * subscriber on this node. Called before the loops start. */
-void hub_cluster_enable(hub_t *hub, uv_async_t *wake);
+/* The hub's lock (never taken twice by one thread). */
+void hub_lock(hub_t *hub);
+void hub_unlock(hub_t *hub);
 
-/* The names queued since the last call (each and the array malloc'd,
- * NULL when none): their count. */
-size_t hub_interest_take(hub_t *hub, char ***names);
-
-/* Does the node still have subscribers of the channel (*ready: its state
- * is loaded)? */
-int hub_remote_wanted(hub_t *hub, const char *name, size_t len, int *ready);
-
-/* The link leaves the channel if nobody came back: 1 (it is no longer
- * ready), or 0 when it has subscribers again. */
-int hub_remote_drop(hub_t *hub, const char *name, size_t len);
-
-typedef struct hub_entry {
-    uint64_t id, ms;
-    const char *data;
-    size_t len;
-} hub_entry_t;
-
-/* The channel's state as Redis has it: last id and history (ids
- * ascending); it becomes ready and waiting subscriptions are answered.
- * gap: live subscribers missed messages (their loops are told). 0 or
- * HUB_ENOMEM. */
-int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t len,
-                    uint64_t last, const hub_entry_t *e, size_t n, int gap);
-
-/* The message after the channel's last: into history and to every loop
- * with subscribers (loop 0 too, through its mailbox), which are woken
- * (hub_wake: once per batch they drain). stream: it came in a stream from
- * Redis, so the loops hold its frames as hub_publish's would be held. 0,
- * 1 when the channel is not loaded here (dropped), HUB_ENOMEM. */
-int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
-                     const hub_entry_t *e, int stream);
+/* Under the lock: hand m (kind HUB_MSG_*, stream as in hub_publish) to
+ * the loops in `others` that still take messages; the loops it went to,
+ * which the caller wakes with hub_wake once the lock is released. */
+uint64_t hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
+                            const char *channel, size_t channel_len, int stream, int kind);
 
 /* Loop `from` gained (+1) or lost (-1) a client that receives every
  * message of the channels matching socketio_channels, wherever published. */
@@ -225,6 +224,47 @@ int hub_handoff_push(hub_t *hub, unsigned to, hub_handoff_t *h);
 
 /* The next connection handed to loop i (its owner only), or NULL. */
 hub_handoff_t *hub_handoff_pop(hub_t *hub, unsigned i);
+
+/* Presence: one member per user on a channel, whichever loops its
+ * connections are on. Join as user_id (info: its user_info as JSON): when
+ * the user is new, frame (from frame_off) is handed to every loop with
+ * subscribers of the channel, each once. each (may be NULL) is then called
+ * under the lock for every member (it must not call the hub), and *seq
+ * gets the snapshot's place: a note with a larger seq came after it.
+ * 1 added, 0 counted, HUB_EFULL (a new member past max), HUB_ENOMEM. */
+int hub_presence_join(hub_t *hub, const char *name, size_t len, const char *user_id,
+                      const char *info, size_t max, buf_t *frame, size_t frame_off,
+                      void (*each)(void *arg, const char *user_id, const char *info),
+                      void *arg, uint64_t *seq);
+
+/* One connection of user_id left: on its last, frame goes out as on a
+ * join. 1 removed, 0 still a member, -1 not a member. */
+int hub_presence_leave(hub_t *hub, const char *name, size_t len, const char *user_id,
+                       buf_t *frame, size_t frame_off);
+
+/* The channel's members now (each as for a join; may be NULL): how many. */
+size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
+                         void (*each)(void *arg, const char *user_id, const char *info),
+                         void *arg);
+
+/* The next presence note handed to loop i (its owner only), or NULL.
+ * Deliver it, then hub_note_release(n). */
+hub_note_t *hub_note_pop(hub_t *hub, unsigned i);
+void hub_note_release(hub_note_t *n);
+
+/* Webhooks: from now on channels going occupied / vacated (subscribers on
+ * every loop going 0 -> 1 -> 0) and presence members coming and going are
+ * queued as events, at most max held at once (queued or being sent: more
+ * are dropped and counted), and wake is signalled. A NULL wake stops that
+ * and drops what is queued. */
+void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max);
+
+/* The queued events (a list, oldest first) for the sender, and how many
+ * were dropped since it last took. */
+webhook_event_t *hub_hooks_take(hub_t *hub, uint64_t *dropped);
+
+/* The sender is done with n events (sent or given up). */
+void hub_hooks_done(hub_t *hub, size_t n);
 
 /* Ask every loop but `from` to shut down / reload (HUB_* bits). */
 void hub_broadcast(hub_t *hub, unsigned from, int what);

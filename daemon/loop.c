@@ -216,6 +216,11 @@ static void loop_on_wake(uv_async_t *a) {
     loop->out.handing = 1;
     hub_mailbox_drain(loop->hub, loop->index, loop_on_handed, loop);
     loop->out.handing = 0;
+    hub_note_t *n;
+    while ((n = hub_note_pop(loop->hub, loop->index)) != NULL) {
+        if (loop->ops->presence) loop->ops->presence(loop, n);
+        hub_note_release(n);
+    }
     hub_handoff_t *h;
     while ((h = hub_handoff_pop(loop->hub, loop->index)) != NULL) loop->ops->adopt(loop, h);
     int what = hub_pending_take(loop->hub, loop->index);

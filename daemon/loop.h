@@ -51,6 +51,8 @@ typedef struct loop_conn_ops {
     size_t (*deliver)(loop_t *loop, const char *name, size_t len, message_t *m);
     void (*close_all)(loop_t *loop, int now);      /* shutdown: goodbye, or close now */
     void (*adopt)(loop_t *loop, hub_handoff_t *h); /* a connection moved here */
+    /* a presence member came or went: tell this loop's subscribers (may be NULL) */
+    void (*presence)(loop_t *loop, const hub_note_t *n);
 } loop_conn_ops_t;
 
 /* Subscribers' frames are held while emits stream in, so a burst leaves

@@ -21,27 +21,15 @@ enum {
     PUSHER_E_CLIENT_EVENT = 4301,
 };
 
-/* A user on a presence channel of this loop: one member however many of
- * its tabs (connections) are there. */
-typedef struct pusher_member {
-    struct pusher_member *next;
-    char user_id[PUSHER_USER_ID_MAX];
-    char *info;                  /* user_info as JSON */
-    uint32_t count;              /* its connections on this channel */
-} pusher_member_t;
-
-typedef struct pusher_presence {
-    struct pusher_presence *next;
-    char name[PUSHER_CHANNEL_MAX + 1];
-    pusher_member_t *members;
-    uint32_t nmembers;
-} pusher_presence_t;
-
-/* One connection's place on a presence channel. */
+/* One connection's place on a presence channel (the members themselves
+ * are the hub's, shared by every loop): seq is where its member list was
+ * taken, so it is told only of members coming or going after that. */
 typedef struct pusher_seat {
     struct pusher_seat *next;
-    pusher_presence_t *p;
-    pusher_member_t *m;
+    uint64_t seq;
+    size_t name_len;
+    char name[PUSHER_CHANNEL_MAX + 1];
+    char user_id[PUSHER_USER_ID_MAX];
 } pusher_seat_t;
 
 typedef struct pusher_session {
@@ -50,9 +38,6 @@ typedef struct pusher_session {
     char socket_id[32];
     pusher_seat_t *seats;
 } pusher_session_t;
-
-/* Each loop's presence channels: only its own thread touches its row. */
-static pusher_presence_t *pusher_presences[HUB_LOOPS_MAX];
 
 static void pusher_feed(conn_t *c, char *data, size_t n);
 static int pusher_deliver(conn_t *c, channel_t *ch, message_t *m);
@@ -85,9 +70,9 @@ static int pusher_answer(conn_t *c, const char *json, size_t n) { return 0; }
 
 static void pusher_send_event(conn_t *c, const char *event, const char *channel, size_t clen,
                               const char *data_json) {
-    char out[2048];
-    int n = pusher_event_format(out, sizeof(out), event, channel, clen, data_json);
-    if (n > 0) wsconn_text(c, out, (size_t)n);
+    char *out = pusher_event_dumps(event, channel, clen, data_json);
+    if (out) wsconn_text(c, out, strlen(out));
+    free(out);
 }
 
 static void pusher_error(conn_t *c, int code, const char *message) {
@@ -101,42 +86,73 @@ static void pusher_close(conn_t *c, uint16_t code, const char *reason) {
     wsconn_close(c, code == 1001 ? PUSHER_E_RECONNECT : code, reason);
 }
 
-/* The same event to every other Pusher connection of the channel on this
- * loop (member_added / member_removed). */
-static void pusher_tell_others(loop_t *loop, conn_t *self, const char *channel, const char *event,
-                               const char *data_json) {
-    channel_t *ch = channel_find(&loop->channels, channel, strlen(channel));
-    char out[2048];
-    int n = pusher_event_format(out, sizeof(out), event, channel, strlen(channel), data_json);
-    if (ch == NULL || n <= 0) return;
-    for (sub_t *s = ch->subs; s; s = s->next)
-        if (s->conn != self && s->conn->proto == &pusher_proto) wsconn_text(s->conn, out, (size_t)n);
+/* A presence note from the hub (pusher_presence_deliver): to this loop's
+ * Pusher subscribers of the channel whose member list predates it. */
+static pusher_seat_t *pusher_seat_find(conn_t *c, const char *name, size_t len) {
+    pusher_session_t *s = pusher_of(c);
+    for (pusher_seat_t *seat = s ? s->seats : NULL; seat; seat = seat->next)
+        if (seat->name_len == len && memcmp(seat->name, name, len) == 0) return seat;
+    return NULL;
 }
 
-static pusher_presence_t *pusher_presence_get(unsigned loop, const char *name, size_t len) {
-    for (pusher_presence_t *p = pusher_presences[loop]; p; p = p->next)
-        if (strlen(p->name) == len && memcmp(p->name, name, len) == 0) return p;
-    pusher_presence_t *p = calloc(1, sizeof(*p));
-    if (p == NULL) return NULL;
-    memcpy(p->name, name, len);
-    p->next = pusher_presences[loop];
-    pusher_presences[loop] = p;
-    return p;
+void pusher_presence_deliver(loop_t *loop, const hub_note_t *n) {
+    channel_t *ch = channel_find(&loop->channels, n->name, n->name_len);
+    if (ch == NULL) return;
+    sub_t *next;
+    ch->busy++;
+    for (sub_t *s = ch->subs; s; s = next) {
+        next = s->next; /* a slow consumer leaves the list while we walk */
+        if (s->conn->proto != &pusher_proto || !conn_is_open(s->conn)) continue;
+        pusher_seat_t *seat = pusher_seat_find(s->conn, n->name, n->name_len);
+        if (seat == NULL || seat->seq >= n->seq) continue;
+        seat->seq = n->seq;
+        conn_send(s->conn, n->frame, n->frame_off);
+    }
+    ch->busy--;
 }
 
-/* subscription_succeeded's presence data: every member once. */
-static char *pusher_presence_json(const pusher_presence_t *p) {
-    size_t cap = 64;
-    for (pusher_member_t *m = p->members; m; m = m->next) cap += 2 * strlen(m->user_id) + strlen(m->info) + 16;
-    char *s = malloc(cap);
-    if (s == NULL) return NULL;
-    size_t len = (size_t)snprintf(s, cap, "{\"presence\":{\"ids\":[");
-    for (pusher_member_t *m = p->members; m; m = m->next)
-        len += (size_t)snprintf(s + len, cap - len, "%s\"%s\"", m == p->members ? "" : ",", m->user_id);
-    len += (size_t)snprintf(s + len, cap - len, "],\"hash\":{");
-    for (pusher_member_t *m = p->members; m; m = m->next)
-        len += (size_t)snprintf(s + len, cap - len, "%s\"%s\":%s", m == p->members ? "" : ",", m->user_id, m->info);
-    snprintf(s + len, cap - len, "},\"count\":%u}}", p->nmembers);
+/* subscription_succeeded's presence data, built under the hub's lock from
+ * its members: {"presence":{"ids":[…],"hash":{id:info,…},"count":n}}. */
+typedef struct pusher_roll {
+    char *ids, *hash;
+    size_t ids_len, hash_len, ids_cap, hash_cap;
+    unsigned count;
+    int failed;
+} pusher_roll_t;
+
+static void pusher_roll_put(pusher_roll_t *r, char **s, size_t *len, size_t *cap, const char *a,
+                            const char *b, const char *c) {
+    size_t n = strlen(a) + strlen(b) + strlen(c);
+    if (r->failed) return;
+    if (*len + n + 1 > *cap) {
+        size_t ncap = (*cap + n + 1) * 2;
+        char *p = realloc(*s, ncap);
+        if (p == NULL) {
+            r->failed = 1;
+            return;
+        }
+        *s = p;
+        *cap = ncap;
+    }
+    *len += (size_t)snprintf(*s + *len, *cap - *len, "%s%s%s", a, b, c);
+}
+
+static void pusher_roll_add(void *arg, const char *user_id, const char *info) {
+    pusher_roll_t *r = arg;
+    const char *sep = r->count++ ? "," : "";
+    pusher_roll_put(r, &r->ids, &r->ids_len, &r->ids_cap, sep, "\"", user_id);
+    pusher_roll_put(r, &r->ids, &r->ids_len, &r->ids_cap, "\"", "", "");
+    pusher_roll_put(r, &r->hash, &r->hash_len, &r->hash_cap, sep, "\"", user_id);
+    pusher_roll_put(r, &r->hash, &r->hash_len, &r->hash_cap, "\":", info, "");
+}
+
+static char *pusher_roll_json(pusher_roll_t *r) {
+    size_t cap = r->ids_len + r->hash_len + 64;
+    char *s = r->failed ? NULL : malloc(cap);
+    if (s) snprintf(s, cap, "{\"presence\":{\"ids\":[%s],\"hash\":{%s},\"count\":%u}}",
+                    r->ids ? r->ids : "", r->hash ? r->hash : "", r->count);
+    free(r->ids);
+    free(r->hash);
     return s;
 }
 
@@ -147,70 +163,61 @@ static int pusher_user_id_ok(const char *id) {
     return 1;
 }
 
-/* Join a presence channel as user_id: the first connection of a user makes
- * it a member (member_added to the others), later ones only count. */
+/* Join a presence channel as user_id: the user's first connection on any
+ * loop makes it a member (member_added to the others, on every loop).
+ * *roll gets the members' JSON for subscription_succeeded. */
 static int pusher_presence_join(conn_t *c, const char *channel, size_t clen, const char *user_id,
-                                char *info) {
+                                const char *info, char **roll) {
     pusher_session_t *s = pusher_of(c);
-    pusher_presence_t *p = pusher_presence_get(c->loop->index, channel, clen);
-    pusher_seat_t *seat = p ? calloc(1, sizeof(*seat)) : NULL;
-    if (seat == NULL) return -1;
-    pusher_member_t *m = p->members;
-    while (m && strcmp(m->user_id, user_id) != 0) m = m->next;
-    if (m == NULL) {
-        m = calloc(1, sizeof(*m));
-        if (m == NULL) {
-            free(seat);
-            return -1;
-        }
-        snprintf(m->user_id, sizeof(m->user_id), "%s", user_id);
-        m->info = info;
-        m->next = p->members;
-        p->members = m;
-        p->nmembers++;
-        char data[PUSHER_USER_ID_MAX + PUSHER_CHANNEL_DATA_MAX + 40];
-        snprintf(data, sizeof(data), "{\"user_id\":\"%s\",\"user_info\":%s}", user_id, info);
-        pusher_tell_others(c->loop, c, p->name, "pusher_internal:member_added", data);
-    } else {
-        free(info);
+    pusher_seat_t *seat = calloc(1, sizeof(*seat));
+    char data[PUSHER_USER_ID_MAX + PUSHER_CHANNEL_DATA_MAX + 40];
+    snprintf(data, sizeof(data), "{\"user_id\":\"%s\",\"user_info\":%s}", user_id, info);
+    size_t off = 0;
+    buf_t *frame = pusher_event_frame("pusher_internal:member_added", channel, clen, data, &off);
+    pusher_roll_t r = {0};
+    *roll = NULL;
+    if (seat == NULL || frame == NULL) {
+        free(seat);
+        buf_unref(frame);
+        return -1;
     }
-    m->count++;
-    seat->p = p;
-    seat->m = m;
+    int rc = hub_presence_join(c->loop->hub, channel, clen, user_id, info,
+                               c->loop->cfg->max_presence_members, frame, off, pusher_roll_add, &r,
+                               &seat->seq);
+    buf_unref(frame);
+    *roll = pusher_roll_json(&r);
+    if (rc < 0 || *roll == NULL) {
+        if (rc >= 0) hub_presence_leave(c->loop->hub, channel, clen, user_id, NULL, 0);
+        free(*roll);
+        *roll = NULL;
+        free(seat);
+        return rc == HUB_EFULL ? HUB_EFULL : -1;
+    }
+    memcpy(seat->name, channel, clen);
+    seat->name_len = clen;
+    snprintf(seat->user_id, sizeof(seat->user_id), "%s", user_id);
     seat->next = s->seats;
     s->seats = seat;
     return 0;
 }
 
-/* Leave: the user's last connection going makes member_removed. */
+/* Leave: the user's last connection on any loop makes member_removed. */
 static void pusher_seat_leave(conn_t *c, pusher_seat_t *seat) {
-    pusher_presence_t *p = seat->p;
-    pusher_member_t *m = seat->m;
-    if (--m->count == 0) {
-        char data[PUSHER_USER_ID_MAX + 20];
-        snprintf(data, sizeof(data), "{\"user_id\":\"%s\"}", m->user_id);
-        pusher_tell_others(c->loop, c, p->name, "pusher_internal:member_removed", data);
-        pusher_member_t **pp = &p->members;
-        while (*pp != m) pp = &(*pp)->next;
-        *pp = m->next;
-        p->nmembers--;
-        free(m->info);
-        free(m);
-    }
+    char data[PUSHER_USER_ID_MAX + 20];
+    snprintf(data, sizeof(data), "{\"user_id\":\"%s\"}", seat->user_id);
+    size_t off = 0;
+    buf_t *frame = pusher_event_frame("pusher_internal:member_removed", seat->name, seat->name_len,
+                                      data, &off);
+    hub_presence_leave(c->loop->hub, seat->name, seat->name_len, seat->user_id, frame, off);
+    buf_unref(frame);
     free(seat);
-    if (p->nmembers == 0) { /* nobody left: the channel's table goes */
-        pusher_presence_t **pp = &pusher_presences[c->loop->index];
-        while (*pp != p) pp = &(*pp)->next;
-        *pp = p->next;
-        free(p);
-    }
 }
 
 static void pusher_presence_leave(conn_t *c, const char *channel, size_t clen) {
     pusher_session_t *s = pusher_of(c);
     for (pusher_seat_t **pp = &s->seats; *pp; pp = &(*pp)->next) {
         pusher_seat_t *seat = *pp;
-        if (strlen(seat->p->name) != clen || memcmp(seat->p->name, channel, clen) != 0) continue;
+        if (seat->name_len != clen || memcmp(seat->name, channel, clen) != 0) continue;
         *pp = seat->next;
         pusher_seat_leave(c, seat);
         return;
@@ -268,16 +275,16 @@ static void pusher_subscribe(conn_t *c, const pusher_cmd_t *cmd) {
         pusher_refuse(c, cmd, 400, reason);
         return;
     }
-    if (presence) pusher_presence_leave(c, cmd->channel, cmd->channel_len); /* a repeat */
-    if (presence && pusher_presence_join(c, cmd->channel, cmd->channel_len, user_id, info) != 0) {
-        free(info);
-        pusher_refuse(c, cmd, 500, "out of memory");
-        return;
-    }
     char *data = NULL;
-    if (presence) {
-        pusher_presence_t *p = pusher_presence_get(loop->index, cmd->channel, cmd->channel_len);
-        data = p ? pusher_presence_json(p) : NULL;
+    if (presence) pusher_presence_leave(c, cmd->channel, cmd->channel_len); /* a repeat */
+    int joined = presence ? pusher_presence_join(c, cmd->channel, cmd->channel_len, user_id, info, &data) : 0;
+    free(info);
+    if (joined != 0) {
+        channel_t *ch = channel_find(&loop->channels, cmd->channel, cmd->channel_len);
+        if (ch) conn_unsubscribe(c, ch);
+        if (joined == HUB_EFULL) pusher_refuse(c, cmd, 403, "this presence channel is full (max_presence_members)");
+        else pusher_refuse(c, cmd, 500, "out of memory");
+        return;
     }
     pusher_send_event(c, "pusher_internal:subscription_succeeded", cmd->channel, cmd->channel_len,
                       data ? data : "{}");
@@ -388,17 +395,15 @@ void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len)
 }
 
 size_t pusher_presence_count(loop_t *loop, const char *name, size_t len) {
-    for (pusher_presence_t *p = pusher_presences[loop->index]; p; p = p->next)
-        if (strlen(p->name) == len && memcmp(p->name, name, len) == 0) return p->nmembers;
-    return 0;
+    return hub_presence_each(loop->hub, name, len, NULL, NULL);
+}
+
+static void pusher_user_add(void *arg, const char *user_id, const char *info) {
+    json_array_append_new(arg, json_pack("{s:s}", "id", user_id));
 }
 
 struct json_t *pusher_presence_users(loop_t *loop, const char *name, size_t len) {
     json_t *users = json_array();
-    for (pusher_presence_t *p = pusher_presences[loop->index]; p; p = p->next) {
-        if (strlen(p->name) != len || memcmp(p->name, name, len) != 0) continue;
-        for (pusher_member_t *m = p->members; m; m = m->next)
-            json_array_append_new(users, json_pack("{s:s}", "id", m->user_id));
-    }
+    if (users) hub_presence_each(loop->hub, name, len, pusher_user_add, users);
     return users;
 }

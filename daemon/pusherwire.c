@@ -94,14 +94,20 @@ out:
     return rc;
 }
 
-int pusher_event_format(char *out, size_t size, const char *event, const char *channel,
-                        size_t channel_len, const char *data_json) {
+char *pusher_event_dumps(const char *event, const char *channel, size_t channel_len,
+                         const char *data_json) {
     json_t *o = json_object();
     json_object_set_new(o, "event", json_string(event));
     if (channel) json_object_set_new(o, "channel", json_stringn(channel, channel_len));
     json_object_set_new(o, "data", json_string(data_json));
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
+    return s;
+}
+
+int pusher_event_format(char *out, size_t size, const char *event, const char *channel,
+                        size_t channel_len, const char *data_json) {
+    char *s = pusher_event_dumps(event, channel, channel_len, data_json);
     int n = -1;
     if (s && strlen(s) < size) {
         n = (int)strlen(s);
@@ -109,6 +115,22 @@ int pusher_event_format(char *out, size_t size, const char *event, const char *c
     }
     free(s);
     return n;
+}
+
+buf_t *pusher_event_frame(const char *event, const char *channel, size_t channel_len,
+                          const char *data_json, size_t *off) {
+    char *s = pusher_event_dumps(event, channel, channel_len, data_json);
+    size_t n = s ? strlen(s) : 0;
+    buf_t *b = s ? buf_new(WS_FRAME_HEADER_MAX + n) : NULL;
+    if (b) {
+        memcpy(b->data + WS_FRAME_HEADER_MAX, s, n);
+        size_t hl = ws_frame_header_size(n);
+        ws_frame_header_write(b->data + WS_FRAME_HEADER_MAX - hl, WS_OP_TEXT, n);
+        b->len = WS_FRAME_HEADER_MAX + n;
+        *off = WS_FRAME_HEADER_MAX - hl;
+    }
+    free(s);
+    return b;
 }
 
 /* The event and data of a Herald message for Pusher clients, read back

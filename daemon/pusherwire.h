@@ -59,4 +59,14 @@ buf_t *pusher_message_frame(const message_t *m, uint8_t *ws_off);
 int pusher_event_format(char *out, size_t size, const char *event, const char *channel,
                         size_t channel_len, const char *data_json);
 
+/* The same, malloc'd whatever its length (NULL when out of memory). */
+char *pusher_event_dumps(const char *event, const char *channel, size_t channel_len,
+                         const char *data_json);
+
+/* The same message as a WebSocket text frame in a shared buffer (built
+ * once, queued on many connections): the frame starts at *off. NULL when
+ * out of memory or too long. */
+buf_t *pusher_event_frame(const char *event, const char *channel, size_t channel_len,
+                          const char *data_json, size_t *off);
+
 #endif

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "hub.h"
+#include "hubremote.h"
 #include "stats.h"
 
 struct rchan;

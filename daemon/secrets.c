@@ -87,6 +87,25 @@ static int secrets_name_ok(const char *p, size_t n, size_t max) {
     return 1;
 }
 
+/* The URL after a secret: the first ":http://" or ":https://" (a secret
+ * holding either is not one anybody writes). Points past the colon. */
+static const char *secrets_url_find(const char *p, size_t n) {
+    for (size_t i = 0; i + 8 <= n; i++) {
+        if (p[i] != ':') continue;
+        if (memcmp(p + i + 1, "http://", 7) == 0) return p + i + 1;
+        if (i + 9 <= n && memcmp(p + i + 1, "https://", 8) == 0) return p + i + 1;
+    }
+    return NULL;
+}
+
+static int secrets_url_ok(const char *u, size_t n) {
+    size_t scheme = u[4] == 's' ? 8 : 7;
+    if (n <= scheme || n > SECRETS_URL_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] >= 0x7f) return 0;
+    return 1;
+}
+
 int secrets_apps_parse(const char *text, size_t len, const char *name, pusher_app_t **out,
                        size_t *n, char *err, size_t es) {
     size_t lines = 1;
@@ -107,6 +126,16 @@ int secrets_apps_parse(const char *text, size_t len, const char *name, pusher_ap
         const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - l)) : NULL;
         size_t il = c1 ? (size_t)(c1 - l) : 0, kl = c2 ? (size_t)(c2 - c1 - 1) : 0;
         size_t sl = c2 ? ll - (size_t)(c2 + 1 - l) : 0;
+        const char *url = c2 ? secrets_url_find(c2 + 1, sl) : NULL;
+        size_t ul = url ? sl - (size_t)(url - (c2 + 1)) : 0;
+        if (url) sl -= ul + 1;
+        if (url && !secrets_url_ok(url, ul)) {
+            snprintf(err, es, "%s line %d: the webhook URL is not http(s):// and up to %d printable bytes",
+                     name, lineno, SECRETS_URL_MAX);
+            memset(apps, 0, lines * sizeof(*apps));
+            free(apps);
+            return -1;
+        }
         if (c2 == NULL || !secrets_name_ok(l, il, SECRETS_APP_ID_MAX) ||
             !secrets_name_ok(c1 + 1, kl, SECRETS_APP_KEY_MAX) || sl < HERALD_SECRET_MIN ||
             sl > HERALD_SECRET_MAX) {
@@ -129,6 +158,7 @@ int secrets_apps_parse(const char *text, size_t len, const char *name, pusher_ap
         memcpy(a->key, c1 + 1, kl);
         memcpy(a->secret, c2 + 1, sl);
         a->secret_len = sl;
+        if (url) memcpy(a->webhook_url, url, ul);
     }
     if (count == 0) {
         free(apps);

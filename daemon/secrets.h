@@ -12,13 +12,15 @@
 #define SECRETS_TOKEN_MAX 512
 #define SECRETS_APP_ID_MAX 64
 #define SECRETS_APP_KEY_MAX 64
+#define SECRETS_URL_MAX 512
 
-/* One Pusher app (pusher_apps_file line "app_id:key:secret"). */
+/* One Pusher app (pusher_apps_file line "app_id:key:secret[:webhook_url]"). */
 typedef struct pusher_app {
     char id[SECRETS_APP_ID_MAX + 1];
     char key[SECRETS_APP_KEY_MAX + 1];
     unsigned char secret[HERALD_SECRET_MAX];
     size_t secret_len;
+    char webhook_url[SECRETS_URL_MAX + 1]; /* "" when the app has none */
 } pusher_app_t;
 
 typedef struct secrets {
@@ -35,8 +37,10 @@ const pusher_app_t *secrets_app_by_key(const secrets_t *s, const char *key, size
 const pusher_app_t *secrets_app_by_id(const secrets_t *s, const char *id, size_t len);
 
 /* Parse pusher_apps_file text: one "app_id:key:secret" per non-blank line
- * (ids and keys of A-Z a-z 0-9 _ - ., secrets of 16 to 512 bytes). 0, or
- * -1 naming the line in err. *out is malloc'd. */
+ * (ids and keys of A-Z a-z 0-9 _ - ., secrets of 16 to 512 bytes), and
+ * optionally ":webhook_url" after the secret: the first ":http://" or
+ * ":https://" in it starts the URL (printable ASCII, at most 512 bytes).
+ * 0, or -1 naming the line in err. *out is malloc'd. */
 int secrets_apps_parse(const char *text, size_t len, const char *name, pusher_app_t **out,
                        size_t *n, char *err, size_t err_size);
 

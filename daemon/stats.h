@@ -21,6 +21,9 @@
     X(socketio_clients_open, GAUGE, "socket.io clients connected (WebSocket or long-polling sessions).") \
     X(socketio_events_ignored, COUNTER, "socket.io events from clients that were not a subscribe (never relayed).") \
     X(pusher_client_events_refused, COUNTER, "Pusher client-* events refused (4301): browsers never publish.") \
+    X(webhook_batches_sent, COUNTER, "Pusher webhook batches a webhook URL accepted (2xx).") \
+    X(webhook_retries, COUNTER, "Pusher webhook POSTs tried again after a failure or a non-2xx answer.") \
+    X(webhook_events_dropped, COUNTER, "Pusher webhook events dropped: webhook_queue_size full, or a URL failing past every retry.") \
     X(messages_emitted, COUNTER, "Messages accepted from the emit API.") \
     X(frames_delivered, COUNTER, "Messages queued to subscribers (one per subscriber).") \
     X(messages_handed_over, COUNTER, "Messages received from another event loop (workers).") \

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "notify.h"
 #include "public.h"
+#include "pusher.h"
 #include "route.h"
 #include "subscribe.h"
 
@@ -24,6 +25,7 @@ static const loop_conn_ops_t workers_conn_ops = {
     .deliver = conn_deliver_local,
     .close_all = conn_close_all,
     .adopt = accept_adopt,
+    .presence = pusher_presence_deliver,
 };
 
 /* The workers key: 0 means one per CPU; at most HUB_LOOPS_MAX. */
@@ -66,7 +68,10 @@ static void workers_on_signal(uv_signal_t *s, int signum) {
     if (signum == SIGHUP) {
         log_info("SIGHUP: reloading the configuration");
         notify_send("RELOADING=1");
-        if (loop_reload(main_loop) == 0) hub_broadcast(&w->hub, 0, HUB_RELOAD);
+        if (loop_reload(main_loop) == 0) {
+            webhook_configure(w->webhook); /* webhook URLs may have come or gone */
+            hub_broadcast(&w->hub, 0, HUB_RELOAD);
+        }
         notify_send("READY=1"); /* reloaded, or still running the old one */
         return;
     }
@@ -80,6 +85,8 @@ static void workers_on_signal(uv_signal_t *s, int signum) {
  * signal during the drain was still handled, not fatal). */
 static void workers_on_main_stopped(loop_t *loop) {
     workers_t *w = loop->data;
+    webhook_stop(w->webhook);
+    w->webhook = NULL;
     uv_close((uv_handle_t *)&w->sigterm, NULL);
     uv_close((uv_handle_t *)&w->sigint, NULL);
     uv_close((uv_handle_t *)&w->sighup, NULL);
@@ -103,7 +110,10 @@ static int workers_loop_start(workers_t *w, size_t i) {
     loop_t *loop = &w->loops[i];
     const config_t *cfg = loop->cfg;
     if (loop_start(loop) != 0) return -1;
-    if (i == 0) workers_signals_start(w);
+    if (i == 0) {
+        workers_signals_start(w);
+        w->webhook = webhook_start(loop);
+    }
     if (loop_listen(loop, LISTEN_PUBLIC, cfg->listen, &public_routes, route_dispatch) != 0) return -1;
     for (size_t k = 0; i == 0 && k < cfg->emit_count; k++)
         if (loop_listen(loop, LISTEN_EMIT, cfg->emit[k], &emit_routes, route_dispatch) != 0) return -1;

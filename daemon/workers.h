@@ -11,6 +11,7 @@
 #include "config.h"
 #include "hub.h"
 #include "loop.h"
+#include "webhook.h"
 
 typedef struct workers {
     hub_t hub;
@@ -19,6 +20,7 @@ typedef struct workers {
     uv_loop_t *uvloops;
     uv_thread_t *threads;
     uv_signal_t sigterm, sigint, sighup; /* on loop 0 */
+    webhook_t *webhook;        /* on loop 0; NULL when it could not start */
 } workers_t;
 
 /* Create the loops from cfg (argv kept for reloads), loading secrets.

@@ -49,8 +49,8 @@ ZEND_DECLARE_MODULE_GLOBALS(herald)
 #define HERALD_TOKEN_MAX 1024
 #define HERALD_JSON_FLAGS (PHP_JSON_UNESCAPED_SLASHES | PHP_JSON_UNESCAPED_UNICODE)
 
-static zend_class_entry *herald_ce_exception, *herald_ce_connection,
-    *herald_ce_rejected, *herald_ce_invalid, *herald_ce_client;
+zend_class_entry *herald_ce_exception, *herald_ce_invalid;
+static zend_class_entry *herald_ce_connection, *herald_ce_rejected, *herald_ce_client;
 static zend_object_handlers herald_client_handlers;
 
 #define HERALD_KEY_MAX 64
@@ -1586,6 +1586,8 @@ PHP_INI_BEGIN()
     STD_PHP_INI_ENTRY("herald.timeout_ms", "1000", PHP_INI_ALL, OnUpdateHeraldTimeout, timeout_ms, zend_herald_globals, herald_globals)
     STD_PHP_INI_ENTRY("herald.max_batch_bytes", "1048576", PHP_INI_ALL, OnUpdateHeraldBatchBytes, max_batch_bytes, zend_herald_globals, herald_globals)
     STD_PHP_INI_ENTRY("herald.max_batch_messages", "10000", PHP_INI_ALL, OnUpdateHeraldBatchMessages, max_batch_messages, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY("herald.pusher_apps_file", "", PHP_INI_ALL, OnUpdateString, pusher_apps_file, zend_herald_globals, herald_globals)
+    STD_PHP_INI_ENTRY("herald.pusher_app_key", "", PHP_INI_ALL, OnUpdateString, pusher_app_key, zend_herald_globals, herald_globals)
 PHP_INI_END()
 
 /* ---- module lifecycle ------------------------------------------------- */
@@ -1616,6 +1618,7 @@ static void herald_globals_release(zend_herald_globals *g) {
     }
     herald_cache_clear(&g->signing_file);
     herald_cache_clear(&g->emit_file);
+    herald_pusher_app_clear(&g->pusher_app);
     ZEND_SECURE_ZERO(&g->secret_buf, sizeof g->secret_buf);
 }
 

@@ -33,6 +33,15 @@ namespace Herald {
     /** Sends what defer() queued now; returns how many messages were sent. */
     function flush(): int {}
 
+    /**
+     * The JSON a Pusher/Laravel Echo auth endpoint answers for a private-,
+     * presence- or private-encrypted- channel: {"auth":"key:hmac"}, plus
+     * "channel_data" (the JSON of $channelData, which needs a user_id) for
+     * presence-. Signed with the app herald.pusher_apps_file and
+     * herald.pusher_app_key name.
+     */
+    function pusher_auth(string $socketId, string $channel, ?array $channelData = null): string {}
+
     class Exception extends \RuntimeException {}
 
     final class ConnectionException extends Exception {}

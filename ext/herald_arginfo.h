@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 471b130b9d46c6700e75140fd8c3c8c5904364d3 */
+ * Stub hash: 26e56de25d15b3e426176296036009bc4c113f63 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Herald_emit, 0, 2, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO(0, channel, IS_STRING, 0)
@@ -22,6 +22,12 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Herald_defer, 0, 2, IS_VOID, 0)
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Herald_flush, 0, 0, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Herald_pusher_auth, 0, 2, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, socketId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, channel, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, channelData, IS_ARRAY, 1, "null")
 ZEND_END_ARG_INFO()
 
 #define arginfo_class_Herald_RejectedException_getStatus arginfo_Herald_flush
@@ -55,6 +61,7 @@ ZEND_FUNCTION(Herald_emit_many);
 ZEND_FUNCTION(Herald_channel);
 ZEND_FUNCTION(Herald_defer);
 ZEND_FUNCTION(Herald_flush);
+ZEND_FUNCTION(Herald_pusher_auth);
 ZEND_METHOD(Herald_RejectedException, getStatus);
 ZEND_METHOD(Herald_RejectedException, getReason);
 ZEND_METHOD(Herald_Client, __construct);
@@ -72,6 +79,7 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Herald", channel, Herald_channel, arginfo_Herald_channel)
 	ZEND_NS_FALIAS("Herald", defer, Herald_defer, arginfo_Herald_defer)
 	ZEND_NS_FALIAS("Herald", flush, Herald_flush, arginfo_Herald_flush)
+	ZEND_NS_FALIAS("Herald", pusher_auth, Herald_pusher_auth, arginfo_Herald_pusher_auth)
 	ZEND_FE_END
 };
 

@@ -7,6 +7,7 @@
 #include "zend_smart_str.h"
 #include "../common/signed.h"
 #include "../common/secretfile.h"
+#include "../common/pusherapps.h"
 
 extern zend_module_entry herald_module_entry;
 #define phpext_herald_ptr &herald_module_entry
@@ -38,6 +39,16 @@ typedef struct herald_secret_cache {
     size_t token_len;
 } herald_secret_cache_t;
 
+/* The Pusher app whose secret signs pusher_auth(): read from heraldd's
+ * pusher_apps_file once per process and (path, key). ext/pusher.c. */
+typedef struct herald_pusher_app {
+    char *path;         /* malloc'd; NULL until read */
+    char *want;         /* herald.pusher_app_key it was chosen by, malloc'd */
+    char key[HERALD_PUSHER_APP_NAME_MAX + 1];
+    unsigned char secret[HERALD_SECRET_MAX];
+    size_t secret_len;
+} herald_pusher_app_t;
+
 ZEND_BEGIN_MODULE_GLOBALS(herald)
     /* INI */
     char *endpoint;
@@ -49,6 +60,8 @@ ZEND_BEGIN_MODULE_GLOBALS(herald)
     zend_long timeout_ms;
     zend_long max_batch_bytes;
     zend_long max_batch_messages;
+    char *pusher_apps_file;
+    char *pusher_app_key;
     /* bumped by every INI change the connection depends on */
     zend_ulong config_gen;
     /* per process (per thread in ZTS) */
@@ -57,6 +70,7 @@ ZEND_BEGIN_MODULE_GLOBALS(herald)
     herald_secret_cache_t signing_file;
     herald_secret_cache_t emit_file;
     herald_secret_t secret_buf;
+    herald_pusher_app_t pusher_app;
     /* idempotency keys made by the extension: prefix + counter (herald.c) */
     char key_prefix[16];
     uint64_t key_counter;
@@ -68,6 +82,12 @@ ZEND_END_MODULE_GLOBALS(herald)
 
 ZEND_EXTERN_MODULE_GLOBALS(herald)
 #define HERALD_G(v) ZEND_MODULE_GLOBALS_ACCESSOR(herald, v)
+
+/* Shared by herald.c and pusher.c. */
+extern zend_class_entry *herald_ce_exception, *herald_ce_invalid;
+
+/* Forget the cached Pusher app (ext/pusher.c), wiping its secret. */
+void herald_pusher_app_clear(herald_pusher_app_t *app);
 
 #if defined(ZTS) && defined(COMPILE_DL_HERALD)
 ZEND_TSRMLS_CACHE_EXTERN()

@@ -132,12 +132,13 @@ final class HeraldTestWs {
     private $s;
     private string $buf = '';
 
-    public function __construct(int $port) {
+    /* $path: /ws for Herald's protocol, /app/{key} for Pusher's. */
+    public function __construct(int $port, string $path = '/ws') {
         $this->s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 2);
         if (!$this->s) throw new RuntimeException("ws connect: $errstr");
         stream_set_timeout($this->s, 3);
         $key = base64_encode(random_bytes(16));
-        fwrite($this->s, "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:$port\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        fwrite($this->s, "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             . "Sec-WebSocket-Key: $key\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1\r\n\r\n");
         while (($p = strpos($this->buf, "\r\n\r\n")) === false) $this->fill();
         $head = substr($this->buf, 0, $p);

@@ -188,6 +188,15 @@ const seeds = {
     'cr-inside': Buffer.from('a\rb\r\r\n\r'),
     'nul-inside': Buffer.from('a\0b\n\0\n'),
   },
+  fuzz_pusherapps: {
+    'two-apps': Buffer.from('# apps\n1001:key-1:0123456789abcdef\r\n\n2:k.2:secret:with:colons \t\n'),
+    'key-twice': Buffer.from('1:k:0123456789abcdef\n2:k:fedcba9876543210\n'),
+    'short-secret': Buffer.from('1:k:0123456789abcdef\n2:k2:short\n'),
+    'two-fields': Buffer.from('1:k\n'),
+    'bad-key-byte': Buffer.from('1:k y:0123456789abcdef\n'),
+    'longest': Buffer.from(`1:${'k'.repeat(64)}:${'s'.repeat(512)}\n`),
+    'comments-only': Buffer.from('# none\n\n'),
+  },
 };
 
 for (const [target, files] of Object.entries(seeds)) {

@@ -52,8 +52,8 @@ test('pusher_public_and_private_channels_receive_emits_as_events', async () => {
     const p = client(hd, { id: 1, name: 'ann' });
     const pub = p.subscribe('public-news');
     const priv = p.subscribe('private-orders.1');
-    await subscribed(pub);
-    await subscribed(priv);
+    // both bound at once: the second answer may come in the same read
+    await Promise.all([subscribed(pub), subscribed(priv)]);
     const got = [];
     pub.bind('message', (d) => got.push(['public-news', 'message', d]));
     priv.bind('OrderShipped', (d) => got.push(['private-orders.1', 'OrderShipped', d]));

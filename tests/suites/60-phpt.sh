@@ -25,9 +25,9 @@ else
   grep -A1 'checking for libcurl' build/ext/config.log; nok "configure prints the libcurl version"
 fi
 
-# Our two sources, compiled again with warnings as errors.
+# Our sources, compiled again with warnings as errors.
 build=$top/build/ext
-if (cd "$build" && touch ext/herald.c common/signed.c common/secretfile.c &&
+if (cd "$build" && touch ext/herald.c ext/pusher.c common/signed.c common/secretfile.c common/pusherapps.c &&
     make -s CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror" >/dev/null 2>"$build/warnings.log"); then
   ok "extension compiles with -Wall -Wextra -Werror"
 else

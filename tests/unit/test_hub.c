@@ -88,7 +88,7 @@ static void owner_init(owner_t *o, hub_t *hub, config_t *cfg, unsigned nchannels
         uint64_t last;
         message_t *replay;
         size_t nreplay;
-        hub_subscribe(hub, 1, cfg, name, 2, 1, 0, 0, &last, &replay, &nreplay);
+        CHECK(hub_subscribe(hub, 1, cfg, name, 2, 1, 1, 0, 0, &last, &replay, &nreplay) >= 0);
     }
 }
 
