@@ -80,6 +80,10 @@ static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *id
         conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, w->keep_alive);
         return;
     }
+    if (w->kind == EMITREDIS_PUSHER) { /* the Pusher HTTP API's answer */
+        conn_respond(c, 200, "application/json", NULL, "{}", 2, w->keep_alive);
+        return;
+    }
     if (w->kind == EMITREDIS_SINGLE) {
         char out[96];
         int len = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%llu}",

@@ -11,8 +11,9 @@
 #include "http.h"
 #include "redis.h"
 
-/* How the answer is shaped: a single emit, the seed's GET route, a batch. */
-enum { EMITREDIS_SINGLE = 0, EMITREDIS_GET, EMITREDIS_BATCH };
+/* How the answer is shaped: a single emit, the seed's GET route, a batch,
+ * the Pusher HTTP API's events (200 {}). */
+enum { EMITREDIS_SINGLE = 0, EMITREDIS_GET, EMITREDIS_BATCH, EMITREDIS_PUSHER };
 
 /* Publish msgs (channel names already checked) and answer c when Redis
  * has: 202 with the ids (200 "OK" for GET), or 503 when Redis is down or

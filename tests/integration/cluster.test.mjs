@@ -354,26 +354,42 @@ test('a password, a database number and a Unix socket reach Redis', async () => 
   }
 });
 
-test('the Pusher HTTP API on a cluster node answers 501 and publishes nothing (no local ids)', async () => {
+test('the Pusher HTTP API on a cluster node publishes through Redis: every node, cluster ids', async () => {
   const app = { id: '7', key: 'k-cluster', secret: 'a-secret-of-enough-bytes-0123456789' };
   const apps = nodes[0].dir + '/apps';
   writeFileSync(apps, `${app.id}:${app.key}:${app.secret}\n`, { mode: 0o600 });
   const n = await startHeraldd({ args: ['--redis', redis.url, '--pusher_apps_file', apps, ...SECRET_ARGS] });
-  try {
-    await until(async () => (await n.stats()).redis_link_up === 1, 5000, 'link up');
-    const s = await client(n);
-    await s.subscribe('pub.pusher');
-    const body = JSON.stringify({ name: 'Ev', channels: ['pub.pusher'], data: 'x' });
+  const api = async (path, obj) => {
+    const body = JSON.stringify(obj);
     const md5 = createHash('md5').update(body).digest('hex');
     const q = `auth_key=${app.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&body_md5=${md5}`;
-    const sig = createHmac('sha256', app.secret).update(`POST\n/apps/${app.id}/events\n${q}`).digest('hex');
-    const r = await request({ port: n.emitPort, method: 'POST', path: `/apps/${app.id}/events?${q}&auth_signature=${sig}`, body, headers: { 'Content-Type': 'application/json' } });
-    assert.equal(r.status, 501, r.body);
-    assert.match(r.body, /POST \/emit/);
+    const sig = createHmac('sha256', app.secret).update(`POST\n/apps/${app.id}/${path}\n${q}`).digest('hex');
+    return request({ port: n.emitPort, method: 'POST', path: `/apps/${app.id}/${path}?${q}&auth_signature=${sig}`, body, headers: { 'Content-Type': 'application/json' } });
+  };
+  try {
+    await until(async () => (await n.stats()).redis_link_up === 1, 5000, 'link up');
+    const here = await client(n), there = await client(nodes[1]);
+    await here.subscribe('pub.pusher');
+    await there.subscribe('pub.pusher');
+    await there.subscribe('pub.pusher2');
+    const r = await api('events', { name: 'Ev', channels: ['pub.pusher'], data: 'x' });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.body, '{}');
+    await until(() => here.messages().length === 1 && there.messages().length === 1, 3000, 'the event on both nodes');
+    assert.deepEqual(JSON.parse(there.messages()[0].data), { event: 'Ev', data: 'x' });
+    const first = there.messages()[0].id;
+    assert.equal(here.messages()[0].id, first);
+    // a batch: one transaction; a bad channel name publishes nothing
+    const bad = await api('batch_events', { batch: [{ name: 'A', channel: 'pub.pusher', data: '1' }, { name: 'B', channel: 'no spaces', data: '2' }] });
+    assert.equal(bad.status, 400, bad.body);
+    const ok = await api('batch_events', { batch: [{ name: 'A', channel: 'pub.pusher', data: '1' }, { name: 'B', channel: 'pub.pusher2', data: '2' }] });
+    assert.equal(ok.status, 200, ok.body);
     const { id } = await n.emit('pub.pusher', 'via emit');
-    await until(() => s.messages().length === 1, 3000, 'the emit');
-    assert.equal(s.messages()[0].id, id);
-    s.close();
+    await until(() => there.messages().length === 4, 3000, 'batch and emit');
+    assert.deepEqual(there.messages().filter((m) => m.channel !== 'pub.pusher2').map((m) => m.id), [first, first + 1, first + 2]);
+    assert.equal(id, first + 2);
+    here.close();
+    there.close();
   } finally { await n.stop(); }
 });
 
