@@ -28,7 +28,14 @@ typedef struct sub {
      * keep an idle connection small and last until 2106), and which key
      * signed it (a fingerprint; 0 = a public name, never revoked). */
     uint32_t expires_s, notice_s, keyfp;
+    /* cluster: a subscription waiting for its channel's state from Redis
+     * (last_id is UINT64_MAX meanwhile); what its answer needs */
+    uint64_t since;
+    int64_t req;
+    uint8_t wait;            /* SUB_WAIT_* bits */
 } sub_t;
+
+enum { SUB_WAIT = 1, SUB_WAIT_SINCE = 2, SUB_WAIT_REQ = 4 };
 
 typedef struct channel {
     struct channel *hnext;   /* hash chain */
@@ -39,6 +46,7 @@ typedef struct channel {
     uint64_t base_id, next_id;
     history_t hist;
     uint32_t busy;           /* > 0 while being published to: not freed */
+    uint8_t ready;           /* hub, cluster: ids and history loaded from Redis */
     uint16_t name_len;
     char name[];
 } channel_t;

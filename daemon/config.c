@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "origin.h"
+#include "rediswire.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -30,6 +31,12 @@ typedef struct config_key {
 #define OFF(f) offsetof(config_t, f)
 #define F(f) OFF(f), sizeof(((config_t *)0)->f)
 #define U64MAX UINT64_C(0xFFFFFFFFFFFF)
+
+/* An empty redis key is a single node; anything else must parse. */
+static int config_redis_check(const char *v, char *why, size_t why_size) {
+    rediswire_addr_t a;
+    return v[0] ? rediswire_url_parse(v, strlen(v), &a, why, why_size) : 0;
+}
 
 /* emit_allowed_hosts: names or addresses, as a Host header would carry them
  * (without the port): letters, digits, '-', '.', and ':' inside brackets
@@ -152,6 +159,10 @@ static const config_key_t config_keys[] = {
      "on SIGTERM/SIGINT, time to flush clients before exiting anyway"},
     {"log_level", T_LEVEL, F(log_level), "info", 0, 0, NULL, 0,
      "debug, info, warn or error"},
+    {"redis", T_STR, F(redis), "", 0, 0, config_redis_check, 1,
+     "several nodes share channels through this Redis: redis://[[user]:password@]host[:port][/db] or unix:/path (empty: a single node)"},
+    {"redis_timeout_ms", T_U64, F(redis_timeout_ms), "3000", 100, 600000, NULL, 0,
+     "time Redis has to answer before the link is dropped and connected again (emits meanwhile: 503)"},
     {"workers", T_WORKERS, F(workers), "1", 1, 64, NULL, 1,
      "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto "
      "for one per CPU; more than 1 pays only with cores heraldd does not share with php-fpm "
@@ -487,6 +498,14 @@ static int config_file_load(config_t *cfg, const char *path, char *err, size_t e
 }
 
 int config_validate(const config_t *cfg, char *err, size_t es) {
+    /* io.sockets.emit goes to clients that subscribe to nothing, which a
+     * node's Redis subscriptions (one per channel with subscribers) do not
+     * cover yet: refused rather than silently undelivered. */
+    if (cfg->redis[0] && cfg->socketio_channels[0]) {
+        snprintf(err, es, "socketio_channels cannot be combined with redis yet (socket.io "
+                 "clients may still subscribe to channels)");
+        return -1;
+    }
     /* Writing to the emit socket is the right to publish to every browser. */
     if (cfg->emit_socket_mode & 0002) {
         snprintf(err, es, "emit_socket_mode: %04llo lets every user publish; drop the "

@@ -60,6 +60,8 @@ typedef struct config {
     uint64_t expiring_notice_ms;
     uint64_t shutdown_timeout_ms;
     int log_level;
+    char redis[CONFIG_LIST_MAX]; /* cluster: the Redis address (rediswire.h), "" = none */
+    uint64_t redis_timeout_ms;
     uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */
 } config_t;
 

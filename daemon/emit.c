@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "conn.h"
+#include "emitredis.h"
 #include "route.h"
 #include "log.h"
 #include "metrics.h"
@@ -67,12 +68,18 @@ static void emit_single(conn_t *c, http_req_t *req, const char *name, size_t nle
     uint64_t id;
     size_t subs;
     int repeat;
-    if (cl <= 0) {
+    if (cl <= 0 || herald_channel_check(ch, (size_t)cl) != 0) {
         emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
         return;
     }
-    if (emit_key(c, req, &key, &klen) != 0 ||
-        emit_publish(c, req, ch, (size_t)cl, body, blen, key, klen, &id, &subs, &repeat) != 0)
+    if (emit_key(c, req, &key, &klen) != 0) return;
+    if (c->loop->redis) {
+        redis_pub_t p = {ch, (size_t)cl, body, blen};
+        if (emit_frame_refuse(c, req, body, blen, "") != 0) return;
+        emitredis_publish(c, req, EMITREDIS_SINGLE, &p, 1, key, klen);
+        return;
+    }
+    if (emit_publish(c, req, ch, (size_t)cl, body, blen, key, klen, &id, &subs, &repeat) != 0)
         return;
     char out[96];
     int n = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%zu%s}",
@@ -98,9 +105,14 @@ static void emit_get(conn_t *c, http_req_t *req, const char *rest, size_t len) {
     const char *key;
     int repeat;
     if (ml < 0) emit_error(c, req, 400, NULL, "bad percent-encoding in the message");
-    else if (cl <= 0) emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
-    else if (emit_key(c, req, &key, &klen) == 0 &&
-             emit_publish(c, req, ch, (size_t)cl, msg, (size_t)ml, key, klen, &id, &subs, &repeat) == 0)
+    else if (cl <= 0 || herald_channel_check(ch, (size_t)cl) != 0)
+        emit_error(c, req, 400, NULL, EMIT_BAD_NAME);
+    else if (emit_key(c, req, &key, &klen) != 0) {
+    } else if (c->loop->redis) {
+        if (emit_frame_refuse(c, req, msg, (size_t)ml, "") == 0)
+            emitredis_publish(c, req, EMITREDIS_GET, &(redis_pub_t){ch, (size_t)cl, msg, (size_t)ml},
+                              1, key, klen);
+    } else if (emit_publish(c, req, ch, (size_t)cl, msg, (size_t)ml, key, klen, &id, &subs, &repeat) == 0)
         conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, http_req_keep_alive(req));
     free(msg);
 }
@@ -114,6 +126,29 @@ static size_t emit_record_key(const char *key, size_t len, size_t i, char *out, 
     for (int k = 0; k < 16; k++) n += snprintf(out + n, size - (size_t)n, "%02x", d[k]);
     n += snprintf(out + n, size - (size_t)n, ".%zu", i);
     return (size_t)n;
+}
+
+/* In a cluster the batch is one Redis transaction (all or none). */
+static void emit_batch_redis(conn_t *c, http_req_t *req, const char *body, size_t blen,
+                             size_t count) {
+    redis_pub_t *msgs = malloc((count ? count : 1) * sizeof(*msgs));
+    if (msgs == NULL) {
+        emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
+        return;
+    }
+    batch_iter_t it;
+    batch_record_t r;
+    size_t n = 0;
+    batch_iter_init(&it, body, blen);
+    while (n < count && batch_next(&it, &r) == 1)
+        msgs[n++] = (redis_pub_t){r.channel, r.channel_len, r.data, r.len};
+    if (n == 0) {
+        conn_respond(c, 202, "application/json", NULL, "{\"ids\":[],\"subscribers\":[]}", 29,
+                     http_req_keep_alive(req));
+    } else {
+        emitredis_publish(c, req, EMITREDIS_BATCH, msgs, n, NULL, 0);
+    }
+    free(msgs);
 }
 
 /* Validate every record first, then publish all: a batch is all or none. */
@@ -142,6 +177,10 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         char rec[32];
         snprintf(rec, sizeof(rec), "record %ld: ", i);
         if (emit_frame_refuse(c, req, r.data, r.len, rec) != 0) return;
+    }
+    if (c->loop->redis) {
+        emit_batch_redis(c, req, body, blen, (size_t)count);
+        return;
     }
     size_t cap = (size_t)count * 48 + 64;
     char *ids = malloc(cap), *subs = malloc(cap);

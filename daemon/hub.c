@@ -13,13 +13,13 @@
  * connection re-enters hub_unsubscribe): this flag lets that be asserted. */
 static _Thread_local int hub_locked;
 
-static void hub_lock(hub_t *hub) {
+void hub_lock(hub_t *hub) {
     assert(!hub_locked);
     pthread_mutex_lock(&hub->lock);
     hub_locked = 1;
 }
 
-static void hub_unlock(hub_t *hub) {
+void hub_unlock(hub_t *hub) {
     hub_locked = 0;
     pthread_mutex_unlock(&hub->lock);
 }
@@ -57,6 +57,8 @@ int hub_init(hub_t *hub, size_t nloops) {
 }
 
 void hub_free(hub_t *hub) {
+    for (size_t i = 0; i < hub->ninterest; i++) free(hub->interest[i]);
+    free(hub->interest);
     if (hub->channels.buckets) channel_table_free(&hub->channels);
     if (hub->peers.buckets) peer_table_free(&hub->peers);
     quota_table_free(&hub->creators);
@@ -82,7 +84,8 @@ static hub_msg_t *hub_msg_new(hub_t *hub, const message_t *m, const char *name, 
     hm->name_len = (uint16_t)len;
     hm->m = *m;
     hm->m.sse = hm->m.sio = hm->m.pusher = NULL;
-    buf_ref(hm->m.ws);
+    hm->kind = HUB_MSG_DATA;
+    if (hm->m.ws) buf_ref(hm->m.ws);
     atomic_init(&hm->refs, 0);
     for (size_t i = 0; i < hub->nloops; i++) hm->nodes[i].msg = hm;
     return hm;
@@ -97,11 +100,13 @@ void hub_msg_release(hub_msg_t *hm) {
     }
 }
 
-/* Hand m to the loops in `others` (bits) that still take messages; the
- * loops it went to are returned, to be woken by hub_wake. Under the lock:
- * every inbox then receives a channel's messages in id order. */
-static uint64_t hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
-                              const char *channel, size_t channel_len, int stream) {
+/* Hand m to the loops in `others` (bits) that still take messages, as a
+ * message of the given kind (HUB_MSG_*: cluster notices carry none); the
+ * loops it went to are returned, to be woken by hub_wake once the lock is
+ * released. Under the lock: every inbox then receives a channel's
+ * messages, and notices, in id order. */
+uint64_t hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
+                            const char *channel, size_t channel_len, int stream, int kind) {
     hub_msg_t *hm = hub_msg_new(hub, m, channel, channel_len);
     if (hm == NULL) {
         log_error("out of memory: message %llu not handed to the other loops",
@@ -109,6 +114,7 @@ static uint64_t hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
         return 0;
     }
     hm->stream = stream != 0;
+    hm->kind = (uint8_t)kind;
     unsigned refs = 0;
     uint64_t handed = 0;
     for (size_t i = 0; i < hub->nloops; i++)
@@ -147,6 +153,34 @@ void hub_wake(hub_t *hub, uint64_t loops) {
         if (box->open) uv_async_send(box->wake);
         hub_unlock(hub);
     }
+}
+
+static uint64_t hub_hand_over(hub_t *hub, uint64_t others, const message_t *m,
+                              const char *channel, size_t channel_len, int stream) {
+    return hub_hand_over_kind(hub, others, m, channel, channel_len, stream, HUB_MSG_DATA);
+}
+
+/* Under the lock: the link is told the channel gained its first or lost
+ * its last subscriber on this node (it subscribes or unsubscribes in
+ * Redis). Names are queued, not decided here: the link reads the count
+ * again when it acts, so a quick leave and come back nets out. */
+static void hub_interest_note(hub_t *hub, const char *name, size_t len) {
+    if (hub->ninterest == hub->interest_cap) {
+        size_t cap = hub->interest_cap ? hub->interest_cap * 2 : 16;
+        char **a = realloc(hub->interest, cap * sizeof(*a));
+        if (a == NULL) goto oom;
+        hub->interest = a;
+        hub->interest_cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL) goto oom;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    hub->interest[hub->ninterest++] = copy;
+    if (hub->interest_wake) uv_async_send(hub->interest_wake);
+    return;
+oom:
+    log_error("out of memory: the Redis link misses a change of channel %.*s", (int)len, name);
 }
 
 /* Under the lock, at the change it reports: events are queued in the
@@ -253,15 +287,25 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
         return refused ? refused : HUB_ENOMEM;
     }
     if (counted) {
-        if (ch->nsubs++ == 0) hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
+        if (ch->nsubs++ == 0) {
+            hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
+            if (hub->cluster) hub_interest_note(hub, plain, len);
+        }
         ch->loops |= UINT64_C(1) << from;
+    }
+    if (hub->cluster && !ch->ready) {
+        channel_release(t, ch);
+        hub_unlock(hub);
+        return HUB_PENDING;
     }
     history_expire(&t->hist, &ch->hist, now, cfg->history_ttl_ms);
     size_t start = 0;
     int ok = 1;
     if (has_since)
+        /* in a cluster the history loaded from Redis is all that is known:
+         * whatever came before its first id counts as lost */
         ok = history_since(&ch->hist, since, ch->base_id, ch->next_id,
-                           channel_lost_before(t, ch), &start);
+                           hub->cluster ? ch->base_id : channel_lost_before(t, ch), &start);
     *last = ch->next_id - 1;
     size_t count = history_count(&ch->hist);
     if (has_since && ok && start < count) {
@@ -311,8 +355,10 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     hub_lock(hub);
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
-        if (sh && sh->nsubs && --sh->nsubs == 0)
+        if (sh && sh->nsubs && --sh->nsubs == 0) {
             hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
+            if (hub->cluster) hub_interest_note(hub, sh->name, sh->name_len);
+        }
         /* still counted in the loop's own channel: 1 means it was the last */
         if (sh && subs[i]->ch->nsubs <= 1) sh->loops &= ~(UINT64_C(1) << from);
         if (sh) channel_release(&hub->channels, sh);

@@ -32,7 +32,12 @@ enum {
     HUB_EFULL = -3,   /* full: max_channels held for a new channel, or a presence
                        * channel has max_presence_members */
     HUB_ENOENT = -4,  /* no such channel, and the caller did not ask to create it */
+    HUB_ECLUSTER = -5, /* with redis, ids are Redis's: publish through the link */
+    HUB_PENDING = 2,  /* cluster: the channel's state is on its way from Redis */
 };
+
+/* What a handed-over hub_msg_t carries (cluster notices have no message). */
+enum { HUB_MSG_DATA = 0, HUB_MSG_READY = 1, HUB_MSG_GAP = 2 };
 
 /* The sweep's work per tick: at most HUB_SWEEP_CHUNKS chunks of
  * HUB_SWEEP_BUCKETS buckets, each chunk under the lock on its own, so an
@@ -57,6 +62,7 @@ struct hub_msg {
     const char *name;     /* after nodes[], in the same allocation */
     uint16_t name_len;
     uint8_t stream;       /* one of a stream on the sending loop: held there, so here too */
+    uint8_t kind;         /* HUB_MSG_* */
     hub_node_t nodes[];   /* one per loop */
 };
 
@@ -119,6 +125,10 @@ typedef struct hub {
     atomic_size_t npublic;     /* of which public ones (max_connections) */
     size_t fd_base;            /* descriptors open besides connections (fdlimit.h) */
     atomic_size_t fd_room;     /* connections the open-file limit leaves room for */
+    int cluster;               /* ids and history come from Redis (redis.c) */
+    uv_async_t *interest_wake; /* the Redis link: a channel gained or lost its last subscriber */
+    char **interest;           /* those channels' names, until the link takes them */
+    size_t ninterest, interest_cap;
     pthread_mutex_t peers_lock;
     peer_table_t peers;        /* public connections per client address, every loop */
     pthread_mutex_t creators_lock;
@@ -175,6 +185,18 @@ int hub_channels_missing(hub_t *hub, const config_t *cfg, const char *const *nam
  * (max_new_channels_per_ip_per_second). 0, or -1 when over. */
 int hub_creators_take(hub_t *hub, const config_t *cfg, const peer_addr_t *a, size_t n,
                       uint64_t now_ms);
+
+/* ---- for hubremote.c (the cluster's side of the hub) ---- */
+
+/* The hub's lock (never taken twice by one thread). */
+void hub_lock(hub_t *hub);
+void hub_unlock(hub_t *hub);
+
+/* Under the lock: hand m (kind HUB_MSG_*, stream as in hub_publish) to
+ * the loops in `others` that still take messages; the loops it went to,
+ * which the caller wakes with hub_wake once the lock is released. */
+uint64_t hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
+                            const char *channel, size_t channel_len, int stream, int kind);
 
 /* Loop `from` gained (+1) or lost (-1) a client that receives every
  * message of the channels matching socketio_channels, wherever published. */

@@ -2,6 +2,7 @@
 
 #include "fdlimit.h"
 #include "log.h"
+#include "redis.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -192,8 +193,15 @@ static void loop_flush(loop_t *loop) {
 
 static void loop_on_check(uv_check_t *h) { loop_flush(h->data); }
 
+/* One handed-over message, or a cluster notice about a channel (its
+ * state came from Redis, or its subscribers missed messages), which the
+ * owner answers (on_channel); both keep their order in the batch. */
 static void loop_on_handed(void *ctx, hub_msg_t *hm) {
     loop_t *loop = ctx;
+    if (hm->kind != HUB_MSG_DATA) {
+        if (loop->on_channel) loop->on_channel(loop, hm->kind, hm->name, hm->name_len);
+        return;
+    }
     message_t m = hm->m;
     loop->stats.messages_handed_over++;
     if (hm->stream) loop->out.stream_in = 1;
@@ -224,6 +232,7 @@ int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const ch
                  size_t len, uint64_t *id, size_t *subscribers) {
     message_t m;
     size_t everywhere;
+    if (loop->hub->cluster) return HUB_ECLUSTER; /* local ids would fork the cluster's */
     uint64_t handed;
     loop_output_t *o = &loop->out;
     uint64_t now = uv_hrtime();
@@ -299,6 +308,11 @@ int loop_start(loop_t *loop) {
     uv_async_init(loop->uv, &loop->wake, loop_on_wake);
     loop->wake.data = loop;
     hub_mailbox_open(loop->hub, loop->index, &loop->wake);
+    /* before the other loops run, so no subscription misses cluster mode */
+    if (loop->index == 0 && loop->cfg->redis[0]) {
+        loop->redis = redis_link_start(loop->uv, loop->hub, &loop->cfg, &loop->stats);
+        if (loop->redis == NULL) return -1;
+    }
     return 0;
 }
 
@@ -347,6 +361,10 @@ void loop_shutdown(loop_t *loop) {
         uv_close((uv_handle_t *)&loop->out.flush, NULL);
         uv_close((uv_handle_t *)&loop->out.cork, NULL);
         uv_close((uv_handle_t *)&loop->shutdown_timer, NULL);
+        if (loop->redis) {
+            redis_link_stop(loop->redis);
+            loop->redis = NULL;
+        }
         if (loop->hub->boxes[loop->index].open) {
             hub_mailbox_close(loop->hub, loop->index);
             uv_close((uv_handle_t *)&loop->wake, NULL);

@@ -26,6 +26,7 @@ enum { LISTEN_PUBLIC = 0, LISTEN_EMIT = 1 };
 typedef struct loop loop_t;
 struct conn;
 struct route_table;
+struct redis_link;
 
 typedef struct listener {
     stream_handle_t h;
@@ -122,6 +123,10 @@ struct loop {
     enum loop_state state;
     uint64_t refused_logged_ms; /* the last "connection refused" log line */
     void (*stopped_cb)(loop_t *loop); /* its handles are closing: uv_run will return */
+    /* cluster: a channel's notice from the hub (HUB_MSG_READY / _GAP), set
+     * by the owner (subscribe_on_channel) */
+    void (*on_channel)(loop_t *loop, int kind, const char *name, size_t len);
+    struct redis_link *redis;  /* loop 0 with the redis key: the cluster link */
     void *data;                /* the owner's, as in libuv's handles */
 };
 
@@ -144,8 +149,8 @@ int loop_listen(loop_t *loop, int kind, const char *addr, const struct route_tab
 int loop_reload(loop_t *loop);
 
 /* Publish from this loop: the hub assigns the id and hands the message to
- * other loops, this loop's subscribers get it here. 0, HUB_EINVAL or
- * HUB_ENOMEM. */
+ * other loops, this loop's subscribers get it here. 0, HUB_EINVAL,
+ * HUB_ENOMEM, or HUB_ECLUSTER with redis set (emitredis.h publishes). */
 int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const char *data,
                  size_t len, uint64_t *id, size_t *subscribers);
 

@@ -1,5 +1,6 @@
 #include "pusherapi.h"
 
+#include "emitredis.h"
 #include "log.h"
 #include "pusher.h"
 #include "pusherwire.h"
@@ -139,10 +140,35 @@ static const pusher_app_t *pusherapi_auth(conn_t *c, http_req_t *req, const char
     return app;
 }
 
+/* With redis, a request's messages are gathered and published through
+ * the link in one go (one transaction), answered when Redis has. */
+typedef struct pusherapi_out {
+    redis_pub_t *msgs;
+    size_t n, cap;
+} pusherapi_out_t;
+
+static void pusherapi_out_free(pusherapi_out_t *o) {
+    for (size_t i = 0; i < o->n; i++) free((char *)o->msgs[i].data);
+    free(o->msgs);
+}
+
+static int pusherapi_out_add(pusherapi_out_t *o, const char *channel, size_t clen, char *s) {
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 8;
+        redis_pub_t *m = realloc(o->msgs, cap * sizeof(*m));
+        if (m == NULL) return HUB_ENOMEM;
+        o->msgs = m;
+        o->cap = cap;
+    }
+    o->msgs[o->n++] = (redis_pub_t){channel, clen, s, strlen(s)};
+    return 0;
+}
+
 /* One event on one channel: published as a Herald message {event, data},
- * which Pusher clients receive as that event and Herald clients as JSON. */
+ * which Pusher clients receive as that event and Herald clients as JSON
+ * (with redis: gathered in *out, the channel name checked here). */
 static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const char *channel,
-                             size_t clen, const char *data) {
+                             size_t clen, const char *data, pusherapi_out_t *out) {
     json_t *o = json_object();
     json_object_set_new(o, "event", json_string(name));
     json_object_set_new(o, "data", json_string(data));
@@ -150,7 +176,12 @@ static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const
     json_decref(o);
     uint64_t id;
     size_t subs;
-    int rc = s ? loop_publish(c->loop, channel, clen, s, strlen(s), &id, &subs) : HUB_ENOMEM;
+    int rc;
+    if (s == NULL) rc = HUB_ENOMEM;
+    else if (c->loop->redis) {
+        rc = herald_channel_check(channel, clen) != 0 ? HUB_EINVAL : pusherapi_out_add(out, channel, clen, s);
+        if (rc == 0) s = NULL; /* out owns it */
+    } else rc = loop_publish(c->loop, channel, clen, s, strlen(s), &id, &subs);
     free(s);
     if (rc == HUB_EINVAL) pusherapi_error(c, req, 400, "invalid channel name (1-164 bytes of A-Z a-z 0-9 _ - . : @)");
     else if (rc == HUB_EFULL) pusherapi_error(c, req, 503, "too many channels (max_channels): not published");
@@ -175,17 +206,25 @@ static int pusherapi_event_check(json_t *ev, const char **why) {
     return 0;
 }
 
-static int pusherapi_event_publish(conn_t *c, http_req_t *req, json_t *ev) {
+static int pusherapi_event_publish(conn_t *c, http_req_t *req, json_t *ev, pusherapi_out_t *out) {
     const char *name = json_string_value(json_object_get(ev, "name"));
     const char *data = json_string_value(json_object_get(ev, "data"));
     json_t *ch = json_object_get(ev, "channel"), *chs = json_object_get(ev, "channels");
     if (json_is_string(ch))
-        return pusherapi_publish(c, req, name, json_string_value(ch), json_string_length(ch), data);
+        return pusherapi_publish(c, req, name, json_string_value(ch), json_string_length(ch), data, out);
     for (size_t i = 0; i < json_array_size(chs); i++) {
         json_t *x = json_array_get(chs, i);
-        if (pusherapi_publish(c, req, name, json_string_value(x), json_string_length(x), data) != 0) return -1;
+        if (pusherapi_publish(c, req, name, json_string_value(x), json_string_length(x), data, out) != 0)
+            return -1;
     }
     return 0;
+}
+
+/* The request's answer once every event is published (locally), or
+ * handed to the Redis link, which answers when Redis has. */
+static void pusherapi_done(conn_t *c, http_req_t *req, pusherapi_out_t *out) {
+    if (c->loop->redis && out->n) emitredis_publish(c, req, EMITREDIS_PUSHER, out->msgs, out->n, NULL, 0);
+    else pusherapi_json(c, req, json_object());
 }
 
 static json_t *pusherapi_body(conn_t *c, http_req_t *req) {
@@ -206,8 +245,10 @@ void pusherapi_events(conn_t *c, http_req_t *req, const char *rest, size_t n) {
     if (pusherapi_auth(c, req, rest, n) == NULL) return;
     json_t *ev = pusherapi_body(c, req);
     if (ev == NULL) return;
+    pusherapi_out_t out = {0};
     if (pusherapi_event_check(ev, &why) != 0) pusherapi_error(c, req, 400, why);
-    else if (pusherapi_event_publish(c, req, ev) == 0) pusherapi_json(c, req, json_object());
+    else if (pusherapi_event_publish(c, req, ev, &out) == 0) pusherapi_done(c, req, &out);
+    pusherapi_out_free(&out);
     json_decref(ev);
 }
 
@@ -227,13 +268,13 @@ void pusherapi_batch_events(conn_t *c, http_req_t *req, const char *rest, size_t
         json_decref(root);
         return;
     }
-    for (size_t i = 0; i < json_array_size(batch); i++)
-        if (pusherapi_event_publish(c, req, json_array_get(batch, i)) != 0) {
-            json_decref(root);
-            return;
-        }
+    pusherapi_out_t out = {0};
+    size_t i = 0;
+    while (i < json_array_size(batch) && pusherapi_event_publish(c, req, json_array_get(batch, i), &out) == 0)
+        i++;
+    if (i == json_array_size(batch)) pusherapi_done(c, req, &out);
+    pusherapi_out_free(&out);
     json_decref(root);
-    pusherapi_json(c, req, json_object());
 }
 
 static void pusherapi_channel_add(const channel_t *ch, void *arg) {

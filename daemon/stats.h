@@ -54,7 +54,16 @@
     X(subscriptions_refreshed, COUNTER, "Subscriptions given a fresh name by a refresh command.") \
     X(emits_repeated, COUNTER, "Emits whose Idempotency-Key was seen within idempotency_window_ms: answered, not published.") \
     X(idempotency_keys, GAUGE, "Idempotency keys remembered.") \
-    X(idempotency_evicted, COUNTER, "Idempotency keys forgotten early (idempotency_max_keys).")
+    X(idempotency_evicted, COUNTER, "Idempotency keys forgotten early (idempotency_max_keys).") \
+    X(redis_link_up, GAUGE, "1 while the Redis link (redis key) is connected and ready, else 0.") \
+    X(redis_reconnects, COUNTER, "Times the Redis link was lost and connected again.") \
+    X(redis_rtt_us, GAUGE, "Round trip of the last PING to Redis (once a second), in microseconds.") \
+    X(redis_messages_out, COUNTER, "Messages published to Redis by this node.") \
+    X(redis_messages_in, COUNTER, "Messages received from Redis pub/sub (any node's, for channels with local subscribers).") \
+    X(redis_messages_recovered, COUNTER, "Messages read back from Redis history after a lost link or message.") \
+    X(redis_subscriptions, GAUGE, "Channels this node is subscribed to in Redis.") \
+    X(redis_emit_failures, COUNTER, "Emits answered 503 because Redis did not take them.") \
+    X(cluster_gap_closed, COUNTER, "Subscribers closed (1012) because messages of their channel were lost.")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key
  * second) and by a kind label in /metrics. */

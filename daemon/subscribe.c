@@ -147,6 +147,27 @@ int subscribe_authorize(loop_t *loop, const char *name, size_t len, const char *
     return -1;
 }
 
+/* The answer, then the replay from history: what subscribe_resume and a
+ * waiting subscription's completion share. */
+static void subscribe_answer(conn_t *c, channel_t *ch, const command_t *cmd, uint64_t last,
+                             int has_since, int ok, message_t *replay, size_t nreplay) {
+    const char *resume = has_since ? (ok ? "ok" : "gap") : NULL;
+    char ans[512];
+    int n = command_subscribed_format(ans, sizeof(ans), cmd, ch->name, ch->name_len, last,
+                                      resume);
+    int sent = n >= 0 && c->proto->answer(c, ans, (size_t)n) == 0;
+    ch->busy++;
+    for (size_t i = 0; i < nreplay; i++) {
+        if (sent && conn_is_open(c)) conn_deliver(c, ch, &replay[i]);
+        buf_unref(replay[i].ws);
+        buf_unref(replay[i].sse);
+        buf_unref(replay[i].sio);
+        buf_unref(replay[i].pusher);
+    }
+    ch->busy--;
+    free(replay);
+}
+
 /* A client pays for the channels it brings into being (the state is
  * ours): from credit reserved by subscribe_reserve, else from its
  * connection's bucket and its address's. 0, or -1 with the refusal. */
@@ -317,7 +338,9 @@ void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end) {
  * ordered by the hub's lock: hub_subscribe reads history and the last id
  * in one critical section, and the subscription then takes only ids after
  * it (sub->last_id), so an emit on another loop racing this resume gives
- * neither a gap nor a duplicate. */
+ * neither a gap nor a duplicate. In a cluster, a channel new to this node
+ * waits for its state from Redis (HUB_PENDING): the subscription takes
+ * nothing until subscribe_on_channel answers it. */
 int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_since,
                      uint64_t since, const subscribe_grant_t *g, const void *cmd,
                      const char **code, const char **reason) {
@@ -344,22 +367,62 @@ int subscribe_resume(conn_t *c, const char *plain, size_t plain_len, int has_sin
         if (!already) conn_subscribe_undo(c, ch);
         return -1;
     }
-    if (!already) c->subs[c->nsubs - 1]->last_id = last;
+    /* the name's expiry and key hold from now, answered or waiting */
     subscribe_grant_apply(c, subscribe_find(c, ch), g);
-    const char *resume = has_since ? (ok ? "ok" : "gap") : NULL;
-    char ans[512];
-    int n = command_subscribed_format(ans, sizeof(ans), cmd, plain, plain_len, last, resume);
-    int sent = n >= 0 && c->proto->answer(c, ans, (size_t)n) == 0;
+    if (ok == HUB_PENDING) {
+        sub_t *s = c->subs[c->nsubs - 1];
+        const command_t *k = cmd;
+        if (already) return 0; /* answered when the first one is */
+        s->last_id = UINT64_MAX;
+        s->wait = SUB_WAIT | (has_since ? SUB_WAIT_SINCE : 0) | (k && k->has_req ? SUB_WAIT_REQ : 0);
+        s->since = since;
+        s->req = k ? k->req : 0;
+        return 0; /* the subscription holds the loop's channel */
+    }
+    if (!already) c->subs[c->nsubs - 1]->last_id = last;
+    subscribe_answer(c, ch, cmd, last, has_since, ok, replay, nreplay);
+    channel_release(&loop->channels, ch); /* the client may have gone during the replay */
+    return 0;
+}
+
+/* A waiting subscription's channel is loaded: answer it as
+ * subscribe_resume would have. */
+static void subscribe_complete(loop_t *loop, channel_t *ch, sub_t *s) {
+    conn_t *c = s->conn;
+    command_t cmd = {.type = CMD_SUBSCRIBE, .has_req = !!(s->wait & SUB_WAIT_REQ), .req = s->req};
+    int has_since = !!(s->wait & SUB_WAIT_SINCE);
+    uint64_t last;
+    message_t *replay;
+    size_t nreplay;
+    int ok = hub_subscribe(loop->hub, loop->index, loop->cfg, ch->name, ch->name_len, 0, 0,
+                           has_since, s->since, &last, &replay, &nreplay);
+    if (ok == HUB_PENDING) return; /* dropped again meanwhile: the next load answers */
+    s->wait = 0;
+    if (ok < 0) {
+        log_error("%s: out of memory answering a subscription: closing", c->peer);
+        c->proto->close(c, 1011, "out of memory");
+        return;
+    }
+    s->last_id = last;
+    subscribe_answer(c, ch, &cmd, last, has_since, ok, replay, nreplay);
+}
+
+void subscribe_on_channel(loop_t *loop, int kind, const char *name, size_t len) {
+    channel_t *ch = channel_find(&loop->channels, name, len);
+    if (ch == NULL) return;
+    sub_t *next;
     ch->busy++;
-    for (size_t i = 0; i < nreplay; i++) {
-        if (sent && conn_is_open(c)) conn_deliver(c, ch, &replay[i]);
-        buf_unref(replay[i].ws);
-        buf_unref(replay[i].sse);
-        buf_unref(replay[i].sio);
-        buf_unref(replay[i].pusher);
+    for (sub_t *s = ch->subs; s; s = next) {
+        next = s->next;
+        if (kind == HUB_MSG_READY && (s->wait & SUB_WAIT)) {
+            subscribe_complete(loop, ch, s);
+        } else if (kind == HUB_MSG_GAP && !(s->wait & SUB_WAIT) && conn_is_open(s->conn)) {
+            /* messages are lost: the client resumes (here or elsewhere) and
+             * is told gap there, which it can act on */
+            loop->stats.cluster_gap_closed++;
+            s->conn->proto->close(s->conn, 1012, "messages lost: resume");
+        }
     }
     ch->busy--;
-    channel_release(&loop->channels, ch); /* the client may have gone during the replay */
-    free(replay);
-    return 0;
+    channel_release(&loop->channels, ch); /* closed clients may have been its last */
 }

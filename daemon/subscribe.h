@@ -76,4 +76,9 @@ typedef void (*subscribe_end_cb)(conn_t *c, sub_t *s, const char *reason);
  * name and no reload since its last check. */
 void subscribe_expiry_tick(conn_t *c, subscribe_end_cb end);
 
+/* The cluster's notices for a channel (loop->on_channel): HUB_MSG_READY
+ * answers the subscriptions that waited for its state; HUB_MSG_GAP closes
+ * the others (1012), whose clients then resume and are told gap. */
+void subscribe_on_channel(loop_t *loop, int kind, const char *name, size_t len);
+
 #endif

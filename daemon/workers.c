@@ -9,6 +9,7 @@
 #include "public.h"
 #include "pusher.h"
 #include "route.h"
+#include "subscribe.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ int workers_init(workers_t *w, const config_t *cfg, int argc, char **argv) {
             loop_init(&w->loops[i], &w->uvloops[i], cfg, &w->hub, (unsigned)i, &workers_conn_ops,
                       argc, argv) != 0)
             return -1;
+        w->loops[i].on_channel = subscribe_on_channel;
     }
     return 0;
 }

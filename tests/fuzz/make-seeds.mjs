@@ -166,6 +166,19 @@ const seeds = {
     'no-equals': Buffer.from('listen 127.0.0.1:1\n'),
     'crlf-and-spaces': Buffer.from('  ping_interval_ms=25000  \r\n;x\r\n'),
     'non-loopback-emit': Buffer.from('emit = 0.0.0.0:26300\n'),
+    'redis': Buffer.from('redis = redis://:pw@10.0.0.20:6379/2\nredis_timeout_ms = 3000\n'),
+  },
+  // first byte: 0 the redis address, 1 a published message, 2 a pub/sub name or entry id
+  fuzz_redis: {
+    'url-plain': Buffer.from('\x00redis://127.0.0.1:6379'),
+    'url-auth-v6': Buffer.from('\x00redis://user:p%40ss@[::1]:7000/3'),
+    'url-unix': Buffer.from('\x00unix:/run/redis/redis.sock'),
+    'url-bad-port': Buffer.from('\x00redis://:a@b@h:0'),
+    'msg-json': Buffer.from('\x011795952352453000 1795952352453\n{"a":1}'),
+    'msg-empty': Buffer.from('\x015 0\n'),
+    'msg-leading-zero': Buffer.from('\x0105 0\nx'),
+    'pubsub': Buffer.from('\x02herald:{orders}:0'),
+    'entry-id': Buffer.from('\x020-42'),
   },
   fuzz_secretfile: {
     'two-secrets': Buffer.from('t2:0123456789abcdef0123\nt1:fedcba9876543210fedc\n'),

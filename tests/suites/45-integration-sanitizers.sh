@@ -29,7 +29,8 @@ if make -C daemon -j2 O="$tsan" SANITIZE=thread OPT=-O1 >/dev/null; then
   export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
   tap_run 'timeout 300 node --test --test-timeout=120000 --test-reporter=tap \
     integration/workers.test.mjs integration/hostile.test.mjs integration/reload.test.mjs \
-    integration/socketio.test.mjs integration/pusher-workers.test.mjs integration/webhook.test.mjs'
+    integration/socketio.test.mjs integration/cluster.test.mjs integration/pusher-workers.test.mjs \
+    integration/webhook.test.mjs'
 else
   make -C daemon O="$tsan" SANITIZE=thread OPT=-O1 2>&1 | tail -30
   FAIL=$((FAIL + 1))

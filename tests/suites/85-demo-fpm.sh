@@ -18,5 +18,5 @@ ext=$(scripts/build-ext) || fail_setup "the PHP extension does not build"
 export HERALD_EXT="$ext"
 
 . tests/suites/lib/tap.sh
-tap_run 'node --test --test-reporter=tap browser/fpm.demo.mjs'
+tap_run 'node --test --test-reporter=tap browser/fpm.demo.mjs browser/fpm-cluster.demo.mjs'
 tap_finish

@@ -1,0 +1,183 @@
+#include "emitredis.h"
+
+#include "log.h"
+#include "signed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An emit waiting for Redis. It outlives its connection if that closes
+ * first (c is then NULL): the link always calls back. */
+typedef struct emitredis_wait {
+    conn_t *c;
+    int kind;
+    int keep_alive;
+    char *held;           /* bytes read after the request, answered later */
+    size_t nheld;
+    size_t klen;          /* an Idempotency-Key: remembered once published */
+    char key[64];
+    size_t clen;
+    char channel[HERALD_CHANNEL_MAX];
+} emitredis_wait_t;
+
+/* Every connection reads through conn.c's callbacks; they are taken from
+ * the stream when reading stops and given back when it starts again. */
+static uv_alloc_cb emitredis_alloc_cb;
+static uv_read_cb emitredis_read_cb;
+
+static emitredis_wait_t *emitredis_of(conn_t *c) { return c->session; }
+
+/* Bytes after the held request (pipelining) wait with it; reading has
+ * stopped, so they are at most one read's worth. */
+static void emitredis_hold_feed(conn_t *c, char *data, size_t n) {
+    emitredis_wait_t *w = emitredis_of(c);
+    char *p = w ? realloc(w->held, w->nheld + n) : NULL;
+    if (p == NULL) {
+        conn_close(c);
+        return;
+    }
+    memcpy(p + w->nheld, data, n);
+    w->held = p;
+    w->nheld += n;
+}
+
+/* Redis answers (or the link fails) within redis_timeout_ms. */
+static void emitredis_hold_tick(conn_t *c, uint64_t now) {}
+
+/* Shutdown: the answer still comes, and closes the connection after it. */
+static void emitredis_hold_close(conn_t *c, uint16_t code, const char *reason) {}
+
+static void emitredis_hold_free(conn_t *c) {
+    emitredis_wait_t *w = emitredis_of(c);
+    if (w) w->c = NULL;
+    c->session = NULL;
+}
+
+static const conn_proto_t emitredis_hold_proto = {
+    .kind = CONN_HTTP,
+    .feed = emitredis_hold_feed,
+    .tick = emitredis_hold_tick,
+    .close = emitredis_hold_close,
+    .free = emitredis_hold_free,
+};
+
+static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *ids,
+                             const uint64_t *nodes, size_t n) {
+    conn_t *c = w->c;
+    if (status != 0) {
+        static const char why[] = "Redis is unavailable: nothing published (retry)\n";
+        log_info("%s: emit 503: Redis unavailable", c->peer);
+        conn_respond(c, 503, NULL, "Retry-After: 1\r\n", why, sizeof(why) - 1, w->keep_alive);
+        return;
+    }
+    c->loop->stats.messages_emitted += n;
+    if (w->klen && idem_add(&c->loop->idem, w->channel, w->clen, w->key, w->klen, ids[0],
+                            hub_wall_ms()) != 0)
+        log_warn("out of memory: idempotency key of an emit to %.*s not remembered",
+                 (int)w->clen, w->channel);
+    if (w->kind == EMITREDIS_GET) {
+        conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, w->keep_alive);
+        return;
+    }
+    if (w->kind == EMITREDIS_PUSHER) { /* the Pusher HTTP API's answer */
+        conn_respond(c, 200, "application/json", NULL, "{}", 2, w->keep_alive);
+        return;
+    }
+    if (w->kind == EMITREDIS_SINGLE) {
+        char out[96];
+        int len = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%llu}",
+                           (unsigned long long)ids[0], (unsigned long long)nodes[0]);
+        conn_respond(c, 202, "application/json", NULL, out, (size_t)len, w->keep_alive);
+        return;
+    }
+    size_t cap = n * 44 + 40, o = 0;
+    char *out = malloc(cap);
+    if (out == NULL) {
+        conn_close(c);
+        return;
+    }
+    o += (size_t)snprintf(out, cap, "{\"ids\":[");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%llu", i ? "," : "", (unsigned long long)ids[i]);
+    o += (size_t)snprintf(out + o, cap - o, "],\"subscribers\":[");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%llu", i ? "," : "", (unsigned long long)nodes[i]);
+    o += (size_t)snprintf(out + o, cap - o, "]}");
+    conn_respond(c, 202, "application/json", NULL, out, o, w->keep_alive);
+    free(out);
+}
+
+/* Redis answered: answer, read again, then go on with what was pipelined
+ * behind (which may be held in turn). */
+static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
+                                   const uint64_t *nodes, size_t n) {
+    emitredis_wait_t *w = arg;
+    conn_t *c = w->c;
+    if (c != NULL && c->state == CONN_CLOSING) { /* its free hook has not run yet */
+        c->session = NULL;
+    } else if (c != NULL) {
+        c->session = NULL;
+        conn_http_resume(c);
+        if (conn_is_open(c) && emitredis_read_cb)
+            uv_read_start(&c->h.stream, emitredis_alloc_cb, emitredis_read_cb);
+        emitredis_answer(w, status, ids, nodes, n);
+        if (w->nheld && conn_is_open(c)) c->proto->feed(c, w->held, w->nheld);
+    }
+    free(w->held);
+    free(w);
+}
+
+/* A single emit's key seen within idempotency_window_ms on this node:
+ * answered with the first emit's id, nothing published. 1 if answered. */
+static int emitredis_repeat(conn_t *c, http_req_t *req, int kind, const redis_pub_t *m,
+                            const char *key, size_t klen) {
+    uint64_t id;
+    loop_t *loop = c->loop;
+    if (!idem_find(&loop->idem, m->channel, m->channel_len, key, klen, hub_wall_ms(), &id))
+        return 0;
+    loop->stats.emits_repeated++;
+    if (kind == EMITREDIS_GET) {
+        conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, http_req_keep_alive(req));
+        return 1;
+    }
+    char out[96];
+    int len = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":0,\"repeated\":true}",
+                       (unsigned long long)id);
+    conn_respond(c, 202, "application/json", NULL, out, (size_t)len, http_req_keep_alive(req));
+    return 1;
+}
+
+void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *msgs, size_t n,
+                       const char *key, size_t klen) {
+    if (key && n == 1 && emitredis_repeat(c, req, kind, msgs, key, klen)) return;
+    emitredis_wait_t *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        conn_respond(c, 503, NULL, "Retry-After: 1\r\n", "out of memory\n", 14,
+                     http_req_keep_alive(req));
+        return;
+    }
+    w->c = c;
+    w->kind = kind;
+    w->keep_alive = http_req_keep_alive(req);
+    if (key && n == 1 && klen <= sizeof(w->key) && msgs[0].channel_len <= sizeof(w->channel)) {
+        memcpy(w->key, key, klen);
+        w->klen = klen;
+        memcpy(w->channel, msgs[0].channel, msgs[0].channel_len);
+        w->clen = msgs[0].channel_len;
+    }
+    int rc = redis_publish(c->loop->redis, msgs, n, emitredis_on_published, w);
+    if (rc != 0) {
+        c->loop->stats.redis_emit_failures++;
+        emitredis_answer(w, rc, NULL, NULL, n);
+        free(w);
+        return;
+    }
+    if (c->h.stream.read_cb) {
+        emitredis_alloc_cb = c->h.stream.alloc_cb;
+        emitredis_read_cb = c->h.stream.read_cb;
+        uv_read_stop(&c->h.stream);
+    }
+    c->session = w;
+    conn_proto_set(c, &emitredis_hold_proto);
+}

@@ -1,0 +1,27 @@
+/* Emits in a cluster (README "Several servers"): published through the
+ * Redis link, answered once Redis has answered. The connection is held
+ * meanwhile (no further request is read), so pipelined emits on one
+ * connection are answered in order. */
+#ifndef HERALD_EMITREDIS_H
+#define HERALD_EMITREDIS_H
+
+#include <stddef.h>
+
+#include "conn.h"
+#include "http.h"
+#include "redis.h"
+
+/* How the answer is shaped: a single emit, the seed's GET route, a batch,
+ * the Pusher HTTP API's events (200 {}). */
+enum { EMITREDIS_SINGLE = 0, EMITREDIS_GET, EMITREDIS_BATCH, EMITREDIS_PUSHER };
+
+/* Publish msgs (channel names already checked) and answer c when Redis
+ * has: 202 with the ids (200 "OK" for GET), or 503 when Redis is down or
+ * refused, nothing published. key (a single emit's Idempotency-Key, or
+ * NULL): a repeat seen by this node within idempotency_window_ms is
+ * answered with the first id and not published (this node's keys only:
+ * a retry sent to another node is published again). */
+void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *msgs, size_t n,
+                       const char *key, size_t klen);
+
+#endif

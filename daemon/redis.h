@@ -1,0 +1,63 @@
+/* The cluster link: this node's connection to Redis, one per process, on
+ * loop 0 (where the emit listeners are). Two hiredis connections on the
+ * libuv adapter: one for commands (publishes through a Lua script, loads
+ * of a channel's state), one for pub/sub. The link keeps the hub's
+ * channels in step with Redis: it subscribes to a channel while this node
+ * has subscribers of it, loads its last id and history, applies what
+ * Redis sends in id order (the hub hands it to every loop as a local emit
+ * would be), and recovers what a lost link or a lost message skipped.
+ *
+ * Why one link per process and not one per loop: every emit arrives on
+ * loop 0 already, and one pub/sub subscription per node means each
+ * message crosses the network once per node, not once per loop; the hub's
+ * mailboxes spread it over the loops as they do for local emits. */
+#ifndef HERALD_REDIS_H
+#define HERALD_REDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "hub.h"
+#include "stats.h"
+
+typedef struct redis_link redis_link_t;
+
+/* Results of a publish, negative as in libuv. */
+enum {
+    REDIS_EDOWN = -1,   /* the link is down: nothing was sent */
+    REDIS_EFAIL = -2,   /* Redis answered an error or the link broke: not published */
+};
+
+/* Start the link for cfg->redis on loop 0's uv loop; the hub goes into
+ * cluster mode. *cfg is read again at each use (reloads). stats are loop
+ * 0's. The link connects in the background and reconnects with backoff.
+ * NULL when out of memory or the address is invalid (logged). */
+redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const *cfg,
+                               stats_t *stats);
+
+/* Close the connections (in-flight publishes are called back with
+ * REDIS_EFAIL) and the handles; the link is freed when they are closed. */
+void redis_link_stop(redis_link_t *l);
+
+int redis_link_is_up(const redis_link_t *l);
+
+typedef struct redis_pub {
+    const char *channel;
+    size_t channel_len;
+    const char *data;
+    size_t len;
+} redis_pub_t;
+
+/* Called once per redis_publish that returned 0: status 0 with the ids
+ * Redis assigned and how many nodes each reached, or REDIS_EFAIL. */
+typedef void (*redis_publish_cb)(void *arg, int status, const uint64_t *ids,
+                                 const uint64_t *nodes, size_t n);
+
+/* Publish n messages (n > 1: one MULTI/EXEC transaction, all or none,
+ * pipelined in one write). 0 (cb follows), REDIS_EDOWN or UV_ENOMEM. */
+int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publish_cb cb,
+                  void *arg);
+
+#endif
