@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -55,7 +56,11 @@ static void metrics_field(metrics_buf_t *b, const stats_t *each, size_t nloops, 
     metrics_head(b, full, type, help);
     for (size_t i = 0; i < nloops; i++) {
         const uint64_t *v = (const uint64_t *)(const void *)((const char *)&each[i] + off);
-        metrics_printf(b, "%s{loop=\"%zu\"} %llu\n", full, i, (unsigned long long)*v);
+        /* Prometheus wants base units: a figure kept in µs goes out in s */
+        if (strcmp(suffix, "_seconds") == 0)
+            metrics_printf(b, "%s{loop=\"%zu\"} %.6f\n", full, i, (double)*v / 1e6);
+        else
+            metrics_printf(b, "%s{loop=\"%zu\"} %llu\n", full, i, (unsigned long long)*v);
     }
 }
 
@@ -86,6 +91,7 @@ int metrics_format(hub_t *hub, unsigned self, const stats_t *mine, char **out, s
     metrics_printf(&b, "herald_channels %zu\n", channels);
 #define METRICS_COUNTER "_total", "counter"
 #define METRICS_GAUGE "", "gauge"
+#define METRICS_GAUGE_US "_seconds", "gauge"
 #define METRICS_FIELD(name, kind, help) metrics_field(&b, each, nloops, #name, offsetof(stats_t, name), METRICS_##kind, help);
     STATS_FIELDS(METRICS_FIELD)
 #undef METRICS_FIELD

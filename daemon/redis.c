@@ -142,7 +142,7 @@ static void redis_on_ping(redisAsyncContext *ac, void *reply, void *priv) {
         redis_fail(l, "PING refused");
         return;
     }
-    if (l->ping_sent_ns) l->stats->redis_rtt_us = (uv_hrtime() - l->ping_sent_ns) / 1000;
+    if (l->ping_sent_ns) l->stats->redis_rtt = (uv_hrtime() - l->ping_sent_ns) / 1000;
     l->ping_sent_ns = 0;
     if (!l->cmd_ready) {
         l->cmd_ready = 1;

@@ -9,7 +9,8 @@
 
 /* Every figure once, so the struct, /stats (JSON) and /metrics
  * (Prometheus) cannot disagree. X(name, kind, help): a COUNTER only grows,
- * a GAUGE goes up and down. */
+ * a GAUGE goes up and down, a GAUGE_US is a gauge kept in microseconds
+ * (/metrics gives it in seconds, as Prometheus names want). */
 #define STATS_FIELDS(X) \
     X(public_connections_accepted, COUNTER, "Public (browser) connections accepted.") \
     X(public_connections_open, GAUGE, "Public connections open.") \
@@ -57,7 +58,7 @@
     X(idempotency_evicted, COUNTER, "Idempotency keys forgotten early (idempotency_max_keys).") \
     X(redis_link_up, GAUGE, "1 while the Redis link (redis key) is connected and ready, else 0.") \
     X(redis_reconnects, COUNTER, "Times the Redis link was lost and connected again.") \
-    X(redis_rtt_us, GAUGE, "Round trip of the last PING to Redis (once a second), in microseconds.") \
+    X(redis_rtt, GAUGE_US, "Round trip of the last PING to Redis (once a second); /stats: microseconds.") \
     X(redis_messages_out, COUNTER, "Messages published to Redis by this node.") \
     X(redis_messages_in, COUNTER, "Messages received from Redis pub/sub (any node's, for channels with local subscribers).") \
     X(redis_messages_recovered, COUNTER, "Messages read back from Redis history after a lost link or message.") \
