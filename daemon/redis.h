@@ -48,12 +48,17 @@ typedef struct redis_pub {
     size_t channel_len;
     const char *data;
     size_t len;
+    const char *key;       /* its idempotency key (checked: 1-64 bytes), or NULL */
+    size_t key_len;
 } redis_pub_t;
 
 /* Called once per redis_publish that returned 0: status 0 with the ids
- * Redis assigned and how many nodes each reached, or REDIS_EFAIL. */
+ * Redis assigned and how many nodes each reached, or REDIS_EFAIL. A
+ * message whose key Redis had seen within idempotency_window_ms (on any
+ * node) was not published: repeated[i] is 1, ids[i] the first one's id,
+ * nodes[i] 0. */
 typedef void (*redis_publish_cb)(void *arg, int status, const uint64_t *ids,
-                                 const uint64_t *nodes, size_t n);
+                                 const uint64_t *nodes, const unsigned char *repeated, size_t n);
 
 /* Publish n messages (n > 1: one MULTI/EXEC transaction, all or none,
  * pipelined in one write). 0 (cb follows), REDIS_EDOWN or UV_ENOMEM. */

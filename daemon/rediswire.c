@@ -144,6 +144,14 @@ int rediswire_key(char *out, size_t size, int kind, const char *channel, size_t 
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
+int rediswire_idem_key(char *out, size_t size, const char *channel, size_t len, const char *key,
+                       size_t key_len) {
+    if (key_len == 0) return -1;
+    int n = snprintf(out, size, REDISWIRE_PREFIX "%.*s}:k:%.*s", (int)len, channel, (int)key_len,
+                     key);
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
 int rediswire_pubsub_channel(const char *s, size_t len, const char **name, size_t *name_len) {
     size_t pl = sizeof(REDISWIRE_PREFIX) - 1;
     if (len <= pl || memcmp(s, REDISWIRE_PREFIX, pl) != 0) return -1;
