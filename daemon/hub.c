@@ -38,6 +38,7 @@ int hub_init(hub_t *hub, size_t nloops) {
     hub->nloops = nloops;
     hub->hooks_tail = &hub->hooks;
     presence_table_init(&hub->presence);
+    mpsc_init(&hub->presence_ops);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
     pthread_mutex_init(&hub->creators_lock, NULL);
@@ -197,6 +198,12 @@ static void hub_hook(hub_t *hub, int kind, const char *name, size_t len, const c
         hub->hooks_held++;
     }
     uv_async_send(hub->hooks_wake);
+}
+
+void hub_hook_member(hub_t *hub, int kind, const char *name, size_t len, const char *user_id) {
+    hub_lock(hub);
+    hub_hook(hub, kind, name, len, user_id);
+    hub_unlock(hub);
 }
 
 void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max) {
@@ -548,6 +555,7 @@ void hub_note_release(hub_note_t *n) {
     assert(before > 0);
     if (before == 1) {
         buf_unref(n->frame);
+        free(n->roll);
         free(n);
     }
 }
@@ -579,6 +587,10 @@ static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *
     n->name = p;
     n->name_len = (uint16_t)len;
     n->seq = hub->presence.seq;
+    n->kind = HUB_NOTE_EVENT;
+    n->status = 0;
+    n->token = 0;
+    n->roll = NULL;
     n->frame = buf_ref(frame);
     n->frame_off = frame_off;
     atomic_init(&n->refs, refs);

@@ -286,6 +286,10 @@ static void redischan_on_sub(redisAsyncContext *ac, void *reply, void *priv) {
         return;
     }
     if (strcmp(kind, "message") != 0 || r->element[2]->type != REDIS_REPLY_STRING) return;
+    if (r->element[2]->len && r->element[2]->str[0] == 'P') { /* a member event */
+        if (l->event) l->event(l, name, len, r->element[2]->str, r->element[2]->len);
+        return;
+    }
     hub_entry_t e;
     if (rediswire_msg_decode(r->element[2]->str, r->element[2]->len, &e.id, &e.ms, &e.data,
                              &e.len) != 0) {

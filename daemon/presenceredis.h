@@ -1,0 +1,49 @@
+/* Pusher presence across nodes (README "Several servers"): with `redis`,
+ * a presence channel's members live in Redis under the channel's hash
+ * tag, counted per node and user, so one user with connections on
+ * several nodes is one member. Loop 0 runs it beside the link: each
+ * connection's join and leave (queued by the loops through the hub) is one
+ * Lua call that decides, atomically, whether it is the user's first or
+ * last connection anywhere and then publishes member_added / member_removed
+ * on the channel, which every node relays in order. Each node renews its
+ * liveness every presence_node_ttl_ms / 3; the others remove the members
+ * of a node that stopped renewing (killed) within 2 x presence_node_ttl_ms.
+ * A node takes a new id whenever its link comes back, since what it missed
+ * meanwhile cannot be told: its presence subscribers are closed (4200) and
+ * join again. */
+#ifndef HERALD_PRESENCEREDIS_H
+#define HERALD_PRESENCEREDIS_H
+
+#include <uv.h>
+
+#include "config.h"
+#include "hub.h"
+#include "redis.h"
+
+typedef struct presenceredis presenceredis_t;
+
+/* Start beside link l on loop 0 (loops' joins are taken from now on).
+ * NULL when out of memory (presence subscribes are then refused). */
+presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
+                                     const config_t *const *cfg);
+
+/* Before the link stops: no more ops; freed once its handles closed. */
+void presenceredis_stop(presenceredis_t *p);
+
+/* The HTTP API's questions (pusherapi.c), answered from Redis: cb gets
+ * the members' ids as JSON ([{"id":…},…]) or how many users and
+ * connections the channel has, or status HUB_EDOWN. */
+typedef void (*presenceredis_users_cb)(void *arg, int status, const char *users_json,
+                                       long long users, long long connections);
+int presenceredis_users(presenceredis_t *p, const char *name, size_t len, int list,
+                        presenceredis_users_cb cb, void *arg);
+
+/* The channels some node has subscribers of (PUBSUB CHANNELS: a node
+ * subscribes in Redis while it has any), names starting with prefix;
+ * names point into the reply, valid during cb only. */
+typedef void (*presenceredis_channels_cb)(void *arg, int status, const char *const *names,
+                                          size_t n, const size_t *lens);
+int presenceredis_channels(presenceredis_t *p, const char *prefix, size_t len,
+                           presenceredis_channels_cb cb, void *arg);
+
+#endif
