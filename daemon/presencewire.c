@@ -34,8 +34,9 @@ int presencewire_event_decode(const char *p, size_t n, presencewire_event_t *out
     memset(out, 0, sizeof(*out));
     if (!presencewire_is_event(p, n) || n < 2 || p[1] < '1' || p[1] > '9') return -1;
     for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-        if (seq > (UINT64_MAX - 9) / 10) return -1;
-        seq = seq * 10 + (uint64_t)(p[i] - '0');
+        uint64_t d = (uint64_t)(p[i] - '0');
+        if (seq > UINT64_MAX / 10 || (seq == UINT64_MAX / 10 && d > UINT64_MAX % 10)) return -1;
+        seq = seq * 10 + d;
     }
     if (i + 3 > n || p[i] != ' ' || (p[i + 1] != 'a' && p[i + 1] != 'r') || p[i + 2] != ' ')
         return -1;
@@ -50,6 +51,7 @@ int presencewire_event_decode(const char *p, size_t n, presencewire_event_t *out
         if (nl == NULL || nl + 1 == end) return -1; /* user_info is JSON, at least "null" */
         out->info = nl + 1;
         out->info_len = (size_t)(end - out->info);
+        if (memchr(out->info, '\0', out->info_len)) return -1; /* JSON text has none */
     } else if (nl) {
         return -1;
     }

@@ -38,7 +38,8 @@ typedef struct presencewire_event {
 int presencewire_is_event(const char *p, size_t n);
 
 /* Decode a member event: 0, or -1 when malformed (a user id that is empty,
- * over 128 bytes or not JSON-safe; a seq that is not canonical decimal). */
+ * over 127 bytes or not JSON-safe; a NUL in user_info; a seq that is not
+ * canonical decimal). */
 int presencewire_event_decode(const char *p, size_t n, presencewire_event_t *out);
 
 /* The data of member_added ({"user_id":…,"user_info":…}) or member_removed
