@@ -201,6 +201,30 @@ test('max_presence_members holds for the cluster', async () => {
   for (const m of [...ms, late, again]) m.leave();
 });
 
+test('a node with two event loops: each join is answered on its own loop, one member per user', async () => {
+  const w = await startNode(['--workers', '2']);
+  extra.push(w);
+  await until(async () => (await w.stats()).redis_link_up === 1, 5000, 'link up');
+  const obs = member(nodes[0], 'lw', 'presence-loops');
+  await obs.join();
+  const ms = [];
+  for (let i = 0; i < 6; i++) {
+    const m = member(w, 'w' + (i % 3), 'presence-loops'); // each user twice, spread by SO_REUSEPORT
+    const ids = await m.join();
+    assert.ok(ids.includes('w' + (i % 3)) && ids.includes('lw'), JSON.stringify(ids));
+    ms.push(m);
+  }
+  await until(() => obs.events.length === 3, 3000, 'three members added');
+  const loops = (await w.stats()).loops.map((l) => l.ws_connections);
+  assert.equal(loops.length, 2);
+  for (const m of ms.slice(0, 3)) m.leave();
+  await sleep(200);
+  assert.deepEqual(obs.events.sort(), ['+w0', '+w1', '+w2'], 'every user still has a connection');
+  for (const m of ms.slice(3)) m.leave();
+  await until(() => obs.events.length === 6, 3000, 'three members removed');
+  obs.leave();
+});
+
 test(`a node killed with SIGKILL loses its members within 2 x ${TTL} ms`, async () => {
   const k = await startNode();
   extra.push(k);
