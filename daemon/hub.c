@@ -200,7 +200,7 @@ static void hub_hook(hub_t *hub, int kind, const char *name, size_t len, const c
     uv_async_send(hub->hooks_wake);
 }
 
-void hub_hook_member(hub_t *hub, int kind, const char *name, size_t len, const char *user_id) {
+void hub_hook_queue(hub_t *hub, int kind, const char *name, size_t len, const char *user_id) {
     hub_lock(hub);
     hub_hook(hub, kind, name, len, user_id);
     hub_unlock(hub);
@@ -295,7 +295,8 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
     }
     if (counted) {
         if (ch->nsubs++ == 0) {
-            hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
+            if (!hub->cluster) /* else Redis decides, for the cluster (presenceredis.c) */
+                hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
             if (hub->cluster) hub_interest_note(hub, plain, len);
         }
         ch->loops |= UINT64_C(1) << from;
@@ -363,7 +364,7 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
         if (sh && sh->nsubs && --sh->nsubs == 0) {
-            hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
+            if (!hub->cluster) hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
             if (hub->cluster) hub_interest_note(hub, sh->name, sh->name_len);
         }
         /* still counted in the loop's own channel: 1 means it was the last */

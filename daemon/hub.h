@@ -267,9 +267,9 @@ size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
 hub_note_t *hub_note_pop(hub_t *hub, unsigned i);
 void hub_note_release(hub_note_t *n);
 
-/* Queue a member webhook event decided elsewhere (cluster presence: the
- * node whose Redis call made the change sends it, once per cluster). */
-void hub_hook_member(hub_t *hub, int kind, const char *name, size_t len, const char *user_id);
+/* Queue a webhook event decided elsewhere (with redis: the node whose
+ * Redis call made the change sends it, once per cluster). */
+void hub_hook_queue(hub_t *hub, int kind, const char *name, size_t len, const char *user_id);
 
 /* Webhooks: from now on channels going occupied / vacated (subscribers on
  * every loop going 0 -> 1 -> 0) and presence members coming and going are

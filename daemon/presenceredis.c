@@ -37,8 +37,9 @@ static const char presenceredis_join_lua[] =
     "return {added, redis.call('GET', KEYS[4]) or '0', redis.call('HGETALL', KEYS[1])}\n";
 
 /* One connection less: the user's last anywhere is removed and
- * member_removed published. ARGV: node, user_id, pub/sub channel.
- * Returns {1 removed / 0 not, 1 when this node still has users here}. */
+ * member_removed published. KEYS: as for a join, and the occupying nodes.
+ * ARGV: node, user_id, pub/sub channel. Returns {1 removed / 0 not, 1 when
+ * this node still has users or subscribers here}. */
 static const char presenceredis_leave_lua[] =
     "local f = ARGV[1] .. '|' .. ARGV[2]\n"
     "local n = tonumber(redis.call('HGET', KEYS[2], f) or '0')\n"
@@ -58,10 +59,13 @@ static const char presenceredis_leave_lua[] =
     "for _, k in ipairs(redis.call('HKEYS', KEYS[2])) do\n"
     "  if string.sub(k, 1, #p) == p then more = 1; break end\n"
     "end\n"
+    "if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then more = 1 end\n"
     "return {removed, more}\n";
 
-/* A dead node's connections go: ARGV: its id, pub/sub channel. Returns
- * the users that were members through it alone (member_removed each). */
+/* A dead node's connections go: KEYS: as for a leave. ARGV: its id,
+ * pub/sub channel. Returns {1 if the channel is left with no node
+ * (vacated), the users that were members through it alone (member_removed
+ * each)}. */
 static const char presenceredis_sweep_lua[] =
     "local p, gone = ARGV[1] .. '|', {}\n"
     "local flat = redis.call('HGETALL', KEYS[2])\n"
@@ -79,7 +83,9 @@ static const char presenceredis_sweep_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "return gone\n";
+    "local vacated = 0\n"
+    "if redis.call('SREM', KEYS[5], ARGV[1]) == 1 and redis.call('SCARD', KEYS[5]) == 0 then vacated = 1 end\n"
+    "return {vacated, gone}\n";
 
 /* KEYS: live nodes. ARGV: node, ttl. This node lives ttl ms more (Redis's
  * clock, so nodes' clocks need not agree); returns {1 if it was not
@@ -97,11 +103,23 @@ static const char presenceredis_forget_lua[] =
     "if s and tonumber(s) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end\n"
     "return 0\n";
 
-/* KEYS: members, per user. The channel's users ([ids] or {count, conns}). */
-static const char presenceredis_count_lua[] =
-    "local c = 0\n"
-    "for _, v in ipairs(redis.call('HVALS', KEYS[2])) do c = c + tonumber(v) end\n"
-    "return {redis.call('HLEN', KEYS[1]), c}\n";
+/* KEYS: occupying nodes, per node (as a leave's). ARGV: node, 1 (the node
+ * gained its first subscriber of the channel) or 0 (lost its last).
+ * Returns {1 when the channel changed for the cluster (occupied /
+ * vacated), 1 when the node still has users or subscribers here}. */
+static const char presenceredis_occupy_lua[] =
+    "if ARGV[2] == '1' then\n"
+    "  local n = redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "  return {(n == 1 and redis.call('SCARD', KEYS[1]) == 1) and 1 or 0, 1}\n"
+    "end\n"
+    "local n = redis.call('SREM', KEYS[1], ARGV[1])\n"
+    "local changed = (n == 1 and redis.call('SCARD', KEYS[1]) == 0) and 1 or 0\n"
+    "local p, more = ARGV[1] .. '|', 0\n"
+    "for _, k in ipairs(redis.call('HKEYS', KEYS[2])) do\n"
+    "  if string.sub(k, 1, #p) == p then more = 1; break end\n"
+    "end\n"
+    "return {changed, more}\n";
+
 
 #define PRESENCEREDIS_KEY_MAX (PUSHER_CHANNEL_MAX + 40)
 
@@ -123,11 +141,6 @@ typedef struct presenceredis_req {
     hub_presence_op_t *op;
     uint64_t serial;
     char node[PRESENCEWIRE_NODE_ID_LEN + 1];
-    presenceredis_users_cb cb;
-    void *arg;
-    int list;
-    size_t len;
-    char name[PUSHER_CHANNEL_MAX + 1];
 } presenceredis_req_t;
 
 static void presenceredis_new_id(presenceredis_t *p) {
@@ -140,15 +153,15 @@ static void presenceredis_new_id(presenceredis_t *p) {
 
 /* The four keys of a channel, as argv entries. */
 typedef struct presenceredis_keys {
-    char k[4][PRESENCEREDIS_KEY_MAX];
-    size_t n[4];
+    char k[5][PRESENCEREDIS_KEY_MAX];
+    size_t n[5];
     char pubsub[PRESENCEREDIS_KEY_MAX];
     size_t npubsub;
 } presenceredis_keys_t;
 
 static int presenceredis_keys(presenceredis_t *p, presenceredis_keys_t *k, const char *name,
                               size_t len) {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         int n = presencewire_key(k->k[i], sizeof(k->k[i]), i, name, len);
         if (n < 0) return -1;
         k->n[i] = (size_t)n;
@@ -201,7 +214,7 @@ static void presenceredis_on_joined(redisAsyncContext *ac, void *reply, void *pr
                   r->type == REDIS_REPLY_ERROR ? r->str : "unexpected answer");
     char *roll = ok && added >= 0 ? presenceredis_roll(r->element[2]) : NULL;
     int status = !ok ? HUB_EDOWN : added < 0 ? HUB_EFULL : roll ? 0 : HUB_ENOMEM;
-    if (added == 1 && ok) hub_hook_member(q->p->hub, WEBHOOK_MEMBER_ADDED, op->name, op->name_len, op->user_id);
+    if (added == 1 && ok) hub_hook_queue(q->p->hub, WEBHOOK_MEMBER_ADDED, op->name, op->name_len, op->user_id);
     hub_presence_note(q->p->hub, HUB_NOTE_JOINED, op->name, op->name_len, (uint64_t)seq, NULL, 0,
                       op->loop, op->token, status, roll);
     free(op);
@@ -209,6 +222,31 @@ static void presenceredis_on_joined(redisAsyncContext *ac, void *reply, void *pr
 }
 
 static void presenceredis_on_none(redisAsyncContext *ac, void *reply, void *priv) {}
+
+/* The node has neither users nor subscribers of the channel left as of
+ * serial: it leaves the node's channel set, unless a later join came. */
+static void presenceredis_forget(presenceredis_t *p, const char *node, const char *name, size_t len,
+                                 uint64_t serial) {
+    char key[PRESENCEREDIS_KEY_MAX], sv[24];
+    int kn = presencewire_node_key(key, sizeof(key), node);
+    int sn = snprintf(sv, sizeof(sv), "%llu", (unsigned long long)serial);
+    if (kn < 0 || p->stopping) return;
+    const char *argv[] = {"EVAL", presenceredis_forget_lua, "1", key, name, sv};
+    size_t lens[] = {4, sizeof(presenceredis_forget_lua) - 1, 1, (size_t)kn, len, (size_t)sn};
+    redis_command_for(p->link, key + 8, (size_t)kn - 12, presenceredis_on_none, NULL, 6, argv, lens);
+}
+
+/* Before a join (of a connection or of the node as a subscriber): the
+ * channel goes into the node's set, so a sweep finds it if the node dies. */
+static uint64_t presenceredis_register(presenceredis_t *p, const char *name, size_t len) {
+    char nkey[PRESENCEREDIS_KEY_MAX], serial[24];
+    int kn = presencewire_node_key(nkey, sizeof(nkey), p->node);
+    int sn = snprintf(serial, sizeof(serial), "%llu", (unsigned long long)++p->serial);
+    const char *za[] = {"ZADD", nkey, serial, name};
+    size_t zl[] = {4, (size_t)kn, (size_t)sn, len};
+    if (kn > 0) redis_command_for(p->link, nkey + 8, (size_t)kn - 12, presenceredis_on_none, NULL, 4, za, zl);
+    return p->serial;
+}
 
 static void presenceredis_on_left(redisAsyncContext *ac, void *reply, void *priv) {
     presenceredis_req_t *q = priv;
@@ -218,15 +256,8 @@ static void presenceredis_on_left(redisAsyncContext *ac, void *reply, void *priv
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
         presenceredis_int(r->element[0], &removed) == 0 &&
         presenceredis_int(r->element[1], &more) == 0) {
-        if (removed == 1) hub_hook_member(q->p->hub, WEBHOOK_MEMBER_REMOVED, op->name, op->name_len, op->user_id);
-        char key[PRESENCEREDIS_KEY_MAX], serial[24];
-        int kn = presencewire_node_key(key, sizeof(key), q->node);
-        int sn = snprintf(serial, sizeof(serial), "%llu", (unsigned long long)q->serial);
-        if (!more && kn > 0 && !q->p->stopping) {
-            const char *argv[] = {"EVAL", presenceredis_forget_lua, "1", key, op->name, serial};
-            size_t lens[] = {4, sizeof(presenceredis_forget_lua) - 1, 1, (size_t)kn, op->name_len, (size_t)sn};
-            redis_command_for(q->p->link, key + 8, (size_t)kn - 12, presenceredis_on_none, NULL, 6, argv, lens);
-        }
+        if (removed == 1) hub_hook_queue(q->p->hub, WEBHOOK_MEMBER_REMOVED, op->name, op->name_len, op->user_id);
+        if (!more) presenceredis_forget(q->p, q->node, op->name, op->name_len, q->serial);
     } else if (r) {
         log_error("redis: presence leave on %s refused: %s", op->name,
                   r->type == REDIS_REPLY_ERROR ? r->str : "unexpected answer");
@@ -256,13 +287,7 @@ static void presenceredis_op_send(presenceredis_t *p, hub_presence_op_t *op) {
     size_t nl = strlen(p->node), ul = strlen(op->user_id);
     int rc;
     if (op->join) {
-        /* the node's channel set first: if the node dies, its members here are found */
-        char nkey[PRESENCEREDIS_KEY_MAX], serial[24];
-        int kn = presencewire_node_key(nkey, sizeof(nkey), p->node);
-        int sn = snprintf(serial, sizeof(serial), "%llu", (unsigned long long)++p->serial);
-        const char *za[] = {"ZADD", nkey, serial, op->name};
-        size_t zl[] = {4, (size_t)kn, (size_t)sn, op->name_len};
-        redis_command_for(p->link, nkey + 8, (size_t)kn - 12, presenceredis_on_none, NULL, 4, za, zl);
+        presenceredis_register(p, op->name, op->name_len);
         const char *argv[] = {"EVAL", presenceredis_join_lua, "4", k.k[0], k.k[1], k.k[2], k.k[3],
                               p->node, op->user_id, op->info ? op->info : "null", max, k.pubsub};
         size_t lens[] = {4, sizeof(presenceredis_join_lua) - 1, 1, k.n[0], k.n[1], k.n[2], k.n[3],
@@ -270,11 +295,11 @@ static void presenceredis_op_send(presenceredis_t *p, hub_presence_op_t *op) {
         rc = redis_command_for(p->link, op->name, op->name_len, presenceredis_on_joined, q, 12, argv, lens);
     } else {
         q->serial = p->serial;
-        const char *argv[] = {"EVAL", presenceredis_leave_lua, "4", k.k[0], k.k[1], k.k[2], k.k[3],
-                              p->node, op->user_id, k.pubsub};
+        const char *argv[] = {"EVAL", presenceredis_leave_lua, "5", k.k[0], k.k[1], k.k[2], k.k[3],
+                              k.k[4], p->node, op->user_id, k.pubsub};
         size_t lens[] = {4, sizeof(presenceredis_leave_lua) - 1, 1, k.n[0], k.n[1], k.n[2], k.n[3],
-                         nl, ul, k.npubsub};
-        rc = redis_command_for(p->link, op->name, op->name_len, presenceredis_on_left, q, 10, argv, lens);
+                         k.n[4], nl, ul, k.npubsub};
+        rc = redis_command_for(p->link, op->name, op->name_len, presenceredis_on_left, q, 11, argv, lens);
     }
     if (rc != 0) {
         q->op = NULL;
@@ -313,6 +338,58 @@ static void presenceredis_on_event(void *arg, const char *name, size_t len, cons
     buf_unref(frame);
 }
 
+/* ---- occupancy: channel_occupied / channel_vacated once per cluster ---- */
+
+typedef struct presenceredis_occ {
+    presenceredis_t *p;
+    int on;
+    uint64_t serial;
+    char node[PRESENCEWIRE_NODE_ID_LEN + 1];
+    size_t len;
+    char name[];
+} presenceredis_occ_t;
+
+static void presenceredis_on_occupied(redisAsyncContext *ac, void *reply, void *priv) {
+    presenceredis_occ_t *q = priv;
+    redisReply *r = reply;
+    long long changed = 0, more = 1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        presenceredis_int(r->element[0], &changed) == 0 && presenceredis_int(r->element[1], &more) == 0) {
+        if (changed == 1)
+            hub_hook_queue(q->p->hub, q->on ? WEBHOOK_CHANNEL_OCCUPIED : WEBHOOK_CHANNEL_VACATED,
+                           q->name, q->len, NULL);
+        if (!q->on && !more) presenceredis_forget(q->p, q->node, q->name, q->len, q->serial);
+    } else if (r) {
+        log_error("redis: occupancy of %.*s refused: %s", (int)q->len, q->name,
+                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected answer");
+    }
+    free(q);
+}
+
+/* The node subscribed to a channel in Redis (its first subscriber of any
+ * protocol) or left it (its last): Redis decides whether the cluster's
+ * occupancy changed, and this node alone sends the webhook. */
+static void presenceredis_on_occupy(void *arg, const char *name, size_t len, int on) {
+    presenceredis_t *p = arg;
+    presenceredis_keys_t k;
+    presenceredis_occ_t *q = p->stopping ? NULL : malloc(sizeof(*q) + len);
+    if (q == NULL || presenceredis_keys(p, &k, name, len) != 0) {
+        free(q);
+        return;
+    }
+    q->p = p;
+    q->on = on;
+    q->serial = on ? presenceredis_register(p, name, len) : p->serial;
+    memcpy(q->node, p->node, sizeof(q->node));
+    q->len = len;
+    memcpy(q->name, name, len);
+    const char *argv[] = {"EVAL", presenceredis_occupy_lua, "2", k.k[PRESENCEWIRE_OCCUPIED],
+                          k.k[PRESENCEWIRE_NODES], p->node, on ? "1" : "0"};
+    size_t lens[] = {4, sizeof(presenceredis_occupy_lua) - 1, 1, k.n[PRESENCEWIRE_OCCUPIED],
+                     k.n[PRESENCEWIRE_NODES], strlen(p->node), 1};
+    if (redis_command_for(p->link, name, len, presenceredis_on_occupied, q, 7, argv, lens) != 0) free(q);
+}
+
 /* ---- liveness and sweeping -------------------------------------------- */
 
 typedef struct presenceredis_sweep {
@@ -349,10 +426,14 @@ static void presenceredis_on_swept(redisAsyncContext *ac, void *reply, void *pri
     presenceredis_swept_t *s = priv;
     presenceredis_sweep_t *w = s->w;
     redisReply *r = reply;
-    if (r && r->type == REDIS_REPLY_ARRAY) {
-        for (size_t i = 0; i < r->elements; i++)
-            if (r->element[i]->type == REDIS_REPLY_STRING)
-                hub_hook_member(w->p->hub, WEBHOOK_MEMBER_REMOVED, s->name, s->len, r->element[i]->str);
+    long long vacated = 0;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        presenceredis_int(r->element[0], &vacated) == 0 && r->element[1]->type == REDIS_REPLY_ARRAY) {
+        redisReply *gone = r->element[1];
+        for (size_t i = 0; i < gone->elements; i++)
+            if (gone->element[i]->type == REDIS_REPLY_STRING)
+                hub_hook_queue(w->p->hub, WEBHOOK_MEMBER_REMOVED, s->name, s->len, gone->element[i]->str);
+        if (vacated == 1) hub_hook_queue(w->p->hub, WEBHOOK_CHANNEL_VACATED, s->name, s->len, NULL);
     } else {
         w->failed = 1;
     }
@@ -383,11 +464,11 @@ static void presenceredis_on_node_channels(redisAsyncContext *ac, void *reply, v
         s->w = w;
         s->len = c->len;
         memcpy(s->name, c->str, c->len + 1);
-        const char *argv[] = {"EVAL", presenceredis_sweep_lua, "4", k.k[0], k.k[1], k.k[2], k.k[3],
-                              w->node, k.pubsub};
+        const char *argv[] = {"EVAL", presenceredis_sweep_lua, "5", k.k[0], k.k[1], k.k[2], k.k[3],
+                              k.k[4], w->node, k.pubsub};
         size_t lens[] = {4, sizeof(presenceredis_sweep_lua) - 1, 1, k.n[0], k.n[1], k.n[2], k.n[3],
-                         strlen(w->node), k.npubsub};
-        if (redis_command_for(p->link, c->str, c->len, presenceredis_on_swept, s, 9, argv, lens) == 0) {
+                         k.n[4], strlen(w->node), k.npubsub};
+        if (redis_command_for(p->link, c->str, c->len, presenceredis_on_swept, s, 10, argv, lens) == 0) {
             w->pending++;
         } else {
             w->failed = 1;
@@ -469,63 +550,6 @@ static void presenceredis_on_down(void *arg) {
     presenceredis_new_id(p);
 }
 
-/* ---- the HTTP API's questions ------------------------------------------ */
-
-static void presenceredis_on_users(redisAsyncContext *ac, void *reply, void *priv) {
-    presenceredis_req_t *q = priv;
-    redisReply *r = reply;
-    long long users = 0, conns = 0;
-    if (q->list && r && r->type == REDIS_REPLY_ARRAY) {
-        size_t cap = 16;
-        for (size_t i = 0; i < r->elements; i++) cap += r->element[i]->len + 12;
-        char *s = malloc(cap);
-        size_t o = s ? (size_t)snprintf(s, cap, "[") : 0;
-        for (size_t i = 0; s && i < r->elements; i++)
-            if (r->element[i]->type == REDIS_REPLY_STRING)
-                o += (size_t)snprintf(s + o, cap - o, "%s{\"id\":\"%s\"}", o > 1 ? "," : "", r->element[i]->str);
-        if (s) snprintf(s + o, cap - o, "]");
-        q->cb(q->arg, s ? 0 : HUB_ENOMEM, s, (long long)r->elements, 0);
-        free(s);
-    } else if (!q->list && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-               presenceredis_int(r->element[0], &users) == 0 && presenceredis_int(r->element[1], &conns) == 0) {
-        q->cb(q->arg, 0, NULL, users, conns);
-    } else {
-        q->cb(q->arg, HUB_EDOWN, NULL, 0, 0);
-    }
-    free(q);
-}
-
-int presenceredis_users(presenceredis_t *p, const char *name, size_t len, int list,
-                        presenceredis_users_cb cb, void *arg) {
-    presenceredis_keys_t k;
-    presenceredis_req_t *q = calloc(1, sizeof(*q));
-    if (q == NULL || !p->up || presenceredis_keys(p, &k, name, len) != 0) {
-        free(q);
-        return HUB_EDOWN;
-    }
-    q->p = p;
-    q->cb = cb;
-    q->arg = arg;
-    q->list = list;
-    int rc;
-    if (list) {
-        const char *argv[] = {"HKEYS", k.k[PRESENCEWIRE_MEMBERS]};
-        size_t lens[] = {5, k.n[PRESENCEWIRE_MEMBERS]};
-        rc = redis_command_for(p->link, name, len, presenceredis_on_users, q, 2, argv, lens);
-    } else {
-        const char *argv[] = {"EVAL", presenceredis_count_lua, "2", k.k[PRESENCEWIRE_MEMBERS],
-                              k.k[PRESENCEWIRE_USERS]};
-        size_t lens[] = {4, sizeof(presenceredis_count_lua) - 1, 1, k.n[PRESENCEWIRE_MEMBERS],
-                         k.n[PRESENCEWIRE_USERS]};
-        rc = redis_command_for(p->link, name, len, presenceredis_on_users, q, 5, argv, lens);
-    }
-    if (rc != 0) {
-        free(q);
-        return HUB_EDOWN;
-    }
-    return 0;
-}
-
 /* ---- life ------------------------------------------------------------- */
 
 presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
@@ -540,7 +564,8 @@ presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
     uv_async_init(uv, &p->ops, presenceredis_on_ops);
     uv_timer_init(uv, &p->beat);
     p->ops.data = p->beat.data = p;
-    redis_hooks_t h = {presenceredis_on_up, presenceredis_on_down, presenceredis_on_event, p};
+    redis_hooks_t h = {presenceredis_on_up, presenceredis_on_down, presenceredis_on_event,
+                       presenceredis_on_occupy, p};
     redis_link_hooks(l, &h);
     hub_presence_ops_open(hub, &p->ops);
     if (redis_link_is_up(l)) presenceredis_on_up(p);
@@ -564,56 +589,3 @@ void presenceredis_stop(presenceredis_t *p) {
     uv_close((uv_handle_t *)&p->beat, presenceredis_on_closed);
 }
 
-/* ---- occupied channels, every node's ---------------------------------- */
-
-typedef struct presenceredis_chq {
-    presenceredis_channels_cb cb;
-    void *arg;
-} presenceredis_chq_t;
-
-static void presenceredis_on_channels(redisAsyncContext *ac, void *reply, void *priv) {
-    presenceredis_chq_t *q = priv;
-    redisReply *r = reply;
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        q->cb(q->arg, HUB_EDOWN, NULL, 0, NULL);
-        free(q);
-        return;
-    }
-    const char **names = calloc(r->elements + 1, sizeof(*names));
-    size_t *lens = calloc(r->elements + 1, sizeof(*lens)), n = 0;
-    for (size_t i = 0; names && lens && i < r->elements; i++) {
-        const char *name;
-        size_t len;
-        if (r->element[i]->type == REDIS_REPLY_STRING &&
-            rediswire_pubsub_channel(r->element[i]->str, r->element[i]->len, &name, &len) == 0) {
-            names[n] = name;
-            lens[n++] = len;
-        }
-    }
-    if (names && lens) q->cb(q->arg, 0, names, n, lens);
-    else q->cb(q->arg, HUB_ENOMEM, NULL, 0, NULL);
-    free(names);
-    free(lens);
-    free(q);
-}
-
-int presenceredis_channels(presenceredis_t *p, const char *prefix, size_t len,
-                           presenceredis_channels_cb cb, void *arg) {
-    char pattern[PRESENCEREDIS_KEY_MAX];
-    int n = snprintf(pattern, sizeof(pattern), "herald:{%.*s*}:%u", (int)len, prefix,
-                     redis_link_db(p->link));
-    presenceredis_chq_t *q = malloc(sizeof(*q));
-    if (q == NULL || n < 0 || (size_t)n >= sizeof(pattern) || !p->up) {
-        free(q);
-        return HUB_EDOWN;
-    }
-    q->cb = cb;
-    q->arg = arg;
-    const char *argv[] = {"PUBSUB", "CHANNELS", pattern};
-    size_t lens[] = {6, 8, (size_t)n};
-    if (redis_command_for(p->link, "", 0, presenceredis_on_channels, q, 3, argv, lens) != 0) {
-        free(q);
-        return HUB_EDOWN;
-    }
-    return 0;
-}

@@ -10,7 +10,10 @@
  * of a node that stopped renewing (killed) within 2 x presence_node_ttl_ms.
  * A node takes a new id whenever its link comes back, since what it missed
  * meanwhile cannot be told: its presence subscribers are closed (4200) and
- * join again. */
+ * join again. Webhooks' occupancy is decided the same way: a node joins a
+ * channel's set of occupying nodes when it subscribes to the channel in
+ * Redis and leaves it when it unsubscribes, so channel_occupied and
+ * channel_vacated are sent once for the cluster. */
 #ifndef HERALD_PRESENCEREDIS_H
 #define HERALD_PRESENCEREDIS_H
 
@@ -29,21 +32,5 @@ presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
 
 /* Before the link stops: no more ops; freed once its handles closed. */
 void presenceredis_stop(presenceredis_t *p);
-
-/* The HTTP API's questions (pusherapi.c), answered from Redis: cb gets
- * the members' ids as JSON ([{"id":…},…]) or how many users and
- * connections the channel has, or status HUB_EDOWN. */
-typedef void (*presenceredis_users_cb)(void *arg, int status, const char *users_json,
-                                       long long users, long long connections);
-int presenceredis_users(presenceredis_t *p, const char *name, size_t len, int list,
-                        presenceredis_users_cb cb, void *arg);
-
-/* The channels some node has subscribers of (PUBSUB CHANNELS: a node
- * subscribes in Redis while it has any), names starting with prefix;
- * names point into the reply, valid during cb only. */
-typedef void (*presenceredis_channels_cb)(void *arg, int status, const char *const *names,
-                                          size_t n, const size_t *lens);
-int presenceredis_channels(presenceredis_t *p, const char *prefix, size_t len,
-                           presenceredis_channels_cb cb, void *arg);
 
 #endif

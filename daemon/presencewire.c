@@ -6,8 +6,8 @@
 #define PRESENCEWIRE_USER_ID_MAX 127 /* pusherwire.h's PUSHER_USER_ID_MAX less the NUL */
 
 int presencewire_key(char *out, size_t size, int kind, const char *channel, size_t len) {
-    static const char *const suffix[] = {"pm", "pn", "pu", "ps"};
-    if (kind < PRESENCEWIRE_MEMBERS || kind > PRESENCEWIRE_SEQ) return -1;
+    static const char *const suffix[] = {"pm", "pn", "pu", "ps", "oc"};
+    if (kind < PRESENCEWIRE_MEMBERS || kind > PRESENCEWIRE_OCCUPIED) return -1;
     int n = snprintf(out, size, "herald:{%.*s}:%s", (int)len, channel, suffix[kind]);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }

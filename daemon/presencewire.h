@@ -13,8 +13,11 @@
 /* A channel's keys, all under its hash tag {name} (one Redis Cluster
  * slot, with its id, history and pub/sub channel): members (user_id ->
  * user_info), connections per node and user ("node|user_id" -> n),
- * connections per user (user_id -> n, every node), the event sequence. */
-enum { PRESENCEWIRE_MEMBERS = 0, PRESENCEWIRE_NODES, PRESENCEWIRE_USERS, PRESENCEWIRE_SEQ };
+ * connections per user (user_id -> n, every node), the event sequence,
+ * and the nodes with subscribers of the channel (any protocol: occupied
+ * while there is one). */
+enum { PRESENCEWIRE_MEMBERS = 0, PRESENCEWIRE_NODES, PRESENCEWIRE_USERS, PRESENCEWIRE_SEQ,
+       PRESENCEWIRE_OCCUPIED };
 
 /* Length written, or -1 when out is too small. */
 int presencewire_key(char *out, size_t size, int kind, const char *channel, size_t len);

@@ -2,7 +2,7 @@
 
 #include "emitredis.h"
 #include "log.h"
-#include "presenceredis.h"
+#include "pusherredis.h"
 #include "pusher.h"
 #include "pusherwire.h"
 #include "secrets.h"
@@ -341,14 +341,14 @@ static void pusherapi_on_users(void *arg, int status, const char *users_json, lo
     free(s);
 }
 
-/* Ask presenceredis (list: the users, else the counts) with c held. */
+/* Ask Redis (list: the users, else the counts) with c held. */
 static void pusherapi_presence_ask(conn_t *c, http_req_t *req, const char *name, size_t len, int list) {
     emitredis_wait_t *w = emitredis_hold(c, req);
     if (w == NULL) {
         pusherapi_error(c, req, 503, "out of memory");
         return;
     }
-    if (presenceredis_users(c->loop->presence, name, len, list,
+    if (pusherredis_users(c->loop->redis, name, len, list,
                             list ? pusherapi_on_users : pusherapi_on_counts, w) != 0)
         emitredis_hold_answer(w, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
 }
@@ -368,10 +368,10 @@ void pusherapi_channels(conn_t *c, http_req_t *req, const char *rest, size_t n) 
         }
         s = amp ? amp + 1 : end;
     }
-    if (c->loop->presence) { /* with redis: every node's channels */
+    if (c->loop->redis) { /* every node's channels */
         emitredis_wait_t *w = emitredis_hold(c, req);
         if (w == NULL) pusherapi_error(c, req, 503, "out of memory");
-        else if (presenceredis_channels(c->loop->presence, prefix, pl, pusherapi_on_channels, w) != 0)
+        else if (pusherredis_channels(c->loop->redis, prefix, pl, pusherapi_on_channels, w) != 0)
             emitredis_hold_answer(w, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
         return;
     }
@@ -400,7 +400,7 @@ void pusherapi_channel(conn_t *c, http_req_t *req, const char *rest, size_t n) {
         pusherapi_error(c, req, 400, "invalid channel name");
         return;
     }
-    if (c->loop->presence && len > 9 && memcmp(name, "presence-", 9) == 0) {
+    if (c->loop->redis && len > 9 && memcmp(name, "presence-", 9) == 0) {
         pusherapi_presence_ask(c, req, name, len, 0);
         return;
     }
@@ -421,7 +421,7 @@ void pusherapi_users(conn_t *c, http_req_t *req, const char *rest, size_t n) {
         pusherapi_error(c, req, 400, "users exist on presence- channels only");
         return;
     }
-    if (c->loop->presence) {
+    if (c->loop->redis) {
         pusherapi_presence_ask(c, req, name, len, 1);
         return;
     }

@@ -364,6 +364,11 @@ static void redis_chans_event(redischan_set_t *s, const char *name, size_t len, 
     if (l->hooks.event) l->hooks.event(l->hooks.arg, name, len, p, n);
 }
 
+static void redis_chans_occupy(redischan_set_t *s, const char *name, size_t len, int on) {
+    redis_link_t *l = redis_link_of(s);
+    if (l->hooks.occupy) l->hooks.occupy(l->hooks.arg, name, len, on);
+}
+
 static void redis_on_interest(uv_async_t *a) {
     redis_link_t *l = a->data;
     redischan_interest(&l->ch);
@@ -397,6 +402,7 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     l->ch.db = l->addr.db;
     l->ch.fail = redis_chans_fail;
     l->ch.event = redis_chans_event;
+    l->ch.occupy = redis_chans_occupy;
     l->cfg = cfg;
     l->stats = stats;
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;

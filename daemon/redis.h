@@ -70,12 +70,15 @@ int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCal
 
 /* Who else listens to the link (presenceredis.c): up once both
  * connections answer, down when it is lost (pub/sub may have dropped
- * messages), and the pub/sub payloads that are member events
- * (presencewire.h) rather than messages. */
+ * messages), the pub/sub payloads that are member events (presencewire.h)
+ * rather than messages, and the node subscribing to a channel in Redis
+ * (on: its first subscriber here; again for every channel when the link
+ * comes back) or leaving it (its last). */
 typedef struct redis_hooks {
     void (*up)(void *arg);
     void (*down)(void *arg);
     void (*event)(void *arg, const char *channel, size_t len, const char *p, size_t n);
+    void (*occupy)(void *arg, const char *channel, size_t len, int on);
     void *arg;
 } redis_hooks_t;
 void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h);

@@ -114,6 +114,7 @@ static void redischan_subscribe(redischan_set_t *l, rchan_t *c) {
     int n = rediswire_key(key, sizeof(key), REDISWIRE_KEY_PUBSUB, c->name, c->len, l->db);
     c->state = RCHAN_SUBSCRIBING;
     if (l->up && n > 0) redisAsyncCommand(l->sub, redischan_on_sub, NULL, "SUBSCRIBE %b", key, (size_t)n);
+    if (l->up && l->occupy) l->occupy(l, c->name, c->len, 1);
 }
 
 /* Hand entries after c->last to the hub, in order; stop at a hole. Returns
@@ -351,6 +352,7 @@ void redischan_interest(redischan_set_t *l) {
                                   l->db);
             if (l->up && k > 0)
                 redisAsyncCommand(l->sub, redischan_on_sub, NULL, "UNSUBSCRIBE %b", key, (size_t)k);
+            if (l->up && l->occupy) l->occupy(l, c->name, c->len, 0);
             redischan_remove(l, c);
         }
         free(names[i]);

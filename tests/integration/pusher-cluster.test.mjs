@@ -3,7 +3,8 @@
 // two nodes is one member; member_added / member_removed reach every
 // node's subscribers at the user's first and last connection anywhere;
 // subscription_succeeded and the HTTP API list every node's members; a
-// webhook per member event is sent once for the cluster; a node killed
+// webhook per member event, and channel_occupied / channel_vacated, is sent
+// once for the cluster; a node killed
 // with SIGKILL loses its members within 2 x presence_node_ttl_ms; the
 // member limit holds cluster-wide; with Redis gone a presence subscribe is
 // refused rather than answered with a member list that may be wrong.
@@ -185,6 +186,11 @@ test('one user on two nodes is one member; member events reach every node once',
   assert.equal(rx.bad(), 0);
   for (const m of [obs, u2, u3]) m.leave();
   await until(async () => (await api(a, `/apps/${APP.id}/channels/${ROOM}/users`)).json.users.length === 0, 3000, 'room empty');
+  // occupied when the first node got a subscriber, vacated when the last one lost its last
+  await until(() => rx.events.some((e) => e.name === 'channel_vacated' && e.channel === ROOM), 5000, 'channel_vacated');
+  await sleep(300);
+  const occ = rx.events.filter((e) => e.channel === ROOM && e.name.startsWith('channel_')).map((e) => e.name);
+  assert.deepEqual(occ, ['channel_occupied', 'channel_vacated'], 'once for the cluster, not once per node');
 });
 
 test('max_presence_members holds for the cluster', async () => {
@@ -231,6 +237,9 @@ test(`a node killed with SIGKILL loses its members within 2 x ${TTL} ms`, async 
   await until(async () => (await k.stats()).redis_link_up === 1, 5000, 'link up');
   const obs = member(nodes[0], 'watch', 'presence-kill');
   await obs.join();
+  const lonely = member(k, 'alone', 'presence-lonely'); // a channel only the doomed node has
+  await lonely.join();
+  await until(() => rx.events.some((e) => e.name === 'channel_occupied' && e.channel === 'presence-lonely'), 3000, 'occupied');
   const doomed = member(k, 'doomed', 'presence-kill');
   const both = member(k, 'both', 'presence-kill');
   const bothElsewhere = member(nodes[1], 'both', 'presence-kill');
@@ -249,6 +258,9 @@ test(`a node killed with SIGKILL loses its members within 2 x ${TTL} ms`, async 
   assert.deepEqual(users.json.users.map((x) => x.id).sort(), ['both', 'watch']);
   await until(() => rx.events.some((e) => e.name === 'member_removed' && e.user_id === 'doomed'), 3000, 'webhook');
   assert.equal(rx.events.filter((e) => e.name === 'member_removed' && e.user_id === 'doomed').length, 1);
+  await until(() => rx.events.some((e) => e.name === 'channel_vacated' && e.channel === 'presence-lonely'), 3000, 'the sweep vacates');
+  assert.ok(!rx.events.some((e) => e.name === 'channel_vacated' && e.channel === 'presence-kill'), 'other nodes still have subscribers');
+  lonely.leave();
   doomed.leave();
   both.leave();
   bothElsewhere.leave();

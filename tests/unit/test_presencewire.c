@@ -16,6 +16,8 @@ static void keys_share_the_channels_hash_tag(void) {
     CHECK_STR(k, "herald:{presence-a}:pu");
     presencewire_key(k, sizeof(k), PRESENCEWIRE_SEQ, "presence-a", 10);
     CHECK_STR(k, "herald:{presence-a}:ps");
+    presencewire_key(k, sizeof(k), PRESENCEWIRE_OCCUPIED, "orders", 6);
+    CHECK_STR(k, "herald:{orders}:oc");
     CHECK_EQ_INT(presencewire_key(k, sizeof(k), 9, "presence-a", 10), -1);
     CHECK_EQ_INT(presencewire_key(k, 10, PRESENCEWIRE_MEMBERS, "presence-a", 10), -1); /* too small */
     CHECK_EQ_INT(presencewire_node_key(k, sizeof(k), "00ff00ff00ff00ff"), 34);
