@@ -147,11 +147,16 @@ static void pusher_seat_refuse(conn_t *c, pusher_seat_t *seat, int status) {
     char name[PUSHER_CHANNEL_MAX + 1];
     size_t len = seat->name_len;
     memcpy(name, seat->name, len);
+    if (seat->state == PUSHER_SEAT_JOINING && status == HUB_ENOMEM) /* Redis counted it */
+        hub_presence_op_push(c->loop->hub, 0, c->loop->index, seat->name, seat->name_len,
+                             seat->user_id, NULL, 0, 0);
     pusher_seat_unlink(c, seat);
     pusher_seat_free(seat);
-    if (status == HUB_EFULL) {
-        pusher_subscription_error(c, name, len, 403, "this presence channel is full (max_presence_members)");
-        pusher_error(c, PUSHER_E_UNAUTHORIZED, "this presence channel is full (max_presence_members)");
+    if (status == HUB_EFULL || status == HUB_ENOMEM) {
+        const char *why = status == HUB_EFULL ? "this presence channel is full (max_presence_members)"
+                                              : "out of memory";
+        pusher_subscription_error(c, name, len, status == HUB_EFULL ? 403 : 500, why);
+        if (status == HUB_EFULL) pusher_error(c, PUSHER_E_UNAUTHORIZED, why);
         channel_t *ch = channel_find(&c->loop->channels, name, len);
         if (ch) conn_unsubscribe(c, ch);
         return;
