@@ -75,17 +75,28 @@ function member(hd, user, channel = ROOM) {
         cb(null, auth(socketId, channelName, JSON.stringify({ user_id: user, user_info: { name: 'n-' + user } }))),
     },
   });
-  const m = { p, user, events: [] };
+  // view: the members as this client knows them; odd: an event its view
+  // contradicts (an added member it had, a removed one it had not)
+  const m = { p, user, events: [], view: new Set(), odd: [] };
   m.join = () => new Promise((res, rej) => {
     const ch = p.subscribe(channel);
     ch.bind('pusher:subscription_succeeded', (members) => {
       const ids = [];
       members.each((x) => ids.push(x.id));
+      m.view = new Set(ids);
       res(ids.sort());
     });
     ch.bind('pusher:subscription_error', rej);
-    ch.bind('pusher:member_added', (x) => m.events.push('+' + x.id));
-    ch.bind('pusher:member_removed', (x) => m.events.push('-' + x.id));
+    ch.bind('pusher:member_added', (x) => {
+      m.events.push('+' + x.id);
+      if (m.view.has(x.id)) m.odd.push('+' + x.id);
+      m.view.add(x.id);
+    });
+    ch.bind('pusher:member_removed', (x) => {
+      m.events.push('-' + x.id);
+      if (!m.view.has(x.id)) m.odd.push('-' + x.id);
+      m.view.delete(x.id);
+    });
   });
   m.leave = () => p.disconnect();
   return m;
@@ -191,6 +202,27 @@ test('one user on two nodes is one member; member events reach every node once',
   await sleep(300);
   const occ = rx.events.filter((e) => e.channel === ROOM && e.name.startsWith('channel_')).map((e) => e.name);
   assert.deepEqual(occ, ['channel_occupied', 'channel_vacated'], 'once for the cluster, not once per node');
+});
+
+test('users joining and leaving at once on every node: every view ends right, no event twice', async () => {
+  const ms = [];
+  for (let i = 0; i < 12; i++) ms.push(member(nodes[i % 3], 'c' + (i % 4), 'presence-race')); // each user on 3 nodes
+  try {
+    await Promise.all(ms.map((m) => m.join()));
+    const all = ['c0', 'c1', 'c2', 'c3'];
+    await until(() => ms.every((m) => m.view.size === all.length), 3000, 'every view complete');
+    for (const m of ms) {
+      assert.deepEqual([...m.view].sort(), all);
+      assert.deepEqual(m.odd, [], `${m.user}: ${m.events}`);
+    }
+    const stay = ms[0];
+    for (const m of ms) if (m.user !== stay.user) m.leave();
+    await until(() => stay.view.size === 1, 3000, 'every other user removed');
+    assert.deepEqual(stay.odd, [], String(stay.events));
+    assert.equal(stay.events.filter((e) => e.startsWith('-')).length, all.length - 1, 'one member_removed per user');
+  } finally {
+    for (const m of ms) m.leave();
+  }
 });
 
 test('max_presence_members holds for the cluster', async () => {
