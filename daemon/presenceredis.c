@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The sequence never restarts under joined connections (they would take
+ * new events for old ones): it expires only a day after the channel's
+ * last member left. */
+
 /* KEYS: members, per node, per user, seq. ARGV: node, user_id, user_info,
  * max members, pub/sub channel. One more connection of the user on this
  * node; the user's first anywhere becomes a member (refused past max) and
@@ -30,7 +34,7 @@ static const char presenceredis_join_lua[] =
     "if total <= 0 then\n"
     "  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])\n"
     "  local s = redis.call('INCR', KEYS[4])\n"
-    "  redis.call('PEXPIRE', KEYS[4], 86400000)\n"
+    "  if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n"
     "  redis.call('PUBLISH', ARGV[5], 'P' .. s .. ' a ' .. ARGV[2] .. '\\n' .. ARGV[3])\n"
     "  added = 1\n"
     "end\n"
@@ -50,7 +54,7 @@ static const char presenceredis_leave_lua[] =
     "    redis.call('HDEL', KEYS[3], ARGV[2])\n"
     "    redis.call('HDEL', KEYS[1], ARGV[2])\n"
     "    local s = redis.call('INCR', KEYS[4])\n"
-    "    redis.call('PEXPIRE', KEYS[4], 86400000)\n"
+    "    if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n"
     "    redis.call('PUBLISH', ARGV[3], 'P' .. s .. ' r ' .. ARGV[2])\n"
     "    removed = 1\n"
     "  end\n"
@@ -77,7 +81,7 @@ static const char presenceredis_sweep_lua[] =
     "      redis.call('HDEL', KEYS[3], user)\n"
     "      redis.call('HDEL', KEYS[1], user)\n"
     "      local s = redis.call('INCR', KEYS[4])\n"
-    "      redis.call('PEXPIRE', KEYS[4], 86400000)\n"
+    "      if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n"
     "      redis.call('PUBLISH', ARGV[2], 'P' .. s .. ' r ' .. user)\n"
     "      gone[#gone + 1] = user\n"
     "    end\n"
