@@ -102,6 +102,16 @@ function member(hd, user, channel = ROOM) {
   return m;
 }
 
+// One inline command to Redis; its reply line.
+function redisCmd(port, line) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('connect', () => s.write(line + '\r\n'));
+    s.on('data', (d) => { s.destroy(); resolve(d.toString().trim()); });
+    s.on('error', reject);
+  });
+}
+
 // A signed Pusher HTTP API GET on node hd's emit listener.
 async function api(hd, path) {
   const q = `auth_key=${APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0`;
@@ -165,6 +175,8 @@ test('one user on two nodes is one member; member events reach every node once',
   await until(() => obs.events.length === 2 && u1a.events.length === 1, 3000, 'member_added u2 on nodes a and c');
   assert.deepEqual(obs.events, ['+u1', '+u2']);
   assert.deepEqual(u1a.events, ['+u2']);
+  // the event sequence never expires under members (it would restart under joined clients)
+  assert.equal(await redisCmd(redis.port, `PTTL herald:{${ROOM}}:ps`), ':-1');
 
   // the HTTP API of any node answers for the cluster
   for (const n of nodes) {
@@ -197,6 +209,7 @@ test('one user on two nodes is one member; member events reach every node once',
   assert.equal(rx.bad(), 0);
   for (const m of [obs, u2, u3]) m.leave();
   await until(async () => (await api(a, `/apps/${APP.id}/channels/${ROOM}/users`)).json.users.length === 0, 3000, 'room empty');
+  assert.ok(Number((await redisCmd(redis.port, `PTTL herald:{${ROOM}}:ps`)).slice(1)) > 0, 'expires once empty');
   // occupied when the first node got a subscriber, vacated when the last one lost its last
   await until(() => rx.events.some((e) => e.name === 'channel_vacated' && e.channel === ROOM), 5000, 'channel_vacated');
   await sleep(300);
