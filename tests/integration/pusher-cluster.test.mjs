@@ -113,8 +113,8 @@ function redisCmd(port, line) {
 }
 
 // A signed Pusher HTTP API GET on node hd's emit listener.
-async function api(hd, path) {
-  const q = `auth_key=${APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0`;
+async function api(hd, path, extra = '') {
+  const q = `auth_key=${APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0${extra}`;
   const sig = createHmac('sha256', APP.secret).update(`GET\n${path}\n${q}`).digest('hex');
   const r = await request({ port: hd.emitPort, path: `${path}?${q}&auth_signature=${sig}` });
   return { status: r.status, json: r.status === 200 ? JSON.parse(r.body) : null, body: r.body };
@@ -187,6 +187,8 @@ test('one user on two nodes is one member; member events reach every node once',
     assert.deepEqual(info.json, { occupied: true, subscription_count: 4, user_count: 3 });
     const list = await api(n, `/apps/${APP.id}/channels`);
     assert.ok(ROOM in list.json.channels, list.body);
+    const none = await api(n, `/apps/${APP.id}/channels`, '&filter_by_prefix=private-');
+    assert.deepEqual(none.json, { channels: {} }, none.body);
   }
 
   u1a.leave(); // u1 still has its connection on node b: no member_removed
