@@ -62,6 +62,7 @@ typedef struct config {
     int log_level;
     char redis[CONFIG_LIST_MAX]; /* cluster: the Redis address (rediswire.h), "" = none */
     uint64_t redis_timeout_ms;
+    uint64_t presence_node_ttl_ms;
     uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */
 } config_t;
 

@@ -114,6 +114,7 @@ static void redischan_subscribe(redischan_set_t *l, rchan_t *c) {
     int n = rediswire_key(key, sizeof(key), REDISWIRE_KEY_PUBSUB, c->name, c->len, l->db);
     c->state = RCHAN_SUBSCRIBING;
     if (l->up && n > 0) redisAsyncCommand(l->sub, redischan_on_sub, NULL, "SUBSCRIBE %b", key, (size_t)n);
+    if (l->up && l->occupy) l->occupy(l, c->name, c->len, 1);
 }
 
 /* Hand entries after c->last to the hub, in order; stop at a hole. Returns
@@ -286,6 +287,10 @@ static void redischan_on_sub(redisAsyncContext *ac, void *reply, void *priv) {
         return;
     }
     if (strcmp(kind, "message") != 0 || r->element[2]->type != REDIS_REPLY_STRING) return;
+    if (r->element[2]->len && r->element[2]->str[0] == 'P') { /* a member event */
+        if (l->event) l->event(l, name, len, r->element[2]->str, r->element[2]->len);
+        return;
+    }
     hub_entry_t e;
     if (rediswire_msg_decode(r->element[2]->str, r->element[2]->len, &e.id, &e.ms, &e.data,
                              &e.len) != 0) {
@@ -347,6 +352,7 @@ void redischan_interest(redischan_set_t *l) {
                                   l->db);
             if (l->up && k > 0)
                 redisAsyncCommand(l->sub, redischan_on_sub, NULL, "UNSUBSCRIBE %b", key, (size_t)k);
+            if (l->up && l->occupy) l->occupy(l, c->name, c->len, 0);
             redischan_remove(l, c);
         }
         free(names[i]);

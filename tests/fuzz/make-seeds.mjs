@@ -180,6 +180,12 @@ const seeds = {
     'pubsub': Buffer.from('\x02herald:{orders}:0'),
     'entry-id': Buffer.from('\x020-42'),
   },
+  fuzz_presence: {
+    'added': Buffer.from('P42 a user-7\n{"name":"Ann"}'),
+    'removed-max': Buffer.from('P18446744073709551615 r 9'),
+    'quote': Buffer.from('P1 r a"b'),
+    'leading-zero': Buffer.from('P01 a u\nnull'),
+  },
   fuzz_secretfile: {
     'two-secrets': Buffer.from('t2:0123456789abcdef0123\nt1:fedcba9876543210fedc\n'),
     'crlf': Buffer.from('k1:aaaaaaaaaaaaaaaa\r\nk2:bbbbbbbbbbbbbbbb\r\n'),
