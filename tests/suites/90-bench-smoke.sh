@@ -183,6 +183,39 @@ else
   not_ok "e2e_prints_a_row_per_route_and_concurrency" "$(cat "$tmp/e2e.out")"
 fi
 
+# ---- one loop: a steady stream of emits is coalesced steadily -----------
+# One publisher waiting for each answer, 3,000 emits a second (one every
+# 0.33 ms, a PHP request slowed by a busy machine): the loop holds its
+# subscribers' frames while the stream goes on (daemon/cork.c), so each
+# write carries many frames (13 here), not the 4-5 of a cork that ended
+# 1 ms after it began whether or not emits kept coming.
+hp=$(free_port) hep=$(free_port)
+daemon/heraldd --listen "127.0.0.1:$hp" --emit "127.0.0.1:$hep" --secret-file "$tmp/secret" \
+  --public-channels 'bench*' --max-connections-per-ip 0 --log-level warn --workers 1 \
+  >"$tmp/heraldd1.log" 2>&1 &
+hpid=$!
+PIDS+=($hpid)
+if ! wait_port "$hep" $hpid || ! wait_port "$hp" $hpid; then
+  not_ok "heraldd_one_loop_starts" "$(tail -5 "$tmp/heraldd1.log")"
+  finish
+fi
+timeout 40 $lg --proto heraldd --port "$hp" --emit-port "$hep" --clients 20 --messages 600 \
+  --rate 3000 --deadline-s 35 >"$tmp/w1.json" 2>"$tmp/w1.err"
+rc=$?
+st=$(curl -sf -m 5 -H "Authorization: Bearer $(head -1 "$tmp/secret")" "http://127.0.0.1:$hep/stats")
+if [ $rc = 0 ] && echo "$st" | node -e '
+    const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const l = s.loops[0];
+    // its writes less one 202 per emit and a handshake and a subscribe answer per client
+    const fpw = l.frames_delivered / (l.socket_writes - l.messages_emitted - 2 * l.connections_accepted);
+    console.error(`  frames per write at 3,000 emits/s: ${fpw.toFixed(1)}`);
+    process.exit(l.frames_delivered === 12000 && fpw >= 7 ? 0 : 1);'; then
+  ok "steady_stream_of_emits_fills_each_write_with_many_frames"
+else
+  not_ok "steady_stream_of_emits_fills_each_write_with_many_frames" "rc $rc: $st $(cat "$tmp/w1.json")"
+fi
+stop $hpid
+
 # ---- two loops: the loop handed the messages coalesces too ---------------
 # One publisher waiting for each answer, as a PHP request emits, 4,000 a
 # second: the loop that receives the messages by hand-over must hold its
