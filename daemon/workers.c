@@ -31,8 +31,8 @@ static const loop_conn_ops_t workers_conn_ops = {
 /* The workers key: 0 (auto) means one per CPU, except on 2 CPUs or
  * fewer, where it means one: there a second loop gets no core of its own
  * (php-fpm, nginx, the clients and the kernel's share of every write need
- * the other), and bench/RESULTS.md measured it delivering less than one
- * loop, at more CPU per frame, in some of the emit patterns. At most
+ * the other), and bench/RESULTS.md measured two loops delivering less
+ * than one, at more CPU per frame, in every emit pattern. At most
  * HUB_LOOPS_MAX. */
 static size_t workers_resolve(uint64_t workers) {
     if (workers == 0) {
