@@ -6,7 +6,8 @@
 #                     [--out DIR] [--profile]
 #   --quick       small sizes, one repeat (about a minute)
 #   --repeat N    runs per figure (3; the table shows the median and range)
-#   --servers     any of: heraldd heraldd-auto heraldd-sio heraldd-pusher socketio ws nchan (all available)
+#   --servers     any of: heraldd heraldd-auto heraldd-2 heraldd-sio heraldd-pusher socketio ws nchan
+#                 (all available but heraldd-2: two loops whatever the CPUs)
 #   --scenarios   any of: a p1 p8 b1 b2 c (all)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
 #                 p1 = 1,000 subscribers, one publisher that waits for each answer
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --profile) profile=1 ;;
     --baseline) baseline=$2; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -110,9 +111,10 @@ start_server() {
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
-    heraldd|heraldd-auto|heraldd-sio|heraldd-pusher|base|base-auto)
+    heraldd|heraldd-auto|heraldd-2|heraldd-sio|heraldd-pusher|base|base-auto)
       local extra=() proto=heraldd bin=$heraldd
       [[ $name == *-auto ]] && extra=(--workers auto)
+      [ "$name" = heraldd-2 ] && extra=(--workers 2)
       [[ $name == base* ]] && bin=$baseline
       # heraldd speaking socket.io to the same socket.io clients as the peer
       [ "$name" = heraldd-sio ] && { extra=(--socketio-channels 'bench*'); proto=socketio; }

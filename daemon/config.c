@@ -167,8 +167,8 @@ static const config_key_t config_keys[] = {
      "with redis: a node that has not renewed its liveness for this long is dead, and the others remove its presence members (within 2x this)"},
     {"workers", T_WORKERS, F(workers), "1", 1, 64, NULL, 1,
      "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto "
-     "for one per CPU; more than 1 pays only with cores heraldd does not share with php-fpm "
-     "and the clients (README)"},
+     "for one per CPU (1 on 2 CPUs or fewer); more than 1 pays only with cores heraldd does "
+     "not share with php-fpm and the clients (README)"},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 

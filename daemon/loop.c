@@ -145,18 +145,14 @@ static void loop_flush(loop_t *loop);
 
 static void loop_on_cork(uv_timer_t *t) {
     loop_t *loop = t->data;
-    loop->out.cork_ns = 1; /* long ago: the next flush writes everything */
+    loop->out.hold.end = 1; /* the stream paused: the next flush writes everything */
     loop_flush(loop);
 }
 
 /* Runs in the loop's check phase, after all reads of this iteration were
- * handled. Answers go out at once. Subscribers' frames too, unless emits
- * are streaming in (this one came within LOOP_CORK_NS of the end of the
- * previous delivering turn): then they are held for at most LOOP_CORK_NS
- * (a timer ends the cork if no emit follows), so the frames of a burst
- * leave in one writev per client instead of one syscall per frame, which
- * is what a frame costs here (bench/RESULTS.md). A message that comes
- * alone is never held. */
+ * handled. Answers go out at once; subscribers' frames too, unless emits
+ * are streaming in: then they are held while the stream goes on (cork.h
+ * says how long), and a burst leaves in one writev per client. */
 static void loop_flush(loop_t *loop) {
     loop_output_t *o = &loop->out;
     if (o->to_wake) { /* first, so they write while this loop does */
@@ -165,31 +161,13 @@ static void loop_flush(loop_t *loop) {
     }
     loop->ops->flush(&o->dirty_now);
     uint64_t now = uv_hrtime();
-    int published = o->publish_ns > o->check_ns;
-    /* A message handed over is held here when its own loop held it: the
-     * timing of the hand-over (wake-ups, this loop's turns) must not
-     * decide whether a stream is coalesced. */
-    int hot = published && (o->publish_ns - o->delivered_ns < LOOP_CORK_NS || o->stream_in);
-    if (o->emit_ns > o->check_ns) o->emitted_ns = now;
-    o->stream_in = 0;
-    o->check_ns = now;
-    if (published) o->delivered_ns = now;
-    if (o->dirty == NULL) return;
-    if (loop->state == LOOP_RUNNING && !o->cork_break &&
-        (o->cork_ns ? now - o->cork_ns < LOOP_CORK_NS : hot)) {
-        if (o->cork_ns == 0) {
-            o->cork_ns = now;
-            uv_timer_start(&o->cork, loop_on_cork, LOOP_CORK_NS / 1000000 + 1, 0);
-        }
-        return;
-    }
-    if (o->cork_ns) {
-        o->cork_ns = 0;
-        uv_timer_stop(&o->cork);
-    }
-    o->cork_break = 0;
+    if (o->emit_ns > o->hold.check_ns) o->emitted_ns = now;
+    unsigned what = cork_turn(&o->hold, now, o->dirty != NULL, loop->state == LOOP_RUNNING);
+    if (what & CORK_DISARM) uv_timer_stop(&o->cork);
+    if (what & CORK_ARM) uv_timer_start(&o->cork, loop_on_cork, CORK_GAP_NS / 1000000 + 1, 0);
+    if (!(what & CORK_WRITE)) return;
     loop->ops->flush(&o->dirty);
-    o->delivered_ns = uv_hrtime();
+    cork_written(&o->hold, uv_hrtime());
 }
 
 static void loop_on_check(uv_check_t *h) { loop_flush(h->data); }
@@ -205,7 +183,7 @@ static void loop_on_handed(void *ctx, hub_msg_t *hm) {
     }
     message_t m = hm->m;
     loop->stats.messages_handed_over++;
-    if (hm->stream) loop->out.stream_in = 1;
+    if (hm->stream) loop->out.hold.stream_in = 1;
     loop->ops->deliver(loop, hm->name, hm->name_len, &m);
 }
 
