@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ typedef struct pusher_session {
     ws_parser_t ws;
     char app_key[SECRETS_APP_KEY_MAX + 1];
     char socket_id[32];
+    uint64_t socket_key;   /* socket_id as pusher_socket_id_parse reads it */
     pusher_seat_t *seats;
 } pusher_session_t;
 
@@ -57,10 +59,17 @@ static const conn_proto_t pusher_proto = {
 
 static pusher_session_t *pusher_of(conn_t *c) { return c->session; }
 
-/* The encode-once frame, built at the loop's first Pusher subscriber. */
+/* The encode-once frame, built at the loop's first Pusher subscriber.
+ * An event sent toOthers() skips its sender's connection: one compare
+ * with the key the frame carries (nothing more when it names nobody). */
 static int pusher_deliver(conn_t *c, channel_t *ch, message_t *m) {
     if (m->pusher == NULL && (m->pusher = pusher_message_frame(m, &m->pusher_off)) == NULL)
         return -1;
+    uint64_t except = pusher_frame_except(m->pusher);
+    if (except != 0 && except == pusher_of(c)->socket_key) {
+        c->loop->stats.frames_delivered--; /* conn_deliver counted it */
+        return 1;
+    }
     return conn_send(c, m->pusher, m->pusher_off);
 }
 
@@ -360,13 +369,19 @@ static void pusher_free(conn_t *c) {
     c->session = NULL;
 }
 
+/* Socket ids are "A.B": A random (as Pusher's look), B this process's
+ * serial, so no two connections of any loop share one while fewer than
+ * 2^31 have come since (and then A tells them apart but by chance):
+ * toOthers() must skip its sender and nobody else. */
+static atomic_uint pusher_serial = 1;
+
 /* GET /app/{key}: Pusher's WebSocket endpoint. An unknown key is told
  * 4001 after the upgrade, as pusher-js expects. */
 void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len) {
     loop_t *loop = c->loop;
     if (subscribe_admit(c, req) != 0) return;
     pusher_session_t *s = calloc(1, sizeof(*s));
-    unsigned char r[8];
+    unsigned char r[4];
     if (s == NULL || RAND_bytes(r, sizeof(r)) != 1) {
         free(s);
         conn_close(c);
@@ -378,8 +393,12 @@ void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len)
     }
     c->session = s;
     conn_proto_set(c, &pusher_proto);
-    snprintf(s->socket_id, sizeof(s->socket_id), "%u.%u", (unsigned)(r[0] | r[1] << 8 | r[2] << 16) % 1000000000u,
-             (unsigned)(r[4] | r[5] << 8 | r[6] << 16 | (unsigned)(r[7] & 0x7f) << 24));
+    unsigned serial = atomic_fetch_add_explicit(&pusher_serial, 1, memory_order_relaxed) & 0x7fffffffu;
+    snprintf(s->socket_id, sizeof(s->socket_id), "%u.%u",
+             (unsigned)(r[0] | r[1] << 8 | (unsigned)r[2] << 16 | (unsigned)(r[3] & 0x3f) << 24) % 1000000000u,
+             serial);
+    if (pusher_socket_id_parse(s->socket_id, strlen(s->socket_id), &s->socket_key) != 0)
+        s->socket_key = PUSHER_SOCKET_NOBODY; /* cannot be: "%u.%u" */
     const pusher_app_t *app = secrets_app_by_key(&loop->auth.secrets, key, key_len);
     if (app == NULL) {
         log_info("%s: Pusher connection for unknown app key %.*s", c->peer, (int)(key_len > 64 ? 64 : key_len), key);

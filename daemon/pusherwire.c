@@ -133,14 +133,36 @@ buf_t *pusher_event_frame(const char *event, const char *channel, size_t channel
     return b;
 }
 
+int pusher_socket_id_parse(const char *s, size_t n, uint64_t *key) {
+    uint64_t part[2] = {0, 0};
+    int over = 0;
+    size_t i = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t start = i;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            part[k] = part[k] * 10 + (uint64_t)(s[i] - '0');
+            if (part[k] > UINT32_MAX) over = 1;
+            if (i - start == 20) return -1;
+        }
+        if (i == start) return -1;
+        if (k == 0 && (i == n || s[i++] != '.')) return -1;
+    }
+    if (i != n) return -1;
+    *key = over ? PUSHER_SOCKET_NOBODY : part[0] << 32 | part[1];
+    if (*key == 0) *key = PUSHER_SOCKET_NOBODY; /* "0.0": 0 means nobody is skipped */
+    return 0;
+}
+
 /* The event and data of a Herald message for Pusher clients, read back
- * from the envelope heraldd built for WebSocket (once per message). */
-static json_t *pusher_event_of(const message_t *m) {
+ * from the envelope heraldd built for WebSocket (once per message), and
+ * the socket it skips (*except, 0 for none). */
+static json_t *pusher_event_of(const message_t *m, uint64_t *except) {
     const char *env = (const char *)m->ws->data + WS_FRAME_HEADER_MAX;
     json_error_t jerr;
     json_t *root = json_loadb(env, m->ws->len - WS_FRAME_HEADER_MAX, 0, &jerr);
     json_t *data = root ? json_object_get(root, "data") : NULL;
     json_t *ch = root ? json_object_get(root, "channel") : NULL;
+    *except = 0;
     if (!json_is_string(data) || !json_is_string(ch)) {
         json_decref(root);
         return NULL;
@@ -158,6 +180,10 @@ static json_t *pusher_event_of(const message_t *m) {
             json_object_set_new(o, "data", json_string(s ? s : "null"));
             free(s);
         }
+        json_t *sid = json_object_get(named, "socket_id");
+        if (json_is_string(sid) &&
+            pusher_socket_id_parse(json_string_value(sid), json_string_length(sid), except) != 0)
+            *except = 0; /* not a socket id: nobody to skip */
     } else {
         json_object_set_new(o, "event", json_string("message"));
         json_object_set(o, "data", data);
@@ -169,18 +195,20 @@ static json_t *pusher_event_of(const message_t *m) {
 }
 
 buf_t *pusher_message_frame(const message_t *m, uint8_t *ws_off) {
-    json_t *o = pusher_event_of(m);
+    uint64_t except;
+    json_t *o = pusher_event_of(m, &except);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (s == NULL) return NULL;
-    size_t n = strlen(s);
-    buf_t *b = buf_new(WS_FRAME_HEADER_MAX + n);
+    size_t n = strlen(s), at = PUSHER_FRAME_EXCEPT + WS_FRAME_HEADER_MAX;
+    buf_t *b = buf_new(at + n);
     if (b) {
-        memcpy(b->data + WS_FRAME_HEADER_MAX, s, n);
+        memcpy(b->data, &except, sizeof(except));
+        memcpy(b->data + at, s, n);
         size_t hl = ws_frame_header_size(n);
-        ws_frame_header_write(b->data + WS_FRAME_HEADER_MAX - hl, WS_OP_TEXT, n);
-        b->len = WS_FRAME_HEADER_MAX + n;
-        *ws_off = (uint8_t)(WS_FRAME_HEADER_MAX - hl);
+        ws_frame_header_write(b->data + at - hl, WS_OP_TEXT, n);
+        b->len = at + n;
+        *ws_off = (uint8_t)(at - hl);
     }
     free(s);
     return b;

@@ -82,7 +82,7 @@ static char *frame_of(const char *data) {
     channel_message_build(&m, ch, 5, 1000, data, strlen(data));
     uint8_t off;
     buf_t *b = pusher_message_frame(&m, &off);
-    char *s = b ? strndup((const char *)b->data + WS_FRAME_HEADER_MAX, b->len - WS_FRAME_HEADER_MAX) : NULL;
+    char *s = b ? strndup((const char *)b->data + PUSHER_FRAME_EXCEPT + WS_FRAME_HEADER_MAX, b->len - PUSHER_FRAME_EXCEPT - WS_FRAME_HEADER_MAX) : NULL;
     buf_unref(b);
     buf_unref(m.ws);
     channel_table_free(&t);
@@ -101,11 +101,60 @@ static void herald_messages_become_pusher_events(void) {
     free(s);
 }
 
+static void socket_ids_parse_as_pusher_checks_them(void) {
+    uint64_t k = 0;
+    CHECK_EQ_INT(pusher_socket_id_parse("123.456", 7, &k), 0);
+    CHECK(k == ((uint64_t)123 << 32 | 456));
+    CHECK_EQ_INT(pusher_socket_id_parse("0.1", 3, &k), 0);
+    CHECK(k == 1);
+    CHECK_EQ_INT(pusher_socket_id_parse("0.0", 3, &k), 0);
+    CHECK(k == PUSHER_SOCKET_NOBODY); /* 0 would mean "skip nobody" */
+    CHECK_EQ_INT(pusher_socket_id_parse("4294967296.1", 12, &k), 0);
+    CHECK(k == PUSHER_SOCKET_NOBODY); /* well-formed, names none of ours */
+    CHECK_EQ_INT(pusher_socket_id_parse("12345678901234567890.1", 22, &k), 0);
+    CHECK_EQ_INT(pusher_socket_id_parse("123456789012345678901.1", 23, &k), -1);
+    CHECK_EQ_INT(pusher_socket_id_parse("1.123456789012345678901", 23, &k), -1);
+    const char *bad[] = {"", ".", "1", "1.", ".1", "1.2.3", "a.1", "1.a", "-1.2", "1.2 ", " 1.2", "1,2", "+1.2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ_INT(pusher_socket_id_parse(bad[i], strlen(bad[i]), &k), -1);
+    CHECK_EQ_INT(pusher_socket_id_parse("1.2", 2, &k), -1); /* only the n bytes given */
+}
+
+static uint64_t except_of(const char *data) {
+    channel_table_t t;
+    channel_table_init(&t);
+    channel_t *ch = channel_get(&t, "private-a", 9, 1000);
+    message_t m;
+    channel_message_build(&m, ch, 5, 1000, data, strlen(data));
+    uint8_t off;
+    buf_t *b = pusher_message_frame(&m, &off);
+    uint64_t k = b ? pusher_frame_except(b) : 42;
+    buf_unref(b);
+    buf_unref(m.ws);
+    channel_table_free(&t);
+    return k;
+}
+
+static void a_socket_id_in_the_message_names_who_is_skipped(void) {
+    CHECK(except_of("{\"event\":\"E\",\"data\":{},\"socket_id\":\"7.9\"}") == ((uint64_t)7 << 32 | 9));
+    CHECK(except_of("{\"event\":\"E\",\"data\":{}}") == 0);
+    CHECK(except_of("{\"event\":\"E\",\"data\":{},\"socket_id\":\"x\"}") == 0);
+    CHECK(except_of("{\"event\":\"E\",\"data\":{},\"socket_id\":7}") == 0);
+    CHECK(except_of("{\"socket_id\":\"7.9\"}") == 0); /* not an event: the "message" event, to all */
+    CHECK(except_of("plain") == 0);
+    /* the socket id is not part of what Pusher clients get */
+    char *s = frame_of("{\"event\":\"E\",\"data\":\"d\",\"socket_id\":\"7.9\"}");
+    CHECK_STR(s, "{\"event\":\"E\",\"data\":\"d\",\"channel\":\"private-a\"}");
+    free(s);
+}
+
 int main(void) {
     RUN(client_messages_parse_by_event);
     RUN(bad_client_messages_are_refused);
     RUN(auth_signature_matches_pushers_documented_example);
     RUN(presence_channel_data_gives_id_and_info);
     RUN(herald_messages_become_pusher_events);
+    RUN(socket_ids_parse_as_pusher_checks_them);
+    RUN(a_socket_id_in_the_message_names_who_is_skipped);
     return T_DONE();
 }
