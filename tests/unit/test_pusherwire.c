@@ -2,6 +2,8 @@
  * of private and presence channels (Pusher's documented example), presence
  * channel_data, and the event frame a Herald message becomes. */
 #include "t.h"
+
+#include <jansson.h>
 #include "channel.h"
 #include "pusherwire.h"
 #include "ws.h"
@@ -148,6 +150,54 @@ static void a_socket_id_in_the_message_names_who_is_skipped(void) {
     free(s);
 }
 
+/* The frame, parsed back: its event and data equal these. */
+static void check_frame(const char *data, size_t len, const char *event, const char *want, size_t want_len) {
+    channel_table_t t;
+    channel_table_init(&t);
+    channel_t *ch = channel_get(&t, "private-a", 9, 1000);
+    message_t m;
+    channel_message_build(&m, ch, 5, 1000, data, len);
+    uint8_t off;
+    buf_t *b = pusher_message_frame(&m, &off);
+    CHECK(b != NULL);
+    if (b) {
+        size_t at = PUSHER_FRAME_EXCEPT + WS_FRAME_HEADER_MAX;
+        CHECK(off + ws_frame_header_size(b->len - at) == at);
+        json_error_t jerr;
+        json_t *o = json_loadb((const char *)b->data + at, b->len - at, JSON_REJECT_DUPLICATES, &jerr);
+        CHECK(json_is_object(o) && json_object_size(o) == 3);
+        CHECK_STR(json_string_value(json_object_get(o, "event")), event);
+        CHECK_STR(json_string_value(json_object_get(o, "channel")), "private-a");
+        json_t *d = json_object_get(o, "data");
+        CHECK(json_is_string(d) && json_string_length(d) == want_len &&
+              memcmp(json_string_value(d), want, want_len) == 0);
+        json_decref(o);
+    }
+    buf_unref(b);
+    buf_unref(m.ws);
+    channel_table_free(&t);
+}
+
+static void frames_escape_and_copy_any_message(void) {
+    const char ctl[] = "a\"b\\c\n\r\t\b\f\x01\x1f/\xc3\xa9\xe2\x80\xa8z";
+    check_frame(ctl, sizeof(ctl) - 1, "message", ctl, sizeof(ctl) - 1);
+    check_frame("", 0, "message", "", 0);
+    check_frame("{not json", 9, "message", "{not json", 9);
+    check_frame("{\"event\":7,\"data\":1}", 20, "message", "{\"event\":7,\"data\":1}", 20);
+    check_frame("[1,2]", 5, "message", "[1,2]", 5);
+    /* not UTF-8: heraldd sends base64, Pusher clients get it the same */
+    check_frame("\xff\xfe", 2, "message", "//4=", 4);
+    /* named events, however the object starts and whatever data holds */
+    const char *n1 = " {\"event\":\"E\\\"q\",\"data\":\"line\\n\\u0001\"}";
+    check_frame(n1, strlen(n1), "E\"q", "line\n\x01", 6);
+    const char *n2 = "\n\t{\"event\":\"E\",\"data\":{\"s\":\"a\\\"b\",\"n\":[1,null]}}";
+    check_frame(n2, strlen(n2), "E", "{\"s\":\"a\\\"b\",\"n\":[1,null]}", strlen("{\"s\":\"a\\\"b\",\"n\":[1,null]}"));
+    const char *n3 = "{\"event\":\"E\",\"data\":null}";
+    check_frame(n3, strlen(n3), "E", "null", 4);
+    const char *n4 = "{\"event\":\"E\",\"data\":\"\\u00e9\\u2028\"}";
+    check_frame(n4, strlen(n4), "E", "\xc3\xa9\xe2\x80\xa8", 5);
+}
+
 int main(void) {
     RUN(client_messages_parse_by_event);
     RUN(bad_client_messages_are_refused);
@@ -156,5 +206,6 @@ int main(void) {
     RUN(herald_messages_become_pusher_events);
     RUN(socket_ids_parse_as_pusher_checks_them);
     RUN(a_socket_id_in_the_message_names_who_is_skipped);
+    RUN(frames_escape_and_copy_any_message);
     return T_DONE();
 }
