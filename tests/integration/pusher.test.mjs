@@ -227,3 +227,48 @@ test('pusher_socket_id_excludes_that_connection_only', async () => {
     other.disconnect();
   });
 });
+
+// With redis, the socket_id travels in the message to every node: a
+// trigger on node A skips the sender's connection on node B, and only it.
+test('pusher_socket_id_excludes_across_nodes_with_redis', async () => {
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const { freePort } = await import('./lib/heraldd.mjs');
+  const { default: PusherServer } = await import('pusher');
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' });
+  const redisExit = new Promise((r) => redis.once('exit', r));
+  try {
+    await until(() => new Promise((res) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => s.write('PING\r\n'));
+      s.on('data', (d) => { s.destroy(); res(/^\+PONG/.test(d.toString())); });
+      s.on('error', () => res(false));
+    }), 5000, 'redis-server');
+    await withApps(async (a) => {
+      await withApps(async (b) => {
+        for (const n of [a, b]) await until(async () => (await n.stats()).redis_link_up === 1, 5000, 'link up');
+        const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(a.emitPort), useTLS: false });
+        const onA = client(a, { id: 1, name: 'ann' });
+        const onB = client(b, { id: 2, name: 'bob' });
+        const got = { a: [], b: [] };
+        for (const [k, p] of [['a', onA], ['b', onB]]) {
+          const ch = p.subscribe('private-orders.2');
+          await subscribed(ch);
+          ch.bind('OrderShipped', (d) => got[k].push(d.n));
+        }
+        await sdk.trigger('private-orders.2', 'OrderShipped', { n: 1 }, { socket_id: onB.connection.socket_id });
+        await sdk.trigger('private-orders.2', 'OrderShipped', { n: 2 }, { socket_id: onA.connection.socket_id });
+        await sdk.trigger('private-orders.2', 'OrderShipped', { n: 3 });
+        await until(() => got.a.includes(3) && got.b.includes(3), 5000, 'the events on both nodes');
+        assert.deepEqual(got, { a: [1, 3], b: [2, 3] });
+        onA.disconnect();
+        onB.disconnect();
+      }, ['--redis', `redis://127.0.0.1:${port}`]);
+    }, ['--redis', `redis://127.0.0.1:${port}`]);
+  } finally {
+    redis.kill('SIGTERM');
+    await redisExit;
+  }
+});
