@@ -5,7 +5,11 @@
 # shared machine cannot. For each protocol two runs of the same clients:
 # one with no message (connect, subscribe, close) and one with a burst; the
 # difference over clients x messages is what one delivered frame costs in
-# user space (the kernel's share, the socket writes, is not counted).
+# user space (the kernel's share, the socket writes, is not counted). The
+# whole program's difference moves with how connecting and closing went
+# (timers, reads); the delivery's own functions (loop_publish: frames
+# built and queued; conn_flush_list: queues written) count only what a
+# message costs, so both are shown.
 # Usage: bench/instr.sh [--protos "heraldd pusher socketio"] [--clients N]
 #                       [--messages M] [--size BYTES] [--bin HERALDD] [--out DIR]
 set -uo pipefail
@@ -55,14 +59,22 @@ run() {
     --messages "$msgs" --size "$size" --window 32 --deadline-s 300 --connect-timeout-ms 60000 \
     --label "$proto/$msgs" >"$out/$proto-$msgs.json" 2>"$out/$proto-$msgs.err"
   kill -TERM $pid; wait $pid 2>/dev/null
-  sed -n 's/^totals: *//p' "$out/$proto-$msgs.out" | tr -d ,
 }
 
-printf '| protocol | instructions, %s clients, no message | with %s messages | per delivered frame |\n|---|---|---|---|\n' \
+# Instructions of the whole run, and inclusive in the delivery's functions.
+total() { sed -n 's/^totals: *//p' "$1" | tr -d ,; }
+delivery() {
+  callgrind_annotate --threshold=100 --inclusive=yes "$1" 2>/dev/null |
+    awk '/:(loop_publish|conn_flush_list) \[/ { gsub(",", "", $1); n += $1 } END { print n + 0 }'
+}
+
+printf '| protocol | whole run, %s clients, no message | with %s messages | per frame | delivery functions, per frame |\n|---|---|---|---|---|\n' \
   "$clients" "$messages"
 for p in $protos; do
-  base=$(run "$p" 0) && burst=$(run "$p" "$messages") || exit 1
-  printf '| %s | %s | %s | %s |\n' "$p" "$base" "$burst" \
-    "$(awk -v a="$base" -v b="$burst" -v n=$((clients * messages)) 'BEGIN { printf "%.0f", (b - a) / n }')"
+  run "$p" 0 && run "$p" "$messages" || exit 1
+  a=$out/$p-0.out b=$out/$p-$messages.out n=$((clients * messages))
+  printf '| %s | %s | %s | %s | %s |\n' "$p" "$(total "$a")" "$(total "$b")" \
+    "$(awk -v a="$(total "$a")" -v b="$(total "$b")" -v n=$n 'BEGIN { printf "%.0f", (b - a) / n }')" \
+    "$(awk -v a="$(delivery "$a")" -v b="$(delivery "$b")" -v n=$n 'BEGIN { printf "%.0f", (b - a) / n }')"
 done
 echo "(callgrind outputs in $out)"

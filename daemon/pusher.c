@@ -59,18 +59,32 @@ static const conn_proto_t pusher_proto = {
 
 static pusher_session_t *pusher_of(conn_t *c) { return c->session; }
 
-/* The encode-once frame, built at the loop's first Pusher subscriber.
- * An event sent toOthers() skips its sender's connection: one compare
- * with the key the frame carries (nothing more when it names nobody). */
+/* The rare branches of pusher_deliver, out of line so that its common
+ * one stays a few loads and a tail call: the loop's first Pusher
+ * subscriber of a message builds the frame, and the connection an event
+ * was sent toOthers() from is skipped (conn_deliver counted it). */
+static int pusher_deliver_first(conn_t *c, message_t *m) __attribute__((noinline, cold));
+static int pusher_deliver_skip(conn_t *c) __attribute__((noinline, cold));
+
+static int pusher_deliver_skip(conn_t *c) {
+    c->loop->stats.frames_delivered--;
+    return 1;
+}
+
+/* The encode-once frame, shared by every subscriber; an event sent
+ * toOthers() skips its sender's connection with one compare of the key
+ * the frame carries (nothing more when it names nobody). */
 static int pusher_deliver(conn_t *c, channel_t *ch, message_t *m) {
-    if (m->pusher == NULL && (m->pusher = pusher_message_frame(m, &m->pusher_off)) == NULL)
-        return -1;
-    uint64_t except = pusher_frame_except(m->pusher);
-    if (except != 0 && except == pusher_of(c)->socket_key) {
-        c->loop->stats.frames_delivered--; /* conn_deliver counted it */
-        return 1;
-    }
-    return conn_send(c, m->pusher, m->pusher_off);
+    buf_t *b = m->pusher;
+    if (b == NULL) return pusher_deliver_first(c, m);
+    uint64_t except = pusher_frame_except(b);
+    if (except != 0 && except == pusher_of(c)->socket_key) return pusher_deliver_skip(c);
+    return conn_send(c, b, m->pusher_off);
+}
+
+static int pusher_deliver_first(conn_t *c, message_t *m) {
+    if ((m->pusher = pusher_message_frame(m, &m->pusher_off)) == NULL) return -1;
+    return pusher_deliver(c, NULL, m);
 }
 
 /* subscribe_resume's answer: Pusher says subscription_succeeded instead
