@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ typedef struct pusher_session {
     ws_parser_t ws;
     char app_key[SECRETS_APP_KEY_MAX + 1];
     char socket_id[32];
+    uint64_t socket_key;   /* socket_id as pusher_socket_id_parse reads it */
     pusher_seat_t *seats;
 } pusher_session_t;
 
@@ -70,11 +72,32 @@ static const conn_proto_t pusher_proto = {
 
 static pusher_session_t *pusher_of(conn_t *c) { return c->session; }
 
-/* The encode-once frame, built at the loop's first Pusher subscriber. */
+/* The rare branches of pusher_deliver, out of line so that its common
+ * one stays a few loads and a tail call: the loop's first Pusher
+ * subscriber of a message builds the frame, and the connection an event
+ * was sent toOthers() from is skipped (conn_deliver counted it). */
+static int pusher_deliver_first(conn_t *c, message_t *m) __attribute__((noinline, cold));
+static int pusher_deliver_skip(conn_t *c) __attribute__((noinline, cold));
+
+static int pusher_deliver_skip(conn_t *c) {
+    c->loop->stats.frames_delivered--;
+    return 1;
+}
+
+/* The encode-once frame, shared by every subscriber; an event sent
+ * toOthers() skips its sender's connection with one compare of the key
+ * the frame carries (nothing more when it names nobody). */
 static int pusher_deliver(conn_t *c, channel_t *ch, message_t *m) {
-    if (m->pusher == NULL && (m->pusher = pusher_message_frame(m, &m->pusher_off)) == NULL)
-        return -1;
-    return conn_send(c, m->pusher, m->pusher_off);
+    buf_t *b = m->pusher;
+    if (b == NULL) return pusher_deliver_first(c, m);
+    uint64_t except = pusher_frame_except(b);
+    if (except != 0 && except == pusher_of(c)->socket_key) return pusher_deliver_skip(c);
+    return conn_send(c, b, m->pusher_off);
+}
+
+static int pusher_deliver_first(conn_t *c, message_t *m) {
+    if ((m->pusher = pusher_message_frame(m, &m->pusher_off)) == NULL) return -1;
+    return pusher_deliver(c, NULL, m);
 }
 
 /* subscribe_resume's answer: Pusher says subscription_succeeded instead
@@ -544,13 +567,19 @@ static void pusher_free(conn_t *c) {
     c->session = NULL;
 }
 
+/* Socket ids are "A.B": A random (as Pusher's look), B this process's
+ * serial, so no two connections of any loop share one while fewer than
+ * 2^31 have come since (and then A tells them apart but by chance):
+ * toOthers() must skip its sender and nobody else. */
+static atomic_uint pusher_serial = 1;
+
 /* GET /app/{key}: Pusher's WebSocket endpoint. An unknown key is told
  * 4001 after the upgrade, as pusher-js expects. */
 void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len) {
     loop_t *loop = c->loop;
     if (subscribe_admit(c, req) != 0) return;
     pusher_session_t *s = calloc(1, sizeof(*s));
-    unsigned char r[8];
+    unsigned char r[4];
     if (s == NULL || RAND_bytes(r, sizeof(r)) != 1) {
         free(s);
         conn_close(c);
@@ -562,8 +591,12 @@ void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len)
     }
     c->session = s;
     conn_proto_set(c, &pusher_proto);
-    snprintf(s->socket_id, sizeof(s->socket_id), "%u.%u", (unsigned)(r[0] | r[1] << 8 | r[2] << 16) % 1000000000u,
-             (unsigned)(r[4] | r[5] << 8 | r[6] << 16 | (unsigned)(r[7] & 0x7f) << 24));
+    unsigned serial = atomic_fetch_add_explicit(&pusher_serial, 1, memory_order_relaxed) & 0x7fffffffu;
+    snprintf(s->socket_id, sizeof(s->socket_id), "%u.%u",
+             (unsigned)(r[0] | r[1] << 8 | (unsigned)r[2] << 16 | (unsigned)(r[3] & 0x3f) << 24) % 1000000000u,
+             serial);
+    if (pusher_socket_id_parse(s->socket_id, strlen(s->socket_id), &s->socket_key) != 0)
+        s->socket_key = PUSHER_SOCKET_NOBODY; /* cannot be: "%u.%u" */
     const pusher_app_t *app = secrets_app_by_key(&loop->auth.secrets, key, key_len);
     if (app == NULL) {
         log_info("%s: Pusher connection for unknown app key %.*s", c->peer, (int)(key_len > 64 ? 64 : key_len), key);

@@ -167,12 +167,16 @@ static int pusherapi_out_add(pusherapi_out_t *o, const char *channel, size_t cle
 
 /* One event on one channel: published as a Herald message {event, data},
  * which Pusher clients receive as that event and Herald clients as JSON
- * (with redis: gathered in *out, the channel name checked here). */
+ * (with redis: gathered in *out, the channel name checked here). With a
+ * socket_id the message carries it ({event, data, socket_id}): every
+ * loop, and every node through Redis, reads it from the message itself
+ * when it builds the Pusher frame, and skips that connection. */
 static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const char *channel,
-                             size_t clen, const char *data, pusherapi_out_t *out) {
+                             size_t clen, const char *data, json_t *socket_id, pusherapi_out_t *out) {
     json_t *o = json_object();
     json_object_set_new(o, "event", json_string(name));
     json_object_set_new(o, "data", json_string(data));
+    if (socket_id) json_object_set(o, "socket_id", socket_id);
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     uint64_t id;
@@ -190,10 +194,22 @@ static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const
     return rc;
 }
 
+/* Pusher's socket_id (the connection that must not get the event): absent,
+ * or "\d+\.\d+" as Pusher checks it. */
+static int pusherapi_socket_check(json_t *ev, const char **why) {
+    json_t *sid = json_object_get(ev, "socket_id");
+    uint64_t key;
+    *why = "Invalid socket id: socket_id must be digits.digits, as pusher:connection_established gave it";
+    if (sid == NULL) return 0;
+    return json_is_string(sid) &&
+           pusher_socket_id_parse(json_string_value(sid), json_string_length(sid), &key) == 0 ? 0 : -1;
+}
+
 /* An event's fields, checked before anything is published. */
 static int pusherapi_event_check(json_t *ev, const char **why) {
     json_t *name = json_object_get(ev, "name"), *data = json_object_get(ev, "data");
     json_t *chs = json_object_get(ev, "channels"), *ch = json_object_get(ev, "channel");
+    if (pusherapi_socket_check(ev, why) != 0) return -1;
     *why = "an event needs a name (1-200 bytes) and data (a string)";
     if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) > 200 ||
         !json_is_string(data))
@@ -207,15 +223,17 @@ static int pusherapi_event_check(json_t *ev, const char **why) {
     return 0;
 }
 
+
 static int pusherapi_event_publish(conn_t *c, http_req_t *req, json_t *ev, pusherapi_out_t *out) {
     const char *name = json_string_value(json_object_get(ev, "name"));
     const char *data = json_string_value(json_object_get(ev, "data"));
     json_t *ch = json_object_get(ev, "channel"), *chs = json_object_get(ev, "channels");
+    json_t *sid = json_object_get(ev, "socket_id");
     if (json_is_string(ch))
-        return pusherapi_publish(c, req, name, json_string_value(ch), json_string_length(ch), data, out);
+        return pusherapi_publish(c, req, name, json_string_value(ch), json_string_length(ch), data, sid, out);
     for (size_t i = 0; i < json_array_size(chs); i++) {
         json_t *x = json_array_get(chs, i);
-        if (pusherapi_publish(c, req, name, json_string_value(x), json_string_length(x), data, out) != 0)
+        if (pusherapi_publish(c, req, name, json_string_value(x), json_string_length(x), data, sid, out) != 0)
             return -1;
     }
     return 0;

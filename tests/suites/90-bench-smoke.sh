@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The load generator (bench/loadgen) on a small scale: its own error paths,
 # that it notices lost messages (against the ws peer told to drop some), and
+# laravel-echo-server's clients (socket.io 2) get every message,
 # ~200 clients x 20 messages through a real heraldd with zero loss and sane
 # figures, and that with two loops the loop handed the messages coalesces
 # frames like the one that accepted them. Free loopback ports, temp dirs,
@@ -77,6 +78,35 @@ else
   not_ok "lost_messages_are_counted" "ws peer did not start: $(cat "$tmp/ws.log")"
 fi
 stop $wspid
+
+# ---- against laravel-echo-server (bench/package.json, by scripts/setup) ---
+# The Engine.IO 3 / socket.io 2 client: connect, Echo's subscribe event,
+# messages through its HTTP API; none lost.
+les=bench/node_modules/laravel-echo-server/bin/server.js
+if [ -f "$les" ]; then
+  lep=$(free_port)
+  mkdir -p "$tmp/les"
+  cat >"$tmp/les/laravel-echo-server.json" <<EOF
+{"authHost": "http://127.0.0.1:1", "clients": [{"appId": "bench", "key": "benchkey"}],
+ "database": "sqlite", "devMode": false, "host": "127.0.0.1", "port": $lep,
+ "subscribers": {"http": true, "redis": false}}
+EOF
+  (cd "$tmp/les" && exec node "$top/$les" start --config=laravel-echo-server.json) >"$tmp/les.log" 2>&1 &
+  lepid=$!
+  PIDS+=($lepid)
+  if wait_port "$lep" $lepid; then
+    timeout 30 $lg --proto echo --port "$lep" --emit-port "$lep" --clients 50 --messages 10 \
+      --window 4 --deadline-s 20 >"$tmp/echo.json" 2>"$tmp/echo.err"
+    rc=$?
+    if [ $rc = 0 ] && [ "$(jget "$tmp/echo.json" delivered)" = 500 ]; then ok "laravel_echo_server_subscribers_get_every_message"
+    else not_ok "laravel_echo_server_subscribers_get_every_message" "rc $rc: $(cat "$tmp/echo.json" "$tmp/echo.err")"; fi
+  else
+    not_ok "laravel_echo_server_subscribers_get_every_message" "it did not start: $(cat "$tmp/les.log")"
+  fi
+  stop $lepid
+else
+  not_ok "laravel_echo_server_subscribers_get_every_message" "$les missing: run scripts/setup"
+fi
 
 # ---- against heraldd ------------------------------------------------------
 if ! make -s -j2 -C daemon >"$tmp/heraldd-build.log" 2>&1 || [ ! -x daemon/heraldd ]; then
