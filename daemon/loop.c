@@ -309,7 +309,7 @@ int loop_start(loop_t *loop) {
     loop->wake.data = loop;
     hub_mailbox_open(loop->hub, loop->index, &loop->wake);
     /* before the other loops run, so no subscription misses cluster mode */
-    if (loop->index == 0 && loop->cfg->redis[0]) {
+    if (loop->index == 0 && (loop->cfg->redis[0] || loop->cfg->redis_cluster[0])) {
         loop->redis = redis_link_start(loop->uv, loop->hub, &loop->cfg, &loop->stats);
         if (loop->redis == NULL) return -1;
     }

@@ -1,6 +1,8 @@
 #include "redis.h"
 
+#include "clusterpub.h"
 #include "log.h"
+#include "rediscluster.h"
 #include "redischan.h"
 #include "rediswire.h"
 #include "signed.h"
@@ -18,36 +20,10 @@
 #define REDIS_BACKOFF_MAX_MS 5000
 #define REDIS_PING_MS 1000
 
-/* KEYS: id counter, history Stream. ARGV: data, history_size, key ttl (ms),
- * pub/sub channel. The id is the counter's next value (the first one of a
- * channel is Redis's clock in ms * 1000, as a single node's are), the
- * message joins the bounded Stream under that id and is published, all in
- * one atomic step: every node sees ids increase by one in one order. */
-static const char redis_publish_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "local id = redis.call('INCR', KEYS[1])\n"
-    "if id == 1 then id = ms * 1000; redis.call('SET', KEYS[1], string.format('%d', id)) end\n"
-    "local sid, sms = string.format('%d', id), string.format('%d', ms)\n"
-    "redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '0-' .. sid, 'm', sms, 'd', ARGV[1])\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
-    "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
-    "local n = redis.call('PUBLISH', ARGV[4], sid .. ' ' .. sms .. '\\n' .. ARGV[1])\n"
-    "return {id, n}\n";
-
-/* KEYS: id counter, history. ARGV: key ttl. A channel never published gets
- * its counter now (clock ms * 1000 - 1), so the last id a subscriber is
- * told and the first id published follow each other. Returns the last id
- * and the history, read together. */
-static const char redis_load_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "redis.call('SET', KEYS[1], string.format('%d', ms * 1000 - 1), 'NX', 'PX', ARGV[1])\n"
-    "return {redis.call('GET', KEYS[1]), redis.call('XRANGE', KEYS[2], '-', '+')}\n";
-
 struct redis_link {
     /* first: a connection's data (the link) is also its channel set's */
     redischan_set_t ch;   /* the channels, and the connections they use */
+    rediscluster_t *cluster; /* redis_cluster: the link is that, and nothing below */
     uv_loop_t *uv;
     hub_t *hub;
     const config_t *const *cfg;
@@ -228,8 +204,8 @@ static void redis_connect(redis_link_t *l) {
     redisAsyncCommand(l->ch.cmd, NULL, NULL, "CLIENT SETNAME heraldd-%d-cmd", (int)getpid());
     redisAsyncCommand(l->ch.sub, NULL, NULL, "CLIENT SETNAME heraldd-%d-sub", (int)getpid());
     if (l->addr.db) redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SELECT", "SELECT %u", l->addr.db);
-    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", redis_publish_lua);
-    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", redis_load_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_publish_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_load_lua);
     l->ping_sent_ns = uv_hrtime();
     redisAsyncCommand(l->ch.cmd, redis_on_ping, NULL, "PING");
 }
@@ -302,6 +278,7 @@ static void redis_on_queued(redisAsyncContext *ac, void *reply, void *priv) {}
 
 int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publish_cb cb,
                   void *arg) {
+    if (l->cluster) return clusterpub_publish(l->cluster, msgs, n, cb, arg);
     if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
     redis_batch_t *b = malloc(sizeof(*b) + 2 * n * sizeof(uint64_t));
     if (b == NULL) return UV_ENOMEM;
@@ -359,6 +336,14 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     redis_link_t *l = calloc(1, sizeof(*l));
     char why[200];
     if (l == NULL) return NULL;
+    if ((*cfg)->redis_cluster[0]) {
+        l->cluster = rediscluster_start(uv, hub, cfg, stats);
+        if (l->cluster == NULL) {
+            free(l);
+            return NULL;
+        }
+        return l;
+    }
     if (rediswire_url_parse((*cfg)->redis, strlen((*cfg)->redis), &l->addr, why, sizeof(why)) != 0) {
         log_error("redis: %s", why);
         free(l);
@@ -378,8 +363,8 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     l->cfg = cfg;
     l->stats = stats;
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;
-    redis_sha1_hex(redis_publish_lua, l->sha_publish);
-    redis_sha1_hex(redis_load_lua, l->ch.sha_load);
+    redis_sha1_hex(rediswire_publish_lua, l->sha_publish);
+    redis_sha1_hex(rediswire_load_lua, l->ch.sha_load);
     uv_timer_init(uv, &l->reconnect);
     uv_timer_init(uv, &l->ping);
     uv_timer_init(uv, &l->teardown);
@@ -391,7 +376,9 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     return l;
 }
 
-int redis_link_is_up(const redis_link_t *l) { return l->ch.up; }
+int redis_link_is_up(const redis_link_t *l) {
+    return l->cluster ? rediscluster_is_up(l->cluster) : l->ch.up;
+}
 
 static void redis_on_handle_closed(uv_handle_t *h) {
     redis_link_t *l = h->data;
@@ -401,6 +388,11 @@ static void redis_on_handle_closed(uv_handle_t *h) {
 }
 
 void redis_link_stop(redis_link_t *l) {
+    if (l->cluster) {
+        rediscluster_stop(l->cluster);
+        free(l);
+        return;
+    }
     l->stopping = 1;
     l->ch.up = 0;
     redis_on_teardown(&l->teardown);
