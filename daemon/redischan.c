@@ -30,6 +30,7 @@ typedef struct rchan {
     uint8_t loaded;      /* last is known */
     uint8_t reload;      /* load again when the load in flight returns */
     int16_t shard;       /* where it is subscribed (a cluster's shard), -1: nowhere */
+    uint32_t route;      /* changes when it leaves a shard (loads sent before are stale) */
     uint64_t last;       /* the last id handed to the hub */
     rmsg_t *head, *tail; /* held while loading */
     size_t held;
@@ -75,6 +76,7 @@ static rchan_t *redischan_add(redischan_set_t *l, const char *name, size_t len) 
     if (l->count >= l->nbuckets) redischan_grow(l);
     c->hash = redischan_hash(name, len);
     c->shard = -1;
+    c->route = ++l->routes;
     c->len = (uint16_t)len;
     memcpy(c->name, name, len);
     c->hnext = l->buckets[c->hash & (l->nbuckets - 1)];
@@ -129,6 +131,7 @@ static void redischan_subscribe(redischan_set_t *l, rchan_t *c) {
 static void redischan_unroute(redischan_set_t *l, rchan_t *c) {
     if (c->shard >= 0 && l->ops) l->ops->unsubscribe(l, c->shard, c->name, c->len);
     c->shard = -1;
+    c->route = ++l->routes;
     c->state = RCHAN_SUBSCRIBING;
     c->reload = 0;
     redischan_drop_held(l, c);
@@ -182,6 +185,7 @@ static void redischan_release_held(redischan_set_t *l, rchan_t *c) {
 
 typedef struct redischan_load_req {
     redischan_set_t *l;
+    uint32_t route;       /* the channel's route when sent */
     uint16_t len;
     char name[];
 } redischan_load_req_t;
@@ -195,7 +199,8 @@ static void redischan_on_load(redisAsyncContext *ac, void *reply, void *priv) {
     redischan_set_t *l = req->l;
     redisReply *r = reply;
     rchan_t *c = ac->data ? redischan_find(l, req->name, req->len) : NULL;
-    if (c == NULL || c->state != RCHAN_LOADING || r == NULL) goto out;
+    /* a load sent before the channel moved to another shard is stale */
+    if (c == NULL || c->state != RCHAN_LOADING || r == NULL || c->route != req->route) goto out;
     if (l->ops && r->type == REDIS_REPLY_ERROR) { /* MOVED, CLUSTERDOWN...: find its owner */
         log_warn("redis: loading %.*s: %s", (int)c->len, c->name, r->str);
         redischan_unroute(l, c);
@@ -280,6 +285,7 @@ static void redischan_load(redischan_set_t *l, rchan_t *c) {
     }
     req->l = l;
     req->len = c->len;
+    req->route = c->route;
     memcpy(req->name, c->name, c->len);
     const char *argv[] = {"EVALSHA", l->sha_load, "2", kid, kh, ttl};
     size_t lens[] = {7, 40, 1, (size_t)a, (size_t)b, (size_t)t};

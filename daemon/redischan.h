@@ -68,6 +68,7 @@ typedef struct redischan_set {
     struct rchan **buckets;
     size_t nbuckets, count;
     size_t held;                   /* bytes held while channels load */
+    uint32_t routes;               /* the last channel route number given */
     uint64_t applied_ns;           /* the last message handed to the loops */
 } redischan_set_t;
 
