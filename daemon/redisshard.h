@@ -2,11 +2,12 @@
  * keeps one per master): our own uv_tcp_t, commands built with hiredis's
  * redisFormatCommandArgv and answers read with its redisReader. Why not
  * hiredis's async API, as the rest of the link: hiredis 0.14 (Debian 12)
- * matches every answer to a callback, and in subscribed mode only
- * message/subscribe/unsubscribe kinds; an smessage or a sunsubscribe that
- * Redis pushes on its own would be taken as the answer to the next
- * command. Here every answer and push goes to one callback, which knows
- * them apart by their first element. */
+ * enters subscribed mode only for (P)SUBSCRIBE (async.c, __redisAsyncCommand),
+ * so SSUBSCRIBE is an ordinary command to it: an smessage or a sunsubscribe
+ * that Redis pushes on its own would be taken as the answer to the next
+ * command, or, with none pending, trip its assert that the context is
+ * subscribed (redisProcessCallbacks). Here every answer and push goes to
+ * one callback, which knows them apart by their first element. */
 #ifndef HERALD_REDISSHARD_H
 #define HERALD_REDISSHARD_H
 
