@@ -220,7 +220,10 @@ static void rc_connect(rc_master_t *m) {
     char name[64];
     snprintf(name, sizeof(name), "heraldd-%d-ssub", (int)getpid());
     m->cmd = rc_async_open(rc, m->host, m->port, m, rc_on_cmd_connect, rc_on_cmd_disconnect);
-    m->sub = m->cmd ? redisshard_open(rc->uv, m->host, m->port, &rc->seeds.auth, name,
+    /* an smessage: a message of at most max_emit_body_bytes, its id, its
+     * channel's name and RESP's framing */
+    size_t max_answer = (*rc->cfg)->max_emit_body_bytes + 65536;
+    m->sub = m->cmd ? redisshard_open(rc->uv, m->host, m->port, &rc->seeds.auth, name, max_answer,
                                       rc_on_sub_state, rc_on_sub_reply, m)
                     : NULL;
     if (m->cmd == NULL || m->sub == NULL) {

@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bytes of one answer we wait for at most: a published message is far
- * smaller (max_message_bytes); more means a broken or hostile peer. */
-#define REDISSHARD_PENDING_MAX (64u << 20)
 /* Bytes written and not yet taken by the kernel: Redis stopped reading. */
 #define REDISSHARD_WRITE_MAX (8u << 20)
 
@@ -21,6 +18,7 @@ struct redisshard {
     void *arg;
     int resolving, tcp_open, connected, ready, closing, failed;
     int auth_pending;       /* the first answer is AUTH's */
+    size_t max_answer;
     char port[8];
     /* commands sent before the connection is up, written on connect */
     char *early;
@@ -148,8 +146,8 @@ static void redisshard_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) 
         freeReplyObject(r);
         if (s->closing || s->failed) return;
     }
-    if (s->reader->len - s->reader->pos > REDISSHARD_PENDING_MAX)
-        redisshard_fail(s, "an answer larger than 64 MiB");
+    if (s->reader->len - s->reader->pos > s->max_answer)
+        redisshard_fail(s, "an answer larger than any message (max_emit_body_bytes)");
 }
 
 static void redisshard_on_connect(uv_connect_t *req, int status) {
@@ -196,7 +194,7 @@ static void redisshard_on_resolved(uv_getaddrinfo_t *req, int status, struct add
 }
 
 redisshard_t *redisshard_open(uv_loop_t *uv, const char *host, int port,
-                              const rediswire_addr_t *auth, const char *name,
+                              const rediswire_addr_t *auth, const char *name, size_t max_answer,
                               redisshard_state_cb on_state, redisshard_reply_cb on_reply,
                               void *arg) {
     redisshard_t *s = calloc(1, sizeof(*s));
@@ -207,6 +205,7 @@ redisshard_t *redisshard_open(uv_loop_t *uv, const char *host, int port,
         return NULL;
     }
     s->uv = uv;
+    s->max_answer = max_answer;
     s->on_state = on_state;
     s->on_reply = on_reply;
     s->arg = arg;

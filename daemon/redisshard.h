@@ -28,9 +28,11 @@ typedef void (*redisshard_state_cb)(void *arg, int ok, const char *why);
 typedef void (*redisshard_reply_cb)(void *arg, const redisReply *r);
 
 /* Connect to host:port (a name or an address), authenticate as auth says,
- * and name the connection (CLIENT SETNAME name). NULL when out of memory. */
+ * and name the connection (CLIENT SETNAME name). An answer still
+ * incomplete past max_answer bytes (larger than any message: a broken or
+ * hostile peer) loses the connection. NULL when out of memory. */
 redisshard_t *redisshard_open(uv_loop_t *uv, const char *host, int port,
-                              const rediswire_addr_t *auth, const char *name,
+                              const rediswire_addr_t *auth, const char *name, size_t max_answer,
                               redisshard_state_cb on_state, redisshard_reply_cb on_reply,
                               void *arg);
 

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeraldd, client, freePort, until, sleep } from './lib/heraldd.mjs';
@@ -271,4 +271,57 @@ test('a live channel\'s slot moves to another master: emits follow ASK and MOVED
     s.close();
   }
   assert.ok((await nodes[1].stats()).redis_cluster_moved > movedBefore, 'redirections counted');
+});
+
+// A broken or hostile Redis (a real one cannot be made to misbehave, so a
+// small fake seed that serves every slot itself): an answer growing past
+// any message (max_emit_body_bytes + 64 KiB) on the sharded pub/sub
+// connection, then malformed RESP, each make heraldd drop that connection
+// and connect again, nothing held.
+test('a master sending an endless answer or malformed RESP is cut off, and connected again', async () => {
+  const port = await freePort();
+  const events = [];
+  let ssubs = 0;
+  const server = net.createServer((s) => {
+    let buf = Buffer.alloc(0);
+    s.on('error', () => {});
+    s.on('close', () => events.push('close'));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const r = parse(buf, 0);
+        if (!r) break;
+        buf = buf.subarray(r.end);
+        const [cmd, a1, a2] = r.v.map(String);
+        const c = cmd.toUpperCase();
+        if (c === 'CLUSTER') s.write(`*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:${port}\r\n`);
+        else if (c === 'SCRIPT') s.write('$40\r\n' + '0'.repeat(40) + '\r\n');
+        else if (c === 'PING') s.write('+PONG\r\n');
+        else if (c === 'CLIENT' && /-ssub$/.test(a2)) {
+          s.write('+OK\r\n');
+          if (ssubs++ === 0) { // the first: a bulk string that never ends
+            s.write('$1000000000\r\n');
+            const chunk = Buffer.alloc(1 << 18, 120);
+            let sent = 0;
+            const pump = () => { while (sent < 40 && s.write(chunk)) sent++; if (sent < 40 && !s.destroyed) s.once('drain', pump); else events.push('sent ' + sent); };
+            pump();
+          } else if (ssubs === 2) s.write('?what\r\n'); // then junk
+        } else s.write('+OK\r\n');
+      }
+    });
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  // a long redis_timeout_ms: only the bound may cut the endless answer
+  const n = await startHeraldd({ args: ['--redis-cluster', `127.0.0.1:${port}`, '--redis_timeout_ms', '60000', '--max_emit_body_bytes', '1048576', ...ARGS] });
+  try {
+    await until(() => ssubs >= 3, 30000, 'connected again after the huge answer and the junk');
+    assert.match(n.proc.log, /an answer larger than any message/);
+    assert.match(n.proc.log, /a malformed answer from Redis/);
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${n.proc.pid}/status`, 'utf8'))[1]);
+    assert.ok(rss < 100 * 1024, `heraldd holds ${rss} kB`);
+    await until(async () => (await n.stats()).redis_link_up === 1, 5000, 'the third connection is fine');
+  } finally {
+    await n.stop();
+    await new Promise((r) => server.close(r));
+  }
 });
