@@ -234,6 +234,28 @@ test('a channel\'s master restarted mid-stream: its emits answer 503, other shar
   assert.ok(st.redis_cluster_slot_refreshes >= 2);
 });
 
+test('a channel\'s master restarted empty: its subscribers are told to resume, and resuming says gap', async () => {
+  const victim = masters[2]; // no persistence: it comes back with its slots and no data
+  const [ch] = channelsOn(victim, 'pub.empty', 1);
+  const s = await client(nodes[0]);
+  await s.subscribe(ch);
+  const first = await nodes[1].emit(ch, 'before');
+  await until(() => s.messages().length === 1, 3000, 'before');
+  process.kill(victim.proc.pid, 'SIGKILL');
+  await victim.proc.exited;
+  victim.proc = await startMaster(victim.port);
+  await until(async () => /cluster_state:ok/.test(await redis(victim.port, ['CLUSTER', 'INFO'])), 10000, 'victim back');
+  await until(() => s.closeCode !== null, 10000, 'closed 1012 for the gap');
+  assert.equal(s.closeCode, 1012);
+  const s2 = await client(nodes[2]);
+  const ans = await s2.subscribe(ch, { since: first.id });
+  assert.equal(ans.resume, 'gap', JSON.stringify(ans));
+  const after = await nodes[1].emit(ch, 'after');
+  assert.equal(after.id, ans.last + 1);
+  await until(() => s2.messages().length === 1, 3000, 'after');
+  s2.close();
+});
+
 test('a live channel\'s slot moves to another master: emits follow ASK and MOVED, subscribers follow the slot', async () => {
   const [src, dst, third] = masters;
   const [ch] = channelsOn(src, 'pub.migrate', 1);
