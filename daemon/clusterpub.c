@@ -1,6 +1,7 @@
 #include "clusterpub.h"
 
 #include "clusterwire.h"
+#include "idem.h"
 #include "log.h"
 #include "rediswire.h"
 #include "signed.h"
@@ -11,6 +12,8 @@
 #include <string.h>
 
 #define CLUSTERPUB_REDIRECTS_MAX 3
+/* herald:{channel}:k:<key> at the longest */
+#define CLUSTERPUB_IDEM_KEY_SIZE (8 + HERALD_CHANNEL_MAX + 4 + IDEM_KEY_MAX + 1)
 
 typedef struct cp_batch {
     rediscluster_t *rc;
@@ -20,6 +23,7 @@ typedef struct cp_batch {
     int failed, sending;
     struct cp_group *groups;
     uint64_t *ids, *nodes;     /* [n] each, after the struct */
+    unsigned char *repeated;   /* [n], after them: a key Redis had seen */
 } cp_batch_t;
 
 /* The messages of one slot, in order: one EVALSHA, or MULTI/EXEC around
@@ -51,10 +55,12 @@ static void cp_free(cp_batch_t *b) {
 
 static void cp_finish(cp_batch_t *b) {
     stats_t *st = rediscluster_stats(b->rc);
+    size_t nrep = 0;
+    for (size_t i = 0; i < b->n; i++) nrep += b->repeated[i];
     if (b->failed) st->redis_emit_failures++;
-    else st->redis_messages_out += b->n;
+    else st->redis_messages_out += b->n - nrep;
     b->cb(b->arg, b->failed ? REDIS_EFAIL : 0, b->failed ? NULL : b->ids,
-          b->failed ? NULL : b->nodes, b->n);
+          b->failed ? NULL : b->nodes, b->failed ? NULL : b->repeated, b->n);
     cp_free(b);
 }
 
@@ -104,13 +110,15 @@ static int cp_redirect(cp_group_t *g, const char *err) {
     return cp_group_send(g, ac, ask) == REDIS_OK;
 }
 
-static int cp_pair(const redisReply *r, uint64_t *id, uint64_t *nodes) {
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+/* {id, nodes}, or {first id, 0, 1} from the keyed script for a repeat. */
+static int cp_pair(const redisReply *r, cp_batch_t *b, size_t i) {
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 ||
         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER ||
         r->element[0]->integer <= 0)
         return -1;
-    *id = (uint64_t)r->element[0]->integer;
-    *nodes = (uint64_t)r->element[1]->integer;
+    b->ids[i] = (uint64_t)r->element[0]->integer;
+    b->nodes[i] = (uint64_t)r->element[1]->integer;
+    b->repeated[i] = r->elements == 3;
     return 0;
 }
 
@@ -133,20 +141,23 @@ static void cp_on_done(redisAsyncContext *ac, void *reply, void *priv) {
     }
     int ok = 1;
     if (g->k == 1) {
-        ok = cp_pair(r, &b->ids[g->idx[0]], &b->nodes[g->idx[0]]) == 0;
+        ok = cp_pair(r, b, g->idx[0]) == 0;
     } else {
         ok = r->type == REDIS_REPLY_ARRAY && r->elements == g->k;
         for (size_t i = 0; ok && i < g->k; i++)
-            ok = cp_pair(r->element[i], &b->ids[g->idx[i]], &b->nodes[g->idx[i]]) == 0;
+            ok = cp_pair(r->element[i], b, g->idx[i]) == 0;
     }
     if (!ok) log_error("redis cluster: publish: an unexpected answer");
     cp_group_done(g, ok);
 }
 
-/* One EVALSHA of the publish script, formatted once. */
+/* One EVALSHA of the publish script, formatted once; with an idempotency
+ * key (and keys not off: idempotency_window_ms 0) the keyed script's, as
+ * redis.c sends it: EVALSHA sha 3 id h key data size ttl pubsub window. */
 static int cp_format(rediscluster_t *rc, const redis_pub_t *p, char **out, size_t *len) {
     const config_t *cfg = rediscluster_cfg(rc);
     char kid[HERALD_CHANNEL_MAX + 32], kh[HERALD_CHANNEL_MAX + 32], kp[HERALD_CHANNEL_MAX + 32];
+    char kk[CLUSTERPUB_IDEM_KEY_SIZE], win[24];
     char size[24], ttl[24];
     int sl = snprintf(size, sizeof(size), "%llu", (unsigned long long)cfg->history_size);
     int tl = snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)redischan_key_ttl(cfg));
@@ -154,10 +165,19 @@ static int cp_format(rediscluster_t *rc, const redis_pub_t *p, char **out, size_
     int h = rediswire_key(kh, sizeof(kh), REDISWIRE_KEY_HISTORY, p->channel, p->channel_len, 0);
     int c = rediswire_key(kp, sizeof(kp), REDISWIRE_KEY_PUBSUB, p->channel, p->channel_len, 0);
     if (a < 0 || h < 0 || c < 0) return -1;
-    const char *argv[] = {"EVALSHA", rediscluster_sha(rc), "2", kid, kh, p->data ? p->data : "",
-                          size, ttl, kp};
-    size_t lens[] = {7, 40, 1, (size_t)a, (size_t)h, p->len, (size_t)sl, (size_t)tl, (size_t)c};
-    int n = redisFormatCommandArgv(out, 9, argv, lens);
+    const char *data = p->data ? p->data : "";
+    int kl = p->key && cfg->idempotency_window_ms
+                 ? rediswire_idem_key(kk, sizeof(kk), p->channel, p->channel_len, p->key, p->key_len)
+                 : -1;
+    int wl = snprintf(win, sizeof(win), "%llu", (unsigned long long)cfg->idempotency_window_ms);
+    const char *plain[] = {"EVALSHA", rediscluster_sha(rc, 0), "2", kid, kh, data, size, ttl, kp};
+    size_t plens[] = {7, 40, 1, (size_t)a, (size_t)h, p->len, (size_t)sl, (size_t)tl, (size_t)c};
+    const char *keyed[] = {"EVALSHA", rediscluster_sha(rc, 1), "3", kid, kh, kk, data, size, ttl,
+                           kp, win};
+    size_t klens[] = {7, 40, 1, (size_t)a, (size_t)h, (size_t)kl, p->len, (size_t)sl, (size_t)tl,
+                      (size_t)c, (size_t)wl};
+    int n = kl < 0 ? redisFormatCommandArgv(out, 9, plain, plens)
+                   : redisFormatCommandArgv(out, 11, keyed, klens);
     if (n < 0) return -1;
     *len = (size_t)n;
     return 0;
@@ -172,7 +192,7 @@ static unsigned cp_slot(const redis_pub_t *p) {
 int clusterpub_publish(rediscluster_t *rc, const redis_pub_t *msgs, size_t n,
                        redis_publish_cb cb, void *arg) {
     if (n == 0) return UV_EINVAL;
-    cp_batch_t *b = calloc(1, sizeof(*b) + 2 * n * sizeof(uint64_t) + n * (sizeof(unsigned) + 1));
+    cp_batch_t *b = calloc(1, sizeof(*b) + 2 * n * sizeof(uint64_t) + n * (sizeof(unsigned) + 2));
     if (b == NULL) return UV_ENOMEM;
     b->rc = rc;
     b->cb = cb;
@@ -182,6 +202,7 @@ int clusterpub_publish(rediscluster_t *rc, const redis_pub_t *msgs, size_t n,
     b->nodes = b->ids + n;
     unsigned *slot = (unsigned *)(b->nodes + n);
     char *taken = (char *)(slot + n);
+    b->repeated = (unsigned char *)(taken + n);
     int shard;
     for (size_t i = 0; i < n; i++) {
         slot[i] = cp_slot(&msgs[i]);

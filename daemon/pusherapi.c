@@ -160,7 +160,7 @@ static int pusherapi_out_add(pusherapi_out_t *o, const char *channel, size_t cle
         o->msgs = m;
         o->cap = cap;
     }
-    o->msgs[o->n++] = (redis_pub_t){channel, clen, s, strlen(s)};
+    o->msgs[o->n++] = (redis_pub_t){channel, clen, s, strlen(s), NULL, 0};
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "redis.h"
 
 #include "clusterpub.h"
+#include "idem.h"
 #include "log.h"
 #include "rediscluster.h"
 #include "redischan.h"
@@ -19,6 +20,8 @@
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 5000
 #define REDIS_PING_MS 1000
+/* herald:{channel}:k:<key> at the longest */
+#define REDIS_IDEM_KEY_SIZE (8 + HERALD_CHANNEL_MAX + 4 + IDEM_KEY_MAX + 1)
 
 struct redis_link {
     /* first: a connection's data (the link) is also its channel set's */
@@ -31,6 +34,8 @@ struct redis_link {
     rediswire_addr_t addr;
     int cmd_ready, sub_ready, stopping, ever_up;
     char sha_publish[41];
+    char *keyed_lua;      /* rediswire_keyed_lua(): publish with an idempotency key */
+    char sha_keyed[41];
     uv_timer_t reconnect, ping, teardown;
     uv_async_t interest;
     int nclosing;         /* handles still closing after stop */
@@ -206,6 +211,7 @@ static void redis_connect(redis_link_t *l) {
     if (l->addr.db) redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SELECT", "SELECT %u", l->addr.db);
     redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_publish_lua);
     redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_load_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", l->keyed_lua);
     l->ping_sent_ns = uv_hrtime();
     redisAsyncCommand(l->ch.cmd, redis_on_ping, NULL, "PING");
 }
@@ -237,15 +243,18 @@ typedef struct redis_batch {
     void *arg;
     size_t n;
     uint64_t *ids, *nodes; /* [n] each, after the struct */
+    unsigned char *repeated; /* [n], after them */
 } redis_batch_t;
 
-static int redis_pair(redisReply *r, uint64_t *id, uint64_t *nodes) {
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+/* {id, nodes}, or {first id, 0, 1} from the keyed script for a repeat. */
+static int redis_pair(redisReply *r, uint64_t *id, uint64_t *nodes, unsigned char *repeated) {
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 ||
         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER ||
         r->element[0]->integer <= 0)
         return -1;
     *id = (uint64_t)r->element[0]->integer;
     *nodes = (uint64_t)r->element[1]->integer;
+    *repeated = r->elements == 3;
     return 0;
 }
 
@@ -255,11 +264,11 @@ static void redis_on_published(redisAsyncContext *ac, void *reply, void *priv) {
     redisReply *r = reply;
     int ok = r != NULL;
     if (ok && b->n == 1) {
-        ok = redis_pair(r, &b->ids[0], &b->nodes[0]) == 0;
+        ok = redis_pair(r, &b->ids[0], &b->nodes[0], &b->repeated[0]) == 0;
     } else if (ok) {
         ok = r->type == REDIS_REPLY_ARRAY && r->elements == b->n;
         for (size_t i = 0; ok && i < b->n; i++)
-            ok = redis_pair(r->element[i], &b->ids[i], &b->nodes[i]) == 0;
+            ok = redis_pair(r->element[i], &b->ids[i], &b->nodes[i], &b->repeated[i]) == 0;
     }
     if (!ok && r) {
         const char *why = r->type == REDIS_REPLY_ERROR ? r->str : "unexpected answer";
@@ -268,19 +277,48 @@ static void redis_on_published(redisAsyncContext *ac, void *reply, void *priv) {
         log_error("redis: publish refused: %s", why);
         if (strncmp(why, "NOSCRIPT", 8) == 0) redis_fail(b->l, "scripts flushed");
     }
-    if (ok) b->l->stats->redis_messages_out += b->n;
+    size_t nrep = 0;
+    for (size_t i = 0; ok && i < b->n; i++) nrep += b->repeated[i];
+    if (ok) b->l->stats->redis_messages_out += b->n - nrep;
     else b->l->stats->redis_emit_failures++;
-    b->cb(b->arg, ok ? 0 : REDIS_EFAIL, ok ? b->ids : NULL, ok ? b->nodes : NULL, b->n);
+    b->cb(b->arg, ok ? 0 : REDIS_EFAIL, ok ? b->ids : NULL, ok ? b->nodes : NULL,
+          ok ? b->repeated : NULL, b->n);
     free(b);
 }
 
 static void redis_on_queued(redisAsyncContext *ac, void *reply, void *priv) {}
 
+/* ---- idempotency keys across nodes ------------------------------------ */
+
+/* A message with an idempotency key (and keys not switched off with
+ * idempotency_window_ms = 0) goes through the keyed script: argv[0..8],
+ * the unkeyed call, becomes EVALSHA sha 3 id h key data size ttl pubsub
+ * window; kk and win hold the key's name and the window (hiredis copies
+ * them before redis_publish returns). The argument count. */
+static int redis_keyed_args(redis_link_t *l, const redis_pub_t *p, const char *argv[11],
+                            size_t lens[11], char kk[REDIS_IDEM_KEY_SIZE], char win[24]) {
+    uint64_t window = (*l->cfg)->idempotency_window_ms;
+    if (p->key == NULL || window == 0) return 9;
+    int kl = rediswire_idem_key(kk, REDIS_IDEM_KEY_SIZE, p->channel, p->channel_len, p->key,
+                                p->key_len);
+    if (kl < 0) return 9;
+    int wl = snprintf(win, 24, "%llu", (unsigned long long)window);
+    memmove(argv + 6, argv + 5, 4 * sizeof(*argv)); /* data size ttl pubsub, one later */
+    memmove(lens + 6, lens + 5, 4 * sizeof(*lens));
+    argv[1] = l->sha_keyed;
+    argv[2] = "3";
+    argv[5] = kk;
+    lens[5] = (size_t)kl;
+    argv[10] = win;
+    lens[10] = (size_t)wl;
+    return 11;
+}
+
 int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publish_cb cb,
                   void *arg) {
     if (l->cluster) return clusterpub_publish(l->cluster, msgs, n, cb, arg);
     if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
-    redis_batch_t *b = malloc(sizeof(*b) + 2 * n * sizeof(uint64_t));
+    redis_batch_t *b = calloc(1, sizeof(*b) + 2 * n * sizeof(uint64_t) + n);
     if (b == NULL) return UV_ENOMEM;
     b->l = l;
     b->cb = cb;
@@ -288,6 +326,7 @@ int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publ
     b->n = n;
     b->ids = (uint64_t *)(b + 1);
     b->nodes = b->ids + n;
+    b->repeated = (unsigned char *)(b->nodes + n);
     const config_t *cfg = *l->cfg;
     char size[24], ttl[24];
     int sl = snprintf(size, sizeof(size), "%llu", (unsigned long long)cfg->history_size);
@@ -300,13 +339,15 @@ int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publ
         int bb = rediswire_key(kh, sizeof(kh), REDISWIRE_KEY_HISTORY, p->channel, p->channel_len, 0);
         int c = rediswire_key(kp, sizeof(kp), REDISWIRE_KEY_PUBSUB, p->channel, p->channel_len,
                               l->addr.db);
-        const char *argv[] = {"EVALSHA", l->sha_publish, "2", kid, kh, p->data ? p->data : "",
-                              size, ttl, kp};
-        size_t lens[] = {7, 40, 1, (size_t)a, (size_t)bb, p->len, (size_t)sl, (size_t)tl, (size_t)c};
+        const char *argv[11] = {"EVALSHA", l->sha_publish, "2", kid, kh, p->data ? p->data : "",
+                                size, ttl, kp};
+        size_t lens[11] = {7, 40, 1, (size_t)a, (size_t)bb, p->len, (size_t)sl, (size_t)tl, (size_t)c};
+        char kk[REDIS_IDEM_KEY_SIZE], win[24];
+        int argc = redis_keyed_args(l, p, argv, lens, kk, win);
         if (n == 1)
-            redisAsyncCommandArgv(l->ch.cmd, redis_on_published, b, 9, argv, lens);
+            redisAsyncCommandArgv(l->ch.cmd, redis_on_published, b, argc, argv, lens);
         else
-            redisAsyncCommandArgv(l->ch.cmd, redis_on_queued, NULL, 9, argv, lens);
+            redisAsyncCommandArgv(l->ch.cmd, redis_on_queued, NULL, argc, argv, lens);
     }
     if (n > 1) redisAsyncCommand(l->ch.cmd, redis_on_published, b, "EXEC");
     return 0;
@@ -365,6 +406,12 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;
     redis_sha1_hex(rediswire_publish_lua, l->sha_publish);
     redis_sha1_hex(rediswire_load_lua, l->ch.sha_load);
+    if ((l->keyed_lua = rediswire_keyed_lua(rediswire_publish_lua)) == NULL) {
+        redischan_free(&l->ch);
+        free(l);
+        return NULL;
+    }
+    redis_sha1_hex(l->keyed_lua, l->sha_keyed);
     uv_timer_init(uv, &l->reconnect);
     uv_timer_init(uv, &l->ping);
     uv_timer_init(uv, &l->teardown);
@@ -384,6 +431,7 @@ static void redis_on_handle_closed(uv_handle_t *h) {
     redis_link_t *l = h->data;
     if (--l->nclosing > 0) return;
     redischan_free(&l->ch);
+    free(l->keyed_lua);
     free(l);
 }
 

@@ -45,12 +45,16 @@ typedef struct redis_pub {
     size_t channel_len;
     const char *data;
     size_t len;
+    const char *key;       /* its idempotency key (checked: 1-64 bytes), or NULL */
+    size_t key_len;
 } redis_pub_t;
 
 /* Called once per publish that returned 0: status 0 with the ids Redis
- * assigned and how many nodes each reached, or REDIS_EFAIL. */
+ * assigned and how many nodes each reached, or REDIS_EFAIL. A message
+ * whose key Redis had seen within idempotency_window_ms (on any node) was
+ * not published: repeated[i] is 1, ids[i] the first one's id, nodes[i] 0. */
 typedef void (*redis_publish_cb)(void *arg, int status, const uint64_t *ids,
-                                 const uint64_t *nodes, size_t n);
+                                 const uint64_t *nodes, const unsigned char *repeated, size_t n);
 
 /* The first member of the link (redis.c, rediscluster.c), so a
  * connection's data, the link, is also its set. */

@@ -40,7 +40,8 @@ struct rediscluster {
     const config_t *const *cfg;
     stats_t *stats;
     clusterwire_seeds_t seeds;
-    char sha_publish[41];
+    char sha_publish[41], sha_keyed[41];
+    char *keyed_lua;           /* the SPUBLISH script inside the idempotency key check */
     uint8_t owner[CLUSTERWIRE_SLOTS];  /* slot -> index in m, or CLUSTERWIRE_NONE */
     rc_master_t m[CLUSTERWIRE_MAX_MASTERS];
     clusterwire_map_t map;     /* a CLUSTER SLOTS answer being applied */
@@ -234,6 +235,7 @@ static void rc_connect(rc_master_t *m) {
     redisAsyncCommand(m->cmd, NULL, NULL, "CLIENT SETNAME heraldd-%d-cmd", (int)getpid());
     redisAsyncCommand(m->cmd, rc_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_spublish_lua);
     redisAsyncCommand(m->cmd, rc_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_load_lua);
+    redisAsyncCommand(m->cmd, rc_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rc->keyed_lua);
     m->ping_ns = m->pinged_ns = uv_hrtime();
     redisAsyncCommand(m->cmd, rc_on_cmd_ping, NULL, "PING");
 }
@@ -490,7 +492,9 @@ void rediscluster_shard_fail(rediscluster_t *rc, int shard, const char *why) {
 
 stats_t *rediscluster_stats(rediscluster_t *rc) { return rc->stats; }
 const config_t *rediscluster_cfg(rediscluster_t *rc) { return *rc->cfg; }
-const char *rediscluster_sha(rediscluster_t *rc) { return rc->sha_publish; }
+const char *rediscluster_sha(rediscluster_t *rc, int keyed) {
+    return keyed ? rc->sha_keyed : rc->sha_publish;
+}
 
 /* ---- life --------------------------------------------------------------- */
 
@@ -516,7 +520,9 @@ rediscluster_t *rediscluster_start(uv_loop_t *uv, hub_t *hub, const config_t *co
         free(rc);
         return NULL;
     }
-    if (redischan_init(&rc->ch) != 0) {
+    if ((rc->keyed_lua = rediswire_keyed_lua(rediswire_spublish_lua)) == NULL ||
+        redischan_init(&rc->ch) != 0) {
+        free(rc->keyed_lua);
         free(rc);
         return NULL;
     }
@@ -533,6 +539,7 @@ rediscluster_t *rediscluster_start(uv_loop_t *uv, hub_t *hub, const config_t *co
     rc->map_backoff_ms = rc->map_gap_ms = RC_BACKOFF_MIN_MS;
     rc_sha1_hex(rediswire_spublish_lua, rc->sha_publish);
     rc_sha1_hex(rediswire_load_lua, rc->ch.sha_load);
+    rc_sha1_hex(rc->keyed_lua, rc->sha_keyed);
     uv_timer_init(uv, &rc->tick);
     uv_async_init(uv, &rc->interest, rc_on_interest);
     rc->tick.data = rc->interest.data = rc;
@@ -547,6 +554,7 @@ static void rc_on_closed(uv_handle_t *h) {
     rediscluster_t *rc = h->data;
     if (--rc->nclosing > 0) return;
     redischan_free(&rc->ch);
+    free(rc->keyed_lua);
     memset(&rc->seeds.auth, 0, sizeof(rc->seeds.auth));
     free(rc);
 }

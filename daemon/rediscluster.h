@@ -59,6 +59,7 @@ void rediscluster_shard_fail(rediscluster_t *rc, int shard, const char *why);
 
 stats_t *rediscluster_stats(rediscluster_t *rc);
 const config_t *rediscluster_cfg(rediscluster_t *rc);
-const char *rediscluster_sha(rediscluster_t *rc); /* the SPUBLISH script's */
+/* The SPUBLISH script's SHA1, or (keyed) its idempotency-keyed variant's. */
+const char *rediscluster_sha(rediscluster_t *rc, int keyed);
 
 #endif

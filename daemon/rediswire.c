@@ -3,6 +3,7 @@
 #include "signed.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REDISWIRE_PREFIX "herald:{"
@@ -29,6 +30,30 @@
  * the one that delivers it. */
 const char rediswire_publish_lua[] = REDISWIRE_PUBLISH_LUA("PUBLISH");
 const char rediswire_spublish_lua[] = REDISWIRE_PUBLISH_LUA("SPUBLISH");
+
+/* Idempotency keys across nodes (README "Several servers"): the keyed
+ * publish is a publish script run inside a check. KEYS[3] is the emit's
+ * key (herald:{channel}:k:<key>, the channel's slot), ARGV[5]
+ * idempotency_window_ms. A key seen within the window answers
+ * {first id, 0, 1} and publishes nothing; otherwise the message is
+ * published and the key remembers its id for the window. Built at start
+ * from the publish script (rediswire_keyed_lua), so the two never drift. */
+static const char rediswire_keyed_head_lua[] =
+    "local prev = redis.call('GET', KEYS[3])\n"
+    "if prev then return {tonumber(prev), 0, 1} end\n"
+    "local r = (function()\n";
+static const char rediswire_keyed_tail_lua[] =
+    "end)()\n"
+    "redis.call('SET', KEYS[3], string.format('%d', r[1]), 'PX', ARGV[5])\n"
+    "return r\n";
+
+char *rediswire_keyed_lua(const char *publish_lua) {
+    size_t n = sizeof(rediswire_keyed_head_lua) + strlen(publish_lua) +
+               sizeof(rediswire_keyed_tail_lua);
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s%s", rediswire_keyed_head_lua, publish_lua, rediswire_keyed_tail_lua);
+    return s;
+}
 
 /* KEYS: id counter, history. ARGV: key ttl. A channel never published gets
  * its counter now (clock ms * 1000 - 1), so the last id a subscriber is
@@ -174,6 +199,14 @@ int rediswire_key(char *out, size_t size, int kind, const char *channel, size_t 
     else
         n = snprintf(out, size, REDISWIRE_PREFIX "%.*s}:%s", (int)len, channel,
                      kind == REDISWIRE_KEY_ID ? "id" : "h");
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+int rediswire_idem_key(char *out, size_t size, const char *channel, size_t len, const char *key,
+                       size_t key_len) {
+    if (key_len == 0) return -1;
+    int n = snprintf(out, size, REDISWIRE_PREFIX "%.*s}:k:%.*s", (int)len, channel, (int)key_len,
+                     key);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 

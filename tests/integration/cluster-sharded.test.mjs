@@ -184,6 +184,31 @@ test('a client moves from node B to node A with since and gets exactly what it m
   }
 });
 
+test('idempotency keys hold across nodes on every shard, for single emits and batches', async () => {
+  const chans = masters.map((m) => channelsOn(m, 'pub.idem', 1)[0]);
+  const s = await client(nodes[2]);
+  for (const ch of chans) await s.subscribe(ch);
+  for (const [i, ch] of chans.entries()) {
+    const first = await nodes[0].emitReq('POST', '/emit/' + ch, 'once', { 'Idempotency-Key': 'k-' + i });
+    assert.equal(first.status, 202, first.body);
+    const again = await nodes[1].emitReq('POST', '/emit/' + ch, 'once', { 'Idempotency-Key': 'k-' + i });
+    assert.equal(again.status, 202, again.body);
+    const a = JSON.parse(again.body);
+    assert.equal(a.id, JSON.parse(first.body).id);
+    assert.equal(a.repeated, true);
+  }
+  const body = chans.map((ch, i) => `${ch} 2\nb${i}\n`).join('');
+  const b1 = await nodes[0].emitReq('POST', '/emit', body, { 'Idempotency-Key': 'batch-1' });
+  const b2 = await nodes[2].emitReq('POST', '/emit', body, { 'Idempotency-Key': 'batch-1' });
+  assert.equal(b2.status, 202, b2.body);
+  assert.deepEqual(JSON.parse(b2.body).ids, JSON.parse(b1.body).ids);
+  assert.equal(JSON.parse(b2.body).repeated, chans.length);
+  await until(() => s.messages().length >= 2 * chans.length, 3000, 'once each');
+  await sleep(50);
+  assert.equal(s.messages().length, 2 * chans.length, 'nothing published twice');
+  s.close();
+});
+
 test('a channel\'s master restarted mid-stream: its emits answer 503, other shards go on, subscribers lose nothing accepted', async () => {
   const victim = masters[1];
   const [ch] = channelsOn(victim, 'pub.restart', 1);

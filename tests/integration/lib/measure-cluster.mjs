@@ -8,6 +8,8 @@
 //   node tests/integration/lib/measure-cluster.mjs [subscribers=300] [burst=2000] [singles=300] [emit_connections=8]
 // The burst goes over several kept-alive emit connections, as php-fpm
 // workers' are (in a cluster each connection waits for Redis per emit).
+// KEYED=1: every emit carries a fresh Idempotency-Key, as the PHP
+// extension's do (in a cluster the key is checked and stored in Redis).
 import net from 'node:net';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { join } from 'node:path';
 import { startHeraldd, rawWs, frame, until, freePort, sleep } from './heraldd.mjs';
 
 const [S = 300, M = 2000, L = 300, E = 8] = process.argv.slice(2).map(Number);
+const KEYED = process.env.KEYED === '1' ? `k${process.pid}-` : '';
+let keys = 0;
 const TICK = 100; // /proc/PID/stat clock ticks per second (Linux default)
 
 function cpuMs(pid) {
@@ -72,7 +76,8 @@ async function emitter(hd) {
   s.on('data', (c) => { for (const _ of c.toString().matchAll(/HTTP\/1.1 202/g)) waiting.shift()(); });
   return {
     send(body) {
-      s.write(`POST /emit/pub.bench HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      const key = KEYED ? `Idempotency-Key: ${KEYED}${++keys}\r\n` : '';
+      s.write(`POST /emit/pub.bench HTTP/1.1\r\nHost: x\r\n${key}Content-Length: ${body.length}\r\n\r\n${body}`);
       return new Promise((r) => waiting.push(r));
     },
     close: () => s.destroy(),
