@@ -100,9 +100,11 @@ before(async () => {
     m.id = f[0];
     m.slots = f.slice(8).map((r) => r.split('-').map(Number)).map(([lo, hi]) => [lo, hi ?? lo]);
   }
-  // one seed, all seeds, and credentials-free seeds in another order
+  // one seed, all seeds, another seed
   const seeds = [`127.0.0.1:${masters[0].port}`, masters.map((m) => `127.0.0.1:${m.port}`).join(','), `127.0.0.1:${masters[2].port}`];
-  for (const s of seeds) nodes.push(await startHeraldd({ args: ['--redis-cluster', s, ...ARGS] }));
+  // node 1 runs two event loops: messages from the shards reach both
+  for (const [i, s] of seeds.entries())
+    nodes.push(await startHeraldd({ args: ['--redis-cluster', s, ...ARGS, ...(i === 1 ? ['--workers', '2'] : [])] }));
   for (const n of nodes)
     await until(async () => { const s = await n.stats(); return s.redis_link_up === 1 && s.redis_cluster_masters === 3; }, 10000, 'cluster link up');
 });
