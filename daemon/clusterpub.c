@@ -93,8 +93,8 @@ static int cp_group_send(cp_group_t *g, redisAsyncContext *ac, int ask) {
 }
 
 /* MOVED or ASK: nothing of the group ran, so it goes, as it was, to the
- * master named (ASK: for this once, and only a single message, since
- * ASKING covers one command). 1 if sent again. */
+ * master named (ASK: for this once; ASKING before MULTI covers the whole
+ * transaction, Redis keeping the flag until EXEC). 1 if sent again. */
 static int cp_redirect(cp_group_t *g, const char *err) {
     int ask, port, to = -1;
     unsigned slot;
@@ -103,7 +103,8 @@ static int cp_redirect(cp_group_t *g, const char *err) {
     rediscluster_t *rc = g->b->rc;
     redisAsyncContext *ac = rediscluster_cmd_at(rc, g->shard, host, port, &to);
     rediscluster_redirected(rc, slot, ask || ac == NULL ? -1 : to);
-    if (ac == NULL || g->redirects >= CLUSTERPUB_REDIRECTS_MAX || (ask && g->k > 1)) return 0;
+    if (ac == NULL || g->redirects >= CLUSTERPUB_REDIRECTS_MAX) return 0;
+    log_debug("redis cluster: %s: %zu message(s) sent again", err, g->k);
     g->redirects++;
     g->queued_err = 0;
     g->shard = to;

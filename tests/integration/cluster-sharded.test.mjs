@@ -294,9 +294,12 @@ test('a live channel\'s slot moves to another master: emits follow ASK and MOVED
   let stop = false;
   const emitter = (async () => {
     for (let i = 0; !stop; i++) {
-      const r = await nodes[1].emitReq('POST', '/emit/' + ch, 'g' + i);
+      // single emits and two-record batches (one MULTI/EXEC, redirected whole)
+      const r = i % 2 ? await nodes[1].emitReq('POST', '/emit/' + ch, 'g' + i)
+        : await nodes[1].emitReq('POST', '/emit', [`g${i}`, `h${i}`].map((d) => `${ch} ${d.length}\n${d}\n`).join(''));
       assert.equal(r.status, 202, r.body); // a slot moving is no outage
-      accepted.push(JSON.parse(r.body).id);
+      const j = JSON.parse(r.body);
+      accepted.push(...(j.ids ?? [j.id]));
       await sleep(2);
     }
   })();
@@ -306,7 +309,9 @@ test('a live channel\'s slot moves to another master: emits follow ASK and MOVED
   const keys = await redis(src.port, ['CLUSTER', 'GETKEYSINSLOT', slot, 100]);
   assert.ok(keys.length >= 2, JSON.stringify(keys));
   assert.equal(await redis(src.port, ['MIGRATE', '127.0.0.1', dst.port, '', 0, 5000, 'KEYS', ...keys]), 'OK');
-  await sleep(20); // emits meanwhile get ASK
+  // emits meanwhile get ASK (the keys have left), followed to the importing master
+  await until(() => /ASK \d+ \S+: 1 message/.test(nodes[1].proc.log) && /ASK \d+ \S+: 2 message/.test(nodes[1].proc.log),
+    5000, 'a single emit and a batch redirected by ASK');
   for (const m of [dst, src, third]) assert.equal(await redis(m.port, ['CLUSTER', 'SETSLOT', slot, 'NODE', dst.id]), 'OK');
   await until(async () => (await shardSubs(dst, ch)) === 2, 5000, 'both nodes subscribed on the new owner');
   const n = accepted.length;
@@ -320,6 +325,7 @@ test('a live channel\'s slot moves to another master: emits follow ASK and MOVED
     s.close();
   }
   assert.ok((await nodes[1].stats()).redis_cluster_moved > movedBefore, 'redirections counted');
+  assert.match(nodes[1].proc.log, /MOVED \d+ \S+: \d message\(s\) sent again/, 'then MOVED, to the new owner');
 });
 
 // A broken or hostile Redis (a real one cannot be made to misbehave, so a
