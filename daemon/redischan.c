@@ -183,6 +183,14 @@ static void redischan_release_held(redischan_set_t *l, rchan_t *c) {
     }
 }
 
+/* The connection that answered a load cannot be trusted: the link's
+ * (one Redis) or the channel's shard's (a cluster) is renewed; the
+ * channel reloads once subscribed again. */
+static void redischan_fail(redischan_set_t *l, rchan_t *c, const char *why) {
+    if (l->ops == NULL) l->fail(l, why);
+    else if (c->shard >= 0) l->ops->fail(l, c->shard, why);
+}
+
 typedef struct redischan_load_req {
     redischan_set_t *l;
     uint32_t route;       /* the channel's route when sent */
@@ -203,15 +211,19 @@ static void redischan_on_load(redisAsyncContext *ac, void *reply, void *priv) {
     if (c == NULL || c->state != RCHAN_LOADING || r == NULL || c->route != req->route) goto out;
     if (l->ops && r->type == REDIS_REPLY_ERROR) { /* MOVED, CLUSTERDOWN...: find its owner */
         log_warn("redis: loading %.*s: %s", (int)c->len, c->name, r->str);
-        redischan_unroute(l, c);
-        l->ops->moved(l);
+        if (strncmp(r->str, "NOSCRIPT", 8) == 0) { /* its master lost the scripts: reconnect */
+            redischan_fail(l, c, "scripts flushed");
+        } else {
+            redischan_unroute(l, c);
+            l->ops->moved(l);
+        }
         goto out;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
         log_error("redis: unexpected answer loading %.*s%s%s", (int)c->len, c->name,
                   r->type == REDIS_REPLY_ERROR ? ": " : "", r->type == REDIS_REPLY_ERROR ? r->str : "");
-        l->fail(l, "bad load answer");
+        redischan_fail(l, c, "bad load answer");
         goto out;
     }
     uint64_t last = 0, ms;
@@ -237,7 +249,7 @@ static void redischan_on_load(redisAsyncContext *ac, void *reply, void *priv) {
     if (last == 0 || (h->elements && e == NULL)) {
         log_error("redis: cannot read the state of %.*s", (int)c->len, c->name);
         free(e);
-        l->fail(l, "bad load answer");
+        redischan_fail(l, c, "bad load answer");
         goto out;
     }
     int ready;

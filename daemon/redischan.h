@@ -31,6 +31,9 @@ typedef struct redischan_ops {
      * redirection or an error answer): the map is read again, and the
      * channel is subscribed on its new owner by redischan_reroute. */
     void (*moved)(struct redischan_set *s);
+    /* A shard's connections cannot be trusted (a malformed answer, its
+     * scripts flushed): renewed, its channels resubscribed. */
+    void (*fail)(struct redischan_set *s, int shard, const char *why);
 } redischan_ops_t;
 
 /* Results of a publish, negative as in libuv (both links). */
@@ -67,7 +70,8 @@ typedef struct redischan_set {
     redisAsyncContext *cmd, *sub;  /* the link's connections; NULL while down */
     int up;                        /* both connections answer */
     char sha_load[41];             /* the load script (redis.c loads it) */
-    /* the link gives up on its connections (outside hiredis callbacks) */
+    /* the link gives up on its connections (outside hiredis callbacks);
+     * one Redis only (a cluster's shards: ops->fail) */
     void (*fail)(struct redischan_set *s, const char *why);
     struct rchan **buckets;
     size_t nbuckets, count;

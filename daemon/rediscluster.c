@@ -461,7 +461,13 @@ static void rc_moved(redischan_set_t *s) {
     rc_kick(rc);
 }
 
-static const redischan_ops_t rc_ops = {rc_owner, rc_subscribe, rc_unsubscribe, rc_cmd, rc_moved};
+static void rc_fail(redischan_set_t *s, int shard, const char *why) {
+    rediscluster_t *rc = rc_of(s);
+    if (rc->m[shard].host[0]) rc_master_dead(&rc->m[shard], why);
+}
+
+static const redischan_ops_t rc_ops = {rc_owner, rc_subscribe, rc_unsubscribe, rc_cmd, rc_moved,
+                                       rc_fail};
 
 /* ---- what the publish side (clusterpub.c) uses ------------------------- */
 

@@ -211,6 +211,22 @@ test('idempotency keys hold across nodes on every shard, for single emits and ba
   s.close();
 });
 
+test('scripts flushed from the masters: a subscription\'s load and an emit renew the connection, then work', async () => {
+  const [ch] = channelsOn(masters[0], 'pub.flush', 1);
+  const others = masters.slice(1).map((m) => channelsOn(m, 'pub.flush', 1)[0]);
+  for (const m of masters) assert.equal(await redis(m.port, ['SCRIPT', 'FLUSH']), 'OK');
+  const s = await client(nodes[0]);
+  const ans = await s.subscribe(ch); // its load meets NOSCRIPT first
+  assert.equal(ans.type, 'subscribed', JSON.stringify(ans));
+  for (const o of others) { // an emit meets NOSCRIPT: 503, nothing published, then 202
+    await until(async () => (await nodes[1].emitReq('POST', '/emit/' + o, 'x')).status === 202, 5000, 'emits again');
+  }
+  const { id } = await nodes[2].emit(ch, 'after the flush');
+  assert.equal(id, ans.last + 1);
+  await until(() => s.messages().length === 1, 3000, 'delivered');
+  s.close();
+});
+
 test('a channel\'s master restarted mid-stream: its emits answer 503, other shards go on, subscribers lose nothing accepted', async () => {
   const victim = masters[1];
   const [ch] = channelsOn(victim, 'pub.restart', 1);
