@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startHeraldd, client, freePort, until, sleep } from './lib/heraldd.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-rcluster-'));
-const masters = [];   // { port, proc, id, slots: [[lo, hi]...], extra }
+const masters = [];   // { port, proc, id, slots: [[lo, hi]...] }
 const nodes = [];     // heraldd
 
 // Commands to one Redis in RESP (binary-safe); resolves the parsed answers.
