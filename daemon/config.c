@@ -171,6 +171,8 @@ static const config_key_t config_keys[] = {
      "or a Redis Cluster (7.0+, sharded pub/sub): [redis://[[user]:password@]]host:port,host:port,... seed nodes, credentials on the first"},
     {"redis_timeout_ms", T_U64, F(redis_timeout_ms), "3000", 100, 600000, NULL, 0,
      "time Redis has to answer before the link is dropped and connected again (emits meanwhile: 503)"},
+    {"presence_node_ttl_ms", T_U64, F(presence_node_ttl_ms), "10000", 300, 600000, NULL, 0,
+     "with redis: a node that has not renewed its liveness for this long is dead, and the others remove its presence members (within 2x this)"},
     {"workers", T_WORKERS, F(workers), "1", 1, 64, NULL, 1,
      "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto "
      "for one per CPU; more than 1 pays only with cores heraldd does not share with php-fpm "

@@ -107,11 +107,10 @@ static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *id
     free(out);
 }
 
-/* Redis answered: answer, read again, then go on with what was pipelined
- * behind (which may be held in turn). */
-static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
-                                   const uint64_t *nodes, const unsigned char *repeated, size_t n) {
-    emitredis_wait_t *w = arg;
+/* The connection reads again and what was pipelined behind goes on (it
+ * may be held in turn), after answer(w) has answered it. */
+static void emitredis_release(emitredis_wait_t *w, void (*answer)(emitredis_wait_t *w, void *arg),
+                              void *arg) {
     conn_t *c = w->c;
     if (c != NULL && c->state == CONN_CLOSING) { /* its free hook has not run yet */
         c->session = NULL;
@@ -120,11 +119,68 @@ static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
         conn_http_resume(c);
         if (conn_is_open(c) && emitredis_read_cb)
             uv_read_start(&c->h.stream, emitredis_alloc_cb, emitredis_read_cb);
-        emitredis_answer(w, status, ids, nodes, repeated, n);
+        answer(w, arg);
         if (w->nheld && conn_is_open(c)) c->proto->feed(c, w->held, w->nheld);
     }
     free(w->held);
     free(w);
+}
+
+typedef struct emitredis_result {
+    int status;
+    const uint64_t *ids, *nodes;
+    const unsigned char *repeated;
+    size_t n;
+} emitredis_result_t;
+
+static void emitredis_answer_result(emitredis_wait_t *w, void *arg) {
+    emitredis_result_t *r = arg;
+    emitredis_answer(w, r->status, r->ids, r->nodes, r->repeated, r->n);
+}
+
+/* Redis answered: answer, read again, then go on. */
+static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
+                                   const uint64_t *nodes, const unsigned char *repeated, size_t n) {
+    emitredis_result_t r = {status, ids, nodes, repeated, n};
+    emitredis_release(arg, emitredis_answer_result, &r);
+}
+
+/* Stop reading c until w is released. */
+static void emitredis_hold_conn(conn_t *c, emitredis_wait_t *w) {
+    if (c->h.stream.read_cb) {
+        emitredis_alloc_cb = c->h.stream.alloc_cb;
+        emitredis_read_cb = c->h.stream.read_cb;
+        uv_read_stop(&c->h.stream);
+    }
+    c->session = w;
+    conn_proto_set(c, &emitredis_hold_proto);
+}
+
+emitredis_wait_t *emitredis_hold(conn_t *c, http_req_t *req) {
+    emitredis_wait_t *w = calloc(1, sizeof(*w));
+    if (w == NULL) return NULL;
+    w->c = c;
+    w->keep_alive = http_req_keep_alive(req);
+    emitredis_hold_conn(c, w);
+    return w;
+}
+
+typedef struct emitredis_reply {
+    int status;
+    const char *type, *body;
+    size_t len;
+} emitredis_reply_t;
+
+static void emitredis_answer_reply(emitredis_wait_t *w, void *arg) {
+    emitredis_reply_t *r = arg;
+    conn_respond(w->c, r->status, r->type, r->status == 503 ? "Retry-After: 1\r\n" : NULL, r->body,
+                 r->len, w->keep_alive);
+}
+
+void emitredis_hold_answer(emitredis_wait_t *w, int status, const char *type, const char *body,
+                           size_t len) {
+    emitredis_reply_t r = {status, type, body, len};
+    emitredis_release(w, emitredis_answer_reply, &r);
 }
 
 void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *msgs, size_t n,
@@ -152,11 +208,5 @@ void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *
         free(w);
         return;
     }
-    if (c->h.stream.read_cb) {
-        emitredis_alloc_cb = c->h.stream.alloc_cb;
-        emitredis_read_cb = c->h.stream.read_cb;
-        uv_read_stop(&c->h.stream);
-    }
-    c->session = w;
-    conn_proto_set(c, &emitredis_hold_proto);
+    emitredis_hold_conn(c, w);
 }

@@ -24,4 +24,13 @@ enum { EMITREDIS_SINGLE = 0, EMITREDIS_GET, EMITREDIS_BATCH, EMITREDIS_PUSHER };
 void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *msgs, size_t n,
                        const char *key, size_t klen);
 
+/* Any other answer that waits for Redis (the Pusher API's presence
+ * queries): c reads nothing more until emitredis_hold_answer answers it
+ * (or drops the answer if c closed meanwhile) and releases w. NULL when
+ * out of memory (c is not held). */
+typedef struct emitredis_wait emitredis_wait_t;
+emitredis_wait_t *emitredis_hold(conn_t *c, http_req_t *req);
+void emitredis_hold_answer(emitredis_wait_t *w, int status, const char *type, const char *body,
+                           size_t len);
+
 #endif

@@ -2,6 +2,7 @@
 
 #include "fdlimit.h"
 #include "log.h"
+#include "presenceredis.h"
 #include "redis.h"
 
 #include <assert.h>
@@ -312,6 +313,12 @@ int loop_start(loop_t *loop) {
     if (loop->index == 0 && (loop->cfg->redis[0] || loop->cfg->redis_cluster[0])) {
         loop->redis = redis_link_start(loop->uv, loop->hub, &loop->cfg, &loop->stats);
         if (loop->redis == NULL) return -1;
+        /* presence members are not shared through a Redis Cluster yet
+         * (its scripts publish classic pub/sub and span slots) */
+        if (loop->cfg->redis_cluster[0])
+            log_warn("redis_cluster: Pusher presence- subscribes are refused (not shared through a Redis Cluster yet)");
+        else if ((loop->presence = presenceredis_start(loop->uv, loop->hub, loop->redis, &loop->cfg)) == NULL)
+            log_error("out of memory: presence- subscribes are refused");
     }
     return 0;
 }
@@ -362,6 +369,8 @@ void loop_shutdown(loop_t *loop) {
         uv_close((uv_handle_t *)&loop->out.cork, NULL);
         uv_close((uv_handle_t *)&loop->shutdown_timer, NULL);
         if (loop->redis) {
+            presenceredis_stop(loop->presence);
+            loop->presence = NULL;
             redis_link_stop(loop->redis);
             loop->redis = NULL;
         }

@@ -27,6 +27,7 @@ typedef struct loop loop_t;
 struct conn;
 struct route_table;
 struct redis_link;
+struct presenceredis;
 
 typedef struct listener {
     stream_handle_t h;
@@ -127,6 +128,7 @@ struct loop {
      * by the owner (subscribe_on_channel) */
     void (*on_channel)(loop_t *loop, int kind, const char *name, size_t len);
     struct redis_link *redis;  /* loop 0 with the redis key: the cluster link */
+    struct presenceredis *presence; /* beside it: presence members across nodes */
     void *data;                /* the owner's, as in libuv's handles */
 };
 

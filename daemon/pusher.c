@@ -1,5 +1,6 @@
 #include "pusher.h"
 
+#include "hubremote.h"
 #include "log.h"
 #include "pusherwire.h"
 #include "subscribe.h"
@@ -22,11 +23,23 @@ enum {
 };
 
 /* One connection's place on a presence channel (the members themselves
- * are the hub's, shared by every loop): seq is where its member list was
- * taken, so it is told only of members coming or going after that. */
+ * are the hub's, shared by every loop, or Redis's with `redis`): seq is
+ * where its member list was taken, so it is told only of members coming
+ * or going after that. In a cluster a seat waits for its channel's
+ * subscription in Redis (SUBSCRIBING: every member event then reaches
+ * this node), then for its join's answer (JOINING: member events are
+ * held meanwhile, and those after the answer's seq are sent after it). */
+enum { PUSHER_SEAT_JOINED = 0, PUSHER_SEAT_SUBSCRIBING, PUSHER_SEAT_JOINING };
+#define PUSHER_SEAT_HELD_MAX 32 /* member events held while joining; more: rejoin */
+
 typedef struct pusher_seat {
     struct pusher_seat *next;
     uint64_t seq;
+    uint64_t token;            /* cluster: the join's answer finds its seat */
+    uint8_t state;             /* PUSHER_SEAT_* */
+    char *info;                /* cluster: user_info until the join is sent */
+    hub_note_t **held;         /* cluster: member events while joining */
+    size_t nheld;
     size_t name_len;
     char name[PUSHER_CHANNEL_MAX + 1];
     char user_id[PUSHER_USER_ID_MAX];
@@ -66,7 +79,11 @@ static int pusher_deliver(conn_t *c, channel_t *ch, message_t *m) {
 
 /* subscribe_resume's answer: Pusher says subscription_succeeded instead
  * (presence answers with its members from pusher_subscribe). */
-static int pusher_answer(conn_t *c, const char *json, size_t n) { return 0; }
+static void pusher_seats_advance(conn_t *c);
+static int pusher_answer(conn_t *c, const char *json, size_t n) {
+    if (c->loop->hub->cluster) pusher_seats_advance(c); /* presence joins wait for this */
+    return 0;
+}
 
 static void pusher_send_event(conn_t *c, const char *event, const char *channel, size_t clen,
                               const char *data_json) {
@@ -95,6 +112,98 @@ static pusher_seat_t *pusher_seat_find(conn_t *c, const char *name, size_t len) 
     return NULL;
 }
 
+static void pusher_seat_free(pusher_seat_t *seat) {
+    for (size_t i = 0; i < seat->nheld; i++) hub_note_release(seat->held[i]);
+    free(seat->held);
+    free(seat->info);
+    free(seat);
+}
+
+static void pusher_seat_unlink(conn_t *c, pusher_seat_t *seat) {
+    pusher_session_t *s = pusher_of(c);
+    for (pusher_seat_t **pp = &s->seats; *pp; pp = &(*pp)->next)
+        if (*pp == seat) {
+            *pp = seat->next;
+            return;
+        }
+}
+
+static void pusher_subscription_error(conn_t *c, const char *channel, size_t clen, int status,
+                                      const char *why) {
+    log_info("%s: Pusher subscribe to %.*s refused: %s", c->peer, (int)clen, channel, why);
+    char out[700];
+    int n = snprintf(out, sizeof(out),
+                     "{\"event\":\"pusher:subscription_error\",\"channel\":\"%.*s\",\"data\":"
+                     "{\"type\":\"AuthError\",\"error\":\"%s\",\"status\":%d}}",
+                     (int)clen, channel, why, status);
+    if (n > 0 && (size_t)n < sizeof(out)) wsconn_text(c, out, (size_t)n);
+}
+
+/* Cluster: a join Redis did not take. A full channel is refused as on one
+ * node; with Redis unreachable the member list cannot be told, so the
+ * connection is closed with 4100: pusher-js comes back after a second
+ * (a 4200 would bring it back at once, over and over while Redis is away). */
+static void pusher_seat_refuse(conn_t *c, pusher_seat_t *seat, int status) {
+    char name[PUSHER_CHANNEL_MAX + 1];
+    size_t len = seat->name_len;
+    memcpy(name, seat->name, len);
+    if (seat->state == PUSHER_SEAT_JOINING && status == HUB_ENOMEM) /* Redis counted it */
+        hub_presence_op_push(c->loop->hub, 0, c->loop->index, seat->name, seat->name_len,
+                             seat->user_id, NULL, 0, 0);
+    pusher_seat_unlink(c, seat);
+    pusher_seat_free(seat);
+    if (status == HUB_EFULL || status == HUB_ENOMEM) {
+        const char *why = status == HUB_EFULL ? "this presence channel is full (max_presence_members)"
+                                              : "out of memory";
+        pusher_subscription_error(c, name, len, status == HUB_EFULL ? 403 : 500, why);
+        if (status == HUB_EFULL) pusher_error(c, PUSHER_E_UNAUTHORIZED, why);
+        channel_t *ch = channel_find(&c->loop->channels, name, len);
+        if (ch) conn_unsubscribe(c, ch);
+        return;
+    }
+    pusher_subscription_error(c, name, len, 503, "presence members live in Redis, which is unreachable: reconnect");
+    pusher_error(c, PUSHER_E_OVER_CAPACITY, "presence members live in Redis, which is unreachable: reconnect");
+    wsconn_close(c, PUSHER_E_OVER_CAPACITY, "Redis unreachable");
+}
+
+/* Cluster: the join's answer. subscription_succeeded with the members as
+ * of the answer's seq, then the member events held meanwhile that came
+ * after it. */
+static void pusher_seat_joined(conn_t *c, pusher_seat_t *seat, const hub_note_t *n) {
+    if (n->status != 0) {
+        pusher_seat_refuse(c, seat, n->status);
+        return;
+    }
+    seat->state = PUSHER_SEAT_JOINED;
+    seat->seq = n->seq;
+    pusher_send_event(c, "pusher_internal:subscription_succeeded", seat->name, seat->name_len,
+                      n->roll ? n->roll : "{}");
+    for (size_t i = 0; i < seat->nheld; i++) {
+        hub_note_t *h = seat->held[i];
+        if (h->seq > seat->seq && conn_is_open(c)) {
+            seat->seq = h->seq;
+            conn_send(c, h->frame, h->frame_off);
+        }
+        hub_note_release(h);
+    }
+    free(seat->held);
+    seat->held = NULL;
+    seat->nheld = 0;
+}
+
+/* Cluster: a member event while the join is on its way is kept for it. */
+static void pusher_seat_hold(conn_t *c, pusher_seat_t *seat, const hub_note_t *n) {
+    hub_note_t **h = seat->nheld < PUSHER_SEAT_HELD_MAX
+                         ? realloc(seat->held, (seat->nheld + 1) * sizeof(*h)) : NULL;
+    if (h == NULL) {
+        wsconn_close(c, PUSHER_E_RECONNECT, "too many member events while joining: reconnect");
+        return;
+    }
+    seat->held = h;
+    atomic_fetch_add_explicit(&((hub_note_t *)n)->refs, 1, memory_order_relaxed);
+    seat->held[seat->nheld++] = (hub_note_t *)n;
+}
+
 void pusher_presence_deliver(loop_t *loop, const hub_note_t *n) {
     channel_t *ch = channel_find(&loop->channels, n->name, n->name_len);
     if (ch == NULL) return;
@@ -104,11 +213,50 @@ void pusher_presence_deliver(loop_t *loop, const hub_note_t *n) {
         next = s->next; /* a slow consumer leaves the list while we walk */
         if (s->conn->proto != &pusher_proto || !conn_is_open(s->conn)) continue;
         pusher_seat_t *seat = pusher_seat_find(s->conn, n->name, n->name_len);
-        if (seat == NULL || seat->seq >= n->seq) continue;
-        seat->seq = n->seq;
-        conn_send(s->conn, n->frame, n->frame_off);
+        if (seat == NULL) continue;
+        if (n->kind == HUB_NOTE_RESET) {
+            /* member events were lost: join again, on this node or another */
+            loop->stats.cluster_gap_closed++;
+            wsconn_close(s->conn, PUSHER_E_RECONNECT, "presence members lost with Redis: reconnect");
+        } else if (n->kind == HUB_NOTE_JOINED) {
+            if (seat->state == PUSHER_SEAT_JOINING && seat->token == n->token)
+                pusher_seat_joined(s->conn, seat, n);
+        } else if (seat->state == PUSHER_SEAT_JOINING) {
+            pusher_seat_hold(s->conn, seat, n);
+        } else if (seat->state == PUSHER_SEAT_JOINED && seat->seq < n->seq) {
+            seat->seq = n->seq;
+            conn_send(s->conn, n->frame, n->frame_off);
+        }
     }
     ch->busy--;
+    channel_release(&loop->channels, ch); /* closed clients may have been its last */
+}
+
+/* Cluster: does the connection's subscription to the seat's channel still
+ * wait for the channel's state from Redis (subscribe.c)? */
+static int pusher_seat_waits(conn_t *c, const pusher_seat_t *seat) {
+    channel_t *ch = channel_find(&c->loop->channels, seat->name, seat->name_len);
+    for (uint32_t i = 0; ch && i < c->nsubs; i++)
+        if (c->subs[i]->ch == ch) return (c->subs[i]->wait & SUB_WAIT) != 0;
+    return 0;
+}
+
+/* Cluster: seats whose channel this node now receives from Redis send
+ * their join to the link (loop 0), which answers with a JOINED note. */
+static void pusher_seats_advance(conn_t *c) {
+    pusher_session_t *s = pusher_of(c);
+    pusher_seat_t *next;
+    for (pusher_seat_t *seat = s ? s->seats : NULL; seat && conn_is_open(c); seat = next) {
+        next = seat->next;
+        if (seat->state != PUSHER_SEAT_SUBSCRIBING || pusher_seat_waits(c, seat)) continue;
+        int rc = hub_presence_op_push(c->loop->hub, 1, c->loop->index, seat->name, seat->name_len,
+                                      seat->user_id, seat->info,
+                                      (uint32_t)c->loop->cfg->max_presence_members, seat->token);
+        free(seat->info);
+        seat->info = NULL;
+        if (rc == 0) seat->state = PUSHER_SEAT_JOINING;
+        else pusher_seat_refuse(c, seat, rc);
+    }
 }
 
 /* subscription_succeeded's presence data, built under the hub's lock from
@@ -203,6 +351,13 @@ static int pusher_presence_join(conn_t *c, const char *channel, size_t clen, con
 
 /* Leave: the user's last connection on any loop makes member_removed. */
 static void pusher_seat_leave(conn_t *c, pusher_seat_t *seat) {
+    if (c->loop->hub->cluster) { /* a join sent is undone, in order, by Redis */
+        if (seat->state != PUSHER_SEAT_SUBSCRIBING)
+            hub_presence_op_push(c->loop->hub, 0, c->loop->index, seat->name, seat->name_len,
+                                 seat->user_id, NULL, 0, 0);
+        pusher_seat_free(seat);
+        return;
+    }
     char data[PUSHER_USER_ID_MAX + 20];
     snprintf(data, sizeof(data), "{\"user_id\":\"%s\"}", seat->user_id);
     size_t off = 0;
@@ -275,8 +430,37 @@ static void pusher_subscribe(conn_t *c, const pusher_cmd_t *cmd) {
         pusher_refuse(c, cmd, 400, reason);
         return;
     }
-    char *data = NULL;
     if (presence) pusher_presence_leave(c, cmd->channel, cmd->channel_len); /* a repeat */
+    if (presence && loop->hub->cluster) { /* answered when Redis has the join */
+        pusher_seat_t *seat = calloc(1, sizeof(*seat));
+        if (seat && !hub_presence_is_up(loop->hub)) {
+            seat->name_len = cmd->channel_len;
+            memcpy(seat->name, cmd->channel, cmd->channel_len);
+            seat->next = s->seats;
+            s->seats = seat;
+            free(info);
+            pusher_seat_refuse(c, seat, HUB_EDOWN);
+            return;
+        }
+        if (seat == NULL) {
+            free(info);
+            channel_t *ch = channel_find(&loop->channels, cmd->channel, cmd->channel_len);
+            if (ch) conn_unsubscribe(c, ch);
+            pusher_refuse(c, cmd, 500, "out of memory");
+            return;
+        }
+        seat->state = PUSHER_SEAT_SUBSCRIBING;
+        seat->token = hub_presence_token(loop->hub);
+        seat->info = info;
+        memcpy(seat->name, cmd->channel, cmd->channel_len);
+        seat->name_len = cmd->channel_len;
+        snprintf(seat->user_id, sizeof(seat->user_id), "%s", user_id);
+        seat->next = s->seats;
+        s->seats = seat;
+        pusher_seats_advance(c);
+        return;
+    }
+    char *data = NULL;
     int joined = presence ? pusher_presence_join(c, cmd->channel, cmd->channel_len, user_id, info, &data) : 0;
     free(info);
     if (joined != 0) {

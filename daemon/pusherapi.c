@@ -2,6 +2,7 @@
 
 #include "emitredis.h"
 #include "log.h"
+#include "pusherredis.h"
 #include "pusher.h"
 #include "pusherwire.h"
 #include "secrets.h"
@@ -283,6 +284,75 @@ static void pusherapi_channel_add(const channel_t *ch, void *arg) {
     json_object_setn_new(arg, ch->name, ch->name_len, o);
 }
 
+static const char pusherapi_redis_down[] = "Redis is unavailable (retry)\n";
+
+/* A held request's JSON answer (o is consumed). */
+static void pusherapi_hold_json(emitredis_wait_t *w, json_t *o) {
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (s) emitredis_hold_answer(w, 200, "application/json", s, strlen(s));
+    else emitredis_hold_answer(w, 503, NULL, "out of memory\n", 14);
+    free(s);
+}
+
+/* With redis: occupied means some node has subscribers (it is subscribed
+ * in Redis); counts are per node, so none are given. */
+static void pusherapi_on_channels(void *arg, int status, const char *const *names, size_t n,
+                                  const size_t *lens) {
+    if (status != 0) {
+        emitredis_hold_answer(arg, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
+    }
+    json_t *chs = json_object(), *o = json_object();
+    for (size_t i = 0; i < n; i++) json_object_setn_new(chs, names[i], lens[i], json_object());
+    json_object_set_new(o, "channels", chs);
+    pusherapi_hold_json(arg, o);
+}
+
+/* With redis, a presence channel's counts are Redis's: users, and their
+ * connections on every node (its subscription_count). */
+static void pusherapi_on_counts(void *arg, int status, const char *users_json, long long users,
+                                long long conns) {
+    if (status != 0) {
+        emitredis_hold_answer(arg, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "occupied", json_boolean(conns > 0));
+    json_object_set_new(o, "subscription_count", json_integer(conns));
+    json_object_set_new(o, "user_count", json_integer(users));
+    pusherapi_hold_json(arg, o);
+}
+
+static void pusherapi_on_users(void *arg, int status, const char *users_json, long long users,
+                               long long conns) {
+    if (status != 0) {
+        emitredis_hold_answer(arg, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
+    }
+    size_t n = strlen(users_json) + 16;
+    char *s = malloc(n);
+    if (s == NULL) {
+        emitredis_hold_answer(arg, 503, NULL, "out of memory\n", 14);
+        return;
+    }
+    int len = snprintf(s, n, "{\"users\":%s}", users_json);
+    emitredis_hold_answer(arg, 200, "application/json", s, (size_t)len);
+    free(s);
+}
+
+/* Ask Redis (list: the users, else the counts) with c held. */
+static void pusherapi_presence_ask(conn_t *c, http_req_t *req, const char *name, size_t len, int list) {
+    emitredis_wait_t *w = emitredis_hold(c, req);
+    if (w == NULL) {
+        pusherapi_error(c, req, 503, "out of memory");
+        return;
+    }
+    if (pusherredis_users(c->loop->redis, name, len, list,
+                            list ? pusherapi_on_users : pusherapi_on_counts, w) != 0)
+        emitredis_hold_answer(w, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+}
+
 /* GET /apps/{id}/channels[?filter_by_prefix=P]: occupied channels. */
 void pusherapi_channels(conn_t *c, http_req_t *req, const char *rest, size_t n) {
     if (pusherapi_auth(c, req, rest, n) == NULL) return;
@@ -297,6 +367,13 @@ void pusherapi_channels(conn_t *c, http_req_t *req, const char *rest, size_t n) 
             pl = (size_t)(e - prefix);
         }
         s = amp ? amp + 1 : end;
+    }
+    if (c->loop->redis) { /* every node's channels */
+        emitredis_wait_t *w = emitredis_hold(c, req);
+        if (w == NULL) pusherapi_error(c, req, 503, "out of memory");
+        else if (pusherredis_channels(c->loop->redis, prefix, pl, pusherapi_on_channels, w) != 0)
+            emitredis_hold_answer(w, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
     }
     json_t *chs = json_object();
     hub_channels_each(c->loop->hub, prefix, pl, pusherapi_channel_add, chs);
@@ -323,6 +400,10 @@ void pusherapi_channel(conn_t *c, http_req_t *req, const char *rest, size_t n) {
         pusherapi_error(c, req, 400, "invalid channel name");
         return;
     }
+    if (c->loop->redis && len > 9 && memcmp(name, "presence-", 9) == 0) {
+        pusherapi_presence_ask(c, req, name, len, 0);
+        return;
+    }
     size_t subs = hub_channel_subscribers(c->loop->hub, name, len);
     json_t *o = json_object();
     json_object_set_new(o, "occupied", json_boolean(subs > 0));
@@ -338,6 +419,10 @@ void pusherapi_users(conn_t *c, http_req_t *req, const char *rest, size_t n) {
     if (pusherapi_auth(c, req, rest, n) == NULL) return;
     if (pusherapi_channel_name(rest, n, &name, &len) != 0 || len <= 9 || memcmp(name, "presence-", 9) != 0) {
         pusherapi_error(c, req, 400, "users exist on presence- channels only");
+        return;
+    }
+    if (c->loop->redis) {
+        pusherapi_presence_ask(c, req, name, len, 1);
         return;
     }
     json_t *o = json_object();

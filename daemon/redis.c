@@ -41,6 +41,7 @@ struct redis_link {
     int nclosing;         /* handles still closing after stop */
     uint64_t backoff_ms;
     uint64_t ping_sent_ns;   /* 0: no ping outstanding */
+    redis_hooks_t hooks;
 };
 
 /* ---- connection state ------------------------------------------------- */
@@ -84,6 +85,7 @@ static void redis_on_teardown(uv_timer_t *t) {
     }
     /* what was held is read again from history when the channel reloads */
     redischan_reset(&l->ch);
+    if (l->hooks.down) l->hooks.down(l->hooks.arg);
     if (l->stopping) return;
     uint64_t wait = l->backoff_ms + (uint64_t)(rand() % (int)(l->backoff_ms / 4 + 1));
     l->backoff_ms = l->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS
@@ -102,6 +104,7 @@ static void redis_maybe_up(redis_link_t *l) {
     log_info("redis: link up (%s)", l->addr.is_unix ? l->addr.path : l->addr.host);
     redischan_subscribe_all(&l->ch);
     uv_async_send(&l->interest);
+    if (l->hooks.up) l->hooks.up(l->hooks.arg);
 }
 
 static int redis_reply_error(redisReply *r) { return r == NULL || r->type == REDIS_REPLY_ERROR; }
@@ -353,6 +356,19 @@ int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publ
     return 0;
 }
 
+int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCallbackFn *cb,
+                      void *priv, int argc, const char **argv, const size_t *lens) {
+    (void)tag;
+    (void)tag_len; /* one Redis: one command connection */
+    if (l->cluster) return REDIS_EDOWN; /* presence and its queries: one Redis only, yet */
+    if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
+    return redisAsyncCommandArgv(l->ch.cmd, cb, priv, argc, argv, lens) == REDIS_OK ? 0 : REDIS_EDOWN;
+}
+
+void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h) { l->hooks = *h; }
+
+unsigned redis_link_db(const redis_link_t *l) { return l->addr.db; }
+
 /* ---- life ------------------------------------------------------------- */
 
 static redis_link_t *redis_link_of(redischan_set_t *s) {
@@ -360,6 +376,17 @@ static redis_link_t *redis_link_of(redischan_set_t *s) {
 }
 
 static void redis_chans_fail(redischan_set_t *s, const char *why) { redis_fail(redis_link_of(s), why); }
+
+static void redis_chans_event(redischan_set_t *s, const char *name, size_t len, const char *p,
+                              size_t n) {
+    redis_link_t *l = redis_link_of(s);
+    if (l->hooks.event) l->hooks.event(l->hooks.arg, name, len, p, n);
+}
+
+static void redis_chans_occupy(redischan_set_t *s, const char *name, size_t len, int on) {
+    redis_link_t *l = redis_link_of(s);
+    if (l->hooks.occupy) l->hooks.occupy(l->hooks.arg, name, len, on);
+}
 
 static void redis_on_interest(uv_async_t *a) {
     redis_link_t *l = a->data;
@@ -401,6 +428,8 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     l->ch.stats = stats;
     l->ch.db = l->addr.db;
     l->ch.fail = redis_chans_fail;
+    l->ch.event = redis_chans_event;
+    l->ch.occupy = redis_chans_occupy;
     l->cfg = cfg;
     l->stats = stats;
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;

@@ -14,6 +14,7 @@
 #ifndef HERALD_REDIS_H
 #define HERALD_REDIS_H
 
+#include <hiredis/async.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -46,5 +47,30 @@ int redis_link_is_up(const redis_link_t *l);
  * pipelined in one write). 0 (cb follows), REDIS_EDOWN or UV_ENOMEM. */
 int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publish_cb cb,
                   void *arg);
+
+/* Send a command about a channel (tag: the channel name, or another hash
+ * tag a key holds in {}) on the link's command connection; with a Redis
+ * Cluster, the connection of the tag's slot. cb gets NULL when the link
+ * breaks first. 0, or REDIS_EDOWN (cb is not called). */
+int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCallbackFn *cb,
+                      void *priv, int argc, const char **argv, const size_t *lens);
+
+/* Who else listens to the link (presenceredis.c): up once both
+ * connections answer, down when it is lost (pub/sub may have dropped
+ * messages), the pub/sub payloads that are member events (presencewire.h)
+ * rather than messages, and the node subscribing to a channel in Redis
+ * (on: its first subscriber here; again for every channel when the link
+ * comes back) or leaving it (its last). */
+typedef struct redis_hooks {
+    void (*up)(void *arg);
+    void (*down)(void *arg);
+    void (*event)(void *arg, const char *channel, size_t len, const char *p, size_t n);
+    void (*occupy)(void *arg, const char *channel, size_t len, int on);
+    void *arg;
+} redis_hooks_t;
+void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h);
+
+/* The db of the `redis` URL (pub/sub channel names carry it). */
+unsigned redis_link_db(const redis_link_t *l);
 
 #endif

@@ -123,6 +123,7 @@ static void redischan_subscribe(redischan_set_t *l, rchan_t *c) {
     }
     c->shard = 0;
     if (l->up && n > 0) redisAsyncCommand(l->sub, redischan_on_sub, NULL, "SUBSCRIBE %b", key, (size_t)n);
+    if (l->up && l->occupy) l->occupy(l, c->name, c->len, 1);
 }
 
 /* A cluster's channel leaves its shard (the slot moved or the shard
@@ -349,6 +350,10 @@ void redischan_on_push(redischan_set_t *l, const redisReply *r, int shard) {
         return;
     }
     if (strcmp(kind, "message") != 0 || r->element[2]->type != REDIS_REPLY_STRING) return;
+    if (r->element[2]->len && r->element[2]->str[0] == 'P') { /* a member event */
+        if (l->event) l->event(l, name, len, r->element[2]->str, r->element[2]->len);
+        return;
+    }
     hub_entry_t e;
     if (rediswire_msg_decode(r->element[2]->str, r->element[2]->len, &e.id, &e.ms, &e.data,
                              &e.len) != 0) {
@@ -412,6 +417,7 @@ void redischan_interest(redischan_set_t *l) {
                 l->ops->unsubscribe(l, c->shard, c->name, c->len);
             else if (!l->ops && l->up && k > 0)
                 redisAsyncCommand(l->sub, redischan_on_sub, NULL, "UNSUBSCRIBE %b", key, (size_t)k);
+            if (l->up && l->occupy) l->occupy(l, c->name, c->len, 0);
             redischan_remove(l, c);
         }
         free(names[i]);

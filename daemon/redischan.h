@@ -73,6 +73,10 @@ typedef struct redischan_set {
     /* the link gives up on its connections (outside hiredis callbacks);
      * one Redis only (a cluster's shards: ops->fail) */
     void (*fail)(struct redischan_set *s, const char *why);
+    /* a payload that is a member event, not a message (presencewire.h) */
+    void (*event)(struct redischan_set *s, const char *name, size_t len, const char *p, size_t n);
+    /* the node subscribes to a channel in Redis (on) or leaves it */
+    void (*occupy)(struct redischan_set *s, const char *name, size_t len, int on);
     struct rchan **buckets;
     size_t nbuckets, count;
     size_t held;                   /* bytes held while channels load */

@@ -191,6 +191,12 @@ const seeds = {
     'ask-v6': Buffer.from('\x02ASK 16383 ::1:7000'),
     'key-tag': Buffer.from('\x02herald:{orders}:id'),
   },
+  fuzz_presence: {
+    'added': Buffer.from('P42 a user-7\n{"name":"Ann"}'),
+    'removed-max': Buffer.from('P18446744073709551615 r 9'),
+    'quote': Buffer.from('P1 r a"b'),
+    'leading-zero': Buffer.from('P01 a u\nnull'),
+  },
   fuzz_secretfile: {
     'two-secrets': Buffer.from('t2:0123456789abcdef0123\nt1:fedcba9876543210fedc\n'),
     'crlf': Buffer.from('k1:aaaaaaaaaaaaaaaa\r\nk2:bbbbbbbbbbbbbbbb\r\n'),
