@@ -1,7 +1,9 @@
 #include "redis.h"
 
+#include "clusterpub.h"
 #include "idem.h"
 #include "log.h"
+#include "rediscluster.h"
 #include "redischan.h"
 #include "rediswire.h"
 #include "signed.h"
@@ -21,52 +23,10 @@
 /* herald:{channel}:k:<key> at the longest */
 #define REDIS_IDEM_KEY_SIZE (8 + HERALD_CHANNEL_MAX + 4 + IDEM_KEY_MAX + 1)
 
-/* KEYS: id counter, history Stream. ARGV: data, history_size, key ttl (ms),
- * pub/sub channel. The id is the counter's next value (the first one of a
- * channel is Redis's clock in ms * 1000, as a single node's are), the
- * message joins the bounded Stream under that id and is published, all in
- * one atomic step: every node sees ids increase by one in one order. */
-static const char redis_publish_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "local id = redis.call('INCR', KEYS[1])\n"
-    "if id == 1 then id = ms * 1000; redis.call('SET', KEYS[1], string.format('%d', id)) end\n"
-    "local sid, sms = string.format('%d', id), string.format('%d', ms)\n"
-    "redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '0-' .. sid, 'm', sms, 'd', ARGV[1])\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
-    "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
-    "local n = redis.call('PUBLISH', ARGV[4], sid .. ' ' .. sms .. '\\n' .. ARGV[1])\n"
-    "return {id, n}\n";
-
-/* Idempotency keys across nodes (README "Several servers"): the keyed
- * publish is the script above run inside a check. KEYS[3] is the emit's
- * key (herald:{channel}:k:<key>, the channel's slot), ARGV[5]
- * idempotency_window_ms. A key seen within the window answers
- * {first id, 0, 1} and publishes nothing; otherwise the message is
- * published and the key remembers its id for the window. Built at start
- * from redis_publish_lua (redis_keyed_lua), so the two never drift. */
-static const char redis_keyed_head_lua[] =
-    "local prev = redis.call('GET', KEYS[3])\n"
-    "if prev then return {tonumber(prev), 0, 1} end\n"
-    "local r = (function()\n";
-static const char redis_keyed_tail_lua[] =
-    "end)()\n"
-    "redis.call('SET', KEYS[3], string.format('%d', r[1]), 'PX', ARGV[5])\n"
-    "return r\n";
-
-/* KEYS: id counter, history. ARGV: key ttl. A channel never published gets
- * its counter now (clock ms * 1000 - 1), so the last id a subscriber is
- * told and the first id published follow each other. Returns the last id
- * and the history, read together. */
-static const char redis_load_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "redis.call('SET', KEYS[1], string.format('%d', ms * 1000 - 1), 'NX', 'PX', ARGV[1])\n"
-    "return {redis.call('GET', KEYS[1]), redis.call('XRANGE', KEYS[2], '-', '+')}\n";
-
 struct redis_link {
     /* first: a connection's data (the link) is also its channel set's */
     redischan_set_t ch;   /* the channels, and the connections they use */
+    rediscluster_t *cluster; /* redis_cluster: the link is that, and nothing below */
     uv_loop_t *uv;
     hub_t *hub;
     const config_t *const *cfg;
@@ -74,7 +34,7 @@ struct redis_link {
     rediswire_addr_t addr;
     int cmd_ready, sub_ready, stopping, ever_up;
     char sha_publish[41];
-    char *keyed_lua;      /* redis_keyed_lua(): publish with an idempotency key */
+    char *keyed_lua;      /* rediswire_keyed_lua(): publish with an idempotency key */
     char sha_keyed[41];
     uv_timer_t reconnect, ping, teardown;
     uv_async_t interest;
@@ -252,8 +212,8 @@ static void redis_connect(redis_link_t *l) {
     redisAsyncCommand(l->ch.cmd, NULL, NULL, "CLIENT SETNAME heraldd-%d-cmd", (int)getpid());
     redisAsyncCommand(l->ch.sub, NULL, NULL, "CLIENT SETNAME heraldd-%d-sub", (int)getpid());
     if (l->addr.db) redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SELECT", "SELECT %u", l->addr.db);
-    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", redis_publish_lua);
-    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", redis_load_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_publish_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_load_lua);
     redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", l->keyed_lua);
     l->ping_sent_ns = uv_hrtime();
     redisAsyncCommand(l->ch.cmd, redis_on_ping, NULL, "PING");
@@ -333,15 +293,6 @@ static void redis_on_queued(redisAsyncContext *ac, void *reply, void *priv) {}
 
 /* ---- idempotency keys across nodes ------------------------------------ */
 
-/* The keyed script's text: redis_publish_lua inside the key check. */
-static char *redis_keyed_lua(void) {
-    size_t n = sizeof(redis_keyed_head_lua) + sizeof(redis_publish_lua) +
-               sizeof(redis_keyed_tail_lua);
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%s%s%s", redis_keyed_head_lua, redis_publish_lua, redis_keyed_tail_lua);
-    return s;
-}
-
 /* A message with an idempotency key (and keys not switched off with
  * idempotency_window_ms = 0) goes through the keyed script: argv[0..8],
  * the unkeyed call, becomes EVALSHA sha 3 id h key data size ttl pubsub
@@ -368,6 +319,7 @@ static int redis_keyed_args(redis_link_t *l, const redis_pub_t *p, const char *a
 
 int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publish_cb cb,
                   void *arg) {
+    if (l->cluster) return clusterpub_publish(l->cluster, msgs, n, cb, arg);
     if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
     redis_batch_t *b = calloc(1, sizeof(*b) + 2 * n * sizeof(uint64_t) + n);
     if (b == NULL) return UV_ENOMEM;
@@ -408,6 +360,7 @@ int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCal
                       void *priv, int argc, const char **argv, const size_t *lens) {
     (void)tag;
     (void)tag_len; /* one Redis: one command connection */
+    if (l->cluster) return REDIS_EDOWN; /* presence and its queries: one Redis only, yet */
     if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
     return redisAsyncCommandArgv(l->ch.cmd, cb, priv, argc, argv, lens) == REDIS_OK ? 0 : REDIS_EDOWN;
 }
@@ -451,6 +404,14 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     redis_link_t *l = calloc(1, sizeof(*l));
     char why[200];
     if (l == NULL) return NULL;
+    if ((*cfg)->redis_cluster[0]) {
+        l->cluster = rediscluster_start(uv, hub, cfg, stats);
+        if (l->cluster == NULL) {
+            free(l);
+            return NULL;
+        }
+        return l;
+    }
     if (rediswire_url_parse((*cfg)->redis, strlen((*cfg)->redis), &l->addr, why, sizeof(why)) != 0) {
         log_error("redis: %s", why);
         free(l);
@@ -472,9 +433,9 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     l->cfg = cfg;
     l->stats = stats;
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;
-    redis_sha1_hex(redis_publish_lua, l->sha_publish);
-    redis_sha1_hex(redis_load_lua, l->ch.sha_load);
-    if ((l->keyed_lua = redis_keyed_lua()) == NULL) {
+    redis_sha1_hex(rediswire_publish_lua, l->sha_publish);
+    redis_sha1_hex(rediswire_load_lua, l->ch.sha_load);
+    if ((l->keyed_lua = rediswire_keyed_lua(rediswire_publish_lua)) == NULL) {
         redischan_free(&l->ch);
         free(l);
         return NULL;
@@ -491,7 +452,9 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     return l;
 }
 
-int redis_link_is_up(const redis_link_t *l) { return l->ch.up; }
+int redis_link_is_up(const redis_link_t *l) {
+    return l->cluster ? rediscluster_is_up(l->cluster) : l->ch.up;
+}
 
 static void redis_on_handle_closed(uv_handle_t *h) {
     redis_link_t *l = h->data;
@@ -502,6 +465,11 @@ static void redis_on_handle_closed(uv_handle_t *h) {
 }
 
 void redis_link_stop(redis_link_t *l) {
+    if (l->cluster) {
+        rediscluster_stop(l->cluster);
+        free(l);
+        return;
+    }
     l->stopping = 1;
     l->ch.up = 0;
     redis_on_teardown(&l->teardown);

@@ -21,17 +21,13 @@
 
 #include "config.h"
 #include "hub.h"
+#include "redischan.h"
 #include "stats.h"
 
 typedef struct redis_link redis_link_t;
 
-/* Results of a publish, negative as in libuv. */
-enum {
-    REDIS_EDOWN = -1,   /* the link is down: nothing was sent */
-    REDIS_EFAIL = -2,   /* Redis answered an error or the link broke: not published */
-};
-
-/* Start the link for cfg->redis on loop 0's uv loop; the hub goes into
+/* Start the link for cfg->redis (or cfg->redis_cluster: rediscluster.h)
+ * on loop 0's uv loop; the hub goes into
  * cluster mode. *cfg is read again at each use (reloads). stats are loop
  * 0's. The link connects in the background and reconnects with backoff.
  * NULL when out of memory or the address is invalid (logged). */
@@ -44,22 +40,8 @@ void redis_link_stop(redis_link_t *l);
 
 int redis_link_is_up(const redis_link_t *l);
 
-typedef struct redis_pub {
-    const char *channel;
-    size_t channel_len;
-    const char *data;
-    size_t len;
-    const char *key;       /* its idempotency key (checked: 1-64 bytes), or NULL */
-    size_t key_len;
-} redis_pub_t;
-
-/* Called once per redis_publish that returned 0: status 0 with the ids
- * Redis assigned and how many nodes each reached, or REDIS_EFAIL. A
- * message whose key Redis had seen within idempotency_window_ms (on any
- * node) was not published: repeated[i] is 1, ids[i] the first one's id,
- * nodes[i] 0. */
-typedef void (*redis_publish_cb)(void *arg, int status, const uint64_t *ids,
-                                 const uint64_t *nodes, const unsigned char *repeated, size_t n);
+/* redis_pub_t, redis_publish_cb and the REDIS_E* results are in
+ * redischan.h (both links share them). */
 
 /* Publish n messages (n > 1: one MULTI/EXEC transaction, all or none,
  * pipelined in one write). 0 (cb follows), REDIS_EDOWN or UV_ENOMEM. */

@@ -60,4 +60,12 @@ int rediswire_u64(const char *s, size_t len, uint64_t *v);
  * millisecond part is 0): the id, or 0 when it is not one. */
 uint64_t rediswire_entry_id(const char *s, size_t len);
 
+/* The Lua scripts every node loads: a publish (PUBLISH, or SPUBLISH in a
+ * Redis Cluster) and a channel's load; rediswire.c says what they do. */
+extern const char rediswire_publish_lua[], rediswire_spublish_lua[], rediswire_load_lua[];
+
+/* The keyed variant of a publish script (rediswire.c says how it checks
+ * and keeps an emit's idempotency key), malloc'd; NULL when out of memory. */
+char *rediswire_keyed_lua(const char *publish_lua);
+
 #endif

@@ -1,6 +1,7 @@
 // Rough cluster figures (not a test; raw clients do not answer pings, so
 // pings are off): one heraldd alone, then three nodes on
-// one redis-server (started here, loopback, no persistence). Prints
+// one redis-server (started here, loopback, no persistence), then three
+// nodes on a three-master Redis Cluster (redis_cluster, sharded pub/sub). Prints
 // emit->delivery latency (median, p99) for single emits, and for a burst
 // the delivered frames per second and heraldd CPU per delivered frame.
 // Usage:
@@ -10,8 +11,10 @@
 // KEYED=1: every emit carries a fresh Idempotency-Key, as the PHP
 // extension's do (in a cluster the key is checked and stored in Redis).
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startHeraldd, rawWs, frame, until, freePort, sleep } from './heraldd.mjs';
 
 const [S = 300, M = 2000, L = 300, E = 8] = process.argv.slice(2).map(Number);
@@ -24,9 +27,9 @@ function cpuMs(pid) {
   return ((Number(f[11]) + Number(f[12])) * 1000) / TICK;
 }
 
-async function startRedis() {
+async function startRedis(extra = []) {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
   await until(() => new Promise((res) => {
     const s = net.connect(port, '127.0.0.1');
     s.on('connect', () => s.write('PING\r\n'));
@@ -34,6 +37,15 @@ async function startRedis() {
     s.on('error', () => res(false));
   }), 5000);
   return { proc, port };
+}
+
+// Three masters joined by redis-cli --cluster create; ready at cluster_state:ok.
+async function startRedisCluster(dir) {
+  const ms = [];
+  for (let i = 0; i < 3; i++) ms.push(await startRedis(['--cluster-enabled', 'yes', '--dir', dir, '--cluster-config-file', join(dir, `n${i}.conf`)]));
+  execFileSync('redis-cli', ['--cluster', 'create', ...ms.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+  await until(() => ms.every((m) => /cluster_state:ok/.test(execFileSync('redis-cli', ['-p', String(m.port), 'cluster', 'info']).toString())), 10000);
+  return ms;
 }
 
 // Raw subscribers that count message frames and timestamp the ones asked for.
@@ -146,4 +158,18 @@ try {
 } finally {
   for (const n of nodes) await n.stop();
   redis.proc.kill('SIGTERM');
+}
+const dir = mkdtempSync(join(tmpdir(), 'herald-measure-'));
+const masters = await startRedisCluster(dir);
+const cnodes = [];
+try {
+  const seeds = masters.map((m) => `127.0.0.1:${m.port}`).join(',');
+  for (let i = 0; i < 3; i++) cnodes.push(await startHeraldd({ args: [...quiet, '--redis_cluster', seeds] }));
+  for (const n of cnodes) await until(async () => (await n.stats()).redis_link_up === 1, 10000);
+  await scenario('3 nodes + 3-master Redis Cluster, emits through node 1', cnodes, cnodes[0]);
+  console.log(`redis-server CPU so far (the channel's master): ${Math.max(...masters.map((m) => cpuMs(m.proc.pid))).toFixed(0)} ms`);
+} finally {
+  for (const n of cnodes) await n.stop();
+  for (const m of masters) m.proc.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
 }
