@@ -22,8 +22,8 @@ for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
   }
 }
 
-const order = ['heraldd', 'heraldd-auto', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'heraldd-cluster', 'heraldd-cluster-all', 'socketio', 'socketio-cluster', 'ws', 'nchan'];
-const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', 'heraldd-cluster': 'heraldd 3 nodes + Redis, emits via one', 'heraldd-cluster-all': 'heraldd 3 nodes + Redis, emits via all', socketio: 'socket.io 4', 'socketio-cluster': 'socket.io 4, 3 nodes + redis-adapter', ws: 'ws 8', nchan: 'nginx+nchan' };
+const order = ['heraldd', 'heraldd-auto', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'heraldd-cluster', 'base-cluster', 'heraldd-cluster-all', 'base-cluster-all', 'socketio', 'socketio-cluster', 'ws', 'nchan'];
+const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', 'heraldd-cluster': 'heraldd 3 nodes + Redis, emits via one', 'heraldd-cluster-all': 'heraldd 3 nodes + Redis, emits via all', 'base-cluster': 'baseline 3 nodes, via one', 'base-cluster-all': 'baseline 3 nodes, via all', socketio: 'socket.io 4', 'socketio-cluster': 'socket.io 4, 3 nodes + redis-adapter', ws: 'ws 8', nchan: 'nginx+nchan' };
 const clustered = (s) => s.endsWith('-cluster') || s.endsWith('-cluster-all');
 const servers = order.filter((s) => runs.some((r) => r.server === s));
 
@@ -133,7 +133,7 @@ console.log('\nCells: median over the repeats [min–max]; ×N = how many times 
 
 // run.sh --baseline: this tree's heraldd against the baseline binary, run
 // for run: the change in the figures a refactor must not move.
-if (servers.includes('base') || servers.includes('base-auto')) {
+if (servers.some((s) => s.startsWith('base'))) {
   const checks = [['a', 'delivered_per_s', '(a) delivered msg/s', true], ['a', 'cpu_us_per_frame', '(a) CPU µs per frame', false],
     ['p1', 'delivered_per_s', '(p1) delivered msg/s', true], ['p1', 'cpu_us_per_frame', '(p1) CPU µs per frame', false],
     ['p8', 'delivered_per_s', '(p8) delivered msg/s', true], ['p8', 'cpu_us_per_frame', '(p8) CPU µs per frame', false],
@@ -143,7 +143,7 @@ if (servers.includes('base') || servers.includes('base-auto')) {
   for (const [scn, field, title, higher] of checks) {
     const row = [title];
     let any = false;
-    for (const [mine, base] of [['heraldd', 'base'], ['heraldd-auto', 'base-auto']]) {
+    for (const [mine, base] of [['heraldd', 'base'], ['heraldd-auto', 'base-auto'], ['heraldd-cluster', 'base-cluster'], ['heraldd-cluster-all', 'base-cluster-all']]) {
       const m = cell(mine, scn, field), b = cell(base, scn, field);
       if (!m || !b) { row.push('—'); continue; }
       any = true;
@@ -159,8 +159,8 @@ if (servers.includes('base') || servers.includes('base-auto')) {
   }
   if (rows.length) {
     console.log('\nThis heraldd against the baseline (medians [range], baseline → this; "worse" only where the ranges do not overlap):\n');
-    console.log('| figure | 1 worker | workers auto |');
-    console.log('|---|---|---|');
+    console.log('| figure | 1 worker | workers auto | cluster via one | cluster via all |');
+    console.log('|---|---|---|---|---|');
     console.log(rows.join('\n'));
   }
 }

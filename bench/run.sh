@@ -26,8 +26,8 @@
 #   --out DIR     keep results.jsonl, table.md and server logs there (a temp dir)
 #   --profile     also profile heraldd during a burst (perf, else callgrind)
 #   --baseline BIN  also run heraldd binary BIN (bench/build-at.sh COMMIT builds
-#                 one) as "base" / "base-auto", each right after heraldd /
-#                 heraldd-auto, and print the change: a regression check
+#                 one) as "base" / "base-auto" / "base-cluster" / "base-cluster-all",
+#                 each right after its heraldd twin, and print the change: a regression check
 #                 whose two sides see the same machine load
 # Every server is started on free 127.0.0.1 ports and stopped by its PID.
 set -uo pipefail
@@ -107,7 +107,10 @@ if [ -n "$baseline" ]; then
   twins=""
   for srv in $servers; do
     twins+=" $srv"
-    case $srv in heraldd) twins+=" base" ;; heraldd-auto) twins+=" base-auto" ;; esac
+    case $srv in
+      heraldd) twins+=" base" ;; heraldd-auto) twins+=" base-auto" ;;
+      heraldd-cluster) twins+=" base-cluster" ;; heraldd-cluster-all) twins+=" base-cluster-all" ;;
+    esac
   done
   servers=$twins
 fi
@@ -136,8 +139,10 @@ start_cluster() {
     while [ "$ep" = "$wp" ] || [[ " ${NODE_PORTS[*]} ${NODE_EMITS[*]} " == *" $wp "* ]] ||
           [[ " ${NODE_PORTS[*]} ${NODE_EMITS[*]} " == *" $ep "* ]]; do wp=$(free_port) ep=$(free_port); done
     case $name in
-      heraldd-cluster*)
-        "$heraldd" --listen "127.0.0.1:$wp" --emit "127.0.0.1:$ep" --redis "redis://127.0.0.1:$rport" \
+      heraldd-cluster*|base-cluster*)
+        local bin=$heraldd
+        [[ $name == base* ]] && bin=$baseline
+        "$bin" --listen "127.0.0.1:$wp" --emit "127.0.0.1:$ep" --redis "redis://127.0.0.1:$rport" \
           --secret-file "$SDIR/secret" --public-channels 'bench*' \
           --max-connections 19000 --max-connections-per-ip 0 --log-level warn >"$SDIR/log.$i" 2>&1 & ;;
       socketio-cluster)
@@ -150,7 +155,7 @@ start_cluster() {
     wait_port "$ep" "$pid" && wait_port "$wp" "$pid" || return 1
   done
   # a node answers 503 to emits until its Redis link is up
-  if [[ $name == heraldd-cluster* ]]; then
+  if [[ $name == heraldd-cluster* || $name == base-cluster* ]]; then
     for ep in "${NODE_EMITS[@]}"; do
       for i in $(seq 100); do
         curl -sf -m 2 -H "Authorization: Bearer $(head -1 "$SDIR/secret")" "http://127.0.0.1:$ep/stats" |
@@ -162,7 +167,7 @@ start_cluster() {
   SPID=${CPIDS[0]} WS_PORT=${NODE_PORTS[0]} EMIT_PORT=${NODE_EMITS[0]}
   local proto=heraldd emits=${NODE_EMITS[0]}
   [ "$name" = socketio-cluster ] && proto=socketio
-  [ "$name" = heraldd-cluster-all ] && emits=$(IFS=,; echo "${NODE_EMITS[*]}")
+  [[ $name == *-cluster-all ]] && emits=$(IFS=,; echo "${NODE_EMITS[*]}")
   LG_ARGS=(--proto "$proto" --port "$(IFS=,; echo "${NODE_PORTS[*]}")" --emit-port "$emits"
            --aux-pid "$RPID")
 }
@@ -183,7 +188,7 @@ start_server() {
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
-    heraldd-cluster|heraldd-cluster-all|socketio-cluster)
+    heraldd-cluster|heraldd-cluster-all|base-cluster|base-cluster-all|socketio-cluster)
       start_cluster "$name" ;;
     heraldd|heraldd-auto|heraldd-sio|heraldd-pusher|base|base-auto)
       local extra=() proto=heraldd bin=$heraldd
