@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=1 ;;
     --baseline) baseline=$2; shift ;;
     --cluster) cluster=1 ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$bench/$(basename "$0")"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
