@@ -86,9 +86,11 @@ struct opts {
     enum proto proto;
     const char *host;
     int port;
+    int ports[16], nports;   /* subscribers round-robin over these (a cluster) */
     const char *ws_path;
     const char *emit_host;
     int emit_port;
+    int emit_ports[16], nemit_ports; /* each publisher's emits round-robin */
     const char *emit_unix;
     int emit_get;            /* 1: GET prefix{ch}/{msg}; 0: POST prefix{ch} */
     const char *emit_prefix;
@@ -103,6 +105,8 @@ struct opts {
     int until_signal;        /* subscribe only; messages come from elsewhere */
     pid_t server_pids[32];
     int nserver_pids;
+    pid_t aux_pids[8];       /* measured apart: a cluster's redis-server */
+    int naux_pids;
     int server_children;
 };
 
@@ -262,6 +266,56 @@ static int64_t server_cpu_ns(void)
     return sum;
 }
 
+/* CPU of each --server-pid (with its children), and of the --aux-pid
+ * processes together: a cluster's nodes one by one, and its Redis. */
+static void server_cpu_each(int64_t *each)
+{
+    for (int i = 0; i < o.nserver_pids; i++) {
+        pid_t p[64];
+        int n = 1;
+        p[0] = o.server_pids[i];
+        if (o.server_children)
+            n += proc_children(p[0], p + 1, 63);
+        each[i] = 0;
+        for (int k = 0; k < n; k++) {
+            int64_t c = proc_cpu_ns(p[k]);
+            if (c > 0)
+                each[i] += c;
+        }
+    }
+}
+
+static int64_t aux_cpu_ns(void)
+{
+    int64_t sum = 0;
+    if (o.naux_pids == 0)
+        return -1;
+    for (int i = 0; i < o.naux_pids; i++) {
+        int64_t c = proc_cpu_ns(o.aux_pids[i]);
+        if (c > 0)
+            sum += c;
+    }
+    return sum;
+}
+
+/* "P[,P...]" into out (at most max); the count, or die. */
+static int parse_list(const char *arg, const char *flag, long *out, int max)
+{
+    const char *s = arg;
+    char *end;
+    int n = 0;
+    while (*s) {
+        long v = strtol(s, &end, 10);
+        if (end == s || v <= 0 || n == max || (*end && *end != ','))
+            die(flag, arg);
+        out[n++] = v;
+        s = *end == ',' ? end + 1 : end;
+    }
+    if (n == 0)
+        die(flag, arg);
+    return n;
+}
+
 static long server_rss_kb(void)
 {
     pid_t p[256];
@@ -376,7 +430,9 @@ static void conn_ready(struct conn *c)
 
 static void conn_start(struct conn *c, int idx)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o.port)};
+    /* several servers (a cluster's nodes): subscribers spread evenly */
+    int port = o.nports > 1 ? o.ports[(cbase + idx) % o.nports] : o.port;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     inet_pton(AF_INET, o.host, &sa.sin_addr);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     c->state = ST_CONNECTING;
@@ -803,7 +859,7 @@ struct pubconn {
     size_t nin;
 };
 
-static int connect_emit(void)
+static int connect_emit(int port)
 {
     int fd;
     if (o.emit_unix) {
@@ -815,7 +871,7 @@ static int connect_emit(void)
         if (fd < 0 || connect(fd, (struct sockaddr *)&su, sizeof su) < 0)
             goto fail;
     } else {
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o.emit_port)};
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
         inet_pton(AF_INET, o.emit_host, &sa.sin_addr);
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
@@ -913,31 +969,37 @@ struct pubres {
     int timed_out;
 };
 
-/* Publish o.messages over o.publishers emit connections, each with at most
+/* Publish o.messages over o.publishers publishers, each with at most
  * o.pipeline requests in flight: --publishers 8 --pipeline 1 is eight PHP
- * workers that each wait for their 202 before the next emit. Messages are
- * numbered in the order they are written, whichever connection carries
- * them; --rate and --window bound them all together. */
+ * workers that each wait for their 202 before the next emit. With several
+ * --emit-port (a cluster's nodes) each publisher has a connection to every
+ * node and sends its emits to them in turn. Messages are numbered in the
+ * order they are written, whichever connection carries them; --rate and
+ * --window bound them all together. */
 static void publish(uint64_t ready, struct pubres *pr, char *fatal, size_t fcap,
                     char *emit_err, size_t ecap)
 {
-    int np = o.publishers;
-    struct pubconn *pcs = calloc((size_t)np, sizeof *pcs);
-    struct pollfd pfd[MAX_PUBLISHERS];
+    int np = o.publishers, ne = o.nemit_ports > 1 ? o.nemit_ports : 1, nl = np * ne;
+    struct pubconn *pcs = calloc((size_t)nl, sizeof *pcs);
+    struct pollfd pfd[MAX_PUBLISHERS * 16];
+    int pub_out[MAX_PUBLISHERS] = {0};
+    unsigned pub_next[MAX_PUBLISHERS];
     char req[8192];
     if (!pcs) {
         snprintf(fatal, fcap, "out of memory");
         return;
     }
-    for (int k = 0; k < np; k++)
-        pcs[k].fd = -1;
-    for (int k = 0; k < np; k++) {
-        pcs[k].fd = connect_emit();
-        if (pcs[k].fd < 0) {
+    for (int l = 0; l < nl; l++)
+        pcs[l].fd = -1;
+    for (int l = 0; l < nl; l++) {
+        pcs[l].fd = connect_emit(ne > 1 ? o.emit_ports[l % ne] : o.emit_port);
+        if (pcs[l].fd < 0) {
             snprintf(fatal, fcap, "cannot connect to the emit endpoint");
             goto out;
         }
     }
+    for (int k = 0; k < np; k++)
+        pub_next[k] = (unsigned)k; /* publishers start on different nodes */
     pr->t0 = now_ns();
     uint64_t answered = 0;
     while (answered < (uint64_t)o.messages) {
@@ -961,8 +1023,8 @@ static void publish(uint64_t ready, struct pubres *pr, char *fatal, size_t fcap,
         }
         int wrote = 0, outstanding = 0;
         for (int k = 0; k < np; k++) {
-            struct pubconn *pc = &pcs[k];
-            while (pr->published < due && pr->published < allowed && pc->outstanding < o.pipeline) {
+            while (pr->published < due && pr->published < allowed && pub_out[k] < o.pipeline) {
+                struct pubconn *pc = &pcs[k * ne + (int)(pub_next[k]++ % (unsigned)ne)];
                 int len = build_request(req, sizeof req, pr->published, k, now_ns());
                 ssize_t w = send(pc->fd, req, (size_t)len, MSG_NOSIGNAL);
                 if (w != len) {
@@ -973,12 +1035,15 @@ static void publish(uint64_t ready, struct pubres *pr, char *fatal, size_t fcap,
                 }
                 pr->published++;
                 pc->outstanding++;
+                pub_out[k]++;
                 wrote = 1;
             }
-            outstanding += pc->outstanding;
-            pfd[k].fd = pc->outstanding > 0 ? pc->fd : -1;
-            pfd[k].events = POLLIN;
-            pfd[k].revents = 0;
+            outstanding += pub_out[k];
+        }
+        for (int l = 0; l < nl; l++) {
+            pfd[l].fd = pcs[l].outstanding > 0 ? pcs[l].fd : -1;
+            pfd[l].events = POLLIN;
+            pfd[l].revents = 0;
         }
         /* Wait for an answer; when nothing is in flight, for the next due
          * time (--rate) or for deliveries to open the window. */
@@ -997,12 +1062,12 @@ static void publish(uint64_t ready, struct pubres *pr, char *fatal, size_t fcap,
         }
         struct timespec ts = {.tv_sec = wait_ns / 1000000000, .tv_nsec = wait_ns % 1000000000};
         if (outstanding > 0 || wait_ns > 0) {
-            if (ppoll(pfd, (nfds_t)np, &ts, NULL) <= 0)
+            if (ppoll(pfd, (nfds_t)nl, &ts, NULL) <= 0)
                 continue;
         }
-        for (int k = 0; k < np; k++) {
-            struct pubconn *pc = &pcs[k];
-            if (pfd[k].fd < 0 || !pfd[k].revents)
+        for (int l = 0; l < nl; l++) {
+            struct pubconn *pc = &pcs[l];
+            if (pfd[l].fd < 0 || !pfd[l].revents)
                 continue;
             ssize_t r = recv(pc->fd, pc->in + pc->nin, sizeof pc->in - pc->nin - 1, MSG_DONTWAIT);
             if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -1019,6 +1084,7 @@ static void publish(uint64_t ready, struct pubres *pr, char *fatal, size_t fcap,
                 goto out;
             }
             pc->outstanding -= c;
+            pub_out[l / ne] -= c;
             answered += (uint64_t)c;
             pr->ok += (uint64_t)okc;
             pr->err += (uint64_t)(c - okc);
@@ -1026,9 +1092,9 @@ static void publish(uint64_t ready, struct pubres *pr, char *fatal, size_t fcap,
     }
 out:
     pr->t_end = now_ns();
-    for (int k = 0; k < np; k++)
-        if (pcs[k].fd >= 0)
-            close(pcs[k].fd);
+    for (int l = 0; l < nl; l++)
+        if (pcs[l].fd >= 0)
+            close(pcs[l].fd);
     free(pcs);
 }
 
@@ -1054,9 +1120,11 @@ static void usage(void)
 "  --proto heraldd|socketio|ws|nchan|pusher|echo   subscriber protocol (heraldd); echo is\n"
 "                            laravel-echo-server (socket.io 2, Engine.IO 3), published through\n"
 "                            its HTTP API (--emit-prefix: /apps/bench/events?auth_key=benchkey)\n"
-"  --host H --port P         WebSocket server (127.0.0.1:8080)\n"
+"  --host H --port P[,P..]   WebSocket server (127.0.0.1:8080); several ports (a cluster's\n"
+"                            nodes): subscribers round-robin over them\n"
 "  --ws-path PATH            upgrade path (per protocol: /ws, /socket.io/?EIO=4..., /, /sub/CH)\n"
-"  --emit-host H --emit-port P | --emit-unix PATH   emit endpoint (127.0.0.1:26300)\n"
+"  --emit-host H --emit-port P[,P..] | --emit-unix PATH   emit endpoint (127.0.0.1:26300);\n"
+"                            several ports: each publisher's emits go to them in turn\n"
 "  --emit-method GET|POST --emit-prefix P   (per protocol: POST /emit/, GET /emit/, GET /emit/, POST /pub/)\n"
 "  --channel C               channel to publish to (bench)\n"
 "  --subscribe-name S        heraldd: signed or public name to subscribe with (= channel)\n"
@@ -1072,6 +1140,7 @@ static void usage(void)
 "  --warmup K                the first K messages are checked but not timed (0)\n"
 "  --server-pid PID[,PID..]  measure CPU and RSS of these processes\n"
 "  --server-children         also count their child processes (workers)\n"
+"  --aux-pid PID[,PID..]     CPU of these reported apart (aux_cpu_*; a cluster's Redis)\n"
 "  --connect-timeout-ms MS --drain-ms MS --deadline-s S --hold-ms MS\n"
 "  --until-signal            publish nothing: once subscribed, print \"loadgen: N subscribers\n"
 "                            ready\" on stderr and count what arrives (other_frames) until\n"
@@ -1091,7 +1160,7 @@ static void parse_args(int argc, char **argv)
         {"procs", 1, 0, 'j'}, {"src-ips", 1, 0, 'S'}, {"concurrency", 1, 0, 'C'},
         {"messages", 1, 0, 'm'}, {"rate", 1, 0, 'r'}, {"window", 1, 0, 'W'},
         {"pipeline", 1, 0, 'L'}, {"publishers", 1, 0, 'b'}, {"size", 1, 0, 'z'}, {"server-pid", 1, 0, 'k'},
-        {"server-children", 0, 0, 'K'}, {"connect-timeout-ms", 1, 0, 't'},
+        {"server-children", 0, 0, 'K'}, {"aux-pid", 1, 0, 'X'}, {"connect-timeout-ms", 1, 0, 't'},
         {"drain-ms", 1, 0, 'd'}, {"deadline-s", 1, 0, 'D'}, {"hold-ms", 1, 0, 'h'}, {"until-signal", 0, 0, 'g'},
         {"warmup", 1, 0, 'U'}, {"origin", 1, 0, 'O'}, {"label", 1, 0, 'l'}, {"help", 0, 0, 'y'}, {0, 0, 0, 0}};
     int ch;
@@ -1109,10 +1178,31 @@ static void parse_args(int argc, char **argv)
             break;
         }
         case 'H': o.host = optarg; break;
-        case 'P': o.port = atoi(optarg); break;
+        case 'P': {
+            long v[16];
+            o.nports = parse_list(optarg, "bad --port %s", v, 16);
+            for (int i = 0; i < o.nports; i++)
+                o.ports[i] = (int)v[i];
+            o.port = o.ports[0];
+            break;
+        }
         case 'w': o.ws_path = optarg; break;
         case 'e': o.emit_host = optarg; break;
-        case 'E': o.emit_port = atoi(optarg); break;
+        case 'E': {
+            long v[16];
+            o.nemit_ports = parse_list(optarg, "bad --emit-port %s", v, 16);
+            for (int i = 0; i < o.nemit_ports; i++)
+                o.emit_ports[i] = (int)v[i];
+            o.emit_port = o.emit_ports[0];
+            break;
+        }
+        case 'X': {
+            long v[8];
+            o.naux_pids = parse_list(optarg, "bad --aux-pid %s", v, 8);
+            for (int i = 0; i < o.naux_pids; i++)
+                o.aux_pids[i] = (pid_t)v[i];
+            break;
+        }
         case 'u': o.emit_unix = optarg; break;
         case 'M': method = optarg; break;
         case 'x': o.emit_prefix = optarg; break;
@@ -1297,7 +1387,8 @@ int main(int argc, char **argv)
     if (o.hold_ms > 0 && !timed_out)
         usleep((useconds_t)o.hold_ms * 1000);
     long rss1 = server_rss_kb();
-    int64_t cpu0 = server_cpu_ns();
+    int64_t cpu0 = server_cpu_ns(), aux0 = aux_cpu_ns(), each0[32], each1[32];
+    server_cpu_each(each0);
 
     /* Someone else publishes (bench/e2e.sh's PHP routes): wait for the word. */
     if (o.until_signal && !timed_out && !fatal[0]) {
@@ -1342,7 +1433,8 @@ int main(int argc, char **argv)
         }
         usleep(2000);
     }
-    int64_t cpu1 = server_cpu_ns();
+    int64_t cpu1 = server_cpu_ns(), aux1 = aux_cpu_ns();
+    server_cpu_each(each1);
     /* Our own CPU (publisher + subscriber processes): on a small machine the
      * client can be the bottleneck, and the report must say so. */
     struct rusage ru_self, ru_kids;
@@ -1386,6 +1478,13 @@ int main(int argc, char **argv)
     double dps = deliv_s > 0 ? (double)delivered / deliv_s : 0;
     double cpu_ms = cpu0 >= 0 && cpu1 >= 0 ? (double)(cpu1 - cpu0) / 1e6 : -1;
     double cpu_per = cpu_ms >= 0 && delivered > 0 ? cpu_ms * 1000 / (double)delivered : -1;
+    double aux_ms = aux0 >= 0 && aux1 >= 0 ? (double)(aux1 - aux0) / 1e6 : -1;
+    double aux_per = aux_ms >= 0 && delivered > 0 ? aux_ms * 1000 / (double)delivered : -1;
+    char each[32 * 16 + 4] = "";
+    size_t el = 0;
+    for (int i = 0; i < o.nserver_pids && el < sizeof each - 16; i++)
+        el += (size_t)snprintf(each + el, sizeof each - el, "%s%.1f", i ? "," : "",
+                               (double)(each1[i] - each0[i]) / 1e6);
     double rss_per = rss0 >= 0 && rss1 >= 0 && ready > 0 ? (double)(rss1 - rss0) * 1024 / (double)ready : -1;
     uint64_t timed = 0;
     for (size_t b = 0; b < HIST_N; b++)
@@ -1414,14 +1513,15 @@ int main(int argc, char **argv)
            "\"lat_us_p50\":%.0f,\"lat_us_p90\":%.0f,\"lat_us_p99\":%.0f,\"lat_us_p999\":%.0f,"
            "\"lat_us_max\":%.0f,\"lat_us_mean\":%.1f,\"server_cpu_ms\":%.1f,"
            "\"cpu_us_per_frame\":%.3f,\"rss_kb_base\":%ld,\"rss_kb_loaded\":%ld,"
-           "\"rss_bytes_per_conn\":%.0f,\"loadgen_cpu_ms\":%.1f,\"wall_s\":%.3f,\"timeout\":%s,\"error\":\"%s\"}\n",
+           "\"rss_bytes_per_conn\":%.0f,\"server_cpu_ms_each\":[%s],\"aux_cpu_ms\":%.1f,"
+           "\"aux_cpu_us_per_frame\":%.3f,\"loadgen_cpu_ms\":%.1f,\"wall_s\":%.3f,\"timeout\":%s,\"error\":\"%s\"}\n",
            o.label, proto_names[o.proto], o.clients, o.procs, ready, failed, connect_s,
            connect_s > 0 ? (double)ready / connect_s : 0, o.messages, o.rate, o.window,
            o.size, o.publishers, o.pipeline, published, pub_err, pub_s,
            pub_s > 0 ? (double)(pub_ok + pub_err) / pub_s : 0, expected, delivered, lost, dup, other, closed,
            close_code, deliv_s, dps, p50, p90, p99, p999, (double)lat_max / 1000,
            timed ? lat_sum / (double)timed : 0, cpu_ms, cpu_per, rss0, rss1, rss_per,
-           own_ms, (double)(now_ns() - t0) / 1e9, timed_out ? "true" : "false", errj);
+           each, aux_ms, aux_per, own_ms, (double)(now_ns() - t0) / 1e9, timed_out ? "true" : "false", errj);
     fflush(stdout);
     fprintf(stderr,
             "%s%s%s: %" PRIu64 "/%d connected in %.2fs (%.0f/s); %" PRIu64 " msgs -> %" PRIu64

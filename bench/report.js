@@ -22,8 +22,9 @@ for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
   }
 }
 
-const order = ['heraldd', 'heraldd-auto', 'heraldd-2', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'laravel-echo-server', 'socketio', 'ws', 'nchan'];
-const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', 'heraldd-2': 'heraldd (2 workers)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', 'laravel-echo-server': 'laravel-echo-server 1.6', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
+const order = ['heraldd', 'heraldd-auto', 'heraldd-2', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'laravel-echo-server', 'heraldd-cluster', 'base-cluster', 'heraldd-cluster-all', 'base-cluster-all', 'socketio', 'socketio-cluster', 'ws', 'nchan'];
+const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', 'heraldd-2': 'heraldd (2 workers)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', 'laravel-echo-server': 'laravel-echo-server 1.6', 'heraldd-cluster': 'heraldd 3 nodes + Redis, emits via one', 'heraldd-cluster-all': 'heraldd 3 nodes + Redis, emits via all', 'base-cluster': 'baseline 3 nodes, via one', 'base-cluster-all': 'baseline 3 nodes, via all', socketio: 'socket.io 4', 'socketio-cluster': 'socket.io 4, 3 nodes + redis-adapter', ws: 'ws 8', nchan: 'nginx+nchan' };
+const clustered = (s) => s.endsWith('-cluster') || s.endsWith('-cluster-all');
 const servers = order.filter((s) => runs.some((r) => r.server === s));
 
 // [scenario, field, title, formatter, higher is better]
@@ -40,10 +41,25 @@ const figures = [
   ['b1', 'lat_us_max', '(b1) {N} subs × {R} msg/s: max latency, ms', (v) => (v / 1000).toFixed(1), false],
   ['b1', 'cpu_us_per_frame', '(b1) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
   ['b2', 'lat_us_p99', '(b2) {N} subs × {R} msg/s: p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
+  ['b2', 'cpu_us_per_frame', '(b2) server CPU µs per delivered frame', (v) => v.toFixed(2), false],
+  ['x', 'lat_us_p50', '(x) {N} subs × {R} single emits/s (cluster: subscribers on the other nodes): p50 latency, ms', (v) => (v / 1000).toFixed(3), false],
+  ['x', 'lat_us_p99', '(x) p99 latency, ms', (v) => (v / 1000).toFixed(2), false],
   ['a', 'loadgen_cpu_ms', '(a) load generator CPU, s (same 2 cores; not ranked)', (v) => (v / 1000).toFixed(2), null],
   ['c', 'rss_bytes_per_conn', '(c) {N} idle: RSS per connection, bytes', (v) => fmtCount(v), false],
   ['c', 'connects_per_s', '(c) connection set-up rate, conn/s', (v) => fmtCount(v), true],
 ];
+
+// A cluster's Redis apart, and nodes + Redis together (µs per frame).
+for (const r of runs) if (r.aux_cpu_us_per_frame >= 0) r.total_cpu_us_per_frame = r.cpu_us_per_frame + r.aux_cpu_us_per_frame;
+if (runs.some((r) => r.aux_cpu_us_per_frame >= 0)) {
+  const at = figures.findIndex((f) => f[0] === 'a' && f[1] === 'loadgen_cpu_ms');
+  const extra = [];
+  for (const scn of ['a', 'p1', 'p8', 'b2']) {
+    extra.push([scn, 'aux_cpu_us_per_frame', `(${scn}) cluster: redis-server CPU µs per delivered frame`, (v) => v.toFixed(2), null]);
+    extra.push([scn, 'total_cpu_us_per_frame', `(${scn}) cluster: nodes + redis-server CPU µs per delivered frame`, (v) => v.toFixed(2), null]);
+  }
+  figures.splice(at, 0, ...extra);
+}
 
 function fmtCount(v) {
   if (Math.abs(v) >= 1e6) return (v / 1e6).toFixed(2) + 'M';
@@ -75,6 +91,8 @@ const lines = ['| ' + head.join(' | ') + ' |', '|' + head.map(() => '---').join(
 for (const [scn, field, title, fmt, higher] of figures) {
   if (!runs.some((r) => r.scenario === scn)) continue;
   const base = cell('socketio', scn, field);
+  // a cluster is compared with socket.io's cluster
+  const cbase = cell('socketio-cluster', scn, field);
   const r0 = runs.find((r) => r.scenario === scn && r.clients) || {};
   const row = [title.replace('{N}', (r0.clients || 0).toLocaleString('en-US')).replace('{R}', r0.rate).replace('{M}', r0.messages)];
   for (const s of servers) {
@@ -85,9 +103,10 @@ for (const [scn, field, title, fmt, higher] of figures) {
     }
     let t = fmt(c.med);
     if (c.n > 1) t += ` [${fmt(c.min)}–${fmt(c.max)}]`;
-    if (higher !== null && base && base.med > 0 && s !== 'socketio') {
+    const b = clustered(s) ? cbase : base;
+    if (higher !== null && b && b.med > 0 && s !== 'socketio' && s !== 'socketio-cluster') {
       // Ratios read "times better than socket.io" whichever way is better.
-      const ratio = higher ? c.med / base.med : base.med / Math.max(c.med, 1e-9);
+      const ratio = higher ? c.med / b.med : b.med / Math.max(c.med, 1e-9);
       t += ` ×${ratio.toFixed(2)}`;
     }
     row.push(t);
@@ -110,11 +129,11 @@ for (const s of servers) {
 lines.push('| ' + lossRow.join(' | ') + ' |');
 lines.push('| ' + failRow.join(' | ') + ' |');
 console.log(lines.join('\n'));
-console.log('\nCells: median over the repeats [min–max]; ×N = how many times better than socket.io 4 (higher delivered/s or connect rate, or lower CPU, latency, RSS).');
+console.log('\nCells: median over the repeats [min–max]; ×N = how many times better than socket.io 4 (higher delivered/s or connect rate, or lower CPU, latency, RSS); a cluster against socket.io\'s cluster.');
 
 // run.sh --baseline: this tree's heraldd against the baseline binary, run
 // for run: the change in the figures a refactor must not move.
-if (servers.includes('base') || servers.includes('base-auto')) {
+if (servers.some((s) => s.startsWith('base'))) {
   const checks = [['a', 'delivered_per_s', '(a) delivered msg/s', true], ['a', 'cpu_us_per_frame', '(a) CPU µs per frame', false],
     ['p1', 'delivered_per_s', '(p1) delivered msg/s', true], ['p1', 'cpu_us_per_frame', '(p1) CPU µs per frame', false],
     ['p8', 'delivered_per_s', '(p8) delivered msg/s', true], ['p8', 'cpu_us_per_frame', '(p8) CPU µs per frame', false],
@@ -124,7 +143,7 @@ if (servers.includes('base') || servers.includes('base-auto')) {
   for (const [scn, field, title, higher] of checks) {
     const row = [title];
     let any = false;
-    for (const [mine, base] of [['heraldd', 'base'], ['heraldd-auto', 'base-auto']]) {
+    for (const [mine, base] of [['heraldd', 'base'], ['heraldd-auto', 'base-auto'], ['heraldd-cluster', 'base-cluster'], ['heraldd-cluster-all', 'base-cluster-all']]) {
       const m = cell(mine, scn, field), b = cell(base, scn, field);
       if (!m || !b) { row.push('—'); continue; }
       any = true;
@@ -140,8 +159,8 @@ if (servers.includes('base') || servers.includes('base-auto')) {
   }
   if (rows.length) {
     console.log('\nThis heraldd against the baseline (medians [range], baseline → this; "worse" only where the ranges do not overlap):\n');
-    console.log('| figure | 1 worker | workers auto |');
-    console.log('|---|---|---|');
+    console.log('| figure | 1 worker | workers auto | cluster via one | cluster via all |');
+    console.log('|---|---|---|---|---|');
     console.log(rows.join('\n'));
   }
 }
@@ -190,6 +209,34 @@ if (fs.existsSync(statsFile)) {
     console.log(rows.join('\n'));
   }
 }
+// The cluster against one node in the same run (issue 13's targets).
+if (servers.includes('heraldd') && servers.some(clustered)) {
+  const rows = [];
+  const ratio = (scn, field, s, base) => {
+    const m = cell(s, scn, field), b = cell(base, scn, field);
+    return m && b && b.med > 0 ? m.med / b.med : null;
+  };
+  for (const s of servers.filter(clustered)) {
+    const base = s.startsWith('socketio') ? 'socketio' : 'heraldd';
+    const row = [names[s] + ' ÷ ' + names[base]];
+    for (const scn of ['a', 'p1', 'p8', 'b2']) {
+      const r = ratio(scn, 'cpu_us_per_frame', s, base), t = ratio(scn, 'total_cpu_us_per_frame', s, base);
+      row.push(r === null ? '—' : `×${r.toFixed(2)}${t === null ? '' : ` (with Redis ×${t.toFixed(2)})`}`);
+    }
+    const p = ratio('b2', 'lat_us_p99', s, base);
+    row.push(p === null ? '—' : `×${p.toFixed(2)}`);
+    const x = cell(s, 'x', 'lat_us_p50'), x0 = cell(base, 'x', 'lat_us_p50');
+    row.push(x && x0 ? `${((x.med - x0.med) / 1000).toFixed(3)} ms` : '—');
+    rows.push('| ' + row.join(' | ') + ' |');
+  }
+  if (rows.length) {
+    console.log('\nCluster against one node of the same server (medians; CPU of all nodes, Redis apart; targets: CPU ≤ ×1.3, b2 p99 ≤ ×1.5, x p50 + < 1 ms):\n');
+    console.log('| cluster ÷ single | (a) CPU/frame | (p1) CPU/frame | (p8) CPU/frame | (b2) CPU/frame | (b2) p99 | (x) p50 added |');
+    console.log('|---|---|---|---|---|---|---|');
+    console.log(rows.join('\n'));
+  }
+}
+
 const errors = runs.filter((r) => r.error);
 if (errors.length) {
   console.log('\nErrors:');

@@ -10,7 +10,11 @@
 #   --servers     any of: heraldd heraldd-auto heraldd-2 heraldd-sio heraldd-pusher
 #                 laravel-echo-server socketio ws nchan (all available but heraldd-2:
 #                 two loops whatever the CPUs)
-#   --scenarios   any of: a p1 p8 b1 b2 c (all)
+#                 and the clusters (never by default; --cluster picks them):
+#                 heraldd-cluster      3 heraldd nodes + 1 redis-server, emits through node 1
+#                 heraldd-cluster-all  the same, each publisher's emits over the 3 nodes in turn
+#                 socketio-cluster     3 socket.io nodes + @socket.io/redis-adapter, emits through node 1
+#   --scenarios   any of: a p1 p8 b1 b2 c x (all but x)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
 #                 p1 = 1,000 subscribers, one publisher that waits for each answer
 #                      (a PHP request's emit): delivered/s, server CPU per frame
@@ -18,11 +22,15 @@
 #                 b1 = 10,000 subscribers x 2 msg/s: latency
 #                 b2 = 5,000 subscribers x 10 msg/s: latency
 #                 c  = 15,000 idle connections: RSS per connection, connect rate
+#                 x  = 20 subscribers x 100 msg/s, single emits: emit->delivery
+#                      latency; in a cluster the subscribers are on nodes 2 and 3
+#   --cluster     the cluster comparison: servers "heraldd heraldd-cluster
+#                 heraldd-cluster-all socketio socketio-cluster", scenarios "a p8 b2 x"
 #   --out DIR     keep results.jsonl, table.md and server logs there (a temp dir)
 #   --profile     also profile heraldd during a burst (perf, else callgrind)
 #   --baseline BIN  also run heraldd binary BIN (bench/build-at.sh COMMIT builds
-#                 one) as "base" / "base-auto", each right after heraldd /
-#                 heraldd-auto, and print the change: a regression check
+#                 one) as "base" / "base-auto" / "base-cluster" / "base-cluster-all",
+#                 each right after its heraldd twin, and print the change: a regression check
 #                 whose two sides see the same machine load
 # Every server is started on free 127.0.0.1 ports and stopped by its PID.
 set -uo pipefail
@@ -30,24 +38,29 @@ cd "$(dirname "$0")"
 bench=$(pwd)
 top=$(cd .. && pwd)
 
-quick=0 repeat="" servers="" scenarios="a p1 p8 b1 b2 c" out="" profile=0 baseline=""
+quick=0 repeat="" servers="" scenarios="a p1 p8 b1 b2 c" out="" profile=0 baseline="" cluster=0 scenarios_set=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --repeat) repeat=$2; shift ;;
     --servers) servers=$2; shift ;;
-    --scenarios) scenarios=$2; shift ;;
+    --scenarios) scenarios=$2; scenarios_set=1; shift ;;
     --out) out=$2; shift ;;
     --profile) profile=1 ;;
     --baseline) baseline=$2; shift ;;
-    -h|--help) sed -n '2,27p' "$bench/${0##*/}"; exit 0 ;;
+    --cluster) cluster=1 ;;
+    -h|--help) sed -n '2,35p' "$bench/${0##*/}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 [ -n "$repeat" ] || { [ $quick = 1 ] && repeat=1 || repeat=3; }
+if [ $cluster = 1 ]; then
+  [ -n "$servers" ] || servers="heraldd heraldd-cluster heraldd-cluster-all socketio socketio-cluster"
+  [ $scenarios_set = 1 ] || scenarios="a p8 b2 x"
+fi
 for s in $scenarios; do
-  case $s in a|p1|p8|b1|b2|c) ;; *) echo "run.sh: unknown scenario $s (a p1 p8 b1 b2 c)" >&2; exit 2 ;; esac
+  case $s in a|p1|p8|b1|b2|c|x) ;; *) echo "run.sh: unknown scenario $s (a p1 p8 b1 b2 c x)" >&2; exit 2 ;; esac
 done
 if [ -z "$out" ]; then out=$(mktemp -d); fi
 mkdir -p "$out"
@@ -100,7 +113,10 @@ if [ -n "$baseline" ]; then
   twins=""
   for srv in $servers; do
     twins+=" $srv"
-    case $srv in heraldd) twins+=" base" ;; heraldd-auto) twins+=" base-auto" ;; esac
+    case $srv in
+      heraldd) twins+=" base" ;; heraldd-auto) twins+=" base-auto" ;;
+      heraldd-cluster) twins+=" base-cluster" ;; heraldd-cluster-all) twins+=" base-cluster-all" ;;
+    esac
   done
   servers=$twins
 fi
@@ -109,13 +125,77 @@ fi
 # shellcheck source=ports.sh
 . "$bench/ports.sh"
 
-SPID="" SDIR="" WS_PORT="" EMIT_PORT="" LG_ARGS=()
+SPID="" SDIR="" WS_PORT="" EMIT_PORT="" LG_ARGS=() CPIDS=() RPID="" NODE_PORTS=() NODE_EMITS=()
+
+# A cluster: one redis-server on loopback (no persistence) and 3 nodes on
+# it, each with its own ports; SPID is node 1, CPIDS every node (stopped
+# and measured together), RPID the redis-server (measured apart).
+start_cluster() {
+  local name=$1 rport i
+  rport=$(free_port)
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --protected-mode no --logfile "$SDIR/redis.log" >/dev/null 2>&1 &
+  RPID=$!
+  wait_port "$rport" $RPID || return 1
+  (umask 077; head -c 32 /dev/urandom | base64 > "$SDIR/secret")
+  NODE_PORTS=() NODE_EMITS=()
+  for i in 1 2 3; do
+    local wp ep pid
+    wp=$(free_port) ep=$(free_port)
+    while [ "$ep" = "$wp" ] || [[ " ${NODE_PORTS[*]} ${NODE_EMITS[*]} " == *" $wp "* ]] ||
+          [[ " ${NODE_PORTS[*]} ${NODE_EMITS[*]} " == *" $ep "* ]]; do wp=$(free_port) ep=$(free_port); done
+    case $name in
+      heraldd-cluster*|base-cluster*)
+        local bin=$heraldd
+        [[ $name == base* ]] && bin=$baseline
+        "$bin" --listen "127.0.0.1:$wp" --emit "127.0.0.1:$ep" --redis "redis://127.0.0.1:$rport" \
+          --secret-file "$SDIR/secret" --public-channels 'bench*' \
+          --max-connections 19000 --max-connections-per-ip 0 --log-level warn >"$SDIR/log.$i" 2>&1 & ;;
+      socketio-cluster)
+        node "$bench/peers/socketio.js" --io-port "$wp" --emit-port "$ep" \
+          --redis "redis://127.0.0.1:$rport" >"$SDIR/log.$i" 2>&1 & ;;
+    esac
+    pid=$!
+    CPIDS+=("$pid")
+    NODE_PORTS+=("$wp") NODE_EMITS+=("$ep")
+    wait_port "$ep" "$pid" && wait_port "$wp" "$pid" || return 1
+  done
+  # a node answers 503 to emits until its Redis link is up
+  if [[ $name == heraldd-cluster* || $name == base-cluster* ]]; then
+    for ep in "${NODE_EMITS[@]}"; do
+      for i in $(seq 100); do
+        curl -sf -m 2 -H "Authorization: Bearer $(head -1 "$SDIR/secret")" "http://127.0.0.1:$ep/stats" |
+          grep -q '"redis_link_up": *1' && break
+        sleep 0.05
+      done
+    done
+  fi
+  SPID=${CPIDS[0]} WS_PORT=${NODE_PORTS[0]} EMIT_PORT=${NODE_EMITS[0]}
+  local proto=heraldd emits=${NODE_EMITS[0]}
+  [ "$name" = socketio-cluster ] && proto=socketio
+  [[ $name == *-cluster-all ]] && emits=$(IFS=,; echo "${NODE_EMITS[*]}")
+  LG_ARGS=(--proto "$proto" --port "$(IFS=,; echo "${NODE_PORTS[*]}")" --emit-port "$emits"
+           --aux-pid "$RPID")
+}
+
+# The subscribers of scenario x: in a cluster on nodes 2 and 3 only, so
+# every delivery crossed Redis from the node that took the emit.
+cross_node_ports() {
+  if [ ${#NODE_PORTS[@]} -gt 1 ]; then
+    local IFS=,
+    echo "--port ${NODE_PORTS[*]:1}"
+  fi
+}
+
 start_server() {
   local name=$1
+  CPIDS=() RPID="" NODE_PORTS=() NODE_EMITS=()
   WS_PORT=$(free_port) EMIT_PORT=$(free_port)
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
+    heraldd-cluster|heraldd-cluster-all|base-cluster|base-cluster-all|socketio-cluster)
+      start_cluster "$name" ;;
     heraldd|heraldd-auto|heraldd-2|heraldd-sio|heraldd-pusher|base|base-auto)
       local extra=() proto=heraldd bin=$heraldd
       [[ $name == *-auto ]] && extra=(--workers auto)
@@ -174,17 +254,23 @@ EOF
   esac
 }
 
-stop_server() {
-  [ -n "$SPID" ] || return 0
-  kill -TERM "$SPID" 2>/dev/null
-  local i
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null
   for i in $(seq 100); do
-    kill -0 "$SPID" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
   done
-  kill -KILL "$SPID" 2>/dev/null
-  wait "$SPID" 2>/dev/null
-  SPID=""
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+
+stop_server() {
+  local p
+  for p in "${CPIDS[@]}"; do stop_pid "$p"; done
+  [ -n "$RPID" ] && stop_pid "$RPID"
+  [ -n "$SPID" ] && [ ${#CPIDS[@]} = 0 ] && stop_pid "$SPID"
+  SPID="" RPID="" CPIDS=()
 }
 trap 'stop_server' EXIT
 trap 'exit 130' INT TERM
@@ -200,6 +286,7 @@ scenario_args() {
       b1) echo "--clients 1000 --messages 12 --rate 4 --warmup 2" ;;
       b2) echo "--clients 500 --messages 12 --rate 10 --warmup 2" ;;
       c)  echo "--clients 2000 --messages 0 --hold-ms 500" ;;
+      x)  echo "--clients 20 --messages 100 --rate 100 --warmup 10" ;;
     esac
   else
     case $s in
@@ -211,6 +298,8 @@ scenario_args() {
       b1) echo "--clients 10000 --messages 12 --rate 2 --warmup 2" ;;
       b2) echo "--clients 5000 --messages 42 --rate 10 --warmup 2" ;;
       c)  echo "--clients 15000 --messages 0 --hold-ms 1000" ;;
+      # one emit at a time at 100/s, each delivered alone: the hop's cost
+      x)  echo "--clients 20 --messages 1000 --rate 100 --warmup 20" ;;
     esac
   fi
 }
@@ -228,8 +317,12 @@ for rep in $(seq "$repeat"); do
         stop_server
         continue
       fi
+      xports=()
+      [ "$s" = x ] && read -ra xports <<<"$(cross_node_ports)"
+      pids=$SPID
+      [ ${#CPIDS[@]} -gt 0 ] && pids=$(IFS=,; echo "${CPIDS[*]}")
       # shellcheck disable=SC2046
-      ./loadgen "${LG_ARGS[@]}" $(scenario_args "$s") --server-pid "$SPID" --server-children \
+      ./loadgen "${LG_ARGS[@]}" "${xports[@]}" $(scenario_args "$s") --server-pid "$pids" --server-children \
         --connect-timeout-ms 20000 --drain-ms 5000 --deadline-s 150 \
         --label "$srv/$s/$rep" >>"$results" 2>"$SDIR/loadgen.err"
       rc=$?

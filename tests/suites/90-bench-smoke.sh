@@ -302,4 +302,59 @@ else
   not_ok "handover_loop_coalesces_frames_like_the_emit_loop" "rc $rc: $st $(cat "$tmp/w2.json")"
 fi
 stop $hpid
+
+# ---- a cluster: subscribers over the nodes, emits through each in turn ----
+# Two nodes on one redis-server: loadgen spreads its subscribers over both
+# ports and sends each publisher's emits to both emit ports in turn; every
+# subscriber must get every message in order, both nodes must have
+# delivered frames, and Redis's CPU is reported apart.
+if command -v redis-server >/dev/null; then
+  rp=$(free_port)
+  redis-server --port "$rp" --bind 127.0.0.1 --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
+  rpid=$!
+  PIDS+=($rpid)
+  wait_port "$rp" $rpid
+  cports=() ceps=() cpids=()
+  for i in 1 2; do
+    wp=$(free_port) ep=$(free_port)
+    daemon/heraldd --listen "127.0.0.1:$wp" --emit "127.0.0.1:$ep" --redis "redis://127.0.0.1:$rp" \
+      --secret-file "$tmp/secret" --public-channels 'bench*' --max-connections-per-ip 0 \
+      --log-level warn >"$tmp/node$i.log" 2>&1 &
+    cpids+=($!) cports+=("$wp") ceps+=("$ep")
+    PIDS+=($!)
+    wait_port "$ep" $! && wait_port "$wp" $!
+  done
+  up=0
+  for _ in $(seq 100); do
+    up=0
+    for ep in "${ceps[@]}"; do
+      curl -sf -m 2 -H "Authorization: Bearer $(head -1 "$tmp/secret")" "http://127.0.0.1:$ep/stats" |
+        grep -q '"redis_link_up": *1' && up=$((up + 1))
+    done
+    [ $up = 2 ] && break
+    sleep 0.05
+  done
+  timeout 30 $lg --proto heraldd --port "${cports[0]},${cports[1]}" --emit-port "${ceps[0]},${ceps[1]}" \
+    --clients 40 --messages 60 --publishers 2 --deadline-s 25 \
+    --server-pid "${cpids[0]},${cpids[1]}" --aux-pid $rpid >"$tmp/cl.json" 2>"$tmp/cl.err"
+  rc=$?
+  fr=()
+  for ep in "${ceps[@]}"; do
+    fr+=("$(curl -sf -m 5 -H "Authorization: Bearer $(head -1 "$tmp/secret")" "http://127.0.0.1:$ep/stats" |
+      node -e 'console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).frames_delivered)')")
+  done
+  each=$(jget "$tmp/cl.json" server_cpu_ms_each)
+  if [ $rc = 0 ] && [ "$(jget "$tmp/cl.json" lost)" = 0 ] && [ "$(jget "$tmp/cl.json" delivered)" = 2400 ] &&
+     [ "${fr[0]}" = 1200 ] && [ "${fr[1]}" = 1200 ] &&
+     node -e 'process.exit(JSON.parse(process.argv[1]).length === 2 && +process.argv[2] >= 0 ? 0 : 1)' \
+       "$each" "$(jget "$tmp/cl.json" aux_cpu_ms)"; then
+    ok "cluster_subscribers_spread_emits_round_robin_none_lost"
+  else
+    not_ok "cluster_subscribers_spread_emits_round_robin_none_lost" \
+      "rc $rc, frames per node ${fr[*]}: $(cat "$tmp/cl.json" "$tmp/cl.err")"
+  fi
+  for p in "${cpids[@]}" $rpid; do stop "$p"; done
+else
+  ok "cluster_subscribers_spread_emits_round_robin_none_lost # SKIP no redis-server"
+fi
 finish
