@@ -1,7 +1,7 @@
 /* loadgen — Herald's benchmark client.
  *
  * Opens N WebSocket subscribers against heraldd, a socket.io 4 server, a
- * plain `ws` broadcaster or nginx+nchan, publishes M messages through the
+ * plain `ws` broadcaster, nginx+nchan or laravel-echo-server (socket.io 2), publishes M messages through the
  * server's HTTP emit endpoint, and reports connection set-up rate, delivered
  * messages per second, publish-to-receive latency, lost messages and the
  * server's CPU time per delivered frame and RSS per connection.
@@ -44,8 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum proto { P_HERALDD, P_SOCKETIO, P_WS, P_NCHAN, P_PUSHER };
-static const char *proto_names[] = {"heraldd", "socketio", "ws", "nchan", "pusher"};
+enum proto { P_HERALDD, P_SOCKETIO, P_WS, P_NCHAN, P_PUSHER, P_ECHO };
+static const char *proto_names[] = {"heraldd", "socketio", "ws", "nchan", "pusher", "echo"};
 
 enum cstate {
     ST_IDLE,        /* not started yet */
@@ -498,6 +498,8 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
     case ST_READY:
         if (o.proto == P_SOCKETIO && n == 1 && p[0] == '2')
             return ws_send_text(c, 1, "3", 1); /* engine.io ping -> pong */
+        if (o.proto == P_ECHO && n == 1 && p[0] == '3')
+            return 0; /* Engine.IO 3: the pong to our keep-alive ping */
         record_message(c, p, n, now);
         return 0;
     case ST_WAIT_OPEN:
@@ -515,11 +517,23 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
         }
         if (n > 0 && p[0] == '0') {
             c->state = ST_WAIT_CONNECT;
-            return ws_send_text(c, 1, "40", 2);
+            /* socket.io 2 joins the default namespace by itself ("40") */
+            return o.proto == P_ECHO ? 0 : ws_send_text(c, 1, "40", 2);
         }
         set_err("%s", "socket.io: expected an engine.io open packet");
         return -1;
     case ST_WAIT_CONNECT:
+        if (n >= 2 && p[0] == '4' && p[1] == '0' && o.proto == P_ECHO) {
+            /* laravel-echo-server: Echo's subscribe event, which it never
+             * answers; the pong to a ping sent after it is the sign it was
+             * handled (one socket's packets are handled in order) */
+            char cmd[300];
+            int len = snprintf(cmd, sizeof cmd, "42[\"subscribe\",{\"channel\":\"%s\"}]", o.sub_name);
+            c->state = ST_WAIT_SUB;
+            if (ws_send_text(c, 1, cmd, (size_t)len) < 0)
+                return -1;
+            return ws_send_text(c, 1, "2", 1);
+        }
         if (n >= 2 && p[0] == '4' && p[1] == '0') {
             conn_ready(c);
             return 0;
@@ -529,6 +543,11 @@ static int on_frame(struct conn *c, int opcode, const uint8_t *p, size_t n, int6
         set_err("%s", "socket.io: expected a connect packet");
         return -1;
     case ST_WAIT_SUB:
+        if (o.proto == P_ECHO) {
+            if (n == 1 && p[0] == '3')
+                conn_ready(c);
+            return 0;
+        }
         if (memmem(p, n, "\"subscribed\"", 12) || memmem(p, n, "subscription_succeeded", 22)) {
             conn_ready(c);
             return 0;
@@ -575,7 +594,7 @@ static int on_bytes(struct conn *c, const uint8_t *p, size_t n, int64_t now)
             return -1;
         }
         off = hl;
-        if (o.proto == P_SOCKETIO || o.proto == P_PUSHER) {
+        if (o.proto == P_SOCKETIO || o.proto == P_PUSHER || o.proto == P_ECHO) {
             c->state = ST_WAIT_OPEN;
         } else if (o.proto == P_HERALDD) {
             char cmd[300];
@@ -712,7 +731,7 @@ static int child_main(int idx, int n, int base, int ready_w, int ctl_r)
 
     me->t_start_ns = now_ns();
     int told_ready = 0, got_done = 0;
-    int64_t t_done = 0, last_scan = 0;
+    int64_t t_done = 0, last_scan = 0, last_ping = now_ns();
     struct epoll_event evs[512];
     for (;;) {
         int64_t now = now_ns();
@@ -728,6 +747,14 @@ static int child_main(int idx, int n, int base, int ready_w, int ctl_r)
                     set_err("connect/subscribe timed out after %d ms", o.connect_timeout_ms);
                     conn_close(&conns[i], ST_FAILED);
                 }
+        }
+        /* Engine.IO 3 servers close a socket that has not pinged for
+         * pingInterval + pingTimeout (45 s): ping every ready one. */
+        if (o.proto == P_ECHO && now - last_ping > 20000000000LL) {
+            last_ping = now;
+            for (int i = 0; i < n_started; i++)
+                if (conns[i].state == ST_READY && ws_send_text(&conns[i], 1, "2", 1) < 0)
+                    conn_close(&conns[i], ST_CLOSED);
         }
         if (!told_ready && n_settled == n) {
             told_ready = 1;
@@ -817,6 +844,15 @@ static int build_request(char *out, size_t cap, uint64_t seq, int pub, int64_t t
     while (pl < o.size && pl < (int)sizeof payload - 1)
         payload[pl++] = 'x';
     payload[pl] = 0;
+    if (o.proto == P_ECHO) { /* its HTTP API: Pusher's trigger body, its client key in the path */
+        char body[4400];
+        int bl = snprintf(body, sizeof body, "{\"channel\":\"%s\",\"name\":\"message\",\"data\":\"%s\"}",
+                          o.channel, payload);
+        return snprintf(out, cap,
+                        "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                        "Content-Length: %d\r\n\r\n%s",
+                        o.emit_prefix, o.emit_host, bl, body);
+    }
     if (o.emit_get)
         return snprintf(out, cap, "GET %s%s/%s HTTP/1.1\r\nHost: %s\r\n\r\n",
                         o.emit_prefix, o.channel, payload, o.emit_host);
@@ -1015,7 +1051,9 @@ static void usage(void)
 {
     fprintf(stderr,
 "usage: loadgen [options]\n"
-"  --proto heraldd|socketio|ws|nchan|pusher   subscriber protocol (heraldd)\n"
+"  --proto heraldd|socketio|ws|nchan|pusher|echo   subscriber protocol (heraldd); echo is\n"
+"                            laravel-echo-server (socket.io 2, Engine.IO 3), published through\n"
+"                            its HTTP API (--emit-prefix: /apps/bench/events?auth_key=benchkey)\n"
 "  --host H --port P         WebSocket server (127.0.0.1:8080)\n"
 "  --ws-path PATH            upgrade path (per protocol: /ws, /socket.io/?EIO=4..., /, /sub/CH)\n"
 "  --emit-host H --emit-port P | --emit-unix PATH   emit endpoint (127.0.0.1:26300)\n"
@@ -1119,7 +1157,8 @@ static void parse_args(int argc, char **argv)
     static char path[512], prefix[256];
     if (!o.ws_path) {
         const char *d[] = {"/ws", "/socket.io/?EIO=4&transport=websocket", "/", NULL,
-                           "/app/benchkey?protocol=7&client=loadgen"};
+                           "/app/benchkey?protocol=7&client=loadgen",
+                           "/socket.io/?EIO=3&transport=websocket"};
         if (o.proto == P_NCHAN) {
             snprintf(path, sizeof path, "/sub/%s", o.channel);
             o.ws_path = path;
@@ -1128,7 +1167,10 @@ static void parse_args(int argc, char **argv)
         }
     }
     if (!o.emit_prefix) {
-        snprintf(prefix, sizeof prefix, "%s", o.proto == P_NCHAN ? "/pub/" : "/emit/");
+        snprintf(prefix, sizeof prefix, "%s",
+                 o.proto == P_NCHAN  ? "/pub/"
+                 : o.proto == P_ECHO ? "/apps/bench/events?auth_key=benchkey"
+                                     : "/emit/");
         o.emit_prefix = prefix;
     }
     if (method)

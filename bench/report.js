@@ -22,8 +22,8 @@ for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
   }
 }
 
-const order = ['heraldd', 'heraldd-auto', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'socketio', 'ws', 'nchan'];
-const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
+const order = ['heraldd', 'heraldd-auto', 'heraldd-2', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'laravel-echo-server', 'socketio', 'ws', 'nchan'];
+const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', 'heraldd-2': 'heraldd (2 workers)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', 'laravel-echo-server': 'laravel-echo-server 1.6', socketio: 'socket.io 4', ws: 'ws 8', nchan: 'nginx+nchan' };
 const servers = order.filter((s) => runs.some((r) => r.server === s));
 
 // [scenario, field, title, formatter, higher is better]

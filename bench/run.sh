@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Herald's benchmark: heraldd against socket.io 4 + Express (the original
-# stack), a plain `ws` broadcaster and nginx + nchan, on loopback only.
+# stack), a plain `ws` broadcaster, nginx + nchan and laravel-echo-server
+# (Laravel Echo's self-hosted server before Reverb), on loopback only.
 #
 # Usage: bench/run.sh [--quick] [--repeat N] [--servers "LIST"] [--scenarios "LIST"]
 #                     [--out DIR] [--profile]
 #   --quick       small sizes, one repeat (about a minute)
 #   --repeat N    runs per figure (3; the table shows the median and range)
-#   --servers     any of: heraldd heraldd-auto heraldd-sio heraldd-pusher socketio ws nchan (all available)
+#   --servers     any of: heraldd heraldd-auto heraldd-2 heraldd-sio heraldd-pusher
+#                 laravel-echo-server socketio ws nchan (all available but heraldd-2:
+#                 two loops whatever the CPUs)
 #   --scenarios   any of: a p1 p8 b1 b2 c (all)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
 #                 p1 = 1,000 subscribers, one publisher that waits for each answer
@@ -37,7 +40,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --profile) profile=1 ;;
     --baseline) baseline=$2; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$bench/${0##*/}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -73,6 +76,8 @@ if command -v node >/dev/null; then
   fi
   [ -d node_modules/socket.io ] && [ -d node_modules/ws ] && have_node=1
 fi
+have_echo=0
+[ $have_node = 1 ] && [ -f node_modules/laravel-echo-server/bin/server.js ] && have_echo=1
 nchan_mod=/usr/lib/nginx/modules/ngx_nchan_module.so
 have_nchan=0
 command -v nginx >/dev/null && [ -f "$nchan_mod" ] && have_nchan=1
@@ -82,6 +87,7 @@ if [ -z "$servers" ]; then
   [ $have_heraldd = 1 ] && servers+=" heraldd"
   [ $have_workers = 1 ] && servers+=" heraldd-auto"
   [ $have_heraldd = 1 ] && servers+=" heraldd-sio heraldd-pusher"
+  [ $have_echo = 1 ] && servers+=" laravel-echo-server"
   [ $have_node = 1 ] && servers+=" socketio ws"
   [ $have_nchan = 1 ] && servers+=" nchan"
 fi
@@ -110,9 +116,10 @@ start_server() {
   while [ "$EMIT_PORT" = "$WS_PORT" ]; do EMIT_PORT=$(free_port); done
   SDIR=$(mktemp -d -p "$out" "$name.XXXX")
   case "$name" in
-    heraldd|heraldd-auto|heraldd-sio|heraldd-pusher|base|base-auto)
+    heraldd|heraldd-auto|heraldd-2|heraldd-sio|heraldd-pusher|base|base-auto)
       local extra=() proto=heraldd bin=$heraldd
       [[ $name == *-auto ]] && extra=(--workers auto)
+      [ "$name" = heraldd-2 ] && extra=(--workers 2)
       [[ $name == base* ]] && bin=$baseline
       # heraldd speaking socket.io to the same socket.io clients as the peer
       [ "$name" = heraldd-sio ] && { extra=(--socketio-channels 'bench*'); proto=socketio; }
@@ -133,6 +140,24 @@ start_server() {
       SPID=$!
       LG_ARGS=(--proto socketio --port "$WS_PORT" --emit-port "$EMIT_PORT")
       wait_port "$EMIT_PORT" $SPID ;;
+    laravel-echo-server)
+      # One public channel: authHost is never asked (it is for private- and
+      # presence- channels); the sqlite "database" (presence only) is left
+      # unloaded, as its native module is not installed; no Redis
+      # subscriber: messages come through its HTTP API with the client key.
+      cat > "$SDIR/laravel-echo-server.json" <<EOF
+{"authHost": "http://127.0.0.1:1", "authEndpoint": "/broadcasting/auth",
+ "clients": [{"appId": "bench", "key": "benchkey"}],
+ "database": "sqlite", "databaseConfig": {"redis": {}, "sqlite": {"databasePath": "/unused.sqlite"}},
+ "devMode": false, "host": "127.0.0.1", "port": $WS_PORT, "protocol": "http", "socketio": {},
+ "subscribers": {"http": true, "redis": false}, "apiOriginAllow": {"allowCors": false}}
+EOF
+      (cd "$SDIR" && exec node "$bench/node_modules/laravel-echo-server/bin/server.js" start \
+        --config=laravel-echo-server.json) >"$SDIR/log" 2>&1 &
+      SPID=$!
+      EMIT_PORT=$WS_PORT
+      LG_ARGS=(--proto echo --port "$WS_PORT" --emit-port "$WS_PORT")
+      wait_port "$WS_PORT" $SPID ;;
     ws)
       node "$bench/peers/ws.js" --ws-port "$WS_PORT" --emit-port "$EMIT_PORT" >"$SDIR/log" 2>&1 &
       SPID=$!

@@ -82,8 +82,11 @@ export interface HeraldClient {
 }
 
 export interface HeraldStatic {
-  /** Connect to heraldd: url is its public listener, e.g. 'ws://host:8080'. */
-  connect(url: string, opts?: HeraldOptions): HeraldClient;
+  /** Connect to heraldd: url is its public listener, e.g. 'ws://host:8080',
+   *  or a list of several nodes' (README "Several servers"): tried in an
+   *  order shuffled once per client, the next one after a failure or a lost
+   *  connection, every subscription resumed there from its last id. */
+  connect(url: string | string[], opts?: HeraldOptions): HeraldClient;
   readonly STATES: HeraldState[];
   readonly version: string;
 }

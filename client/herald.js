@@ -32,6 +32,19 @@ const Herald = (() => {
     };
   }
 
+  // Several servers (README "Several servers"): every URL's endpoints, in an
+  // order shuffled once per client (Fisher-Yates), so a fleet of pages given
+  // the same list spreads over the nodes instead of all starting on the first.
+  function endpointList(urls) {
+    const list = [].concat(urls).map(endpoints);
+    if (!list.length) throw new TypeError('herald: no URL given');
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [list[i], list[j]] = [list[j], list[i]];
+    }
+    return list;
+  }
+
   // One transport per kind, each {open, send, close} over a connection record
   // c = {t: transport, …}. The client speaks commands; what a command means
   // on the wire is the transport's business.
@@ -105,8 +118,11 @@ const Herald = (() => {
   };
 
   class Client {
-    constructor(url, opts = {}) {
-      this._url = endpoints(url);
+    constructor(urls, opts = {}) {
+      this._urls = endpointList(urls);
+      this._uix = 0;          // index of the URL in use
+      this._url = this._urls[0];
+      this._fails = 0;        // attempts in a row that never opened
       this._opts = {
         transports: ['ws', 'sse'],
         pingIntervalMs: 25000,
@@ -262,11 +278,15 @@ const Herald = (() => {
       if (c) c.t.close(c);
     }
 
-    // The connection failed or died: try the next transport if this one never
-    // opened, and reconnect after an exponential backoff with full jitter.
+    // The connection failed or died: reconnect to the next URL (the node may be
+    // gone), after an exponential backoff with full jitter; when every URL
+    // failed to open with this transport, try the next transport.
     _lost() {
       for (const ch of this._chans.values()) ch.stale = true; // names are renewed before resubscribing
-      if (!this._opened) this._tix++;
+      const n = this._urls.length;
+      if (this._opened) this._fails = 0;
+      else if (++this._fails % n === 0) this._tix++;
+      this._url = this._urls[++this._uix % n];
       this._drop();
       if (this.state === 'closed') return;
       this._setState('reconnecting');

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "clusterwire.h"
 #include "log.h"
 #include "origin.h"
 #include "rediswire.h"
@@ -36,6 +37,11 @@ typedef struct config_key {
 static int config_redis_check(const char *v, char *why, size_t why_size) {
     rediswire_addr_t a;
     return v[0] ? rediswire_url_parse(v, strlen(v), &a, why, why_size) : 0;
+}
+
+static int config_redis_cluster_check(const char *v, char *why, size_t why_size) {
+    clusterwire_seeds_t s;
+    return v[0] ? clusterwire_seeds_parse(v, strlen(v), &s, why, why_size) : 0;
 }
 
 /* emit_allowed_hosts: names or addresses, as a Host header would carry them
@@ -161,12 +167,16 @@ static const config_key_t config_keys[] = {
      "debug, info, warn or error"},
     {"redis", T_STR, F(redis), "", 0, 0, config_redis_check, 1,
      "several nodes share channels through this Redis: redis://[[user]:password@]host[:port][/db] or unix:/path (empty: a single node)"},
+    {"redis_cluster", T_STR, F(redis_cluster), "", 0, 0, config_redis_cluster_check, 1,
+     "or a Redis Cluster (7.0+, sharded pub/sub): [redis://[[user]:password@]]host:port,host:port,... seed nodes, credentials on the first"},
     {"redis_timeout_ms", T_U64, F(redis_timeout_ms), "3000", 100, 600000, NULL, 0,
      "time Redis has to answer before the link is dropped and connected again (emits meanwhile: 503)"},
+    {"presence_node_ttl_ms", T_U64, F(presence_node_ttl_ms), "10000", 300, 600000, NULL, 0,
+     "with redis: a node that has not renewed its liveness for this long is dead, and the others remove its presence members (within 2x this)"},
     {"workers", T_WORKERS, F(workers), "1", 1, 64, NULL, 1,
      "event loops, one thread each, sharing the public port (SO_REUSEPORT): a number, or auto "
-     "for one per CPU; more than 1 pays only with cores heraldd does not share with php-fpm "
-     "and the clients (README)"},
+     "for one per CPU (1 on 2 CPUs or fewer); more than 1 pays only with cores heraldd does "
+     "not share with php-fpm and the clients (README)"},
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -501,7 +511,12 @@ int config_validate(const config_t *cfg, char *err, size_t es) {
     /* io.sockets.emit goes to clients that subscribe to nothing, which a
      * node's Redis subscriptions (one per channel with subscribers) do not
      * cover yet: refused rather than silently undelivered. */
-    if (cfg->redis[0] && cfg->socketio_channels[0]) {
+    if (cfg->redis[0] && cfg->redis_cluster[0]) {
+        snprintf(err, es, "redis and redis_cluster are both set: a node uses one Redis or one "
+                 "Redis Cluster; keep one of the two");
+        return -1;
+    }
+    if ((cfg->redis[0] || cfg->redis_cluster[0]) && cfg->socketio_channels[0]) {
         snprintf(err, es, "socketio_channels cannot be combined with redis yet (socket.io "
                  "clients may still subscribe to channels)");
         return -1;

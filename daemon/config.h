@@ -61,7 +61,9 @@ typedef struct config {
     uint64_t shutdown_timeout_ms;
     int log_level;
     char redis[CONFIG_LIST_MAX]; /* cluster: the Redis address (rediswire.h), "" = none */
+    char redis_cluster[CONFIG_LIST_MAX]; /* or a Redis Cluster's seeds (clusterwire.h) */
     uint64_t redis_timeout_ms;
+    uint64_t presence_node_ttl_ms;
     uint64_t workers;        /* event loops (threads); 0 = one per CPU ("auto") */
 } config_t;
 

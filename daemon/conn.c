@@ -272,7 +272,7 @@ int conn_send(conn_t *c, buf_t *b, size_t off) {
     /* Corking is for many small frames; holding big ones would only bring
      * a client nearer max_queue_bytes. */
     if (c->q.bytes >= CONN_CORK_BYTES || c->q.bytes * 4 >= loop->cfg->max_queue_bytes)
-        loop->out.cork_break = 1;
+        loop->out.hold.brk = 1;
     conn_dirty_mark(c);
     return 0;
 }

@@ -48,7 +48,7 @@ typedef struct conn_proto {
     void (*flush)(conn_t *c);
 } conn_proto_t;
 
-#define CONN_IOV_MAX 16    /* buffers coalesced into one uv_write */
+#define CONN_IOV_MAX 64    /* buffers coalesced into one writev (a held burst) */
 #define CONN_CORK_BYTES 16384 /* a queue this large (or 1/4 of max_queue_bytes) is not held */
 
 struct conn {

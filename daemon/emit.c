@@ -94,7 +94,7 @@ static void emit_single(conn_t *c, http_req_t *req, const char *name, size_t nle
     }
     if (emit_key(c, req, &key, &klen) != 0) return;
     if (c->loop->redis) {
-        redis_pub_t p = {ch, (size_t)cl, body, blen};
+        redis_pub_t p = {ch, (size_t)cl, body, blen, NULL, 0};
         if (emit_frame_refuse(c, req, body, blen, "") != 0) return;
         emitredis_publish(c, req, EMITREDIS_SINGLE, &p, 1, key, klen);
         return;
@@ -129,7 +129,7 @@ static void emit_get(conn_t *c, http_req_t *req, const char *rest, size_t len) {
     else if (emit_key(c, req, &key, &klen) != 0) {
     } else if (c->loop->redis) {
         if (emit_frame_refuse(c, req, msg, (size_t)ml, "") == 0)
-            emitredis_publish(c, req, EMITREDIS_GET, &(redis_pub_t){ch, (size_t)cl, msg, (size_t)ml},
+            emitredis_publish(c, req, EMITREDIS_GET, &(redis_pub_t){ch, (size_t)cl, msg, (size_t)ml, NULL, 0},
                               1, key, klen);
     } else if (emit_publish(c, req, ch, (size_t)cl, msg, (size_t)ml, key, klen, &id, &subs, &repeat) == 0)
         conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, http_req_keep_alive(req));
@@ -147,10 +147,15 @@ static size_t emit_record_key(const char *key, size_t len, size_t i, char *out, 
     return (size_t)n;
 }
 
-/* In a cluster the batch is one Redis transaction (all or none). */
+/* In a cluster the batch is one Redis transaction (all or none). Records
+ * are keyed as on a single node (their own key, or the request's and
+ * their place), and Redis checks the keys for every node. */
 static void emit_batch_redis(conn_t *c, http_req_t *req, const char *body, size_t blen,
-                             size_t count) {
-    redis_pub_t *msgs = malloc((count ? count : 1) * sizeof(*msgs));
+                             size_t count, const char *hkey, size_t hkl) {
+    enum { DERIVED = BATCH_KEY_MAX + 1 };
+    size_t k = count ? count : 1;
+    redis_pub_t *msgs = malloc(k * sizeof(*msgs) + (hkey ? k * DERIVED : 0));
+    char *derived = (char *)(msgs + k);
     if (msgs == NULL) {
         emit_error(c, req, 503, "Retry-After: 1\r\n", "out of memory");
         return;
@@ -159,8 +164,14 @@ static void emit_batch_redis(conn_t *c, http_req_t *req, const char *body, size_
     batch_record_t r;
     size_t n = 0;
     batch_iter_init(&it, body, blen);
-    while (n < count && batch_next(&it, &r) == 1)
-        msgs[n++] = (redis_pub_t){r.channel, r.channel_len, r.data, r.len};
+    while (n < count && batch_next(&it, &r) == 1) {
+        msgs[n] = (redis_pub_t){r.channel, r.channel_len, r.data, r.len, r.key, r.key_len};
+        if (r.key == NULL && hkey != NULL) {
+            msgs[n].key = derived + n * DERIVED;
+            msgs[n].key_len = emit_record_key(hkey, hkl, n, derived + n * DERIVED, DERIVED);
+        }
+        n++;
+    }
     if (n == 0) {
         conn_respond(c, 202, "application/json", NULL, "{\"ids\":[],\"subscribers\":[]}", 29,
                      http_req_keep_alive(req));
@@ -198,7 +209,7 @@ static void emit_batch(conn_t *c, http_req_t *req) {
         if (emit_frame_refuse(c, req, r.data, r.len, rec) != 0) return;
     }
     if (c->loop->redis) {
-        emit_batch_redis(c, req, body, blen, (size_t)count);
+        emit_batch_redis(c, req, body, blen, (size_t)count, hkey, hkl);
         return;
     }
     size_t cap = (size_t)count * 48 + 64;

@@ -1,7 +1,6 @@
 #include "emitredis.h"
 
 #include "log.h"
-#include "signed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +14,6 @@ typedef struct emitredis_wait {
     int keep_alive;
     char *held;           /* bytes read after the request, answered later */
     size_t nheld;
-    size_t klen;          /* an Idempotency-Key: remembered once published */
-    char key[64];
-    size_t clen;
-    char channel[HERALD_CHANNEL_MAX];
 } emitredis_wait_t;
 
 /* Every connection reads through conn.c's callbacks; they are taken from
@@ -62,8 +57,10 @@ static const conn_proto_t emitredis_hold_proto = {
     .free = emitredis_hold_free,
 };
 
+/* Repeats (a key Redis had seen, from any node) answer as on a single
+ * node: the first id, "subscribers":0 and "repeated". */
 static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *ids,
-                             const uint64_t *nodes, size_t n) {
+                             const uint64_t *nodes, const unsigned char *repeated, size_t n) {
     conn_t *c = w->c;
     if (status != 0) {
         static const char why[] = "Redis is unavailable: nothing published (retry)\n";
@@ -71,11 +68,10 @@ static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *id
         conn_respond(c, 503, NULL, "Retry-After: 1\r\n", why, sizeof(why) - 1, w->keep_alive);
         return;
     }
-    c->loop->stats.messages_emitted += n;
-    if (w->klen && idem_add(&c->loop->idem, w->channel, w->clen, w->key, w->klen, ids[0],
-                            hub_wall_ms()) != 0)
-        log_warn("out of memory: idempotency key of an emit to %.*s not remembered",
-                 (int)w->clen, w->channel);
+    size_t nrep = 0;
+    for (size_t i = 0; i < n; i++) nrep += repeated[i];
+    c->loop->stats.messages_emitted += n - nrep;
+    c->loop->stats.emits_repeated += nrep;
     if (w->kind == EMITREDIS_GET) {
         conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, w->keep_alive);
         return;
@@ -86,12 +82,13 @@ static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *id
     }
     if (w->kind == EMITREDIS_SINGLE) {
         char out[96];
-        int len = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%llu}",
-                           (unsigned long long)ids[0], (unsigned long long)nodes[0]);
+        int len = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%llu%s}",
+                           (unsigned long long)ids[0], (unsigned long long)nodes[0],
+                           repeated[0] ? ",\"repeated\":true" : "");
         conn_respond(c, 202, "application/json", NULL, out, (size_t)len, w->keep_alive);
         return;
     }
-    size_t cap = n * 44 + 40, o = 0;
+    size_t cap = n * 44 + 64, o = 0;
     char *out = malloc(cap);
     if (out == NULL) {
         conn_close(c);
@@ -103,16 +100,17 @@ static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *id
     o += (size_t)snprintf(out + o, cap - o, "],\"subscribers\":[");
     for (size_t i = 0; i < n; i++)
         o += (size_t)snprintf(out + o, cap - o, "%s%llu", i ? "," : "", (unsigned long long)nodes[i]);
-    o += (size_t)snprintf(out + o, cap - o, "]}");
+    o += (size_t)snprintf(out + o, cap - o, "]");
+    if (nrep) o += (size_t)snprintf(out + o, cap - o, ",\"repeated\":%zu", nrep);
+    o += (size_t)snprintf(out + o, cap - o, "}");
     conn_respond(c, 202, "application/json", NULL, out, o, w->keep_alive);
     free(out);
 }
 
-/* Redis answered: answer, read again, then go on with what was pipelined
- * behind (which may be held in turn). */
-static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
-                                   const uint64_t *nodes, size_t n) {
-    emitredis_wait_t *w = arg;
+/* The connection reads again and what was pipelined behind goes on (it
+ * may be held in turn), after answer(w) has answered it. */
+static void emitredis_release(emitredis_wait_t *w, void (*answer)(emitredis_wait_t *w, void *arg),
+                              void *arg) {
     conn_t *c = w->c;
     if (c != NULL && c->state == CONN_CLOSING) { /* its free hook has not run yet */
         c->session = NULL;
@@ -121,36 +119,79 @@ static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
         conn_http_resume(c);
         if (conn_is_open(c) && emitredis_read_cb)
             uv_read_start(&c->h.stream, emitredis_alloc_cb, emitredis_read_cb);
-        emitredis_answer(w, status, ids, nodes, n);
+        answer(w, arg);
         if (w->nheld && conn_is_open(c)) c->proto->feed(c, w->held, w->nheld);
     }
     free(w->held);
     free(w);
 }
 
-/* A single emit's key seen within idempotency_window_ms on this node:
- * answered with the first emit's id, nothing published. 1 if answered. */
-static int emitredis_repeat(conn_t *c, http_req_t *req, int kind, const redis_pub_t *m,
-                            const char *key, size_t klen) {
-    uint64_t id;
-    loop_t *loop = c->loop;
-    if (!idem_find(&loop->idem, m->channel, m->channel_len, key, klen, hub_wall_ms(), &id))
-        return 0;
-    loop->stats.emits_repeated++;
-    if (kind == EMITREDIS_GET) {
-        conn_respond(c, 200, "application/json", NULL, "\"OK\"", 4, http_req_keep_alive(req));
-        return 1;
+typedef struct emitredis_result {
+    int status;
+    const uint64_t *ids, *nodes;
+    const unsigned char *repeated;
+    size_t n;
+} emitredis_result_t;
+
+static void emitredis_answer_result(emitredis_wait_t *w, void *arg) {
+    emitredis_result_t *r = arg;
+    emitredis_answer(w, r->status, r->ids, r->nodes, r->repeated, r->n);
+}
+
+/* Redis answered: answer, read again, then go on. */
+static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
+                                   const uint64_t *nodes, const unsigned char *repeated, size_t n) {
+    emitredis_result_t r = {status, ids, nodes, repeated, n};
+    emitredis_release(arg, emitredis_answer_result, &r);
+}
+
+/* Stop reading c until w is released. */
+static void emitredis_hold_conn(conn_t *c, emitredis_wait_t *w) {
+    if (c->h.stream.read_cb) {
+        emitredis_alloc_cb = c->h.stream.alloc_cb;
+        emitredis_read_cb = c->h.stream.read_cb;
+        uv_read_stop(&c->h.stream);
     }
-    char out[96];
-    int len = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":0,\"repeated\":true}",
-                       (unsigned long long)id);
-    conn_respond(c, 202, "application/json", NULL, out, (size_t)len, http_req_keep_alive(req));
-    return 1;
+    c->session = w;
+    conn_proto_set(c, &emitredis_hold_proto);
+}
+
+emitredis_wait_t *emitredis_hold(conn_t *c, http_req_t *req) {
+    emitredis_wait_t *w = calloc(1, sizeof(*w));
+    if (w == NULL) return NULL;
+    w->c = c;
+    w->keep_alive = http_req_keep_alive(req);
+    emitredis_hold_conn(c, w);
+    return w;
+}
+
+typedef struct emitredis_reply {
+    int status;
+    const char *type, *body;
+    size_t len;
+} emitredis_reply_t;
+
+static void emitredis_answer_reply(emitredis_wait_t *w, void *arg) {
+    emitredis_reply_t *r = arg;
+    conn_respond(w->c, r->status, r->type, r->status == 503 ? "Retry-After: 1\r\n" : NULL, r->body,
+                 r->len, w->keep_alive);
+}
+
+void emitredis_hold_answer(emitredis_wait_t *w, int status, const char *type, const char *body,
+                           size_t len) {
+    emitredis_reply_t r = {status, type, body, len};
+    emitredis_release(w, emitredis_answer_reply, &r);
 }
 
 void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *msgs, size_t n,
                        const char *key, size_t klen) {
-    if (key && n == 1 && emitredis_repeat(c, req, kind, msgs, key, klen)) return;
+    redis_pub_t one;
+    if (key && n == 1) { /* a single emit's key: Redis checks it, for every node */
+        one = msgs[0];
+        one.key = key;
+        one.key_len = klen;
+        msgs = &one;
+    }
     emitredis_wait_t *w = calloc(1, sizeof(*w));
     if (w == NULL) {
         conn_respond(c, 503, NULL, "Retry-After: 1\r\n", "out of memory\n", 14,
@@ -160,24 +201,12 @@ void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *
     w->c = c;
     w->kind = kind;
     w->keep_alive = http_req_keep_alive(req);
-    if (key && n == 1 && klen <= sizeof(w->key) && msgs[0].channel_len <= sizeof(w->channel)) {
-        memcpy(w->key, key, klen);
-        w->klen = klen;
-        memcpy(w->channel, msgs[0].channel, msgs[0].channel_len);
-        w->clen = msgs[0].channel_len;
-    }
     int rc = redis_publish(c->loop->redis, msgs, n, emitredis_on_published, w);
     if (rc != 0) {
         c->loop->stats.redis_emit_failures++;
-        emitredis_answer(w, rc, NULL, NULL, n);
+        emitredis_answer(w, rc, NULL, NULL, NULL, n);
         free(w);
         return;
     }
-    if (c->h.stream.read_cb) {
-        emitredis_alloc_cb = c->h.stream.alloc_cb;
-        emitredis_read_cb = c->h.stream.read_cb;
-        uv_read_stop(&c->h.stream);
-    }
-    c->session = w;
-    conn_proto_set(c, &emitredis_hold_proto);
+    emitredis_hold_conn(c, w);
 }

@@ -18,10 +18,19 @@ enum { EMITREDIS_SINGLE = 0, EMITREDIS_GET, EMITREDIS_BATCH, EMITREDIS_PUSHER };
 /* Publish msgs (channel names already checked) and answer c when Redis
  * has: 202 with the ids (200 "OK" for GET), or 503 when Redis is down or
  * refused, nothing published. key (a single emit's Idempotency-Key, or
- * NULL): a repeat seen by this node within idempotency_window_ms is
- * answered with the first id and not published (this node's keys only:
- * a retry sent to another node is published again). */
+ * NULL; a batch's keys are in its msgs): Redis remembers it for
+ * idempotency_window_ms for every node, so a repeat sent to any node is
+ * answered with the first id and not published. */
 void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *msgs, size_t n,
                        const char *key, size_t klen);
+
+/* Any other answer that waits for Redis (the Pusher API's presence
+ * queries): c reads nothing more until emitredis_hold_answer answers it
+ * (or drops the answer if c closed meanwhile) and releases w. NULL when
+ * out of memory (c is not held). */
+typedef struct emitredis_wait emitredis_wait_t;
+emitredis_wait_t *emitredis_hold(conn_t *c, http_req_t *req);
+void emitredis_hold_answer(emitredis_wait_t *w, int status, const char *type, const char *body,
+                           size_t len);
 
 #endif

@@ -38,6 +38,7 @@ int hub_init(hub_t *hub, size_t nloops) {
     hub->nloops = nloops;
     hub->hooks_tail = &hub->hooks;
     presence_table_init(&hub->presence);
+    mpsc_init(&hub->presence_ops);
     pthread_mutex_init(&hub->lock, NULL);
     pthread_mutex_init(&hub->peers_lock, NULL);
     pthread_mutex_init(&hub->creators_lock, NULL);
@@ -199,6 +200,12 @@ static void hub_hook(hub_t *hub, int kind, const char *name, size_t len, const c
     uv_async_send(hub->hooks_wake);
 }
 
+void hub_hook_queue(hub_t *hub, int kind, const char *name, size_t len, const char *user_id) {
+    hub_lock(hub);
+    hub_hook(hub, kind, name, len, user_id);
+    hub_unlock(hub);
+}
+
 void hub_hooks_open(hub_t *hub, uv_async_t *wake, size_t max) {
     hub_lock(hub);
     hub->hooks_wake = wake;
@@ -288,7 +295,8 @@ int hub_subscribe(hub_t *hub, unsigned from, const config_t *cfg, const char *pl
     }
     if (counted) {
         if (ch->nsubs++ == 0) {
-            hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
+            if (!hub->cluster) /* else Redis decides, for the cluster (presenceredis.c) */
+                hub_hook(hub, WEBHOOK_CHANNEL_OCCUPIED, plain, len, NULL);
             if (hub->cluster) hub_interest_note(hub, plain, len);
         }
         ch->loops |= UINT64_C(1) << from;
@@ -356,7 +364,7 @@ void hub_unsubscribe(hub_t *hub, unsigned from, sub_t *const *subs, size_t n) {
     for (size_t i = 0; i < n; i++) {
         channel_t *sh = channel_find(&hub->channels, subs[i]->ch->name, subs[i]->ch->name_len);
         if (sh && sh->nsubs && --sh->nsubs == 0) {
-            hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
+            if (!hub->cluster) hub_hook(hub, WEBHOOK_CHANNEL_VACATED, sh->name, sh->name_len, NULL);
             if (hub->cluster) hub_interest_note(hub, sh->name, sh->name_len);
         }
         /* still counted in the loop's own channel: 1 means it was the last */
@@ -548,6 +556,7 @@ void hub_note_release(hub_note_t *n) {
     assert(before > 0);
     if (before == 1) {
         buf_unref(n->frame);
+        free(n->roll);
         free(n);
     }
 }
@@ -579,6 +588,10 @@ static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *
     n->name = p;
     n->name_len = (uint16_t)len;
     n->seq = hub->presence.seq;
+    n->kind = HUB_NOTE_EVENT;
+    n->status = 0;
+    n->token = 0;
+    n->roll = NULL;
     n->frame = buf_ref(frame);
     n->frame_off = frame_off;
     atomic_init(&n->refs, refs);

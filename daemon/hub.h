@@ -33,6 +33,7 @@ enum {
                        * channel has max_presence_members */
     HUB_ENOENT = -4,  /* no such channel, and the caller did not ask to create it */
     HUB_ECLUSTER = -5, /* with redis, ids are Redis's: publish through the link */
+    HUB_EDOWN = -6,   /* cluster: Redis is unreachable */
     HUB_PENDING = 2,  /* cluster: the channel's state is on its way from Redis */
 };
 
@@ -75,9 +76,18 @@ typedef struct hub_note_node {
     hub_note_t *note;
 } hub_note_node_t;
 
+/* What a note says: a member came or went (frame, seq), or, with redis
+ * (hubremote.h), a join's answer for one connection (token, status, seq,
+ * roll), or "the channel's members are no longer known here" (reset). */
+enum { HUB_NOTE_EVENT = 0, HUB_NOTE_JOINED, HUB_NOTE_RESET };
+
 struct hub_note {
     atomic_uint refs;          /* loops that have not yet delivered it */
     uint64_t seq;
+    uint8_t kind;              /* HUB_NOTE_* */
+    int8_t status;             /* JOINED: 0, HUB_EFULL, or HUB_EDOWN */
+    uint64_t token;            /* JOINED: the seat it answers */
+    char *roll;                /* JOINED: subscription_succeeded's data (malloc'd) */
     buf_t *frame;              /* one reference */
     size_t frame_off;          /* the frame starts here */
     const char *name;          /* after nodes[], in the same allocation */
@@ -139,6 +149,11 @@ typedef struct hub {
     size_t hooks_max;          /* webhook_queue_size */
     size_t hooks_held;         /* queued here or being sent */
     uint64_t hooks_dropped;    /* over hooks_max since the sender last took */
+    /* cluster presence: joins and leaves for the Redis link (hubremote.h) */
+    mpsc_t presence_ops;
+    uv_async_t *presence_wake; /* NULL: no link takes them */
+    atomic_uint_least64_t presence_tokens;
+    atomic_int presence_up;    /* the link is up: joins can be answered */
 } hub_t;
 
 /* Wall-clock milliseconds (message ids, history age, expiry). */
@@ -251,6 +266,10 @@ size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
  * Deliver it, then hub_note_release(n). */
 hub_note_t *hub_note_pop(hub_t *hub, unsigned i);
 void hub_note_release(hub_note_t *n);
+
+/* Queue a webhook event decided elsewhere (with redis: the node whose
+ * Redis call made the change sends it, once per cluster). */
+void hub_hook_queue(hub_t *hub, int kind, const char *name, size_t len, const char *user_id);
 
 /* Webhooks: from now on channels going occupied / vacated (subscribers on
  * every loop going 0 -> 1 -> 0) and presence members coming and going are

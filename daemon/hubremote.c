@@ -2,6 +2,9 @@
 
 #include "log.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 /* Why these are here and not in hub.c: the cluster's entry points, kept
  * apart so hub.c stays the single node's shared state. */
 
@@ -116,4 +119,112 @@ int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t l
     hub_wake(hub, handed);
     buf_unref(m.ws);
     return 0;
+}
+
+/* ---- presence across nodes -------------------------------------------- */
+
+uint64_t hub_presence_token(hub_t *hub) { return atomic_fetch_add(&hub->presence_tokens, 1) + 1; }
+
+void hub_presence_ops_open(hub_t *hub, uv_async_t *wake) {
+    hub_lock(hub);
+    hub->presence_wake = wake;
+    hub_unlock(hub);
+    if (wake) return;
+    hub_presence_op_t *op;
+    while ((op = hub_presence_op_pop(hub)) != NULL) free(op);
+}
+
+int hub_presence_op_push(hub_t *hub, int join, unsigned loop, const char *name, size_t len,
+                         const char *user_id, const char *info, uint32_t max, uint64_t token) {
+    size_t ul = strlen(user_id) + 1, il = info ? strlen(info) + 1 : 0;
+    hub_presence_op_t *op = malloc(sizeof(*op) + len + 1 + ul + il);
+    if (op == NULL) return HUB_ENOMEM;
+    char *p = (char *)(op + 1);
+    memcpy(p, name, len);
+    p[len] = '\0';
+    op->name = p;
+    op->name_len = len;
+    op->user_id = memcpy(p + len + 1, user_id, ul);
+    op->info = info ? memcpy(p + len + 1 + ul, info, il) : NULL;
+    op->join = join != 0;
+    op->loop = (uint8_t)loop;
+    op->max = max;
+    op->token = token;
+    hub_lock(hub);
+    int open = hub->presence_wake != NULL;
+    if (open) {
+        mpsc_push(&hub->presence_ops, &op->node);
+        uv_async_send(hub->presence_wake);
+    }
+    hub_unlock(hub);
+    if (!open) free(op);
+    return open ? 0 : HUB_EDOWN;
+}
+
+int hub_presence_is_up(hub_t *hub) { return atomic_load(&hub->presence_up); }
+
+void hub_presence_set_up(hub_t *hub, int up) { atomic_store(&hub->presence_up, up); }
+
+hub_presence_op_t *hub_presence_op_pop(hub_t *hub) {
+    return (hub_presence_op_t *)mpsc_pop(&hub->presence_ops);
+}
+
+/* Under the lock, as hub.c's member notes: a loop's notes keep the order
+ * in which they were handed over. */
+static void hub_presence_note_locked(hub_t *hub, int kind, const char *name, size_t len,
+                                     uint64_t seq, buf_t *frame, size_t frame_off, unsigned to,
+                                     uint64_t token, int status, char *roll) {
+    uint64_t loops;
+    if (kind == HUB_NOTE_JOINED) {
+        loops = UINT64_C(1) << to;
+    } else {
+        channel_t *ch = channel_find(&hub->channels, name, len);
+        loops = ch ? ch->loops : 0;
+    }
+    unsigned refs = 0;
+    for (size_t i = 0; i < hub->nloops; i++)
+        if ((loops & (UINT64_C(1) << i)) && hub->boxes[i].open) refs++;
+    hub_note_t *n = refs ? malloc(sizeof(*n) + hub->nloops * sizeof(hub_note_node_t) + len) : NULL;
+    if (n == NULL) {
+        if (refs) log_error("out of memory: a presence note of %.*s not handed to the loops", (int)len, name);
+        free(roll);
+        return;
+    }
+    char *p = (char *)&n->nodes[hub->nloops];
+    memcpy(p, name, len);
+    n->name = p;
+    n->name_len = (uint16_t)len;
+    n->seq = seq;
+    n->kind = (uint8_t)kind;
+    n->status = (int8_t)status;
+    n->token = token;
+    n->roll = roll;
+    n->frame = frame ? buf_ref(frame) : NULL;
+    n->frame_off = frame_off;
+    atomic_init(&n->refs, refs);
+    for (size_t i = 0; i < hub->nloops; i++) {
+        hub_mailbox_t *box = &hub->boxes[i];
+        if (!(loops & (UINT64_C(1) << i)) || !box->open) continue;
+        n->nodes[i].note = n;
+        mpsc_push(&box->notes, &n->nodes[i].node);
+        uv_async_send(box->wake);
+    }
+}
+
+void hub_presence_note(hub_t *hub, int kind, const char *name, size_t len, uint64_t seq,
+                       buf_t *frame, size_t frame_off, unsigned to, uint64_t token, int status,
+                       char *roll) {
+    hub_lock(hub);
+    hub_presence_note_locked(hub, kind, name, len, seq, frame, frame_off, to, token, status, roll);
+    hub_unlock(hub);
+}
+
+void hub_presence_reset_all(hub_t *hub) {
+    hub_lock(hub);
+    for (size_t i = 0; i < hub->channels.nbuckets; i++)
+        for (channel_t *ch = hub->channels.buckets[i]; ch; ch = ch->hnext)
+            if (ch->nsubs && ch->name_len > 9 && memcmp(ch->name, "presence-", 9) == 0)
+                hub_presence_note_locked(hub, HUB_NOTE_RESET, ch->name, ch->name_len, 0, NULL, 0,
+                                         0, 0, 0, NULL);
+    hub_unlock(hub);
 }

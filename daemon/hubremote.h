@@ -47,4 +47,49 @@ int hub_remote_load(hub_t *hub, const config_t *cfg, const char *name, size_t le
 int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t len,
                      const hub_entry_t *e, int stream);
 
+/* ---- presence across nodes (presenceredis.c on loop 0, pusher.c) ---- */
+
+/* A presence join or leave of one connection, from its loop to the link.
+ * One allocation: the strings follow the struct. */
+typedef struct hub_presence_op {
+    mpsc_node_t node;
+    uint8_t join;          /* 1 join (answered with a JOINED note), 0 leave */
+    uint8_t loop;          /* the connection's loop */
+    uint32_t max;          /* join: max_presence_members */
+    uint64_t token;        /* join: the seat the answer is for */
+    const char *name, *user_id, *info; /* NUL-terminated; info: join only */
+    size_t name_len;
+} hub_presence_op_t;
+
+/* A number no other seat of this process has (JOINED notes find theirs). */
+uint64_t hub_presence_token(hub_t *hub);
+
+/* The link takes ops from now on (wake is signalled at each push); NULL:
+ * it stops, and what is queued is freed. */
+void hub_presence_ops_open(hub_t *hub, uv_async_t *wake);
+
+/* From any loop: a new op, queued in order for the link. 0, or HUB_EDOWN
+ * (no link: nothing queued) or HUB_ENOMEM. */
+int hub_presence_op_push(hub_t *hub, int join, unsigned loop, const char *name, size_t len,
+                         const char *user_id, const char *info, uint32_t max, uint64_t token);
+
+/* Can joins be answered now (the link is up)? Set by the link. */
+int hub_presence_is_up(hub_t *hub);
+void hub_presence_set_up(hub_t *hub, int up);
+
+/* The link's side: the next op (free() it), or NULL. */
+hub_presence_op_t *hub_presence_op_pop(hub_t *hub);
+
+/* Hand a note to loops: kind HUB_NOTE_EVENT (frame from frame_off, seq)
+ * and HUB_NOTE_RESET go to every loop with subscribers of the channel;
+ * HUB_NOTE_JOINED (token, status, seq, roll, which the note then owns) to
+ * loop `to` only. */
+void hub_presence_note(hub_t *hub, int kind, const char *name, size_t len, uint64_t seq,
+                       buf_t *frame, size_t frame_off, unsigned to, uint64_t token, int status,
+                       char *roll);
+
+/* The link lost what pub/sub carried: a HUB_NOTE_RESET for every
+ * presence- channel with subscribers here (their seats close, 4200). */
+void hub_presence_reset_all(hub_t *hub);
+
 #endif

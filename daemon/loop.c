@@ -2,6 +2,7 @@
 
 #include "fdlimit.h"
 #include "log.h"
+#include "presenceredis.h"
 #include "redis.h"
 
 #include <assert.h>
@@ -144,18 +145,14 @@ static void loop_flush(loop_t *loop);
 
 static void loop_on_cork(uv_timer_t *t) {
     loop_t *loop = t->data;
-    loop->out.cork_ns = 1; /* long ago: the next flush writes everything */
+    loop->out.hold.end = 1; /* the stream paused: the next flush writes everything */
     loop_flush(loop);
 }
 
 /* Runs in the loop's check phase, after all reads of this iteration were
- * handled. Answers go out at once. Subscribers' frames too, unless emits
- * are streaming in (this one came within LOOP_CORK_NS of the end of the
- * previous delivering turn): then they are held for at most LOOP_CORK_NS
- * (a timer ends the cork if no emit follows), so the frames of a burst
- * leave in one writev per client instead of one syscall per frame, which
- * is what a frame costs here (bench/RESULTS.md). A message that comes
- * alone is never held. */
+ * handled. Answers go out at once; subscribers' frames too, unless emits
+ * are streaming in: then they are held while the stream goes on (cork.h
+ * says how long), and a burst leaves in one writev per client. */
 static void loop_flush(loop_t *loop) {
     loop_output_t *o = &loop->out;
     if (o->to_wake) { /* first, so they write while this loop does */
@@ -164,31 +161,13 @@ static void loop_flush(loop_t *loop) {
     }
     loop->ops->flush(&o->dirty_now);
     uint64_t now = uv_hrtime();
-    int published = o->publish_ns > o->check_ns;
-    /* A message handed over is held here when its own loop held it: the
-     * timing of the hand-over (wake-ups, this loop's turns) must not
-     * decide whether a stream is coalesced. */
-    int hot = published && (o->publish_ns - o->delivered_ns < LOOP_CORK_NS || o->stream_in);
-    if (o->emit_ns > o->check_ns) o->emitted_ns = now;
-    o->stream_in = 0;
-    o->check_ns = now;
-    if (published) o->delivered_ns = now;
-    if (o->dirty == NULL) return;
-    if (loop->state == LOOP_RUNNING && !o->cork_break &&
-        (o->cork_ns ? now - o->cork_ns < LOOP_CORK_NS : hot)) {
-        if (o->cork_ns == 0) {
-            o->cork_ns = now;
-            uv_timer_start(&o->cork, loop_on_cork, LOOP_CORK_NS / 1000000 + 1, 0);
-        }
-        return;
-    }
-    if (o->cork_ns) {
-        o->cork_ns = 0;
-        uv_timer_stop(&o->cork);
-    }
-    o->cork_break = 0;
+    if (o->emit_ns > o->hold.check_ns) o->emitted_ns = now;
+    unsigned what = cork_turn(&o->hold, now, o->dirty != NULL, loop->state == LOOP_RUNNING);
+    if (what & CORK_DISARM) uv_timer_stop(&o->cork);
+    if (what & CORK_ARM) uv_timer_start(&o->cork, loop_on_cork, CORK_GAP_NS / 1000000 + 1, 0);
+    if (!(what & CORK_WRITE)) return;
     loop->ops->flush(&o->dirty);
-    o->delivered_ns = uv_hrtime();
+    cork_written(&o->hold, uv_hrtime());
 }
 
 static void loop_on_check(uv_check_t *h) { loop_flush(h->data); }
@@ -204,7 +183,7 @@ static void loop_on_handed(void *ctx, hub_msg_t *hm) {
     }
     message_t m = hm->m;
     loop->stats.messages_handed_over++;
-    if (hm->stream) loop->out.stream_in = 1;
+    if (hm->stream) loop->out.hold.stream_in = 1;
     loop->ops->deliver(loop, hm->name, hm->name_len, &m);
 }
 
@@ -309,9 +288,15 @@ int loop_start(loop_t *loop) {
     loop->wake.data = loop;
     hub_mailbox_open(loop->hub, loop->index, &loop->wake);
     /* before the other loops run, so no subscription misses cluster mode */
-    if (loop->index == 0 && loop->cfg->redis[0]) {
+    if (loop->index == 0 && (loop->cfg->redis[0] || loop->cfg->redis_cluster[0])) {
         loop->redis = redis_link_start(loop->uv, loop->hub, &loop->cfg, &loop->stats);
         if (loop->redis == NULL) return -1;
+        /* presence members are not shared through a Redis Cluster yet
+         * (its scripts publish classic pub/sub and span slots) */
+        if (loop->cfg->redis_cluster[0])
+            log_warn("redis_cluster: Pusher presence- subscribes are refused (not shared through a Redis Cluster yet)");
+        else if ((loop->presence = presenceredis_start(loop->uv, loop->hub, loop->redis, &loop->cfg)) == NULL)
+            log_error("out of memory: presence- subscribes are refused");
     }
     return 0;
 }
@@ -362,6 +347,8 @@ void loop_shutdown(loop_t *loop) {
         uv_close((uv_handle_t *)&loop->out.cork, NULL);
         uv_close((uv_handle_t *)&loop->shutdown_timer, NULL);
         if (loop->redis) {
+            presenceredis_stop(loop->presence);
+            loop->presence = NULL;
             redis_link_stop(loop->redis);
             loop->redis = NULL;
         }

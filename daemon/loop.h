@@ -13,6 +13,7 @@
 
 #include "channel.h"
 #include "config.h"
+#include "cork.h"
 #include "http.h"
 #include "hub.h"
 #include "idem.h"
@@ -27,6 +28,7 @@ typedef struct loop loop_t;
 struct conn;
 struct route_table;
 struct redis_link;
+struct presenceredis;
 
 typedef struct listener {
     stream_handle_t h;
@@ -61,18 +63,13 @@ typedef struct loop_output {
     struct conn *dirty;        /* subscribers with queued bytes to flush */
     struct conn *dirty_now;    /* emit and HTTP answers: flushed every turn */
     uv_check_t flush;          /* runs loop_flush once per loop iteration */
-    uv_timer_t cork;           /* ends a cork */
-    uint64_t publish_ns;       /* the last publish to this loop's subscribers */
-    uint64_t check_ns;         /* the last flush turn (check phase) */
-    uint64_t delivered_ns;     /* end of the last turn that published or flushed */
-    uint64_t cork_ns;          /* when subscriber flushes were first held; 0 = not */
-    int cork_break;            /* a client's queue grew large: flush this turn */
+    uv_timer_t cork;           /* ends a cork when the stream pauses */
+    cork_t hold;               /* whether frames are held (cork.h) */
     uv_write_t *wr_free;       /* write requests for full sockets, reused */
     /* emits on this loop, and what other loops were handed (workers) */
     uint64_t emit_ns;          /* the last emit accepted here */
     uint64_t emitted_ns;       /* end of the last turn that accepted an emit */
     uint64_t to_wake;          /* loops handed messages this turn (bits): woken at its end */
-    uint8_t stream_in;         /* a message handed over this turn was held on its loop */
     uint8_t handing;           /* delivering handed-over messages (counters) */
 } loop_output_t;
 
@@ -95,7 +92,8 @@ enum loop_state { LOOP_RUNNING = 0, LOOP_STOPPING, LOOP_STOPPED };
 #define LOOP_LISTENERS_MAX (1 + CONFIG_EMIT_MAX)
 #define LOOP_READ_BUF (64 * 1024)
 
-#define LOOP_CORK_NS 1000000   /* longest a burst's frames are held */
+#define LOOP_CORK_NS CORK_GAP_NS /* emits this close together are a stream */
+
 
 struct loop {
     uv_loop_t *uv;
@@ -127,6 +125,7 @@ struct loop {
      * by the owner (subscribe_on_channel) */
     void (*on_channel)(loop_t *loop, int kind, const char *name, size_t len);
     struct redis_link *redis;  /* loop 0 with the redis key: the cluster link */
+    struct presenceredis *presence; /* beside it: presence members across nodes */
     void *data;                /* the owner's, as in libuv's handles */
 };
 
@@ -156,7 +155,7 @@ int loop_publish(loop_t *loop, const char *channel, size_t channel_len, const ch
 
 /* A message was queued for this loop's subscribers (corking). */
 static inline void loop_published(loop_t *loop, uint64_t now_ns) {
-    loop->out.publish_ns = now_ns;
+    cork_published(&loop->out.hold, now_ns);
 }
 
 /* Refusals come in floods: 1 when one may be logged now (at most one

@@ -1,5 +1,6 @@
 #include "pusher.h"
 
+#include "hubremote.h"
 #include "log.h"
 #include "pusherwire.h"
 #include "subscribe.h"
@@ -7,6 +8,7 @@
 
 #include <jansson.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +24,23 @@ enum {
 };
 
 /* One connection's place on a presence channel (the members themselves
- * are the hub's, shared by every loop): seq is where its member list was
- * taken, so it is told only of members coming or going after that. */
+ * are the hub's, shared by every loop, or Redis's with `redis`): seq is
+ * where its member list was taken, so it is told only of members coming
+ * or going after that. In a cluster a seat waits for its channel's
+ * subscription in Redis (SUBSCRIBING: every member event then reaches
+ * this node), then for its join's answer (JOINING: member events are
+ * held meanwhile, and those after the answer's seq are sent after it). */
+enum { PUSHER_SEAT_JOINED = 0, PUSHER_SEAT_SUBSCRIBING, PUSHER_SEAT_JOINING };
+#define PUSHER_SEAT_HELD_MAX 32 /* member events held while joining; more: rejoin */
+
 typedef struct pusher_seat {
     struct pusher_seat *next;
     uint64_t seq;
+    uint64_t token;            /* cluster: the join's answer finds its seat */
+    uint8_t state;             /* PUSHER_SEAT_* */
+    char *info;                /* cluster: user_info until the join is sent */
+    hub_note_t **held;         /* cluster: member events while joining */
+    size_t nheld;
     size_t name_len;
     char name[PUSHER_CHANNEL_MAX + 1];
     char user_id[PUSHER_USER_ID_MAX];
@@ -36,6 +50,7 @@ typedef struct pusher_session {
     ws_parser_t ws;
     char app_key[SECRETS_APP_KEY_MAX + 1];
     char socket_id[32];
+    uint64_t socket_key;   /* socket_id as pusher_socket_id_parse reads it */
     pusher_seat_t *seats;
 } pusher_session_t;
 
@@ -57,16 +72,41 @@ static const conn_proto_t pusher_proto = {
 
 static pusher_session_t *pusher_of(conn_t *c) { return c->session; }
 
-/* The encode-once frame, built at the loop's first Pusher subscriber. */
+/* The rare branches of pusher_deliver, out of line so that its common
+ * one stays a few loads and a tail call: the loop's first Pusher
+ * subscriber of a message builds the frame, and the connection an event
+ * was sent toOthers() from is skipped (conn_deliver counted it). */
+static int pusher_deliver_first(conn_t *c, message_t *m) __attribute__((noinline, cold));
+static int pusher_deliver_skip(conn_t *c) __attribute__((noinline, cold));
+
+static int pusher_deliver_skip(conn_t *c) {
+    c->loop->stats.frames_delivered--;
+    return 1;
+}
+
+/* The encode-once frame, shared by every subscriber; an event sent
+ * toOthers() skips its sender's connection with one compare of the key
+ * the frame carries (nothing more when it names nobody). */
 static int pusher_deliver(conn_t *c, channel_t *ch, message_t *m) {
-    if (m->pusher == NULL && (m->pusher = pusher_message_frame(m, &m->pusher_off)) == NULL)
-        return -1;
-    return conn_send(c, m->pusher, m->pusher_off);
+    buf_t *b = m->pusher;
+    if (b == NULL) return pusher_deliver_first(c, m);
+    uint64_t except = pusher_frame_except(b);
+    if (except != 0 && except == pusher_of(c)->socket_key) return pusher_deliver_skip(c);
+    return conn_send(c, b, m->pusher_off);
+}
+
+static int pusher_deliver_first(conn_t *c, message_t *m) {
+    if ((m->pusher = pusher_message_frame(m, &m->pusher_off)) == NULL) return -1;
+    return pusher_deliver(c, NULL, m);
 }
 
 /* subscribe_resume's answer: Pusher says subscription_succeeded instead
  * (presence answers with its members from pusher_subscribe). */
-static int pusher_answer(conn_t *c, const char *json, size_t n) { return 0; }
+static void pusher_seats_advance(conn_t *c);
+static int pusher_answer(conn_t *c, const char *json, size_t n) {
+    if (c->loop->hub->cluster) pusher_seats_advance(c); /* presence joins wait for this */
+    return 0;
+}
 
 static void pusher_send_event(conn_t *c, const char *event, const char *channel, size_t clen,
                               const char *data_json) {
@@ -95,6 +135,98 @@ static pusher_seat_t *pusher_seat_find(conn_t *c, const char *name, size_t len) 
     return NULL;
 }
 
+static void pusher_seat_free(pusher_seat_t *seat) {
+    for (size_t i = 0; i < seat->nheld; i++) hub_note_release(seat->held[i]);
+    free(seat->held);
+    free(seat->info);
+    free(seat);
+}
+
+static void pusher_seat_unlink(conn_t *c, pusher_seat_t *seat) {
+    pusher_session_t *s = pusher_of(c);
+    for (pusher_seat_t **pp = &s->seats; *pp; pp = &(*pp)->next)
+        if (*pp == seat) {
+            *pp = seat->next;
+            return;
+        }
+}
+
+static void pusher_subscription_error(conn_t *c, const char *channel, size_t clen, int status,
+                                      const char *why) {
+    log_info("%s: Pusher subscribe to %.*s refused: %s", c->peer, (int)clen, channel, why);
+    char out[700];
+    int n = snprintf(out, sizeof(out),
+                     "{\"event\":\"pusher:subscription_error\",\"channel\":\"%.*s\",\"data\":"
+                     "{\"type\":\"AuthError\",\"error\":\"%s\",\"status\":%d}}",
+                     (int)clen, channel, why, status);
+    if (n > 0 && (size_t)n < sizeof(out)) wsconn_text(c, out, (size_t)n);
+}
+
+/* Cluster: a join Redis did not take. A full channel is refused as on one
+ * node; with Redis unreachable the member list cannot be told, so the
+ * connection is closed with 4100: pusher-js comes back after a second
+ * (a 4200 would bring it back at once, over and over while Redis is away). */
+static void pusher_seat_refuse(conn_t *c, pusher_seat_t *seat, int status) {
+    char name[PUSHER_CHANNEL_MAX + 1];
+    size_t len = seat->name_len;
+    memcpy(name, seat->name, len);
+    if (seat->state == PUSHER_SEAT_JOINING && status == HUB_ENOMEM) /* Redis counted it */
+        hub_presence_op_push(c->loop->hub, 0, c->loop->index, seat->name, seat->name_len,
+                             seat->user_id, NULL, 0, 0);
+    pusher_seat_unlink(c, seat);
+    pusher_seat_free(seat);
+    if (status == HUB_EFULL || status == HUB_ENOMEM) {
+        const char *why = status == HUB_EFULL ? "this presence channel is full (max_presence_members)"
+                                              : "out of memory";
+        pusher_subscription_error(c, name, len, status == HUB_EFULL ? 403 : 500, why);
+        if (status == HUB_EFULL) pusher_error(c, PUSHER_E_UNAUTHORIZED, why);
+        channel_t *ch = channel_find(&c->loop->channels, name, len);
+        if (ch) conn_unsubscribe(c, ch);
+        return;
+    }
+    pusher_subscription_error(c, name, len, 503, "presence members live in Redis, which is unreachable: reconnect");
+    pusher_error(c, PUSHER_E_OVER_CAPACITY, "presence members live in Redis, which is unreachable: reconnect");
+    wsconn_close(c, PUSHER_E_OVER_CAPACITY, "Redis unreachable");
+}
+
+/* Cluster: the join's answer. subscription_succeeded with the members as
+ * of the answer's seq, then the member events held meanwhile that came
+ * after it. */
+static void pusher_seat_joined(conn_t *c, pusher_seat_t *seat, const hub_note_t *n) {
+    if (n->status != 0) {
+        pusher_seat_refuse(c, seat, n->status);
+        return;
+    }
+    seat->state = PUSHER_SEAT_JOINED;
+    seat->seq = n->seq;
+    pusher_send_event(c, "pusher_internal:subscription_succeeded", seat->name, seat->name_len,
+                      n->roll ? n->roll : "{}");
+    for (size_t i = 0; i < seat->nheld; i++) {
+        hub_note_t *h = seat->held[i];
+        if (h->seq > seat->seq && conn_is_open(c)) {
+            seat->seq = h->seq;
+            conn_send(c, h->frame, h->frame_off);
+        }
+        hub_note_release(h);
+    }
+    free(seat->held);
+    seat->held = NULL;
+    seat->nheld = 0;
+}
+
+/* Cluster: a member event while the join is on its way is kept for it. */
+static void pusher_seat_hold(conn_t *c, pusher_seat_t *seat, const hub_note_t *n) {
+    hub_note_t **h = seat->nheld < PUSHER_SEAT_HELD_MAX
+                         ? realloc(seat->held, (seat->nheld + 1) * sizeof(*h)) : NULL;
+    if (h == NULL) {
+        wsconn_close(c, PUSHER_E_RECONNECT, "too many member events while joining: reconnect");
+        return;
+    }
+    seat->held = h;
+    atomic_fetch_add_explicit(&((hub_note_t *)n)->refs, 1, memory_order_relaxed);
+    seat->held[seat->nheld++] = (hub_note_t *)n;
+}
+
 void pusher_presence_deliver(loop_t *loop, const hub_note_t *n) {
     channel_t *ch = channel_find(&loop->channels, n->name, n->name_len);
     if (ch == NULL) return;
@@ -104,11 +236,50 @@ void pusher_presence_deliver(loop_t *loop, const hub_note_t *n) {
         next = s->next; /* a slow consumer leaves the list while we walk */
         if (s->conn->proto != &pusher_proto || !conn_is_open(s->conn)) continue;
         pusher_seat_t *seat = pusher_seat_find(s->conn, n->name, n->name_len);
-        if (seat == NULL || seat->seq >= n->seq) continue;
-        seat->seq = n->seq;
-        conn_send(s->conn, n->frame, n->frame_off);
+        if (seat == NULL) continue;
+        if (n->kind == HUB_NOTE_RESET) {
+            /* member events were lost: join again, on this node or another */
+            loop->stats.cluster_gap_closed++;
+            wsconn_close(s->conn, PUSHER_E_RECONNECT, "presence members lost with Redis: reconnect");
+        } else if (n->kind == HUB_NOTE_JOINED) {
+            if (seat->state == PUSHER_SEAT_JOINING && seat->token == n->token)
+                pusher_seat_joined(s->conn, seat, n);
+        } else if (seat->state == PUSHER_SEAT_JOINING) {
+            pusher_seat_hold(s->conn, seat, n);
+        } else if (seat->state == PUSHER_SEAT_JOINED && seat->seq < n->seq) {
+            seat->seq = n->seq;
+            conn_send(s->conn, n->frame, n->frame_off);
+        }
     }
     ch->busy--;
+    channel_release(&loop->channels, ch); /* closed clients may have been its last */
+}
+
+/* Cluster: does the connection's subscription to the seat's channel still
+ * wait for the channel's state from Redis (subscribe.c)? */
+static int pusher_seat_waits(conn_t *c, const pusher_seat_t *seat) {
+    channel_t *ch = channel_find(&c->loop->channels, seat->name, seat->name_len);
+    for (uint32_t i = 0; ch && i < c->nsubs; i++)
+        if (c->subs[i]->ch == ch) return (c->subs[i]->wait & SUB_WAIT) != 0;
+    return 0;
+}
+
+/* Cluster: seats whose channel this node now receives from Redis send
+ * their join to the link (loop 0), which answers with a JOINED note. */
+static void pusher_seats_advance(conn_t *c) {
+    pusher_session_t *s = pusher_of(c);
+    pusher_seat_t *next;
+    for (pusher_seat_t *seat = s ? s->seats : NULL; seat && conn_is_open(c); seat = next) {
+        next = seat->next;
+        if (seat->state != PUSHER_SEAT_SUBSCRIBING || pusher_seat_waits(c, seat)) continue;
+        int rc = hub_presence_op_push(c->loop->hub, 1, c->loop->index, seat->name, seat->name_len,
+                                      seat->user_id, seat->info,
+                                      (uint32_t)c->loop->cfg->max_presence_members, seat->token);
+        free(seat->info);
+        seat->info = NULL;
+        if (rc == 0) seat->state = PUSHER_SEAT_JOINING;
+        else pusher_seat_refuse(c, seat, rc);
+    }
 }
 
 /* subscription_succeeded's presence data, built under the hub's lock from
@@ -203,6 +374,13 @@ static int pusher_presence_join(conn_t *c, const char *channel, size_t clen, con
 
 /* Leave: the user's last connection on any loop makes member_removed. */
 static void pusher_seat_leave(conn_t *c, pusher_seat_t *seat) {
+    if (c->loop->hub->cluster) { /* a join sent is undone, in order, by Redis */
+        if (seat->state != PUSHER_SEAT_SUBSCRIBING)
+            hub_presence_op_push(c->loop->hub, 0, c->loop->index, seat->name, seat->name_len,
+                                 seat->user_id, NULL, 0, 0);
+        pusher_seat_free(seat);
+        return;
+    }
     char data[PUSHER_USER_ID_MAX + 20];
     snprintf(data, sizeof(data), "{\"user_id\":\"%s\"}", seat->user_id);
     size_t off = 0;
@@ -275,8 +453,37 @@ static void pusher_subscribe(conn_t *c, const pusher_cmd_t *cmd) {
         pusher_refuse(c, cmd, 400, reason);
         return;
     }
-    char *data = NULL;
     if (presence) pusher_presence_leave(c, cmd->channel, cmd->channel_len); /* a repeat */
+    if (presence && loop->hub->cluster) { /* answered when Redis has the join */
+        pusher_seat_t *seat = calloc(1, sizeof(*seat));
+        if (seat && !hub_presence_is_up(loop->hub)) {
+            seat->name_len = cmd->channel_len;
+            memcpy(seat->name, cmd->channel, cmd->channel_len);
+            seat->next = s->seats;
+            s->seats = seat;
+            free(info);
+            pusher_seat_refuse(c, seat, HUB_EDOWN);
+            return;
+        }
+        if (seat == NULL) {
+            free(info);
+            channel_t *ch = channel_find(&loop->channels, cmd->channel, cmd->channel_len);
+            if (ch) conn_unsubscribe(c, ch);
+            pusher_refuse(c, cmd, 500, "out of memory");
+            return;
+        }
+        seat->state = PUSHER_SEAT_SUBSCRIBING;
+        seat->token = hub_presence_token(loop->hub);
+        seat->info = info;
+        memcpy(seat->name, cmd->channel, cmd->channel_len);
+        seat->name_len = cmd->channel_len;
+        snprintf(seat->user_id, sizeof(seat->user_id), "%s", user_id);
+        seat->next = s->seats;
+        s->seats = seat;
+        pusher_seats_advance(c);
+        return;
+    }
+    char *data = NULL;
     int joined = presence ? pusher_presence_join(c, cmd->channel, cmd->channel_len, user_id, info, &data) : 0;
     free(info);
     if (joined != 0) {
@@ -360,13 +567,19 @@ static void pusher_free(conn_t *c) {
     c->session = NULL;
 }
 
+/* Socket ids are "A.B": A random (as Pusher's look), B this process's
+ * serial, so no two connections of any loop share one while fewer than
+ * 2^31 have come since (and then A tells them apart but by chance):
+ * toOthers() must skip its sender and nobody else. */
+static atomic_uint pusher_serial = 1;
+
 /* GET /app/{key}: Pusher's WebSocket endpoint. An unknown key is told
  * 4001 after the upgrade, as pusher-js expects. */
 void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len) {
     loop_t *loop = c->loop;
     if (subscribe_admit(c, req) != 0) return;
     pusher_session_t *s = calloc(1, sizeof(*s));
-    unsigned char r[8];
+    unsigned char r[4];
     if (s == NULL || RAND_bytes(r, sizeof(r)) != 1) {
         free(s);
         conn_close(c);
@@ -378,8 +591,12 @@ void pusher_upgrade(conn_t *c, http_req_t *req, const char *key, size_t key_len)
     }
     c->session = s;
     conn_proto_set(c, &pusher_proto);
-    snprintf(s->socket_id, sizeof(s->socket_id), "%u.%u", (unsigned)(r[0] | r[1] << 8 | r[2] << 16) % 1000000000u,
-             (unsigned)(r[4] | r[5] << 8 | r[6] << 16 | (unsigned)(r[7] & 0x7f) << 24));
+    unsigned serial = atomic_fetch_add_explicit(&pusher_serial, 1, memory_order_relaxed) & 0x7fffffffu;
+    snprintf(s->socket_id, sizeof(s->socket_id), "%u.%u",
+             (unsigned)(r[0] | r[1] << 8 | (unsigned)r[2] << 16 | (unsigned)(r[3] & 0x3f) << 24) % 1000000000u,
+             serial);
+    if (pusher_socket_id_parse(s->socket_id, strlen(s->socket_id), &s->socket_key) != 0)
+        s->socket_key = PUSHER_SOCKET_NOBODY; /* cannot be: "%u.%u" */
     const pusher_app_t *app = secrets_app_by_key(&loop->auth.secrets, key, key_len);
     if (app == NULL) {
         log_info("%s: Pusher connection for unknown app key %.*s", c->peer, (int)(key_len > 64 ? 64 : key_len), key);

@@ -2,6 +2,7 @@
 
 #include "emitredis.h"
 #include "log.h"
+#include "pusherredis.h"
 #include "pusher.h"
 #include "pusherwire.h"
 #include "secrets.h"
@@ -160,18 +161,22 @@ static int pusherapi_out_add(pusherapi_out_t *o, const char *channel, size_t cle
         o->msgs = m;
         o->cap = cap;
     }
-    o->msgs[o->n++] = (redis_pub_t){channel, clen, s, strlen(s)};
+    o->msgs[o->n++] = (redis_pub_t){channel, clen, s, strlen(s), NULL, 0};
     return 0;
 }
 
 /* One event on one channel: published as a Herald message {event, data},
  * which Pusher clients receive as that event and Herald clients as JSON
- * (with redis: gathered in *out, the channel name checked here). */
+ * (with redis: gathered in *out, the channel name checked here). With a
+ * socket_id the message carries it ({event, data, socket_id}): every
+ * loop, and every node through Redis, reads it from the message itself
+ * when it builds the Pusher frame, and skips that connection. */
 static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const char *channel,
-                             size_t clen, const char *data, pusherapi_out_t *out) {
+                             size_t clen, const char *data, json_t *socket_id, pusherapi_out_t *out) {
     json_t *o = json_object();
     json_object_set_new(o, "event", json_string(name));
     json_object_set_new(o, "data", json_string(data));
+    if (socket_id) json_object_set(o, "socket_id", socket_id);
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     uint64_t id;
@@ -189,10 +194,22 @@ static int pusherapi_publish(conn_t *c, http_req_t *req, const char *name, const
     return rc;
 }
 
+/* Pusher's socket_id (the connection that must not get the event): absent,
+ * or "\d+\.\d+" as Pusher checks it. */
+static int pusherapi_socket_check(json_t *ev, const char **why) {
+    json_t *sid = json_object_get(ev, "socket_id");
+    uint64_t key;
+    *why = "Invalid socket id: socket_id must be digits.digits, as pusher:connection_established gave it";
+    if (sid == NULL) return 0;
+    return json_is_string(sid) &&
+           pusher_socket_id_parse(json_string_value(sid), json_string_length(sid), &key) == 0 ? 0 : -1;
+}
+
 /* An event's fields, checked before anything is published. */
 static int pusherapi_event_check(json_t *ev, const char **why) {
     json_t *name = json_object_get(ev, "name"), *data = json_object_get(ev, "data");
     json_t *chs = json_object_get(ev, "channels"), *ch = json_object_get(ev, "channel");
+    if (pusherapi_socket_check(ev, why) != 0) return -1;
     *why = "an event needs a name (1-200 bytes) and data (a string)";
     if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) > 200 ||
         !json_is_string(data))
@@ -206,15 +223,17 @@ static int pusherapi_event_check(json_t *ev, const char **why) {
     return 0;
 }
 
+
 static int pusherapi_event_publish(conn_t *c, http_req_t *req, json_t *ev, pusherapi_out_t *out) {
     const char *name = json_string_value(json_object_get(ev, "name"));
     const char *data = json_string_value(json_object_get(ev, "data"));
     json_t *ch = json_object_get(ev, "channel"), *chs = json_object_get(ev, "channels");
+    json_t *sid = json_object_get(ev, "socket_id");
     if (json_is_string(ch))
-        return pusherapi_publish(c, req, name, json_string_value(ch), json_string_length(ch), data, out);
+        return pusherapi_publish(c, req, name, json_string_value(ch), json_string_length(ch), data, sid, out);
     for (size_t i = 0; i < json_array_size(chs); i++) {
         json_t *x = json_array_get(chs, i);
-        if (pusherapi_publish(c, req, name, json_string_value(x), json_string_length(x), data, out) != 0)
+        if (pusherapi_publish(c, req, name, json_string_value(x), json_string_length(x), data, sid, out) != 0)
             return -1;
     }
     return 0;
@@ -283,6 +302,75 @@ static void pusherapi_channel_add(const channel_t *ch, void *arg) {
     json_object_setn_new(arg, ch->name, ch->name_len, o);
 }
 
+static const char pusherapi_redis_down[] = "Redis is unavailable (retry)\n";
+
+/* A held request's JSON answer (o is consumed). */
+static void pusherapi_hold_json(emitredis_wait_t *w, json_t *o) {
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (s) emitredis_hold_answer(w, 200, "application/json", s, strlen(s));
+    else emitredis_hold_answer(w, 503, NULL, "out of memory\n", 14);
+    free(s);
+}
+
+/* With redis: occupied means some node has subscribers (it is subscribed
+ * in Redis); counts are per node, so none are given. */
+static void pusherapi_on_channels(void *arg, int status, const char *const *names, size_t n,
+                                  const size_t *lens) {
+    if (status != 0) {
+        emitredis_hold_answer(arg, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
+    }
+    json_t *chs = json_object(), *o = json_object();
+    for (size_t i = 0; i < n; i++) json_object_setn_new(chs, names[i], lens[i], json_object());
+    json_object_set_new(o, "channels", chs);
+    pusherapi_hold_json(arg, o);
+}
+
+/* With redis, a presence channel's counts are Redis's: users, and their
+ * connections on every node (its subscription_count). */
+static void pusherapi_on_counts(void *arg, int status, const char *users_json, long long users,
+                                long long conns) {
+    if (status != 0) {
+        emitredis_hold_answer(arg, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "occupied", json_boolean(conns > 0));
+    json_object_set_new(o, "subscription_count", json_integer(conns));
+    json_object_set_new(o, "user_count", json_integer(users));
+    pusherapi_hold_json(arg, o);
+}
+
+static void pusherapi_on_users(void *arg, int status, const char *users_json, long long users,
+                               long long conns) {
+    if (status != 0) {
+        emitredis_hold_answer(arg, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
+    }
+    size_t n = strlen(users_json) + 16;
+    char *s = malloc(n);
+    if (s == NULL) {
+        emitredis_hold_answer(arg, 503, NULL, "out of memory\n", 14);
+        return;
+    }
+    int len = snprintf(s, n, "{\"users\":%s}", users_json);
+    emitredis_hold_answer(arg, 200, "application/json", s, (size_t)len);
+    free(s);
+}
+
+/* Ask Redis (list: the users, else the counts) with c held. */
+static void pusherapi_presence_ask(conn_t *c, http_req_t *req, const char *name, size_t len, int list) {
+    emitredis_wait_t *w = emitredis_hold(c, req);
+    if (w == NULL) {
+        pusherapi_error(c, req, 503, "out of memory");
+        return;
+    }
+    if (pusherredis_users(c->loop->redis, name, len, list,
+                            list ? pusherapi_on_users : pusherapi_on_counts, w) != 0)
+        emitredis_hold_answer(w, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+}
+
 /* GET /apps/{id}/channels[?filter_by_prefix=P]: occupied channels. */
 void pusherapi_channels(conn_t *c, http_req_t *req, const char *rest, size_t n) {
     if (pusherapi_auth(c, req, rest, n) == NULL) return;
@@ -297,6 +385,13 @@ void pusherapi_channels(conn_t *c, http_req_t *req, const char *rest, size_t n) 
             pl = (size_t)(e - prefix);
         }
         s = amp ? amp + 1 : end;
+    }
+    if (c->loop->redis) { /* every node's channels */
+        emitredis_wait_t *w = emitredis_hold(c, req);
+        if (w == NULL) pusherapi_error(c, req, 503, "out of memory");
+        else if (pusherredis_channels(c->loop->redis, prefix, pl, pusherapi_on_channels, w) != 0)
+            emitredis_hold_answer(w, 503, NULL, pusherapi_redis_down, sizeof(pusherapi_redis_down) - 1);
+        return;
     }
     json_t *chs = json_object();
     hub_channels_each(c->loop->hub, prefix, pl, pusherapi_channel_add, chs);
@@ -323,6 +418,10 @@ void pusherapi_channel(conn_t *c, http_req_t *req, const char *rest, size_t n) {
         pusherapi_error(c, req, 400, "invalid channel name");
         return;
     }
+    if (c->loop->redis && len > 9 && memcmp(name, "presence-", 9) == 0) {
+        pusherapi_presence_ask(c, req, name, len, 0);
+        return;
+    }
     size_t subs = hub_channel_subscribers(c->loop->hub, name, len);
     json_t *o = json_object();
     json_object_set_new(o, "occupied", json_boolean(subs > 0));
@@ -338,6 +437,10 @@ void pusherapi_users(conn_t *c, http_req_t *req, const char *rest, size_t n) {
     if (pusherapi_auth(c, req, rest, n) == NULL) return;
     if (pusherapi_channel_name(rest, n, &name, &len) != 0 || len <= 9 || memcmp(name, "presence-", 9) != 0) {
         pusherapi_error(c, req, 400, "users exist on presence- channels only");
+        return;
+    }
+    if (c->loop->redis) {
+        pusherapi_presence_ask(c, req, name, len, 1);
         return;
     }
     json_t *o = json_object();

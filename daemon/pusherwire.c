@@ -133,55 +133,199 @@ buf_t *pusher_event_frame(const char *event, const char *channel, size_t channel
     return b;
 }
 
-/* The event and data of a Herald message for Pusher clients, read back
- * from the envelope heraldd built for WebSocket (once per message). */
-static json_t *pusher_event_of(const message_t *m) {
-    const char *env = (const char *)m->ws->data + WS_FRAME_HEADER_MAX;
-    json_error_t jerr;
-    json_t *root = json_loadb(env, m->ws->len - WS_FRAME_HEADER_MAX, 0, &jerr);
-    json_t *data = root ? json_object_get(root, "data") : NULL;
-    json_t *ch = root ? json_object_get(root, "channel") : NULL;
-    if (!json_is_string(data) || !json_is_string(ch)) {
-        json_decref(root);
-        return NULL;
-    }
-    json_t *o = json_object();
-    json_t *named = json_loadb(json_string_value(data), json_string_length(data), 0, &jerr);
-    json_t *nev = named ? json_object_get(named, "event") : NULL;
-    json_t *ndata = named ? json_object_get(named, "data") : NULL;
-    if (json_is_object(named) && json_is_string(nev) && ndata) {
-        json_object_set(o, "event", nev);
-        if (json_is_string(ndata)) {
-            json_object_set(o, "data", ndata);
-        } else {
-            char *s = json_dumps(ndata, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-            json_object_set_new(o, "data", json_string(s ? s : "null"));
-            free(s);
+int pusher_socket_id_parse(const char *s, size_t n, uint64_t *key) {
+    uint64_t part[2] = {0, 0};
+    int over = 0;
+    size_t i = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t start = i;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            part[k] = part[k] * 10 + (uint64_t)(s[i] - '0');
+            if (part[k] > UINT32_MAX) over = 1;
+            if (i - start == 20) return -1;
         }
-    } else {
-        json_object_set_new(o, "event", json_string("message"));
-        json_object_set(o, "data", data);
+        if (i == start) return -1;
+        if (k == 0 && (i == n || s[i++] != '.')) return -1;
     }
-    json_object_set(o, "channel", ch);
-    json_decref(named);
-    json_decref(root);
-    return o;
+    if (i != n) return -1;
+    *key = over ? PUSHER_SOCKET_NOBODY : part[0] << 32 | part[1];
+    if (*key == 0) *key = PUSHER_SOCKET_NOBODY; /* "0.0": 0 means nobody is skipped */
+    return 0;
 }
 
-buf_t *pusher_message_frame(const message_t *m, uint8_t *ws_off) {
-    json_t *o = pusher_event_of(m);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (s == NULL) return NULL;
-    size_t n = strlen(s);
-    buf_t *b = buf_new(WS_FRAME_HEADER_MAX + n);
-    if (b) {
-        memcpy(b->data + WS_FRAME_HEADER_MAX, s, n);
-        size_t hl = ws_frame_header_size(n);
-        ws_frame_header_write(b->data + WS_FRAME_HEADER_MAX - hl, WS_OP_TEXT, n);
-        b->len = WS_FRAME_HEADER_MAX + n;
-        *ws_off = (uint8_t)(WS_FRAME_HEADER_MAX - hl);
+/* JSON string escaping as the Herald envelope's (quote, backslash and
+ * controls); the length it takes first, so a frame is allocated exactly. */
+static size_t pusher_escaped_len(const unsigned char *s, size_t n) {
+    size_t out = n;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '"' || s[i] == '\\') out += 1;
+        else if (s[i] < 0x20) out += 5;
+    return out;
+}
+
+static size_t pusher_escape(unsigned char *o, const unsigned char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char *start = o;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = c;
+        } else if (c < 0x20) {
+            memcpy(o, "\\u00", 4);
+            o[4] = (unsigned char)hex[c >> 4];
+            o[5] = (unsigned char)hex[c & 15];
+            o += 6;
+        } else {
+            *o++ = c;
+        }
     }
-    free(s);
+    return (size_t)(o - start);
+}
+
+/* The inverse of the envelope's escaping (channel_message_build writes
+ * only \" \\ \n \r \t \b \f and \u00XX): the message's own bytes. Its
+ * length, or -1 on anything else. */
+static long pusher_unescape(char *o, const char *s, size_t n) {
+    char *start = o;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            *o++ = s[i];
+            continue;
+        }
+        if (++i == n) return -1;
+        switch (s[i]) {
+        case '"': case '\\': case '/': *o++ = s[i]; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'u': {
+            unsigned v = 0;
+            if (n - i < 5 || s[i + 1] != '0' || s[i + 2] != '0') return -1;
+            for (int k = 3; k <= 4; k++) {
+                char h = s[i + k];
+                v = v << 4 | (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : 99);
+            }
+            if (v > 0xff) return -1;
+            *o++ = (char)v;
+            i += 4;
+            break;
+        }
+        default: return -1;
+        }
+    }
+    return (long)(o - start);
+}
+
+/* Where channel_message_build put the channel name and the data in a
+ * message's envelope {"type":"message","channel":NAME,"id":N,"data":DATA}
+ * (DATA escaped, or base64 with "encoding"). 0 or -1. */
+#define PUSHER_ENV_HEAD "{\"type\":\"message\",\"channel\":\""
+#define PUSHER_ENV_B64 "\",\"encoding\":\"base64\"}"
+typedef struct pusher_env {
+    const char *name, *data;
+    size_t name_len, data_len;
+    int text;
+} pusher_env_t;
+
+static int pusher_env_read(const message_t *m, pusher_env_t *e) {
+    const char *env = (const char *)m->ws->data + WS_FRAME_HEADER_MAX;
+    size_t n = m->ws->len - WS_FRAME_HEADER_MAX, hl = sizeof(PUSHER_ENV_HEAD) - 1;
+    size_t bl = sizeof(PUSHER_ENV_B64) - 1;
+    const char *end = env + n;
+    if (n < hl || memcmp(env, PUSHER_ENV_HEAD, hl) != 0) return -1;
+    e->name = env + hl;
+    const char *q = memchr(e->name, '"', (size_t)(end - e->name));
+    const char *d = q ? memmem(q, (size_t)(end - q), ",\"data\":\"", 9) : NULL;
+    if (d == NULL) return -1;
+    e->name_len = (size_t)(q - e->name);
+    e->data = d + 9;
+    e->text = !((size_t)(end - e->data) >= bl && memcmp(end - bl, PUSHER_ENV_B64, bl) == 0);
+    const char *de = e->text ? end - 2 : end - bl;
+    if (de < e->data || (e->text && memcmp(de, "\"}", 2) != 0)) return -1;
+    e->data_len = (size_t)(de - e->data);
+    return 0;
+}
+
+/* A frame {"event":EV,"data":DATA,"channel":NAME} from its parts, each
+ * already escaped (*_esc) or to be escaped here, with the socket key it
+ * skips in front (pusher_frame_except) and WebSocket header room. */
+static buf_t *pusher_frame_build(const char *ev, size_t ev_len, int ev_esc, const char *data,
+                                 size_t data_len, int data_esc, const pusher_env_t *e,
+                                 uint64_t except, uint8_t *ws_off) {
+    const unsigned char *ue = (const unsigned char *)ev, *ud = (const unsigned char *)data;
+    size_t el = ev_esc ? ev_len : pusher_escaped_len(ue, ev_len);
+    size_t dl = data_esc ? data_len : pusher_escaped_len(ud, data_len);
+    size_t n = 10 + el + 10 + dl + 13 + e->name_len + 2; /* {"event":" ","data":" ","channel":" "} */
+    size_t at = PUSHER_FRAME_EXCEPT + WS_FRAME_HEADER_MAX;
+    buf_t *b = buf_new(at + n);
+    if (b == NULL) return NULL;
+    unsigned char *o = b->data + at;
+    memcpy(o, "{\"event\":\"", 10);
+    o += 10;
+    if (ev_esc) memcpy(o, ev, el);
+    else pusher_escape(o, ue, ev_len);
+    o += el;
+    memcpy(o, "\",\"data\":\"", 10);
+    o += 10;
+    if (data_esc) memcpy(o, data, dl);
+    else pusher_escape(o, ud, data_len);
+    o += dl;
+    memcpy(o, "\",\"channel\":\"", 13);
+    o += 13;
+    memcpy(o, e->name, e->name_len);
+    o += e->name_len;
+    memcpy(o, "\"}", 2);
+    memcpy(b->data, &except, sizeof(except));
+    size_t hl = ws_frame_header_size(n);
+    ws_frame_header_write(b->data + at - hl, WS_OP_TEXT, n);
+    b->len = at + n;
+    *ws_off = (uint8_t)(at - hl);
     return b;
+}
+
+/* A message that is a JSON object with a string "event" and a "data":
+ * that event (NULL when it is not one), parsed from the message's own
+ * bytes once per message per loop. */
+static buf_t *pusher_named_frame(const pusher_env_t *e, uint8_t *ws_off) {
+    char *msg = malloc(e->data_len + 1);
+    long len = msg ? pusher_unescape(msg, e->data, e->data_len) : -1;
+    json_error_t jerr;
+    json_t *named = len >= 0 ? json_loadb(msg, (size_t)len, 0, &jerr) : NULL;
+    free(msg);
+    json_t *nev = json_object_get(named, "event"), *ndata = json_object_get(named, "data");
+    buf_t *b = NULL;
+    if (json_is_object(named) && json_is_string(nev) && ndata) {
+        uint64_t except = 0;
+        json_t *sid = json_object_get(named, "socket_id");
+        if (json_is_string(sid) &&
+            pusher_socket_id_parse(json_string_value(sid), json_string_length(sid), &except) != 0)
+            except = 0; /* not a socket id: nobody to skip */
+        char *dumped = json_is_string(ndata) ? NULL
+                       : json_dumps(ndata, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        const char *d = dumped ? dumped : json_is_string(ndata) ? json_string_value(ndata) : "null";
+        size_t dl = dumped ? strlen(dumped) : json_is_string(ndata) ? json_string_length(ndata) : 4;
+        b = pusher_frame_build(json_string_value(nev), json_string_length(nev), 0, d, dl, 0, e, except,
+                               ws_off);
+        free(dumped);
+        if (b == NULL) b = (buf_t *)-1; /* out of memory, not "not named" */
+    }
+    json_decref(named);
+    return b;
+}
+
+/* Most messages are not named events: their escaped bytes in the envelope
+ * are the Pusher frame's data as they are, copied without parsing. Only a
+ * text whose first byte may open a JSON object is parsed. */
+buf_t *pusher_message_frame(const message_t *m, uint8_t *ws_off) {
+    pusher_env_t e;
+    if (pusher_env_read(m, &e) != 0) return NULL;
+    if (e.text && e.data_len > 0 && (e.data[0] == '{' || e.data[0] == ' ' || e.data[0] == '\\')) {
+        buf_t *b = pusher_named_frame(&e, ws_off);
+        if (b == (buf_t *)-1) return NULL;
+        if (b) return b;
+    }
+    return pusher_frame_build("message", 7, 1, e.data, e.data_len, 1, &e, 0, ws_off);
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "history.h"
@@ -47,12 +48,32 @@ int pusher_auth_ok(const char *key, const unsigned char *secret, size_t secret_l
 int pusher_presence_parse(const char *channel_data, char *user_id, size_t user_id_size,
                           char **user_info);
 
+/* A socket id: Pusher's "\d+\.\d+" (each part 1-20 digits). heraldd's
+ * own are "A.B" with A < 10^9 random and B < 2^31 a process-wide serial,
+ * so *key = A << 32 | B tells one connection of the process from every
+ * other in one compare (never 0); a well-formed id with a part over 32
+ * bits names none of ours and gets PUSHER_SOCKET_NOBODY. 0 or -1. */
+#define PUSHER_SOCKET_ID_MAX 41
+#define PUSHER_SOCKET_NOBODY UINT64_MAX
+int pusher_socket_id_parse(const char *s, size_t n, uint64_t *key);
+
 /* The frame a Herald message becomes: {"event","channel","data"} where a
  * message that is a JSON object with a string "event" and a "data" gives
  * that event and data (as a string, as Pusher sends it), and any other
- * message is the event "message" with the message as data. Built once,
- * with WebSocket header room: the frame starts at *ws_off. */
+ * message is the event "message" with the message as data. Such an
+ * object's string "socket_id" (what toOthers() sends) names the one
+ * connection that must not get it: kept in the buffer's first
+ * PUSHER_FRAME_EXCEPT bytes (pusher_frame_except; 0 for none), not sent.
+ * Built once, with WebSocket header room: the frame starts at *ws_off. */
+#define PUSHER_FRAME_EXCEPT 8
 buf_t *pusher_message_frame(const message_t *m, uint8_t *ws_off);
+
+/* The socket key a frame of pusher_message_frame skips, 0 for none. */
+static inline uint64_t pusher_frame_except(const buf_t *b) {
+    uint64_t k;
+    memcpy(&k, b->data, sizeof(k));
+    return k;
+}
 
 /* A server message {"event":event,"channel":channel?,"data":data} where
  * data is a JSON text sent as a string. Length or -1. */

@@ -1,6 +1,9 @@
 #include "redis.h"
 
+#include "clusterpub.h"
+#include "idem.h"
 #include "log.h"
+#include "rediscluster.h"
 #include "redischan.h"
 #include "rediswire.h"
 #include "signed.h"
@@ -17,37 +20,13 @@
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 5000
 #define REDIS_PING_MS 1000
-
-/* KEYS: id counter, history Stream. ARGV: data, history_size, key ttl (ms),
- * pub/sub channel. The id is the counter's next value (the first one of a
- * channel is Redis's clock in ms * 1000, as a single node's are), the
- * message joins the bounded Stream under that id and is published, all in
- * one atomic step: every node sees ids increase by one in one order. */
-static const char redis_publish_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "local id = redis.call('INCR', KEYS[1])\n"
-    "if id == 1 then id = ms * 1000; redis.call('SET', KEYS[1], string.format('%d', id)) end\n"
-    "local sid, sms = string.format('%d', id), string.format('%d', ms)\n"
-    "redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '0-' .. sid, 'm', sms, 'd', ARGV[1])\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
-    "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
-    "local n = redis.call('PUBLISH', ARGV[4], sid .. ' ' .. sms .. '\\n' .. ARGV[1])\n"
-    "return {id, n}\n";
-
-/* KEYS: id counter, history. ARGV: key ttl. A channel never published gets
- * its counter now (clock ms * 1000 - 1), so the last id a subscriber is
- * told and the first id published follow each other. Returns the last id
- * and the history, read together. */
-static const char redis_load_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "redis.call('SET', KEYS[1], string.format('%d', ms * 1000 - 1), 'NX', 'PX', ARGV[1])\n"
-    "return {redis.call('GET', KEYS[1]), redis.call('XRANGE', KEYS[2], '-', '+')}\n";
+/* herald:{channel}:k:<key> at the longest */
+#define REDIS_IDEM_KEY_SIZE (8 + HERALD_CHANNEL_MAX + 4 + IDEM_KEY_MAX + 1)
 
 struct redis_link {
     /* first: a connection's data (the link) is also its channel set's */
     redischan_set_t ch;   /* the channels, and the connections they use */
+    rediscluster_t *cluster; /* redis_cluster: the link is that, and nothing below */
     uv_loop_t *uv;
     hub_t *hub;
     const config_t *const *cfg;
@@ -55,11 +34,14 @@ struct redis_link {
     rediswire_addr_t addr;
     int cmd_ready, sub_ready, stopping, ever_up;
     char sha_publish[41];
+    char *keyed_lua;      /* rediswire_keyed_lua(): publish with an idempotency key */
+    char sha_keyed[41];
     uv_timer_t reconnect, ping, teardown;
     uv_async_t interest;
     int nclosing;         /* handles still closing after stop */
     uint64_t backoff_ms;
     uint64_t ping_sent_ns;   /* 0: no ping outstanding */
+    redis_hooks_t hooks;
 };
 
 /* ---- connection state ------------------------------------------------- */
@@ -103,6 +85,7 @@ static void redis_on_teardown(uv_timer_t *t) {
     }
     /* what was held is read again from history when the channel reloads */
     redischan_reset(&l->ch);
+    if (l->hooks.down) l->hooks.down(l->hooks.arg);
     if (l->stopping) return;
     uint64_t wait = l->backoff_ms + (uint64_t)(rand() % (int)(l->backoff_ms / 4 + 1));
     l->backoff_ms = l->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS
@@ -121,6 +104,7 @@ static void redis_maybe_up(redis_link_t *l) {
     log_info("redis: link up (%s)", l->addr.is_unix ? l->addr.path : l->addr.host);
     redischan_subscribe_all(&l->ch);
     uv_async_send(&l->interest);
+    if (l->hooks.up) l->hooks.up(l->hooks.arg);
 }
 
 static int redis_reply_error(redisReply *r) { return r == NULL || r->type == REDIS_REPLY_ERROR; }
@@ -228,8 +212,9 @@ static void redis_connect(redis_link_t *l) {
     redisAsyncCommand(l->ch.cmd, NULL, NULL, "CLIENT SETNAME heraldd-%d-cmd", (int)getpid());
     redisAsyncCommand(l->ch.sub, NULL, NULL, "CLIENT SETNAME heraldd-%d-sub", (int)getpid());
     if (l->addr.db) redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SELECT", "SELECT %u", l->addr.db);
-    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", redis_publish_lua);
-    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", redis_load_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_publish_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", rediswire_load_lua);
+    redisAsyncCommand(l->ch.cmd, redis_on_cmd_setup, "SCRIPT LOAD", "SCRIPT LOAD %s", l->keyed_lua);
     l->ping_sent_ns = uv_hrtime();
     redisAsyncCommand(l->ch.cmd, redis_on_ping, NULL, "PING");
 }
@@ -261,15 +246,18 @@ typedef struct redis_batch {
     void *arg;
     size_t n;
     uint64_t *ids, *nodes; /* [n] each, after the struct */
+    unsigned char *repeated; /* [n], after them */
 } redis_batch_t;
 
-static int redis_pair(redisReply *r, uint64_t *id, uint64_t *nodes) {
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+/* {id, nodes}, or {first id, 0, 1} from the keyed script for a repeat. */
+static int redis_pair(redisReply *r, uint64_t *id, uint64_t *nodes, unsigned char *repeated) {
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements > 3 ||
         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER ||
         r->element[0]->integer <= 0)
         return -1;
     *id = (uint64_t)r->element[0]->integer;
     *nodes = (uint64_t)r->element[1]->integer;
+    *repeated = r->elements == 3;
     return 0;
 }
 
@@ -279,11 +267,11 @@ static void redis_on_published(redisAsyncContext *ac, void *reply, void *priv) {
     redisReply *r = reply;
     int ok = r != NULL;
     if (ok && b->n == 1) {
-        ok = redis_pair(r, &b->ids[0], &b->nodes[0]) == 0;
+        ok = redis_pair(r, &b->ids[0], &b->nodes[0], &b->repeated[0]) == 0;
     } else if (ok) {
         ok = r->type == REDIS_REPLY_ARRAY && r->elements == b->n;
         for (size_t i = 0; ok && i < b->n; i++)
-            ok = redis_pair(r->element[i], &b->ids[i], &b->nodes[i]) == 0;
+            ok = redis_pair(r->element[i], &b->ids[i], &b->nodes[i], &b->repeated[i]) == 0;
     }
     if (!ok && r) {
         const char *why = r->type == REDIS_REPLY_ERROR ? r->str : "unexpected answer";
@@ -292,18 +280,48 @@ static void redis_on_published(redisAsyncContext *ac, void *reply, void *priv) {
         log_error("redis: publish refused: %s", why);
         if (strncmp(why, "NOSCRIPT", 8) == 0) redis_fail(b->l, "scripts flushed");
     }
-    if (ok) b->l->stats->redis_messages_out += b->n;
+    size_t nrep = 0;
+    for (size_t i = 0; ok && i < b->n; i++) nrep += b->repeated[i];
+    if (ok) b->l->stats->redis_messages_out += b->n - nrep;
     else b->l->stats->redis_emit_failures++;
-    b->cb(b->arg, ok ? 0 : REDIS_EFAIL, ok ? b->ids : NULL, ok ? b->nodes : NULL, b->n);
+    b->cb(b->arg, ok ? 0 : REDIS_EFAIL, ok ? b->ids : NULL, ok ? b->nodes : NULL,
+          ok ? b->repeated : NULL, b->n);
     free(b);
 }
 
 static void redis_on_queued(redisAsyncContext *ac, void *reply, void *priv) {}
 
+/* ---- idempotency keys across nodes ------------------------------------ */
+
+/* A message with an idempotency key (and keys not switched off with
+ * idempotency_window_ms = 0) goes through the keyed script: argv[0..8],
+ * the unkeyed call, becomes EVALSHA sha 3 id h key data size ttl pubsub
+ * window; kk and win hold the key's name and the window (hiredis copies
+ * them before redis_publish returns). The argument count. */
+static int redis_keyed_args(redis_link_t *l, const redis_pub_t *p, const char *argv[11],
+                            size_t lens[11], char kk[REDIS_IDEM_KEY_SIZE], char win[24]) {
+    uint64_t window = (*l->cfg)->idempotency_window_ms;
+    if (p->key == NULL || window == 0) return 9;
+    int kl = rediswire_idem_key(kk, REDIS_IDEM_KEY_SIZE, p->channel, p->channel_len, p->key,
+                                p->key_len);
+    if (kl < 0) return 9;
+    int wl = snprintf(win, 24, "%llu", (unsigned long long)window);
+    memmove(argv + 6, argv + 5, 4 * sizeof(*argv)); /* data size ttl pubsub, one later */
+    memmove(lens + 6, lens + 5, 4 * sizeof(*lens));
+    argv[1] = l->sha_keyed;
+    argv[2] = "3";
+    argv[5] = kk;
+    lens[5] = (size_t)kl;
+    argv[10] = win;
+    lens[10] = (size_t)wl;
+    return 11;
+}
+
 int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publish_cb cb,
                   void *arg) {
+    if (l->cluster) return clusterpub_publish(l->cluster, msgs, n, cb, arg);
     if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
-    redis_batch_t *b = malloc(sizeof(*b) + 2 * n * sizeof(uint64_t));
+    redis_batch_t *b = calloc(1, sizeof(*b) + 2 * n * sizeof(uint64_t) + n);
     if (b == NULL) return UV_ENOMEM;
     b->l = l;
     b->cb = cb;
@@ -311,6 +329,7 @@ int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publ
     b->n = n;
     b->ids = (uint64_t *)(b + 1);
     b->nodes = b->ids + n;
+    b->repeated = (unsigned char *)(b->nodes + n);
     const config_t *cfg = *l->cfg;
     char size[24], ttl[24];
     int sl = snprintf(size, sizeof(size), "%llu", (unsigned long long)cfg->history_size);
@@ -323,17 +342,32 @@ int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publ
         int bb = rediswire_key(kh, sizeof(kh), REDISWIRE_KEY_HISTORY, p->channel, p->channel_len, 0);
         int c = rediswire_key(kp, sizeof(kp), REDISWIRE_KEY_PUBSUB, p->channel, p->channel_len,
                               l->addr.db);
-        const char *argv[] = {"EVALSHA", l->sha_publish, "2", kid, kh, p->data ? p->data : "",
-                              size, ttl, kp};
-        size_t lens[] = {7, 40, 1, (size_t)a, (size_t)bb, p->len, (size_t)sl, (size_t)tl, (size_t)c};
+        const char *argv[11] = {"EVALSHA", l->sha_publish, "2", kid, kh, p->data ? p->data : "",
+                                size, ttl, kp};
+        size_t lens[11] = {7, 40, 1, (size_t)a, (size_t)bb, p->len, (size_t)sl, (size_t)tl, (size_t)c};
+        char kk[REDIS_IDEM_KEY_SIZE], win[24];
+        int argc = redis_keyed_args(l, p, argv, lens, kk, win);
         if (n == 1)
-            redisAsyncCommandArgv(l->ch.cmd, redis_on_published, b, 9, argv, lens);
+            redisAsyncCommandArgv(l->ch.cmd, redis_on_published, b, argc, argv, lens);
         else
-            redisAsyncCommandArgv(l->ch.cmd, redis_on_queued, NULL, 9, argv, lens);
+            redisAsyncCommandArgv(l->ch.cmd, redis_on_queued, NULL, argc, argv, lens);
     }
     if (n > 1) redisAsyncCommand(l->ch.cmd, redis_on_published, b, "EXEC");
     return 0;
 }
+
+int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCallbackFn *cb,
+                      void *priv, int argc, const char **argv, const size_t *lens) {
+    (void)tag;
+    (void)tag_len; /* one Redis: one command connection */
+    if (l->cluster) return REDIS_EDOWN; /* presence and its queries: one Redis only, yet */
+    if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
+    return redisAsyncCommandArgv(l->ch.cmd, cb, priv, argc, argv, lens) == REDIS_OK ? 0 : REDIS_EDOWN;
+}
+
+void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h) { l->hooks = *h; }
+
+unsigned redis_link_db(const redis_link_t *l) { return l->addr.db; }
 
 /* ---- life ------------------------------------------------------------- */
 
@@ -342,6 +376,17 @@ static redis_link_t *redis_link_of(redischan_set_t *s) {
 }
 
 static void redis_chans_fail(redischan_set_t *s, const char *why) { redis_fail(redis_link_of(s), why); }
+
+static void redis_chans_event(redischan_set_t *s, const char *name, size_t len, const char *p,
+                              size_t n) {
+    redis_link_t *l = redis_link_of(s);
+    if (l->hooks.event) l->hooks.event(l->hooks.arg, name, len, p, n);
+}
+
+static void redis_chans_occupy(redischan_set_t *s, const char *name, size_t len, int on) {
+    redis_link_t *l = redis_link_of(s);
+    if (l->hooks.occupy) l->hooks.occupy(l->hooks.arg, name, len, on);
+}
 
 static void redis_on_interest(uv_async_t *a) {
     redis_link_t *l = a->data;
@@ -359,6 +404,14 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     redis_link_t *l = calloc(1, sizeof(*l));
     char why[200];
     if (l == NULL) return NULL;
+    if ((*cfg)->redis_cluster[0]) {
+        l->cluster = rediscluster_start(uv, hub, cfg, stats);
+        if (l->cluster == NULL) {
+            free(l);
+            return NULL;
+        }
+        return l;
+    }
     if (rediswire_url_parse((*cfg)->redis, strlen((*cfg)->redis), &l->addr, why, sizeof(why)) != 0) {
         log_error("redis: %s", why);
         free(l);
@@ -375,11 +428,19 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     l->ch.stats = stats;
     l->ch.db = l->addr.db;
     l->ch.fail = redis_chans_fail;
+    l->ch.event = redis_chans_event;
+    l->ch.occupy = redis_chans_occupy;
     l->cfg = cfg;
     l->stats = stats;
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;
-    redis_sha1_hex(redis_publish_lua, l->sha_publish);
-    redis_sha1_hex(redis_load_lua, l->ch.sha_load);
+    redis_sha1_hex(rediswire_publish_lua, l->sha_publish);
+    redis_sha1_hex(rediswire_load_lua, l->ch.sha_load);
+    if ((l->keyed_lua = rediswire_keyed_lua(rediswire_publish_lua)) == NULL) {
+        redischan_free(&l->ch);
+        free(l);
+        return NULL;
+    }
+    redis_sha1_hex(l->keyed_lua, l->sha_keyed);
     uv_timer_init(uv, &l->reconnect);
     uv_timer_init(uv, &l->ping);
     uv_timer_init(uv, &l->teardown);
@@ -391,16 +452,24 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     return l;
 }
 
-int redis_link_is_up(const redis_link_t *l) { return l->ch.up; }
+int redis_link_is_up(const redis_link_t *l) {
+    return l->cluster ? rediscluster_is_up(l->cluster) : l->ch.up;
+}
 
 static void redis_on_handle_closed(uv_handle_t *h) {
     redis_link_t *l = h->data;
     if (--l->nclosing > 0) return;
     redischan_free(&l->ch);
+    free(l->keyed_lua);
     free(l);
 }
 
 void redis_link_stop(redis_link_t *l) {
+    if (l->cluster) {
+        rediscluster_stop(l->cluster);
+        free(l);
+        return;
+    }
     l->stopping = 1;
     l->ch.up = 0;
     redis_on_teardown(&l->teardown);

@@ -14,23 +14,20 @@
 #ifndef HERALD_REDIS_H
 #define HERALD_REDIS_H
 
+#include <hiredis/async.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "config.h"
 #include "hub.h"
+#include "redischan.h"
 #include "stats.h"
 
 typedef struct redis_link redis_link_t;
 
-/* Results of a publish, negative as in libuv. */
-enum {
-    REDIS_EDOWN = -1,   /* the link is down: nothing was sent */
-    REDIS_EFAIL = -2,   /* Redis answered an error or the link broke: not published */
-};
-
-/* Start the link for cfg->redis on loop 0's uv loop; the hub goes into
+/* Start the link for cfg->redis (or cfg->redis_cluster: rediscluster.h)
+ * on loop 0's uv loop; the hub goes into
  * cluster mode. *cfg is read again at each use (reloads). stats are loop
  * 0's. The link connects in the background and reconnects with backoff.
  * NULL when out of memory or the address is invalid (logged). */
@@ -43,21 +40,37 @@ void redis_link_stop(redis_link_t *l);
 
 int redis_link_is_up(const redis_link_t *l);
 
-typedef struct redis_pub {
-    const char *channel;
-    size_t channel_len;
-    const char *data;
-    size_t len;
-} redis_pub_t;
-
-/* Called once per redis_publish that returned 0: status 0 with the ids
- * Redis assigned and how many nodes each reached, or REDIS_EFAIL. */
-typedef void (*redis_publish_cb)(void *arg, int status, const uint64_t *ids,
-                                 const uint64_t *nodes, size_t n);
+/* redis_pub_t, redis_publish_cb and the REDIS_E* results are in
+ * redischan.h (both links share them). */
 
 /* Publish n messages (n > 1: one MULTI/EXEC transaction, all or none,
  * pipelined in one write). 0 (cb follows), REDIS_EDOWN or UV_ENOMEM. */
 int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publish_cb cb,
                   void *arg);
+
+/* Send a command about a channel (tag: the channel name, or another hash
+ * tag a key holds in {}) on the link's command connection; with a Redis
+ * Cluster, the connection of the tag's slot. cb gets NULL when the link
+ * breaks first. 0, or REDIS_EDOWN (cb is not called). */
+int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCallbackFn *cb,
+                      void *priv, int argc, const char **argv, const size_t *lens);
+
+/* Who else listens to the link (presenceredis.c): up once both
+ * connections answer, down when it is lost (pub/sub may have dropped
+ * messages), the pub/sub payloads that are member events (presencewire.h)
+ * rather than messages, and the node subscribing to a channel in Redis
+ * (on: its first subscriber here; again for every channel when the link
+ * comes back) or leaving it (its last). */
+typedef struct redis_hooks {
+    void (*up)(void *arg);
+    void (*down)(void *arg);
+    void (*event)(void *arg, const char *channel, size_t len, const char *p, size_t n);
+    void (*occupy)(void *arg, const char *channel, size_t len, int on);
+    void *arg;
+} redis_hooks_t;
+void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h);
+
+/* The db of the `redis` URL (pub/sub channel names carry it). */
+unsigned redis_link_db(const redis_link_t *l);
 
 #endif

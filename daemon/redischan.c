@@ -29,6 +29,8 @@ typedef struct rchan {
     uint8_t state;       /* RCHAN_* */
     uint8_t loaded;      /* last is known */
     uint8_t reload;      /* load again when the load in flight returns */
+    int16_t shard;       /* where it is subscribed (a cluster's shard), -1: nowhere */
+    uint32_t route;      /* changes when it leaves a shard (loads sent before are stale) */
     uint64_t last;       /* the last id handed to the hub */
     rmsg_t *head, *tail; /* held while loading */
     size_t held;
@@ -73,6 +75,8 @@ static rchan_t *redischan_add(redischan_set_t *l, const char *name, size_t len) 
     if (c == NULL) return NULL;
     if (l->count >= l->nbuckets) redischan_grow(l);
     c->hash = redischan_hash(name, len);
+    c->shard = -1;
+    c->route = ++l->routes;
     c->len = (uint16_t)len;
     memcpy(c->name, name, len);
     c->hnext = l->buckets[c->hash & (l->nbuckets - 1)];
@@ -113,7 +117,25 @@ static void redischan_subscribe(redischan_set_t *l, rchan_t *c) {
     char key[HERALD_CHANNEL_MAX + 32];
     int n = rediswire_key(key, sizeof(key), REDISWIRE_KEY_PUBSUB, c->name, c->len, l->db);
     c->state = RCHAN_SUBSCRIBING;
+    if (l->ops) {
+        c->shard = (int16_t)l->ops->subscribe(l, c->name, c->len);
+        return;
+    }
+    c->shard = 0;
     if (l->up && n > 0) redisAsyncCommand(l->sub, redischan_on_sub, NULL, "SUBSCRIBE %b", key, (size_t)n);
+    if (l->up && l->occupy) l->occupy(l, c->name, c->len, 1);
+}
+
+/* A cluster's channel leaves its shard (the slot moved or the shard
+ * refused it) and waits for redischan_reroute; what it held is read again
+ * from history on its new owner. */
+static void redischan_unroute(redischan_set_t *l, rchan_t *c) {
+    if (c->shard >= 0 && l->ops) l->ops->unsubscribe(l, c->shard, c->name, c->len);
+    c->shard = -1;
+    c->route = ++l->routes;
+    c->state = RCHAN_SUBSCRIBING;
+    c->reload = 0;
+    redischan_drop_held(l, c);
 }
 
 /* Hand entries after c->last to the hub, in order; stop at a hole. Returns
@@ -162,8 +184,17 @@ static void redischan_release_held(redischan_set_t *l, rchan_t *c) {
     }
 }
 
+/* The connection that answered a load cannot be trusted: the link's
+ * (one Redis) or the channel's shard's (a cluster) is renewed; the
+ * channel reloads once subscribed again. */
+static void redischan_fail(redischan_set_t *l, rchan_t *c, const char *why) {
+    if (l->ops == NULL) l->fail(l, why);
+    else if (c->shard >= 0) l->ops->fail(l, c->shard, why);
+}
+
 typedef struct redischan_load_req {
     redischan_set_t *l;
+    uint32_t route;       /* the channel's route when sent */
     uint16_t len;
     char name[];
 } redischan_load_req_t;
@@ -177,12 +208,23 @@ static void redischan_on_load(redisAsyncContext *ac, void *reply, void *priv) {
     redischan_set_t *l = req->l;
     redisReply *r = reply;
     rchan_t *c = ac->data ? redischan_find(l, req->name, req->len) : NULL;
-    if (c == NULL || c->state != RCHAN_LOADING || r == NULL) goto out;
+    /* a load sent before the channel moved to another shard is stale */
+    if (c == NULL || c->state != RCHAN_LOADING || r == NULL || c->route != req->route) goto out;
+    if (l->ops && r->type == REDIS_REPLY_ERROR) { /* MOVED, CLUSTERDOWN...: find its owner */
+        log_warn("redis: loading %.*s: %s", (int)c->len, c->name, r->str);
+        if (strncmp(r->str, "NOSCRIPT", 8) == 0) { /* its master lost the scripts: reconnect */
+            redischan_fail(l, c, "scripts flushed");
+        } else {
+            redischan_unroute(l, c);
+            l->ops->moved(l);
+        }
+        goto out;
+    }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
         log_error("redis: unexpected answer loading %.*s%s%s", (int)c->len, c->name,
                   r->type == REDIS_REPLY_ERROR ? ": " : "", r->type == REDIS_REPLY_ERROR ? r->str : "");
-        l->fail(l, "bad load answer");
+        redischan_fail(l, c, "bad load answer");
         goto out;
     }
     uint64_t last = 0, ms;
@@ -208,7 +250,7 @@ static void redischan_on_load(redisAsyncContext *ac, void *reply, void *priv) {
     if (last == 0 || (h->elements && e == NULL)) {
         log_error("redis: cannot read the state of %.*s", (int)c->len, c->name);
         free(e);
-        l->fail(l, "bad load answer");
+        redischan_fail(l, c, "bad load answer");
         goto out;
     }
     int ready;
@@ -248,17 +290,19 @@ static void redischan_load(redischan_set_t *l, rchan_t *c) {
     int b = rediswire_key(kh, sizeof(kh), REDISWIRE_KEY_HISTORY, c->name, c->len, 0);
     int t = snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)redischan_key_ttl(*l->cfg));
     redischan_load_req_t *req = malloc(sizeof(*req) + c->len);
-    if (req == NULL || a < 0 || b < 0 || l->cmd == NULL) {
+    redisAsyncContext *cmd = l->ops ? (c->shard >= 0 ? l->ops->cmd(l, c->shard) : NULL) : l->cmd;
+    if (req == NULL || a < 0 || b < 0 || cmd == NULL) {
         free(req);
         c->reload = 1;
         return;
     }
     req->l = l;
     req->len = c->len;
+    req->route = c->route;
     memcpy(req->name, c->name, c->len);
     const char *argv[] = {"EVALSHA", l->sha_load, "2", kid, kh, ttl};
     size_t lens[] = {7, 40, 1, (size_t)a, (size_t)b, (size_t)t};
-    if (redisAsyncCommandArgv(l->cmd, redischan_on_load, req, 6, argv, lens) != REDIS_OK) free(req);
+    if (redisAsyncCommandArgv(cmd, redischan_on_load, req, 6, argv, lens) != REDIS_OK) free(req);
 }
 
 /* Pub/sub: confirmations and messages. A confirmation (re)loads the
@@ -267,8 +311,12 @@ static void redischan_load(redischan_set_t *l, rchan_t *c) {
  * the channel loads, and a hole starts a load. */
 static void redischan_on_sub(redisAsyncContext *ac, void *reply, void *priv) {
     redischan_set_t *l = ac->data;
-    redisReply *r = reply;
-    if (l == NULL || r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+    if (l != NULL && reply != NULL) redischan_on_push(l, reply, 0);
+}
+
+/* A cluster's shards send the same with an s: ssubscribe, smessage. */
+void redischan_on_push(redischan_set_t *l, const redisReply *r, int shard) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
         r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
         return;
     const char *kind = r->element[0]->str, *name;
@@ -276,6 +324,22 @@ static void redischan_on_sub(redisAsyncContext *ac, void *reply, void *priv) {
     if (rediswire_pubsub_channel(r->element[1]->str, r->element[1]->len, &name, &len) != 0) return;
     rchan_t *c = redischan_find(l, name, len);
     if (c == NULL) return;
+    if (l->ops && kind[0] == 's') {
+        kind++;
+        /* an answer from a shard the channel has left is stale */
+        if (c->shard != shard && strcmp(kind, "message") != 0) return;
+        /* a sunsubscribe while subscribing answers our own SUNSUBSCRIBE
+         * (the channel left and came back); otherwise its slot moved */
+        if (strcmp(kind, "unsubscribe") == 0 && c->state != RCHAN_SUBSCRIBING) {
+            log_info("redis: %.*s left its shard (slot moved): subscribing on its new owner",
+                     (int)len, name);
+            l->stats->redis_cluster_moved++;
+            c->shard = -1; /* nothing to unsubscribe from */
+            redischan_unroute(l, c);
+            l->ops->moved(l);
+            return;
+        }
+    }
     if (strcmp(kind, "subscribe") == 0) {
         if (c->state == RCHAN_LOADING) {
             c->reload = 1;
@@ -286,6 +350,10 @@ static void redischan_on_sub(redisAsyncContext *ac, void *reply, void *priv) {
         return;
     }
     if (strcmp(kind, "message") != 0 || r->element[2]->type != REDIS_REPLY_STRING) return;
+    if (r->element[2]->len && r->element[2]->str[0] == 'P') { /* a member event */
+        if (l->event) l->event(l, name, len, r->element[2]->str, r->element[2]->len);
+        return;
+    }
     hub_entry_t e;
     if (rediswire_msg_decode(r->element[2]->str, r->element[2]->len, &e.id, &e.ms, &e.data,
                              &e.len) != 0) {
@@ -345,8 +413,11 @@ void redischan_interest(redischan_set_t *l) {
             char key[HERALD_CHANNEL_MAX + 32];
             int k = rediswire_key(key, sizeof(key), REDISWIRE_KEY_PUBSUB, c->name, c->len,
                                   l->db);
-            if (l->up && k > 0)
+            if (l->ops && c->shard >= 0)
+                l->ops->unsubscribe(l, c->shard, c->name, c->len);
+            else if (!l->ops && l->up && k > 0)
                 redisAsyncCommand(l->sub, redischan_on_sub, NULL, "UNSUBSCRIBE %b", key, (size_t)k);
+            if (l->up && l->occupy) l->occupy(l, c->name, c->len, 0);
             redischan_remove(l, c);
         }
         free(names[i]);
@@ -383,5 +454,23 @@ void redischan_reset(redischan_set_t *l) {
             redischan_drop_held(l, c);
             c->state = RCHAN_SUBSCRIBING;
             c->reload = 0;
+        }
+}
+
+void redischan_reset_shard(redischan_set_t *l, int shard) {
+    for (size_t i = 0; i < l->nbuckets; i++)
+        for (rchan_t *c = l->buckets[i]; c; c = c->hnext) {
+            if (c->shard != shard) continue;
+            c->shard = -1; /* the connection is gone: nothing to unsubscribe */
+            redischan_unroute(l, c);
+        }
+}
+
+void redischan_reroute(redischan_set_t *l) {
+    for (size_t i = 0; i < l->nbuckets; i++)
+        for (rchan_t *c = l->buckets[i]; c; c = c->hnext) {
+            int owner = l->ops->owner(l, c->name, c->len);
+            if (c->shard >= 0 && c->shard != owner) redischan_unroute(l, c);
+            if (c->shard < 0 && owner >= 0) redischan_subscribe(l, c);
         }
 }

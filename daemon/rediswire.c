@@ -3,9 +3,67 @@
 #include "signed.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REDISWIRE_PREFIX "herald:{"
+
+/* KEYS: id counter, history Stream. ARGV: data, history_size, key ttl (ms),
+ * pub/sub channel. The id is the counter's next value (the first one of a
+ * channel is Redis's clock in ms * 1000, as a single node's are), the
+ * message joins the bounded Stream under that id and is published, all in
+ * one atomic step: every node sees ids increase by one in one order. */
+#define REDISWIRE_PUBLISH_LUA(PUBLISH) \
+    "local t = redis.call('TIME')\n" \
+    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n" \
+    "local id = redis.call('INCR', KEYS[1])\n" \
+    "if id == 1 then id = ms * 1000; redis.call('SET', KEYS[1], string.format('%d', id)) end\n" \
+    "local sid, sms = string.format('%d', id), string.format('%d', ms)\n" \
+    "redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '0-' .. sid, 'm', sms, 'd', ARGV[1])\n" \
+    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n" \
+    "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n" \
+    "local n = redis.call('" PUBLISH "', ARGV[4], sid .. ' ' .. sms .. '\\n' .. ARGV[1])\n" \
+    "return {id, n}\n"
+
+/* A Redis Cluster publishes with SPUBLISH: the pub/sub channel hashes to
+ * the keys' slot (one hash tag), so the shard that numbers a message is
+ * the one that delivers it. */
+const char rediswire_publish_lua[] = REDISWIRE_PUBLISH_LUA("PUBLISH");
+const char rediswire_spublish_lua[] = REDISWIRE_PUBLISH_LUA("SPUBLISH");
+
+/* Idempotency keys across nodes (README "Several servers"): the keyed
+ * publish is a publish script run inside a check. KEYS[3] is the emit's
+ * key (herald:{channel}:k:<key>, the channel's slot), ARGV[5]
+ * idempotency_window_ms. A key seen within the window answers
+ * {first id, 0, 1} and publishes nothing; otherwise the message is
+ * published and the key remembers its id for the window. Built at start
+ * from the publish script (rediswire_keyed_lua), so the two never drift. */
+static const char rediswire_keyed_head_lua[] =
+    "local prev = redis.call('GET', KEYS[3])\n"
+    "if prev then return {tonumber(prev), 0, 1} end\n"
+    "local r = (function()\n";
+static const char rediswire_keyed_tail_lua[] =
+    "end)()\n"
+    "redis.call('SET', KEYS[3], string.format('%d', r[1]), 'PX', ARGV[5])\n"
+    "return r\n";
+
+char *rediswire_keyed_lua(const char *publish_lua) {
+    size_t n = sizeof(rediswire_keyed_head_lua) + strlen(publish_lua) +
+               sizeof(rediswire_keyed_tail_lua);
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s%s", rediswire_keyed_head_lua, publish_lua, rediswire_keyed_tail_lua);
+    return s;
+}
+
+/* KEYS: id counter, history. ARGV: key ttl. A channel never published gets
+ * its counter now (clock ms * 1000 - 1), so the last id a subscriber is
+ * told and the first id published follow each other. Returns the last id
+ * and the history, read together. */
+const char rediswire_load_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local ms = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+    "redis.call('SET', KEYS[1], string.format('%d', ms * 1000 - 1), 'NX', 'PX', ARGV[1])\n"
+    "return {redis.call('GET', KEYS[1]), redis.call('XRANGE', KEYS[2], '-', '+')}\n";
 
 static int rediswire_hex(int c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -141,6 +199,14 @@ int rediswire_key(char *out, size_t size, int kind, const char *channel, size_t 
     else
         n = snprintf(out, size, REDISWIRE_PREFIX "%.*s}:%s", (int)len, channel,
                      kind == REDISWIRE_KEY_ID ? "id" : "h");
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+int rediswire_idem_key(char *out, size_t size, const char *channel, size_t len, const char *key,
+                       size_t key_len) {
+    if (key_len == 0) return -1;
+    int n = snprintf(out, size, REDISWIRE_PREFIX "%.*s}:k:%.*s", (int)len, channel, (int)key_len,
+                     key);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 

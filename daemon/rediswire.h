@@ -36,6 +36,14 @@ enum { REDISWIRE_KEY_ID = 0, REDISWIRE_KEY_HISTORY, REDISWIRE_KEY_PUBSUB };
 int rediswire_key(char *out, size_t size, int kind, const char *channel, size_t len,
                   unsigned db);
 
+/* An emit's idempotency key in Redis: herald:{channel}:k:<key>, in the
+ * channel's slot, so the publish script may read and write it. The key
+ * was checked by the caller (1-64 bytes of visible ASCII); a '{' or '}'
+ * in it does not matter, the hash tag being the first {...}, the
+ * channel's. Length, or -1 when out is too small or the key is empty. */
+int rediswire_idem_key(char *out, size_t size, const char *channel, size_t len, const char *key,
+                       size_t key_len);
+
 /* The channel name inside a pub/sub channel name made by rediswire_key;
  * 0 or -1 when it is not one of ours (or not a valid channel name). */
 int rediswire_pubsub_channel(const char *s, size_t len, const char **name, size_t *name_len);
@@ -51,5 +59,13 @@ int rediswire_u64(const char *s, size_t len, uint64_t *v);
 /* "0-<id>", a history Stream entry's id (ids are ours, so the
  * millisecond part is 0): the id, or 0 when it is not one. */
 uint64_t rediswire_entry_id(const char *s, size_t len);
+
+/* The Lua scripts every node loads: a publish (PUBLISH, or SPUBLISH in a
+ * Redis Cluster) and a channel's load; rediswire.c says what they do. */
+extern const char rediswire_publish_lua[], rediswire_spublish_lua[], rediswire_load_lua[];
+
+/* The keyed variant of a publish script (rediswire.c says how it checks
+ * and keeps an emit's idempotency key), malloc'd; NULL when out of memory. */
+char *rediswire_keyed_lua(const char *publish_lua);
 
 #endif

@@ -64,6 +64,10 @@
     X(redis_messages_recovered, COUNTER, "Messages read back from Redis history after a lost link or message.") \
     X(redis_subscriptions, GAUGE, "Channels this node is subscribed to in Redis.") \
     X(redis_emit_failures, COUNTER, "Emits answered 503 because Redis did not take them.") \
+    X(redis_cluster_masters, GAUGE, "Redis Cluster (redis_cluster key): masters serving slots in the last slot map.") \
+    X(redis_cluster_masters_up, GAUGE, "Redis Cluster: masters whose command and sharded pub/sub connections are ready.") \
+    X(redis_cluster_slot_refreshes, COUNTER, "Redis Cluster: slot maps read (CLUSTER SLOTS): at start, after MOVED, a moved slot or a lost master.") \
+    X(redis_cluster_moved, COUNTER, "Redis Cluster: MOVED or ASK answers, and channels whose slot moved away from their shard.") \
     X(cluster_gap_closed, COUNTER, "Subscribers closed (1012) because messages of their channel were lost.")
 
 /* The protocol errors, grouped under "protocol_errors" in /stats (JSON key

@@ -28,11 +28,16 @@ static const loop_conn_ops_t workers_conn_ops = {
     .presence = pusher_presence_deliver,
 };
 
-/* The workers key: 0 means one per CPU; at most HUB_LOOPS_MAX. */
+/* The workers key: 0 (auto) means one per CPU, except on 2 CPUs or
+ * fewer, where it means one: there a second loop gets no core of its own
+ * (php-fpm, nginx, the clients and the kernel's share of every write need
+ * the other), and bench/RESULTS.md measured two loops delivering less
+ * than one, at more CPU per frame, in every emit pattern. At most
+ * HUB_LOOPS_MAX. */
 static size_t workers_resolve(uint64_t workers) {
     if (workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = n > 0 ? (uint64_t)n : 1;
+        workers = n > 2 ? (uint64_t)n : 1;
     }
     return workers > HUB_LOOPS_MAX ? HUB_LOOPS_MAX : (size_t)workers;
 }

@@ -335,3 +335,62 @@ test('a_refused_channel_is_warned_once_and_a_refused_refresh_keeps_it', async ()
   } finally { console.warn = saved; }
   await s.close();
 });
+
+// Several servers (README "Several servers"): a list of URLs.
+
+test('a_list_of_urls_is_shuffled_per_client_so_clients_spread_over_the_nodes', async () => {
+  const a = await fakeServer(() => {}), b = await fakeServer(() => {});
+  const hs = [];
+  for (let i = 0; i < 40; i++) hs.push(Herald.connect([a.url, b.url], fast));
+  await until(() => hs.every((h) => h.state === 'open'));
+  // 40 clients all on one node: a chance of 2 in 2^40 if the order is random
+  assert.equal(a.sockets.length + b.sockets.length, 40);
+  assert.ok(a.sockets.length > 0 && b.sockets.length > 0, `a ${a.sockets.length}, b ${b.sockets.length}`);
+  for (const h of hs) h.close();
+  await a.close();
+  await b.close();
+  // the single-URL form is a list of one; an empty list is a mistake
+  assert.throws(() => Herald.connect([]), /no URL/);
+});
+
+test('failures_go_round_every_url_in_one_order_before_repeating_it', async () => {
+  // three servers that hang up at once: the attempts visit each once per round
+  const hits = [];
+  const srvs = await Promise.all([0, 1, 2].map((k) => new Promise((r) => {
+    const srv = net.createServer((c) => { hits.push(k); c.destroy(); });
+    srv.listen(0, '127.0.0.1', () => r(srv));
+  })));
+  const h = Herald.connect(srvs.map((s) => `ws://127.0.0.1:${s.address().port}`), { transports: ['ws'], reconnectBaseMs: 5, reconnectMaxMs: 20 });
+  await until(() => hits.length >= 9);
+  h.close();
+  for (const s of srvs) s.close();
+  const round = hits.slice(0, 3);
+  assert.deepEqual([...round].sort(), [0, 1, 2], `hits ${hits}`);
+  assert.deepEqual(hits.slice(3, 9), [...round, ...round], `hits ${hits}`);
+});
+
+test('a_node_that_dies_is_left_for_the_next_url_and_each_channel_resumes_there', async () => {
+  // each fake node sends one message past the since it is given
+  const node = () => fakeServer((ws, m) => {
+    if (m.type !== 'subscribe') return;
+    const last = m.since ?? 50;
+    send(ws, { type: 'subscribed', req: m.req, channel: 'c', last, resume: 'ok' });
+    send(ws, { type: 'message', channel: 'c', id: last + 1, data: 'after ' + last });
+  });
+  const a = await node(), b = await node();
+  const h = Herald.connect([a.url, b.url], fast);
+  const got = [], gaps = [];
+  h.on('gap', (g) => gaps.push(g));
+  h.subscribe('c~sig', (d, meta) => got.push(meta.id));
+  await until(() => got.length === 1);
+  const [first, second] = a.sockets.length ? [a, b] : [b, a];
+  assert.equal(second.sockets.length, 0);
+  // the node dies (its port refuses from now on): the client moves over
+  await first.close();
+  await until(() => got.length === 2);
+  assert.deepEqual(got, [51, 52]);
+  assert.equal(second.commands.find((c) => c.type === 'subscribe').since, 51);
+  assert.deepEqual(gaps, []);
+  h.close();
+  await second.close();
+});

@@ -1,7 +1,8 @@
 /* libFuzzer target for what a Pusher client sends (daemon/pusherwire.c):
  * any bytes are either refused with a reason or parsed into a command
  * whose strings are NUL-terminated within their bounds; presence's
- * channel_data and the auth check never read past what they were given. */
+ * channel_data and the auth check never read past what they were given;
+ * a socket id (the HTTP API's socket_id) parses only as digits.digits. */
 #include "pusherwire.h"
 
 #include <stdint.h>
@@ -9,6 +10,13 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    uint64_t key = 0;
+    if (pusher_socket_id_parse((const char *)data, size, &key) == 0) {
+        const char *dot = memchr(data, '.', size);
+        if (key == 0 || dot == NULL || dot == (const char *)data || dot == (const char *)data + size - 1) abort();
+        for (size_t i = 0; i < size; i++)
+            if ((data[i] < '0' || data[i] > '9') && (const char *)data + i != dot) abort();
+    }
     pusher_cmd_t cmd;
     const char *why = NULL;
     if (pusher_cmd_parse((const char *)data, size, &cmd, &why) != 0) {

@@ -180,6 +180,23 @@ const seeds = {
     'pubsub': Buffer.from('\x02herald:{orders}:0'),
     'entry-id': Buffer.from('\x020-42'),
   },
+  // first byte: 0 the redis_cluster seed list, 1 a CLUSTER SLOTS answer (RESP), 2 a MOVED/ASK error or a key
+  fuzz_cluster: {
+    'seeds-plain': Buffer.from('\x00127.0.0.1:7000,127.0.0.1:7001,node3'),
+    'seeds-auth': Buffer.from('\x00redis://herald:p%2Cw@10.0.0.1:7000,[::1]:7001'),
+    'seeds-bad': Buffer.from('\x00h1:7000,redis://:pw@h2:7000'),
+    'slots-three': Buffer.from('\x01*3\r\n*3\r\n:0\r\n:5460\r\n*3\r\n$9\r\n127.0.0.1\r\n:7101\r\n$3\r\nid1\r\n*4\r\n:5461\r\n:10922\r\n*3\r\n$0\r\n\r\n:7102\r\n$3\r\nid2\r\n*2\r\n$1\r\nh\r\n:7201\r\n*3\r\n:10923\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:7103\r\n'),
+    'slots-overlap': Buffer.from('\x01*2\r\n*3\r\n:0\r\n:3\r\n*2\r\n$1\r\nh\r\n:1\r\n*3\r\n:3\r\n:4\r\n*2\r\n$1\r\ng\r\n:1\r\n'),
+    'moved': Buffer.from('\x02MOVED 3999 127.0.0.1:6381'),
+    'ask-v6': Buffer.from('\x02ASK 16383 ::1:7000'),
+    'key-tag': Buffer.from('\x02herald:{orders}:id'),
+  },
+  fuzz_presence: {
+    'added': Buffer.from('P42 a user-7\n{"name":"Ann"}'),
+    'removed-max': Buffer.from('P18446744073709551615 r 9'),
+    'quote': Buffer.from('P1 r a"b'),
+    'leading-zero': Buffer.from('P01 a u\nnull'),
+  },
   fuzz_secretfile: {
     'two-secrets': Buffer.from('t2:0123456789abcdef0123\nt1:fedcba9876543210fedc\n'),
     'crlf': Buffer.from('k1:aaaaaaaaaaaaaaaa\r\nk2:bbbbbbbbbbbbbbbb\r\n'),

@@ -163,3 +163,41 @@ test('pusher presence channel refuses a member past max_presence_members', async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// toOthers() across loops: socket ids are unique over every loop, and an
+// event triggered with one skips exactly that connection, whichever loop
+// it is on and whichever loop takes the HTTP request.
+test('workers=2: an event with a socket_id skips that connection only, on either loop', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-pw-'));
+  const apps = join(dir, 'apps');
+  writeFileSync(apps, `${APP.id}:${APP.key}:${APP.secret}\n`, { mode: 0o600 });
+  const hd = await startHeraldd({ args: ['--pusher_apps_file', apps, '--workers', '2', '--handshake_timeout_ms', '400'] });
+  const pool = loopPool(hd);
+  try {
+    const { default: PusherServer } = await import('pusher');
+    const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(hd.emitPort), useTLS: false });
+    const slots = [];
+    for (const loop of [0, 0, 1, 1]) {
+      const slot = await pool.take(loop);
+      slot.user = { id: `u${slots.length}`, name: 'x' };
+      slot.got = [];
+      const ch = slot.p.subscribe('presence-orders');
+      ch.bind('OrderShipped', (d) => slot.got.push(d.n));
+      await subscribed(ch);
+      slots.push(slot);
+    }
+    assert.equal(new Set(slots.map((s) => s.p.connection.socket_id)).size, 4, 'socket ids are unique');
+    for (let i = 0; i < 4; i++) {
+      await sdk.trigger('presence-orders', 'OrderShipped', { n: i }, { socket_id: slots[i].p.connection.socket_id });
+    }
+    await sdk.trigger('presence-orders', 'OrderShipped', { n: 9 });
+    await until(() => slots.every((s) => s.got.includes(9)), 5000, 'the last event everywhere');
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(slots[i].got, [0, 1, 2, 3, 9].filter((n) => n !== i), `client ${i} (loop ${slots[i].loop})`);
+    }
+  } finally {
+    pool.close();
+    await hd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

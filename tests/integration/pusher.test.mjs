@@ -170,3 +170,105 @@ test('pusher_http_api_with_the_node_sdk_trigger_batch_and_queries', async () => 
     p.disconnect();
   });
 });
+
+// toOthers(): an event triggered with the socket_id of one connection
+// reaches every subscriber but that one, by the HTTP API (trigger and
+// batch) and by a Herald emit whose message carries socket_id (what the
+// Laravel broadcaster sends through Herald\emit_many()). A socket_id that
+// is not Pusher's digits.digits is refused with 400, nothing published.
+test('pusher_socket_id_excludes_that_connection_only', async () => {
+  const { default: PusherServer } = await import('pusher');
+  await withApps(async (hd) => {
+    const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(hd.emitPort), useTLS: false });
+    const sender = client(hd, { id: 1, name: 'ann' });
+    const other = client(hd, { id: 2, name: 'bob' });
+    const got = { sender: [], other: [] };
+    for (const [who, p] of [['sender', sender], ['other', other]]) {
+      const ch = p.subscribe('private-orders.1');
+      await subscribed(ch);
+      ch.bind('OrderShipped', (d) => got[who].push(d.n));
+    }
+    const sid = sender.connection.socket_id;
+    assert.match(sid, /^\d+\.\d+$/);
+    assert.notEqual(sid, other.connection.socket_id);
+    let r = await sdk.trigger('private-orders.1', 'OrderShipped', { n: 1 }, { socket_id: sid });
+    assert.equal(r.status, 200);
+    r = await sdk.triggerBatch([{ channel: 'private-orders.1', name: 'OrderShipped', data: { n: 2 }, socket_id: sid }]);
+    assert.equal(r.status, 200);
+    await hd.emit('private-orders.1', JSON.stringify({ event: 'OrderShipped', data: { n: 3 }, socket_id: sid }));
+    await sdk.trigger('private-orders.1', 'OrderShipped', { n: 4 }); // to everyone: the marker
+    await until(() => got.sender.includes(4) && got.other.length === 4, 5000, 'the events');
+    assert.deepEqual(got, { sender: [4], other: [1, 2, 3, 4] });
+    // Bad socket ids (the SDK checks them itself, so signed by hand): 400,
+    // and nothing reaches anyone.
+    const { request } = await import('./lib/heraldd.mjs');
+    const post = async (path, event) => {
+      const body = JSON.stringify(event);
+      const md5 = (await import('node:crypto')).createHash('md5').update(body).digest('hex');
+      const q = `auth_key=${APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0&body_md5=${md5}`;
+      const sig = createHmac('sha256', APP.secret).update(`POST\n/apps/${APP.id}/${path}\n${q}`).digest('hex');
+      return request({ port: hd.emitPort, method: 'POST', path: `/apps/${APP.id}/${path}?${q}&auth_signature=${sig}`, body, headers: { 'Content-Type': 'application/json' } });
+    };
+    const ev = { name: 'OrderShipped', channel: 'private-orders.1', data: '{"n":9}' };
+    for (const bad of ['abc', '1.', '.1', '1.2.3', '1;2', '-1.2', '1.2 ', '', '1'.repeat(21) + '.1', 12, null]) {
+      r = await post('events', { ...ev, socket_id: bad });
+      assert.equal(r.status, 400, `socket_id ${JSON.stringify(bad)}`);
+      assert.match(r.body, /Invalid socket id/);
+      r = await post('batch_events', { batch: [{ ...ev, socket_id: sid }, { ...ev, socket_id: bad }] });
+      assert.equal(r.status, 400, `batch socket_id ${JSON.stringify(bad)}`);
+    }
+    r = await post('events', { ...ev, data: '{"n":0}', socket_id: sid });
+    assert.equal(r.status, 200); // the same helper, well-formed: accepted
+    // A well-formed id of nobody here excludes nobody.
+    await sdk.trigger('private-orders.1', 'OrderShipped', { n: 5 }, { socket_id: '99999999999.1' });
+    await until(() => got.sender.length === 2 && got.other.length === 6, 5000, 'the last event');
+    assert.deepEqual(got, { sender: [4, 5], other: [1, 2, 3, 4, 0, 5] });
+    sender.disconnect();
+    other.disconnect();
+  });
+});
+
+// With redis, the socket_id travels in the message to every node: a
+// trigger on node A skips the sender's connection on node B, and only it.
+test('pusher_socket_id_excludes_across_nodes_with_redis', async () => {
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const { freePort } = await import('./lib/heraldd.mjs');
+  const { default: PusherServer } = await import('pusher');
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' });
+  const redisExit = new Promise((r) => redis.once('exit', r));
+  try {
+    await until(() => new Promise((res) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => s.write('PING\r\n'));
+      s.on('data', (d) => { s.destroy(); res(/^\+PONG/.test(d.toString())); });
+      s.on('error', () => res(false));
+    }), 5000, 'redis-server');
+    await withApps(async (a) => {
+      await withApps(async (b) => {
+        for (const n of [a, b]) await until(async () => (await n.stats()).redis_link_up === 1, 5000, 'link up');
+        const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(a.emitPort), useTLS: false });
+        const onA = client(a, { id: 1, name: 'ann' });
+        const onB = client(b, { id: 2, name: 'bob' });
+        const got = { a: [], b: [] };
+        for (const [k, p] of [['a', onA], ['b', onB]]) {
+          const ch = p.subscribe('private-orders.2');
+          await subscribed(ch);
+          ch.bind('OrderShipped', (d) => got[k].push(d.n));
+        }
+        await sdk.trigger('private-orders.2', 'OrderShipped', { n: 1 }, { socket_id: onB.connection.socket_id });
+        await sdk.trigger('private-orders.2', 'OrderShipped', { n: 2 }, { socket_id: onA.connection.socket_id });
+        await sdk.trigger('private-orders.2', 'OrderShipped', { n: 3 });
+        await until(() => got.a.includes(3) && got.b.includes(3), 5000, 'the events on both nodes');
+        assert.deepEqual(got, { a: [1, 3], b: [2, 3] });
+        onA.disconnect();
+        onB.disconnect();
+      }, ['--redis', `redis://127.0.0.1:${port}`]);
+    }, ['--redis', `redis://127.0.0.1:${port}`]);
+  } finally {
+    redis.kill('SIGTERM');
+    await redisExit;
+  }
+});

@@ -143,3 +143,36 @@ test('a client event (whisper) is refused with 4301 and never reaches the other 
   await ann.close();
   await bob.close();
 });
+
+test('broadcast()->toOthers(): the tab whose X-Socket-ID it is does not get the event, the other tab does', async () => {
+  const ann = await tab(1);
+  const bob = await tab(2);
+  for (const p of [ann, bob]) {
+    await p.evaluate(() => new Promise((resolve) => {
+      let n = 0;
+      const done = () => { if (++n === 2) resolve(); };
+      Echo.channel('public-orders').subscribed(done).listen('OrderShipped', (e) => window.log.push(['public', e.note]));
+      Echo.private('orders.11').subscribed(done).listen('OrderShipped', (e) => window.log.push(['private', e.note]));
+    }));
+  }
+  // what Echo's axios interceptor adds to the app's requests: X-Socket-ID
+  const shipOthers = (page, note, socketId) => page.evaluate(async ([note, socketId]) => {
+    const r = await fetch('/orders/11/ship-to-others', { method: 'POST', body: new URLSearchParams({ note }),
+      headers: { 'X-Socket-ID': socketId ?? Echo.socketId() } });
+    return [r.status, await r.json()];
+  }, [note, socketId]);
+  assert.deepEqual(await shipOthers(ann, 'from ann'), [200, { shipped: 11 }]);
+  // a malformed X-Socket-ID: refused by the broadcaster, nothing is sent
+  const [status, body] = await shipOthers(ann, 'bad socket', '1.2; DROP');
+  assert.equal(status, 400);
+  assert.match(body.error, /invalid socket id/);
+  // then one to everyone: it reaching ann shows her channels work
+  await ship(ann, 11, 'to all');
+  await waitLog(ann, (l) => l.length === 2, 'the event to all');
+  await waitLog(bob, (l) => l.length === 4, 'both events');
+  const sorted = async (p) => (await logOf(p)).map((e) => e.join(':')).sort();
+  assert.deepEqual(await sorted(ann), ['private:to all', 'public:to all']);
+  assert.deepEqual(await sorted(bob), ['private:from ann', 'private:to all', 'public:from ann', 'public:to all']);
+  await ann.close();
+  await bob.close();
+});

@@ -3,7 +3,8 @@
 # The integration, conformance and SSE tests once more against a heraldd
 # built with AddressSanitizer + UndefinedBehaviorSanitizer in its own build
 # directory, then the workers, hostile-clients, reload, socket.io, Pusher
-# presence and webhook tests (several loops in threads) against one built
+# presence (one node and a cluster) and webhook tests (several loops in
+# threads) against one built
 # with ThreadSanitizer. The test helpers
 # fail a test when heraldd's output holds a sanitizer report (LeakSanitizer
 # runs at heraldd's graceful exit).
@@ -30,7 +31,7 @@ if make -C daemon -j2 O="$tsan" SANITIZE=thread OPT=-O1 >/dev/null; then
   tap_run 'timeout 300 node --test --test-timeout=120000 --test-reporter=tap \
     integration/workers.test.mjs integration/hostile.test.mjs integration/reload.test.mjs \
     integration/socketio.test.mjs integration/cluster.test.mjs integration/pusher-workers.test.mjs \
-    integration/webhook.test.mjs'
+    integration/webhook.test.mjs integration/pusher-cluster.test.mjs'
 else
   make -C daemon O="$tsan" SANITIZE=thread OPT=-O1 2>&1 | tail -30
   FAIL=$((FAIL + 1))

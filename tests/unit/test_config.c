@@ -237,6 +237,35 @@ static void reload_keeps_restart_only_keys(void) {
     CHECK_EQ_INT(config_diff_log(&run, &next), 1);
 }
 
+/* redis_cluster: seeds checked at load, refused together with redis (one
+ * kind of Redis per node), and fixed until a restart like redis. */
+static void redis_cluster_is_checked_exclusive_and_restart_only(void) {
+    config_t c, next;
+    char err[512];
+    char *ok[] = {"heraldd", "--redis-cluster", "127.0.0.1:7000,127.0.0.1:7001"};
+    CHECK_EQ_INT(load(&c, err, 3, ok), 0);
+    CHECK_STR(c.redis_cluster, "127.0.0.1:7000,127.0.0.1:7001");
+    char *both[] = {"heraldd", "--redis", "redis://127.0.0.1:6379", "--redis_cluster", "127.0.0.1:7000"};
+    CHECK_EQ_INT(load(&next, err, 5, both), -1);
+    CHECK(has(err, "redis and redis_cluster are both set"));
+    char *bad[] = {"heraldd", "--redis_cluster", "127.0.0.1:7000,redis://:hunter2-secret@h:1"};
+    CHECK_EQ_INT(load(&next, err, 3, bad), -1);
+    CHECK(has(err, "redis_cluster"));
+    CHECK(has(err, "first address"));
+    CHECK(strstr(err, "hunter2-secret") == NULL);
+    char *db[] = {"heraldd", "--redis_cluster", "redis://h:7000/1"};
+    CHECK_EQ_INT(load(&next, err, 3, db), -1);
+    char *sio[] = {"heraldd", "--redis_cluster", "h:7000", "--socketio_channels", "news*"};
+    CHECK_EQ_INT(load(&next, err, 5, sio), -1);
+    CHECK(has(err, "socketio_channels cannot be combined with redis"));
+    const char *f = write_file("cluster.conf", "redis_cluster = redis://:pw@10.0.0.1:7000, 10.0.0.2:7000\n");
+    char *file[] = {"heraldd", "--config", (char *)f};
+    CHECK_EQ_INT(load(&next, err, 3, file), 0);
+    CHECK_EQ_INT(config_diff_log(&c, &next), 1);
+    config_keep_fixed(&next, &c);
+    CHECK_STR(next.redis_cluster, "127.0.0.1:7000,127.0.0.1:7001");
+}
+
 /* A typo names the key that was meant; a section is refused, not ignored. */
 static void typos_suggest_the_key_and_sections_are_refused(void) {
     config_t c;
@@ -292,6 +321,7 @@ int main(void) {
     RUN(reload_keeps_restart_only_keys);
     RUN(typos_suggest_the_key_and_sections_are_refused);
     RUN(new_boundary_keys_are_checked);
+    RUN(redis_cluster_is_checked_exclusive_and_restart_only);
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

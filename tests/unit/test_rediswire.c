@@ -108,6 +108,24 @@ static int decode(const char *s, size_t n, uint64_t *id, uint64_t *ms, char *dat
     return r;
 }
 
+/* herald:{channel}:k:<key>: the channel's hash tag, whatever the key holds */
+static void idempotency_keys_stay_in_the_channel_slot(void) {
+    char k[300];
+    CHECK_EQ_INT(rediswire_idem_key(k, sizeof(k), "orders", 6, "order-17", 8), 26);
+    CHECK(strcmp(k, "herald:{orders}:k:order-17") == 0);
+    /* a key with braces and colons does not move the hash tag */
+    CHECK_EQ_INT(rediswire_idem_key(k, sizeof(k), "a", 1, "}{x}:k", 6), 19);
+    CHECK(strcmp(k, "herald:{a}:k:}{x}:k") == 0);
+    /* the longest channel and key fit the caller's buffer; one byte less does not */
+    char ch[200], key[64];
+    memset(ch, 'c', sizeof(ch));
+    memset(key, 'k', sizeof(key));
+    int n = rediswire_idem_key(k, sizeof(k), ch, sizeof(ch), key, sizeof(key));
+    CHECK_EQ_INT(n, 8 + 200 + 4 + 64);
+    CHECK_EQ_INT(rediswire_idem_key(k, (size_t)n, ch, sizeof(ch), key, sizeof(key)), -1);
+    CHECK_EQ_INT(rediswire_idem_key(k, sizeof(k), "a", 1, "", 0), -1);
+}
+
 static void messages_decode_and_junk_is_refused(void) {
     uint64_t id, ms;
     char d[64];
@@ -152,6 +170,7 @@ int main(void) {
     RUN(unix_sockets_parse);
     RUN(bad_urls_are_refused_without_echoing_the_password);
     RUN(keys_share_one_hash_tag_and_the_channel_reads_back);
+    RUN(idempotency_keys_stay_in_the_channel_slot);
     RUN(messages_decode_and_junk_is_refused);
     RUN(stream_entry_ids_are_ours_only);
     return T_DONE();

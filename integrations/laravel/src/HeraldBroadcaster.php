@@ -14,8 +14,9 @@ use Symfony\Component\HttpKernel\Exception\BadRequestHttpException;
  *
  * broadcast() hands every channel's message to the extension in one
  * Herald\emit_many() call (heraldd's emit socket, no HTTP client, all or
- * nothing); each message is {"event": $event, "data": $payload}, which
- * heraldd delivers to Pusher clients as the event $event. auth() follows
+ * nothing); each message is {"event": $event, "data": $payload} (plus
+ * "socket_id" for toOthers()), which heraldd delivers to Pusher clients as
+ * the event $event. auth() follows
  * Laravel's Pusher flow (channel conventions, the channel callbacks of
  * routes/channels.php) and signs with Herald\pusher_auth().
  *
@@ -94,19 +95,30 @@ class HeraldBroadcaster extends Broadcaster
 
     /**
      * One emit_many() for all channels. The payload's `socket` (what
-     * toOthers() sets) is taken out: heraldd does not exclude a sender's
-     * socket, so the sender receives its own event too.
+     * toOthers() sets from the X-Socket-ID header) goes with each message as
+     * `socket_id`: heraldd skips that connection when it delivers to Pusher
+     * clients, on every loop and node. A socket id that is not Pusher's
+     * digits.digits is refused, as the Pusher SDK refuses it.
      */
     public function broadcast(array $channels, $event, array $payload = [])
     {
+        $socket = $payload['socket'] ?? null;
         unset($payload['socket']);
+        if ($socket !== null && (!is_string($socket) || !preg_match('/\A\d+\.\d+\z/', $socket))) {
+            throw new BroadcastException('Herald: invalid socket id (X-Socket-ID must be digits.digits, as '
+                . 'pusher:connection_established gave it)');
+        }
         $records = [];
         foreach ($this->formatChannels($channels) as $channel) {
             if (str_starts_with($channel, 'private-encrypted-')) {
                 throw new BroadcastException("Herald: cannot broadcast to $channel: encrypted channels need the payload "
                     . 'encrypted with a master key, which this broadcaster does not do');
             }
-            $records[] = [$channel, ['event' => $event, 'data' => $payload]];
+            $message = ['event' => $event, 'data' => $payload];
+            if ($socket !== null) {
+                $message['socket_id'] = $socket;
+            }
+            $records[] = [$channel, $message];
         }
         if ($records === []) {
             return;

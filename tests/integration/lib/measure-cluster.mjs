@@ -1,18 +1,25 @@
 // Rough cluster figures (not a test; raw clients do not answer pings, so
 // pings are off): one heraldd alone, then three nodes on
-// one redis-server (started here, loopback, no persistence). Prints
+// one redis-server (started here, loopback, no persistence), then three
+// nodes on a three-master Redis Cluster (redis_cluster, sharded pub/sub). Prints
 // emit->delivery latency (median, p99) for single emits, and for a burst
 // the delivered frames per second and heraldd CPU per delivered frame.
 // Usage:
 //   node tests/integration/lib/measure-cluster.mjs [subscribers=300] [burst=2000] [singles=300] [emit_connections=8]
 // The burst goes over several kept-alive emit connections, as php-fpm
 // workers' are (in a cluster each connection waits for Redis per emit).
+// KEYED=1: every emit carries a fresh Idempotency-Key, as the PHP
+// extension's do (in a cluster the key is checked and stored in Redis).
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startHeraldd, rawWs, frame, until, freePort, sleep } from './heraldd.mjs';
 
 const [S = 300, M = 2000, L = 300, E = 8] = process.argv.slice(2).map(Number);
+const KEYED = process.env.KEYED === '1' ? `k${process.pid}-` : '';
+let keys = 0;
 const TICK = 100; // /proc/PID/stat clock ticks per second (Linux default)
 
 function cpuMs(pid) {
@@ -20,9 +27,9 @@ function cpuMs(pid) {
   return ((Number(f[11]) + Number(f[12])) * 1000) / TICK;
 }
 
-async function startRedis() {
+async function startRedis(extra = []) {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
   await until(() => new Promise((res) => {
     const s = net.connect(port, '127.0.0.1');
     s.on('connect', () => s.write('PING\r\n'));
@@ -30,6 +37,15 @@ async function startRedis() {
     s.on('error', () => res(false));
   }), 5000);
   return { proc, port };
+}
+
+// Three masters joined by redis-cli --cluster create; ready at cluster_state:ok.
+async function startRedisCluster(dir) {
+  const ms = [];
+  for (let i = 0; i < 3; i++) ms.push(await startRedis(['--cluster-enabled', 'yes', '--dir', dir, '--cluster-config-file', join(dir, `n${i}.conf`)]));
+  execFileSync('redis-cli', ['--cluster', 'create', ...ms.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+  await until(() => ms.every((m) => /cluster_state:ok/.test(execFileSync('redis-cli', ['-p', String(m.port), 'cluster', 'info']).toString())), 10000);
+  return ms;
 }
 
 // Raw subscribers that count message frames and timestamp the ones asked for.
@@ -60,7 +76,8 @@ async function emitter(hd) {
   s.on('data', (c) => { for (const _ of c.toString().matchAll(/HTTP\/1.1 202/g)) waiting.shift()(); });
   return {
     send(body) {
-      s.write(`POST /emit/pub.bench HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      const key = KEYED ? `Idempotency-Key: ${KEYED}${++keys}\r\n` : '';
+      s.write(`POST /emit/pub.bench HTTP/1.1\r\nHost: x\r\n${key}Content-Length: ${body.length}\r\n\r\n${body}`);
       return new Promise((r) => waiting.push(r));
     },
     close: () => s.destroy(),
@@ -141,4 +158,18 @@ try {
 } finally {
   for (const n of nodes) await n.stop();
   redis.proc.kill('SIGTERM');
+}
+const dir = mkdtempSync(join(tmpdir(), 'herald-measure-'));
+const masters = await startRedisCluster(dir);
+const cnodes = [];
+try {
+  const seeds = masters.map((m) => `127.0.0.1:${m.port}`).join(',');
+  for (let i = 0; i < 3; i++) cnodes.push(await startHeraldd({ args: [...quiet, '--redis_cluster', seeds] }));
+  for (const n of cnodes) await until(async () => (await n.stats()).redis_link_up === 1, 10000);
+  await scenario('3 nodes + 3-master Redis Cluster, emits through node 1', cnodes, cnodes[0]);
+  console.log(`redis-server CPU so far (the channel's master): ${Math.max(...masters.map((m) => cpuMs(m.proc.pid))).toFixed(0)} ms`);
+} finally {
+  for (const n of cnodes) await n.stop();
+  for (const m of masters) m.proc.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
 }

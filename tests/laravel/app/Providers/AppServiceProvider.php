@@ -5,6 +5,7 @@ namespace App\Providers;
 use App\Events\OrderShipped;
 use Illuminate\Auth\GenericUser;
 use Illuminate\Http\Request;
+use Illuminate\Broadcasting\BroadcastException;
 use Illuminate\Support\Facades\Auth;
 use Illuminate\Support\Facades\Broadcast;
 use Illuminate\Support\Facades\Route;
@@ -38,6 +39,16 @@ class AppServiceProvider extends ServiceProvider
 
         Route::post('/orders/{id}/ship', static function (int $id, Request $request) {
             broadcast(new OrderShipped($id, (string)$request->input('note', '')));
+            return ['shipped' => $id];
+        });
+        // toOthers(): the tab whose X-Socket-ID this is does not get the event;
+        // a malformed one is refused by the broadcaster (answered 400 here)
+        Route::post('/orders/{id}/ship-to-others', static function (int $id, Request $request) {
+            try {
+                broadcast(new OrderShipped($id, (string)$request->input('note', '')))->toOthers();
+            } catch (BroadcastException $e) {
+                return response(['error' => $e->getMessage()], 400);
+            }
             return ['shipped' => $id];
         });
         Route::get('/js/{file}', static function (string $file) {

@@ -1,0 +1,48 @@
+/* When a loop writes its subscribers' frames: at the end of the turn that
+ * queued them, or held while emits stream in, so a burst leaves in one
+ * writev per client instead of one system call per frame (what a frame
+ * costs on loopback: bench/RESULTS.md). The decision only, from times the
+ * loop passes in: no handles, so it is tested on its own. */
+#ifndef HERALD_CORK_H
+#define HERALD_CORK_H
+
+#include <stdint.h>
+
+/* Emits this close together are a stream; a stream that pauses this long
+ * is over (the loop's cork timer), and its frames go. */
+#define CORK_GAP_NS 1000000
+/* The longest a stream's frames are held, however long it goes on. */
+#define CORK_MAX_NS 4000000
+
+typedef struct cork {
+    uint64_t publish_ns;   /* the last publish to this loop's subscribers */
+    uint64_t check_ns;     /* the last turn's end (cork_turn) */
+    uint64_t delivered_ns; /* end of the last turn that published or wrote */
+    uint64_t start_ns;     /* when frames were first held; 0 = none held */
+    uint8_t brk;           /* a client's queue grew large: write this turn */
+    uint8_t end;           /* the stream paused (the timer fired): write */
+    uint8_t stream_in;     /* a message handed over this turn was held on its loop */
+} cork_t;
+
+/* What cork_turn asks of the loop (bits). */
+enum {
+    CORK_WRITE = 1,        /* write the subscribers' frames now */
+    CORK_ARM = 2,          /* (re)start the timer: CORK_GAP_NS from now, end */
+    CORK_DISARM = 4,       /* stop the timer */
+};
+
+/* A message was queued for this loop's subscribers at now_ns. */
+static inline void cork_published(cork_t *k, uint64_t now_ns) { k->publish_ns = now_ns; }
+
+/* The end of a loop turn at now_ns; dirty: frames are queued; running:
+ * the loop is not shutting down (then nothing is held). A lone message is
+ * written at once; one that comes within CORK_GAP_NS of the last turn that
+ * published or wrote (or that was handed over held) starts a cork, which
+ * lasts while messages keep coming within CORK_GAP_NS of each other, at
+ * most CORK_MAX_NS. */
+unsigned cork_turn(cork_t *k, uint64_t now_ns, int dirty, int running);
+
+/* The frames were written; now_ns: when the writing ended. */
+static inline void cork_written(cork_t *k, uint64_t now_ns) { k->delivered_ns = now_ns; }
+
+#endif
