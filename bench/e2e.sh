@@ -19,6 +19,8 @@
 #   --out DIR     keep results.jsonl, table.md and every log there (a temp dir)
 #   --profile     then profile heraldd and the php-fpm workers with perf
 #                 (cpu-clock) during the emit route at c=8
+#   --heraldd PATH, --ext PATH   measure another heraldd binary (bench/build-at.sh
+#                 COMMIT prints one) or herald.so, e.g. a commit's, to compare
 # Every process is started on free 127.0.0.1 ports / temp sockets and stopped
 # by its PID. Prints one Markdown table (bench/e2e-report.js).
 set -uo pipefail
@@ -27,7 +29,7 @@ bench=$(pwd)
 top=$(cd .. && pwd)
 
 quick=0 repeat="" requests="" warmup="" conc="" routes="none emit emit_many defer curl2013"
-out="" profile=0
+out="" profile=0 heraldd_bin="" ext_so=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -38,7 +40,9 @@ while [ $# -gt 0 ]; do
     --routes) routes=$2; shift ;;
     --out) out=$2; shift ;;
     --profile) profile=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --heraldd) heraldd_bin=$2; shift ;;
+    --ext) ext_so=$2; shift ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "e2e.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -70,7 +74,14 @@ command -v nginx >/dev/null || fail "nginx missing (scripts/setup)"
 command -v node >/dev/null || fail "node missing (scripts/setup)"
 make -s -C "$bench" loadgen httpload || fail "bench/loadgen or bench/httpload does not build"
 make -s -j2 -C "$top/daemon" >"$out/heraldd-build.log" 2>&1 || fail "heraldd does not build ($out/heraldd-build.log)"
-ext=$("$top/scripts/build-ext" 2>"$out/ext-build.log") || fail "the PHP extension does not build ($out/ext-build.log)"
+if [ -n "$ext_so" ]; then ext=$ext_so
+else ext=$("$top/scripts/build-ext" 2>"$out/ext-build.log") || fail "the PHP extension does not build ($out/ext-build.log)"
+fi
+# php-fpm maps this copy: a rebuild of the tree's herald.so (a test suite)
+# would crash the workers mid-run
+cp "$ext" "$out/herald.so" || fail "cannot copy $ext"
+ext=$out/herald.so
+: "${heraldd_bin:=$top/daemon/heraldd}"
 opcache=$(php -n -r 'echo ini_get("extension_dir");')/opcache.so
 [ -f "$opcache" ] || fail "opcache.so missing in PHP's extension_dir"
 if [[ " $routes " == *" curl2013 "* ]]; then
@@ -130,7 +141,7 @@ mkdir -p "$d"/{client_body,proxy,fastcgi,uwsgi,scgi}
 chmod 755 "$out" "$d"
 ws_port=$(free_port)
 (umask 077; head -c 32 /dev/urandom | base64 >"$d/secret")
-"$top/daemon/heraldd" --listen "127.0.0.1:$ws_port" --emit_listen "unix:$d/emit.sock" \
+"$heraldd_bin" --listen "127.0.0.1:$ws_port" --emit_listen "unix:$d/emit.sock" \
   --secret-file "$d/secret" --public-channels 'bench*' --log-level warn >"$d/heraldd.log" 2>&1 &
 heraldd_pid=$!
 PIDS+=("$heraldd_pid")

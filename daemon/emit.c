@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "conn.h"
+#include "digest.h"
 #include "emitredis.h"
 #include "route.h"
 #include "log.h"
@@ -10,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +39,16 @@ static void emit_error(conn_t *c, http_req_t *req, int status, const char *extra
 }
 
 /* Compare digests, so neither the content nor the length of the token
- * leaks through timing. */
+ * leaks through timing. The token's own digest was taken when it was
+ * loaded (secrets.c): one SHA-256 per request. */
 static int emit_authorized(const secrets_t *s, http_req_t *req) {
     if (s->emit_token_len == 0) return 1;
     size_t n;
     const char *h = http_req_header(req, HTTP_H_AUTHORIZATION, &n);
     if (h == NULL || n < 7 || strncasecmp(h, "Bearer ", 7) != 0) return 0;
-    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)h + 7, n - 7, a);
-    SHA256(s->emit_token, s->emit_token_len, b);
-    return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+    unsigned char a[DIGEST_SHA256_BYTES];
+    if (digest_sha256(h + 7, n - 7, a) != 0) return 0;
+    return CRYPTO_memcmp(a, s->emit_token_digest, sizeof(a)) == 0;
 }
 
 /* The Idempotency-Key header: 0 with *key NULL when there is none, -1
@@ -58,6 +58,26 @@ static int emit_key(conn_t *c, http_req_t *req, const char **key, size_t *klen) 
     if (*key == NULL || batch_key_check(*key, *klen) == 0) return 0;
     emit_error(c, req, 400, NULL, "Idempotency-Key must be 1-64 bytes of visible ASCII");
     return -1;
+}
+
+#define EMIT_ANSWER_MAX 96
+
+/* {"id":N,"subscribers":N} (and "repeated":true), the answer to every
+ * single emit, without snprintf's format parsing. Its length. */
+static size_t emit_answer_format(char out[EMIT_ANSWER_MAX], uint64_t id, size_t subs, int repeat) {
+    static const char a[] = "{\"id\":", b[] = ",\"subscribers\":", r[] = ",\"repeated\":true";
+    size_t n = sizeof(a) - 1;
+    memcpy(out, a, n);
+    n += http_u64_format(out + n, id);
+    memcpy(out + n, b, sizeof(b) - 1);
+    n += sizeof(b) - 1;
+    n += http_u64_format(out + n, subs);
+    if (repeat) {
+        memcpy(out + n, r, sizeof(r) - 1);
+        n += sizeof(r) - 1;
+    }
+    out[n++] = '}';
+    return n;
 }
 
 static void emit_single(conn_t *c, http_req_t *req, const char *name, size_t nlen) {
@@ -81,10 +101,9 @@ static void emit_single(conn_t *c, http_req_t *req, const char *name, size_t nle
     }
     if (emit_publish(c, req, ch, (size_t)cl, body, blen, key, klen, &id, &subs, &repeat) != 0)
         return;
-    char out[96];
-    int n = snprintf(out, sizeof(out), "{\"id\":%llu,\"subscribers\":%zu%s}",
-                     (unsigned long long)id, subs, repeat ? ",\"repeated\":true" : "");
-    conn_respond(c, 202, "application/json", NULL, out, (size_t)n, http_req_keep_alive(req));
+    char out[EMIT_ANSWER_MAX];
+    conn_respond(c, 202, "application/json", NULL, out, emit_answer_format(out, id, subs, repeat),
+                 http_req_keep_alive(req));
 }
 
 /* The seed's route: GET /emit/{channel}/{message}, both URL-decoded. */
@@ -120,8 +139,8 @@ static void emit_get(conn_t *c, http_req_t *req, const char *rest, size_t len) {
 /* The key of record i of a batch keyed as a whole: a digest of the
  * request's key (so any key fits) and the record's place. Its length. */
 static size_t emit_record_key(const char *key, size_t len, size_t i, char *out, size_t size) {
-    unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)key, len, d);
+    unsigned char d[DIGEST_SHA256_BYTES];
+    digest_sha256(key, len, d);
     int n = 0;
     for (int k = 0; k < 16; k++) n += snprintf(out + n, size - (size_t)n, "%02x", d[k]);
     n += snprintf(out + n, size - (size_t)n, ".%zu", i);
@@ -324,8 +343,10 @@ static int emit_publish_quiet(conn_t *c, const char *channel, size_t len, const 
     loop_t *loop = c->loop;
     uint64_t now = hub_wall_ms();
     int keyed = key != NULL && herald_channel_check(channel, len) == 0;
+    idem_key_t k;
     *repeat = 0;
-    if (keyed && idem_find(&loop->idem, channel, len, key, klen, now, id)) {
+    if (keyed) idem_key_make(&k, channel, len, key, klen);
+    if (keyed && idem_find_key(&loop->idem, &k, now, id)) {
         *subs = 0;
         *repeat = 1;
         loop->stats.emits_repeated++;
@@ -335,7 +356,7 @@ static int emit_publish_quiet(conn_t *c, const char *channel, size_t len, const 
     }
     int rc = loop_publish(loop, channel, len, data, dlen, id, subs);
     if (rc == HUB_EFULL) loop->stats.max_channels_refused++;
-    if (rc == 0 && keyed && idem_add(&loop->idem, channel, len, key, klen, *id, now) != 0)
+    if (rc == 0 && keyed && idem_add_key(&loop->idem, &k, *id, now) != 0)
         log_warn("out of memory: idempotency key of an emit to %.*s not remembered", (int)len, channel);
     loop->stats.idempotency_keys = loop->idem.count;
     loop->stats.idempotency_evicted = loop->idem.evicted;

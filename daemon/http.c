@@ -8,10 +8,16 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const http_kept[HTTP_H_COUNT] = {
-    "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
-    "authorization", "last-event-id", "origin",
-    "x-forwarded-for", "forwarded", "host", "expect", "idempotency-key",
+/* the headers a request keeps, with their lengths (compared first) */
+#define HTTP_KEPT(name) {name, sizeof(name) - 1}
+static const struct {
+    const char *name;
+    uint8_t len;
+} http_kept[HTTP_H_COUNT] = {
+    HTTP_KEPT("upgrade"), HTTP_KEPT("connection"), HTTP_KEPT("sec-websocket-key"),
+    HTTP_KEPT("sec-websocket-version"), HTTP_KEPT("authorization"), HTTP_KEPT("last-event-id"),
+    HTTP_KEPT("origin"), HTTP_KEPT("x-forwarded-for"), HTTP_KEPT("forwarded"), HTTP_KEPT("host"),
+    HTTP_KEPT("expect"), HTTP_KEPT("idempotency-key"),
 };
 
 static int http_fail(http_req_t *r, int status, const char *reason) {
@@ -100,8 +106,8 @@ static int http_on_header_value(http_parser *p, const char *at, size_t n) {
         if (r->hname_len >= 10 && strncasecmp(r->hname, "sec-fetch-", 10) == 0) r->sec_fetch = 1;
         if (!r->hname_long) {
             for (int i = 0; i < HTTP_H_COUNT; i++) {
-                if (strlen(http_kept[i]) == r->hname_len &&
-                    strncasecmp(http_kept[i], r->hname, r->hname_len) == 0) {
+                if (http_kept[i].len == r->hname_len &&
+                    strncasecmp(http_kept[i].name, r->hname, r->hname_len) == 0) {
                     r->cur = (int8_t)i;
                     r->hdr[i].set = 0; /* a repeated header: the last wins */
                     break;
@@ -332,21 +338,56 @@ const char *http_status_text(int status) {
     }
 }
 
+size_t http_u64_format(char *out, uint64_t v) {
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static char *http_put(char *p, const char *s, size_t n) {
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Every emit is answered here: the head is assembled in place with
+ * memcpy (snprintf's format parsing was a fifth of the emit request's
+ * own instructions), into the one buffer that is queued. */
 buf_t *http_response(int status, const char *content_type, const char *extra,
                      const void *body, size_t body_len, int keep_alive, int head_only) {
-    char head[1024];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Connection: %s\r\n%s\r\n",
-                     status, http_status_text(status),
-                     content_type ? content_type : "text/plain; charset=utf-8",
-                     body_len, keep_alive ? "keep-alive" : "close", extra ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof(head)) return NULL;
+    const char *text = http_status_text(status);
+    const char *ctype = content_type ? content_type : "text/plain; charset=utf-8";
+    const char *conn = keep_alive ? "keep-alive" : "close";
+    size_t tl = strlen(text), cl = strlen(ctype), kl = strlen(conn), el = extra ? strlen(extra) : 0;
+    if (status < 100 || status > 999 || tl + cl + el > 1024) return NULL;
+    static const char l1[] = "HTTP/1.1 ", l2[] = "\r\nContent-Type: ",
+                      l3[] = "\r\nContent-Length: ", l4[] = "\r\nConnection: ";
+    size_t head = sizeof(l1) - 1 + 4 + tl + sizeof(l2) - 1 + cl + sizeof(l3) - 1 + 20 +
+                  sizeof(l4) - 1 + kl + 2 + el + 2;
     size_t sent = head_only ? 0 : body_len;
-    buf_t *b = buf_new((size_t)n + sent);
+    buf_t *b = buf_new(head + sent);
     if (b == NULL) return NULL;
-    memcpy(b->data, head, (size_t)n);
-    if (sent) memcpy(b->data + n, body, sent);
-    b->len = (size_t)n + sent;
+    char *p = (char *)b->data;
+    p = http_put(p, l1, sizeof(l1) - 1);
+    *p++ = (char)('0' + status / 100);
+    *p++ = (char)('0' + status / 10 % 10);
+    *p++ = (char)('0' + status % 10);
+    *p++ = ' ';
+    p = http_put(p, text, tl);
+    p = http_put(p, l2, sizeof(l2) - 1);
+    p = http_put(p, ctype, cl);
+    p = http_put(p, l3, sizeof(l3) - 1);
+    p += http_u64_format(p, body_len);
+    p = http_put(p, l4, sizeof(l4) - 1);
+    p = http_put(p, conn, kl);
+    p = http_put(p, "\r\n", 2);
+    p = http_put(p, extra ? extra : "", el);
+    p = http_put(p, "\r\n", 2);
+    if (sent) p = http_put(p, body, sent);
+    b->len = (size_t)(p - (char *)b->data);
     return b;
 }

@@ -93,6 +93,9 @@ long http_url_decode(const char *in, size_t len, char *out, int plus_space);
 
 const char *http_status_text(int status);
 
+/* v in decimal at out (at most 20 bytes, no terminator); its length. */
+size_t http_u64_format(char *out, uint64_t v);
+
 /* A whole response in one new buffer: status line, Content-Length,
  * Connection, optional extra header lines ("Name: value\r\n"...). With
  * head set, the body is counted in Content-Length but not sent (HEAD). */

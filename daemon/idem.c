@@ -1,6 +1,7 @@
 #include "idem.h"
 
-#include <openssl/sha.h>
+#include "digest.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,16 +22,15 @@ void idem_init(idem_t *t, size_t max_keys, uint64_t window_ms) {
  * 16 bytes: two pairs share a digest only by a collision no emit client
  * can aim for, and the length prefix keeps "ab"+"c" apart from "a"+"bc".
  * Both were checked by the caller (a channel name, a 1-64 byte key). */
-static void idem_digest(const char *ch, size_t cl, const char *key, size_t kl,
-                        unsigned char out[16]) {
-    unsigned char in[1 + IDEM_CHANNEL_MAX + IDEM_KEY_MAX], d[SHA256_DIGEST_LENGTH];
+void idem_key_make(idem_key_t *k, const char *ch, size_t cl, const char *key, size_t kl) {
+    unsigned char in[1 + IDEM_CHANNEL_MAX + IDEM_KEY_MAX], d[DIGEST_SHA256_BYTES];
     if (cl > IDEM_CHANNEL_MAX) cl = IDEM_CHANNEL_MAX;
     if (kl > IDEM_KEY_MAX) kl = IDEM_KEY_MAX;
     in[0] = (unsigned char)cl;
     memcpy(in + 1, ch, cl);
     memcpy(in + 1 + cl, key, kl);
-    SHA256(in, 1 + cl + kl, d);
-    memcpy(out, d, 16);
+    digest_sha256(in, 1 + cl + kl, d);
+    memcpy(k->d, d, sizeof(k->d));
 }
 
 static size_t idem_bucket(const idem_t *t, const unsigned char d[16]) {
@@ -75,12 +75,17 @@ void idem_free(idem_t *t) {
 int idem_find(idem_t *t, const char *channel, size_t channel_len, const char *key,
               size_t key_len, uint64_t now_ms, uint64_t *id) {
     if (t->count == 0) return 0;
+    idem_key_t k;
+    idem_key_make(&k, channel, channel_len, key, key_len);
+    return idem_find_key(t, &k, now_ms, id);
+}
+
+int idem_find_key(idem_t *t, const idem_key_t *k, uint64_t now_ms, uint64_t *id) {
+    if (t->count == 0) return 0;
     idem_expire(t, now_ms);
     if (t->count == 0) return 0;
-    unsigned char d[16];
-    idem_digest(channel, channel_len, key, key_len, d);
-    for (idem_entry_t *e = t->buckets[idem_bucket(t, d)]; e; e = e->hnext)
-        if (memcmp(e->digest, d, 16) == 0) {
+    for (idem_entry_t *e = t->buckets[idem_bucket(t, k->d)]; e; e = e->hnext)
+        if (memcmp(e->digest, k->d, 16) == 0) {
             *id = e->id;
             return 1;
         }
@@ -112,6 +117,13 @@ static int idem_grow(idem_t *t) {
 int idem_add(idem_t *t, const char *channel, size_t channel_len, const char *key,
              size_t key_len, uint64_t id, uint64_t now_ms) {
     if (t->max_keys == 0 || t->window_ms == 0) return 0;
+    idem_key_t k;
+    idem_key_make(&k, channel, channel_len, key, key_len);
+    return idem_add_key(t, &k, id, now_ms);
+}
+
+int idem_add_key(idem_t *t, const idem_key_t *key, uint64_t id, uint64_t now_ms) {
+    if (t->max_keys == 0 || t->window_ms == 0) return 0;
     idem_expire(t, now_ms);
     while (t->count >= t->max_keys) {
         idem_drop_oldest(t);
@@ -120,7 +132,7 @@ int idem_add(idem_t *t, const char *channel, size_t channel_len, const char *key
     if (t->count >= t->nbuckets && idem_grow(t) != 0) return -1;
     idem_entry_t *e = malloc(sizeof(*e));
     if (e == NULL) return -1;
-    idem_digest(channel, channel_len, key, key_len, e->digest);
+    memcpy(e->digest, key->d, sizeof(e->digest));
     e->id = id;
     e->at_ms = now_ms;
     e->newer = NULL;

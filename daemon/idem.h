@@ -16,6 +16,12 @@
 
 typedef struct idem_entry idem_entry_t;
 
+/* A (channel, key) pair as the table holds it: its 16-byte digest, taken
+ * once per emit for both the look-up and the insertion. */
+typedef struct idem_key {
+    unsigned char d[16];
+} idem_key_t;
+
 typedef struct idem {
     idem_entry_t **buckets;
     size_t nbuckets, count;
@@ -33,6 +39,10 @@ void idem_limits_set(idem_t *t, size_t max_keys, uint64_t window_ms, uint64_t no
 
 void idem_free(idem_t *t);
 
+/* The digest of (channel, key), for idem_find_key and idem_add_key. */
+void idem_key_make(idem_key_t *k, const char *channel, size_t channel_len, const char *key,
+                   size_t key_len);
+
 /* 1 and *id when (channel, key) was published within the window, else 0. */
 int idem_find(idem_t *t, const char *channel, size_t channel_len, const char *key,
               size_t key_len, uint64_t now_ms, uint64_t *id);
@@ -41,6 +51,10 @@ int idem_find(idem_t *t, const char *channel, size_t channel_len, const char *ke
  * emit is published all the same; only a retry would not be recognised). */
 int idem_add(idem_t *t, const char *channel, size_t channel_len, const char *key,
              size_t key_len, uint64_t id, uint64_t now_ms);
+
+/* The same, for a digest already taken (an emit looks up, then adds). */
+int idem_find_key(idem_t *t, const idem_key_t *k, uint64_t now_ms, uint64_t *id);
+int idem_add_key(idem_t *t, const idem_key_t *key, uint64_t id, uint64_t now_ms);
 
 /* Drop what left the window (called by the sweep too, so memory goes back
  * without emits). */

@@ -73,6 +73,10 @@ static int secrets_token_load(secrets_t *s, const char *path, char *err, size_t 
     memcpy(s->emit_token, line, len);
     s->emit_token_len = len;
     memset(text, 0, sizeof(text));
+    if (digest_sha256(s->emit_token, len, s->emit_token_digest) != 0) {
+        snprintf(err, es, "%s: libcrypto has no SHA-256 to check the emit secret with", path);
+        return -1;
+    }
     return 0;
 }
 

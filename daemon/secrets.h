@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "digest.h"
 #include "signed.h"
 
 #define SECRETS_TOKEN_MAX 512
@@ -28,6 +29,9 @@ typedef struct secrets {
     size_t nkeys;
     unsigned char emit_token[SECRETS_TOKEN_MAX];
     size_t emit_token_len;     /* 0: emits need no token */
+    /* SHA-256 of emit_token, taken once: a request's token is compared
+     * digest to digest (emit.c), hashing only what the request brings */
+    unsigned char emit_token_digest[DIGEST_SHA256_BYTES];
     pusher_app_t *apps;        /* pusher_apps_file */
     size_t napps;
 } secrets_t;

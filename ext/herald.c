@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -573,6 +574,20 @@ static int herald_unix_post(herald_conn_t *c, const char *path, size_t path_len,
         c->resp_len = 0;
         while (err == 0) {
             if (herald_resp_reserve(c, 4096) != 0) { err = ENOMEM; break; }
+            /* Wait in poll(), not in recv(): heraldd's read of the request
+             * frees its bytes, charged to this socket, and the kernel then
+             * wakes whoever sleeps on it for write space. A recv() sleeper
+             * wakes for nothing (heraldd pays the wake-up, we two context
+             * switches); a poll(POLLIN) sleeper is skipped. */
+            struct pollfd pfd = {c->fd, POLLIN, 0};
+            int ready = poll(&pfd, 1, (int)c->fd_timeo_ms);
+            if (ready == 0) { err = EAGAIN; timed_out = 1; break; }
+            if (ready < 0) {
+                if (errno == EINTR && herald_unix_budget(c, deadline) == 0) continue;
+                err = errno;
+                timed_out = errno == EINTR;
+                break;
+            }
             ssize_t n = recv(c->fd, c->resp + c->resp_len, c->resp_cap - c->resp_len - 1, 0);
             if (n < 0) {
                 if (errno == EINTR && herald_unix_budget(c, deadline) == 0) continue;

@@ -208,6 +208,34 @@ static void response_has_length_and_connection(void) {
     buf_unref(b);
 }
 
+/* Answers are assembled without snprintf: every status digit, long
+ * lengths, HEAD (counted, not sent), and an extra header too long. */
+static void response_bytes_for_every_shape(void) {
+    buf_t *b = http_response(202, "application/json", NULL, "{}", 2, 1, 0);
+    const char want[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 2\r\nConnection: keep-alive\r\n\r\n{}";
+    CHECK_MEM(b->data, b->len, want, sizeof(want) - 1);
+    buf_unref(b);
+    b = http_response(200, NULL, NULL, NULL, 1234567890, 1, 1);
+    const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                        "Content-Length: 1234567890\r\nConnection: keep-alive\r\n\r\n";
+    CHECK_MEM(b->data, b->len, head, sizeof(head) - 1);
+    buf_unref(b);
+    b = http_response(503, NULL, "Retry-After: 1\r\n", "x", 1, 0, 1);
+    const char none[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8"
+                        "\r\nContent-Length: 1\r\nConnection: close\r\nRetry-After: 1\r\n\r\n";
+    CHECK_MEM(b->data, b->len, none, sizeof(none) - 1);
+    buf_unref(b);
+    char extra[1100];
+    memset(extra, 'a', sizeof(extra) - 1);
+    extra[sizeof(extra) - 1] = '\0';
+    CHECK(http_response(200, NULL, extra, "", 0, 1, 0) == NULL);
+    char d[24];
+    CHECK_MEM(d, http_u64_format(d, 0), "0", 1);
+    CHECK_MEM(d, http_u64_format(d, 10), "10", 2);
+    CHECK_MEM(d, http_u64_format(d, UINT64_MAX), "18446744073709551615", 20);
+}
+
 /* Host and Sec-Fetch-* are what the emit listener judges a request by:
  * kept however the request is cut, a Sec-Fetch-* of any name flagged. */
 static void host_and_fetch_metadata_are_kept_in_any_pieces(void) {
@@ -299,6 +327,7 @@ int main(void) {
     RUN(connection_close_is_not_keep_alive);
     RUN(url_decode_and_split);
     RUN(response_has_length_and_connection);
+    RUN(response_bytes_for_every_shape);
     RUN(host_and_fetch_metadata_are_kept_in_any_pieces);
     RUN(host_names_parse_without_port_or_brackets);
     RUN(expect_continue_is_flagged_until_the_body_arrives);

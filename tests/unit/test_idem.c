@@ -86,10 +86,38 @@ static void many_keys_grow_the_table_and_all_stay_findable(void) {
     CHECK_EQ_INT(t.count, 0);
 }
 
+/* An emit digests (channel, key) once and looks up and adds with it: the
+ * same entries as the name-and-key calls, in both directions. */
+static void a_digest_taken_once_finds_what_names_added(void) {
+    idem_t t;
+    idem_key_t k, other;
+    uint64_t id = 0;
+    idem_init(&t, 10, 1000);
+    idem_key_make(&k, S("orders"), S("k1"));
+    idem_key_make(&other, S("ab"), S("c"));
+    CHECK_EQ_INT(idem_find_key(&t, &k, 0, &id), 0);
+    CHECK_EQ_INT(idem_add_key(&t, &k, 42, 0), 0);
+    CHECK_EQ_INT(idem_find(&t, S("orders"), S("k1"), 10, &id), 1);
+    CHECK(id == 42);
+    CHECK_EQ_INT(idem_find_key(&t, &other, 10, &id), 0);
+    CHECK_EQ_INT(idem_add(&t, S("ab"), S("c"), 7, 0), 0);
+    CHECK_EQ_INT(idem_find_key(&t, &other, 10, &id), 1);
+    CHECK(id == 7);
+    idem_key_make(&other, S("a"), S("bc"));
+    CHECK_EQ_INT(idem_find_key(&t, &other, 10, &id), 0);
+    /* the window and max_keys 0 hold for digests too */
+    CHECK_EQ_INT(idem_find_key(&t, &k, 1000, &id), 0);
+    idem_limits_set(&t, 0, 1000, 1000);
+    CHECK_EQ_INT(idem_add_key(&t, &k, 43, 1000), 0);
+    CHECK_EQ_INT(idem_find_key(&t, &k, 1001, &id), 0);
+    idem_free(&t);
+}
+
 int main(void) {
     RUN(a_key_is_found_on_its_channel_only);
     RUN(keys_leave_when_their_window_ends);
     RUN(at_max_keys_the_oldest_leaves_early);
     RUN(many_keys_grow_the_table_and_all_stay_findable);
+    RUN(a_digest_taken_once_finds_what_names_added);
     return T_DONE();
 }

@@ -3,7 +3,10 @@
 #include "t.h"
 #include "secrets.h"
 
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int parse(const char *text, pusher_app_t **apps, size_t *n, char *err) {
     return secrets_apps_parse(text, strlen(text), "apps", apps, n, err, 300);
@@ -61,9 +64,37 @@ static void bad_urls_and_short_secrets_are_refused(void) {
     free(a);
 }
 
+/* The emit token's digest is taken once, at load, from the first
+ * line (emit.c compares each request's digest with it); a reload's load
+ * into a fresh secrets_t gets its own, and free zeroes it. */
+static void the_emit_token_digest_is_taken_at_load(void) {
+    char path[] = "/tmp/herald-test-emit-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    static const char text[] = "emit-token-0123456789abcdef\nsecond line\n";
+    CHECK_EQ_INT(write(fd, text, sizeof(text) - 1), (int)sizeof(text) - 1);
+    close(fd);
+    config_t *cfg = calloc(1, sizeof(*cfg));
+    snprintf(cfg->emit_secret_file, sizeof(cfg->emit_secret_file), "%s", path);
+    secrets_t s;
+    char err[300];
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(secrets_load(&s, cfg, err, sizeof(err)), 0);
+    unlink(path);
+    unsigned char want[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)"emit-token-0123456789abcdef", 27, want);
+    CHECK_MEM(s.emit_token, s.emit_token_len, "emit-token-0123456789abcdef", 27);
+    CHECK_MEM(s.emit_token_digest, sizeof(s.emit_token_digest), want, sizeof(want));
+    secrets_free(&s);
+    static const unsigned char zero[DIGEST_SHA256_BYTES];
+    CHECK_MEM(s.emit_token_digest, sizeof(s.emit_token_digest), zero, sizeof(zero));
+    free(cfg);
+}
+
 int main(void) {
     RUN(lines_without_a_url_are_as_before);
     RUN(a_webhook_url_follows_the_secret);
     RUN(bad_urls_and_short_secrets_are_refused);
+    RUN(the_emit_token_digest_is_taken_at_load);
     return T_DONE();
 }
