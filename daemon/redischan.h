@@ -59,6 +59,21 @@ typedef struct redis_pub {
 typedef void (*redis_publish_cb)(void *arg, int status, const uint64_t *ids,
                                  const uint64_t *nodes, const unsigned char *repeated, size_t n);
 
+/* Who else listens to the link, either (presenceredis.c): up once both
+ * connections answer (a cluster: every master's, every slot served),
+ * down when it is lost (a cluster: any master; pub/sub may have dropped
+ * messages), the pub/sub payloads that are member events (presencewire.h)
+ * rather than messages, and the node subscribing to a channel in Redis
+ * (on: its first subscriber here; again for every channel when the link
+ * comes back) or leaving it (its last). */
+typedef struct redis_hooks {
+    void (*up)(void *arg);
+    void (*down)(void *arg);
+    void (*event)(void *arg, const char *channel, size_t len, const char *p, size_t n);
+    void (*occupy)(void *arg, const char *channel, size_t len, int on);
+    void *arg;
+} redis_hooks_t;
+
 /* The first member of the link (redis.c, rediscluster.c), so a
  * connection's data, the link, is also its set. */
 typedef struct redischan_set {

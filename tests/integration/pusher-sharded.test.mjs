@@ -1,0 +1,163 @@
+// Pusher presence on a Redis Cluster (README "Presence across nodes" and
+// "Redis Cluster"): two heraldd nodes with redis_cluster on a real
+// three-master cluster, pusher-js clients on each. A channel's presence
+// scripts run on the master serving its slot, and member events travel by
+// SPUBLISH on that shard (the nodes only SSUBSCRIBE, so an event sent any
+// other way would reach no one): one user on two nodes is one member,
+// member_removed comes at the last connection, subscription_succeeded and
+// the HTTP API list every node's members for channels on different
+// masters, and a node killed with SIGKILL loses its members within
+// 2 x presence_node_ttl_ms.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Pusher from 'pusher-js';
+import { startHeraldd, until, request, sleep } from './lib/heraldd.mjs';
+import { redis, startCluster, stopCluster, ownerOf, channelsOn } from './lib/rcluster.mjs';
+
+const APP = { id: '1001', key: 'herald-key', secret: 'a-secret-of-enough-bytes-0123456789' };
+const TTL = 1000; // presence_node_ttl_ms: members of a killed node go within 2 x TTL
+
+const dir = mkdtempSync(join(tmpdir(), 'herald-ps-'));
+let masters = [];
+const nodes = [];
+const extra = [];
+
+function auth(socketId, channel, channelData) {
+  const sig = createHmac('sha256', APP.secret).update(`${socketId}:${channel}:${channelData}`).digest('hex');
+  return { auth: `${APP.key}:${sig}`, channel_data: channelData };
+}
+
+// A pusher-js client of node hd as user; join() resolves with the member
+// ids of subscription_succeeded; events records member_added / _removed.
+function member(hd, user, channel) {
+  const p = new Pusher(APP.key, {
+    cluster: 'mt1', wsHost: '127.0.0.1', wsPort: hd.port, forceTLS: false, enabledTransports: ['ws'], disableStats: true,
+    channelAuthorization: {
+      customHandler: ({ socketId, channelName }, cb) =>
+        cb(null, auth(socketId, channelName, JSON.stringify({ user_id: user, user_info: { name: 'n-' + user } }))),
+    },
+  });
+  const m = { p, user, events: [] };
+  m.join = () => new Promise((res, rej) => {
+    const ch = p.subscribe(channel);
+    ch.bind('pusher:subscription_succeeded', (members) => {
+      const ids = [];
+      members.each((x) => ids.push(x.id));
+      res(ids.sort());
+    });
+    ch.bind('pusher:subscription_error', rej);
+    ch.bind('pusher:member_added', (x) => m.events.push('+' + x.id));
+    ch.bind('pusher:member_removed', (x) => m.events.push('-' + x.id));
+  });
+  m.leave = () => p.disconnect();
+  return m;
+}
+
+// A signed Pusher HTTP API GET on node hd's emit listener.
+async function api(hd, path, extraQuery = '') {
+  const q = `auth_key=${APP.key}&auth_timestamp=${Math.floor(Date.now() / 1000)}&auth_version=1.0${extraQuery}`;
+  const sig = createHmac('sha256', APP.secret).update(`GET\n${path}\n${q}`).digest('hex');
+  const r = await request({ port: hd.emitPort, path: `${path}?${q}&auth_signature=${sig}` });
+  return { status: r.status, json: r.status === 200 ? JSON.parse(r.body) : null, body: r.body };
+}
+
+async function startNode(seed) {
+  const n = await startHeraldd({ args: ['--redis-cluster', seed, '--pusher_apps_file', join(dir, 'apps'),
+    '--presence_node_ttl_ms', String(TTL)] });
+  await until(async () => { const s = await n.stats(); return s.redis_link_up === 1 && s.redis_cluster_masters === 3; }, 10000, 'cluster link up');
+  return n;
+}
+
+before(async () => {
+  masters = await startCluster(dir);
+  writeFileSync(join(dir, 'apps'), `${APP.id}:${APP.key}:${APP.secret}\n`, { mode: 0o600 });
+  nodes.push(await startNode(`127.0.0.1:${masters[0].port}`));
+  nodes.push(await startNode(`127.0.0.1:${masters[2].port}`));
+});
+
+after(async () => {
+  for (const n of [...nodes, ...extra]) await n.stop();
+  await stopCluster(masters);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('presence channels on two masters: one member per user across nodes, lists and the HTTP API from either node', async () => {
+  const [a, b] = nodes;
+  const rooms = [channelsOn(masters, masters[0], 'presence-sa', 1)[0], channelsOn(masters, masters[1], 'presence-sb', 1)[0]];
+  assert.notEqual(ownerOf(masters, rooms[0]), ownerOf(masters, rooms[1]));
+  const all = [];
+  for (const room of rooms) {
+    const obs = member(a, 'obs', room);
+    assert.deepEqual(await obs.join(), ['obs']);
+    const u1b = member(b, 'u1', room);
+    assert.deepEqual(await u1b.join(), ['obs', 'u1'], 'subscription_succeeded lists the other node\'s member');
+    await until(() => obs.events.length === 1, 3000, 'member_added u1 on node a');
+    const u1a = member(a, 'u1', room); // the same user on the other node: no event
+    assert.deepEqual(await u1a.join(), ['obs', 'u1']);
+    const u2 = member(b, 'u2', room);
+    assert.deepEqual(await u2.join(), ['obs', 'u1', 'u2']);
+    await until(() => obs.events.length === 2 && u1b.events.length === 1, 3000, 'member_added u2');
+    assert.deepEqual(obs.events, ['+u1', '+u2']);
+    // the members are on the master serving the channel's slot
+    const owner = ownerOf(masters, room);
+    assert.deepEqual((await redis(owner.port, ['HKEYS', `herald:{${room}}:pm`])).sort(), ['obs', 'u1', 'u2']);
+    for (const n of nodes) {
+      const users = await api(n, `/apps/${APP.id}/channels/${room}/users`);
+      assert.equal(users.status, 200, users.body);
+      assert.deepEqual(users.json.users.map((x) => x.id).sort(), ['obs', 'u1', 'u2']);
+      const info = await api(n, `/apps/${APP.id}/channels/${room}`);
+      assert.deepEqual(info.json, { occupied: true, subscription_count: 4, user_count: 3 }, info.body);
+    }
+    all.push({ room, obs, u1a, u1b, u2 });
+  }
+  // every master's shard channels: both rooms, from either node
+  for (const n of nodes) {
+    const list = await api(n, `/apps/${APP.id}/channels`);
+    assert.equal(list.status, 200, list.body);
+    for (const room of rooms) assert.ok(room in list.json.channels, list.body);
+    const none = await api(n, `/apps/${APP.id}/channels`, '&filter_by_prefix=private-');
+    assert.deepEqual(none.json, { channels: {} }, none.body);
+  }
+  for (const { obs, u1a, u1b, u2 } of all) {
+    u1b.leave(); // u1 still has its connection on node a: no member_removed
+    await sleep(200);
+    assert.deepEqual(obs.events, ['+u1', '+u2'], 'no member_removed while u1 is still on node a');
+    u1a.leave();
+    await until(() => obs.events.length === 3, 3000, 'member_removed u1');
+    assert.deepEqual(obs.events, ['+u1', '+u2', '-u1']);
+    await until(() => u2.events.includes('-u1'), 3000, 'member_removed u1 on node b');
+    obs.leave();
+    u2.leave();
+  }
+  for (const { room } of all)
+    await until(async () => (await api(a, `/apps/${APP.id}/channels/${room}/users`)).json?.users.length === 0, 3000, 'room empty');
+});
+
+test(`a node killed with SIGKILL loses its members within 2 x ${TTL} ms`, async () => {
+  const k = await startNode(`127.0.0.1:${masters[1].port}`);
+  extra.push(k);
+  const room = channelsOn(masters, masters[2], 'presence-kill', 1)[0];
+  const obs = member(nodes[0], 'watch', room);
+  await obs.join();
+  const doomed = member(k, 'doomed', room);
+  const both = member(k, 'both', room);
+  const bothElsewhere = member(nodes[1], 'both', room);
+  assert.deepEqual(await doomed.join(), ['doomed', 'watch']);
+  await both.join();
+  await bothElsewhere.join();
+  await until(() => obs.events.length === 2, 3000, 'two members added');
+  const t0 = Date.now();
+  process.kill(k.proc.pid, 'SIGKILL');
+  await until(() => obs.events.includes('-doomed'), 2 * TTL + 2000, 'member_removed of the killed node\'s user');
+  const took = Date.now() - t0;
+  assert.ok(took <= 2 * TTL + 500, `removed after ${took} ms`);
+  await sleep(300);
+  assert.deepEqual(obs.events, ['+doomed', '+both', '-doomed'], 'a user still on a live node stays');
+  const users = await api(nodes[1], `/apps/${APP.id}/channels/${room}/users`);
+  assert.deepEqual(users.json.users.map((x) => x.id).sort(), ['both', 'watch']);
+  for (const m of [doomed, both, bothElsewhere, obs]) m.leave();
+});
