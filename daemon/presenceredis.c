@@ -568,6 +568,15 @@ static void presenceredis_on_down(void *arg) {
     presenceredis_new_id(p);
 }
 
+/* A Redis Cluster moved the channel's slot: member events published on
+ * its new master before this node subscribed there never came, so its
+ * presence subscribers here join again (on the new master). */
+static void presenceredis_on_lost(void *arg, const char *name, size_t len) {
+    presenceredis_t *p = arg;
+    if (len > 9 && memcmp(name, "presence-", 9) == 0)
+        hub_presence_note(p->hub, HUB_NOTE_RESET, name, len, 0, NULL, 0, 0, 0, 0, NULL);
+}
+
 /* ---- life ------------------------------------------------------------- */
 
 presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
@@ -584,7 +593,7 @@ presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
     uv_timer_init(uv, &p->beat);
     p->ops.data = p->beat.data = p;
     redis_hooks_t h = {presenceredis_on_up, presenceredis_on_down, presenceredis_on_event,
-                       presenceredis_on_occupy, p};
+                       presenceredis_on_occupy, presenceredis_on_lost, p};
     redis_link_hooks(l, &h);
     hub_presence_ops_open(hub, &p->ops);
     if (redis_link_is_up(l)) presenceredis_on_up(p);

@@ -335,6 +335,7 @@ void redischan_on_push(redischan_set_t *l, const redisReply *r, int shard) {
                      (int)len, name);
             l->stats->redis_cluster_moved++;
             c->shard = -1; /* nothing to unsubscribe from */
+            if (l->lost) l->lost(l, name, len);
             redischan_unroute(l, c);
             l->ops->moved(l);
             return;

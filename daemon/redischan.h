@@ -71,6 +71,9 @@ typedef struct redis_hooks {
     void (*down)(void *arg);
     void (*event)(void *arg, const char *channel, size_t len, const char *p, size_t n);
     void (*occupy)(void *arg, const char *channel, size_t len, int on);
+    /* a Redis Cluster: the channel's slot moved to another master, so
+     * what was published there before the node subscribed may be lost */
+    void (*lost)(void *arg, const char *channel, size_t len);
     void *arg;
 } redis_hooks_t;
 
@@ -92,6 +95,8 @@ typedef struct redischan_set {
     void (*event)(struct redischan_set *s, const char *name, size_t len, const char *p, size_t n);
     /* the node subscribes to a channel in Redis (on) or leaves it */
     void (*occupy)(struct redischan_set *s, const char *name, size_t len, int on);
+    /* a cluster: the channel left its shard (its slot moved) */
+    void (*lost)(struct redischan_set *s, const char *name, size_t len);
     struct rchan **buckets;
     size_t nbuckets, count;
     size_t held;                   /* bytes held while channels load */

@@ -532,6 +532,11 @@ static void rc_chans_occupy(redischan_set_t *s, const char *name, size_t len, in
     if (rc->hooks.occupy) rc->hooks.occupy(rc->hooks.arg, name, len, on);
 }
 
+static void rc_chans_lost(redischan_set_t *s, const char *name, size_t len) {
+    rediscluster_t *rc = rc_of(s);
+    if (rc->hooks.lost) rc->hooks.lost(rc->hooks.arg, name, len);
+}
+
 void rediscluster_hooks(rediscluster_t *rc, const redis_hooks_t *h) {
     rc->hooks = *h;
     rc->hooked_up = rc->ch.up; /* the caller asks whether it is up */
@@ -577,6 +582,7 @@ rediscluster_t *rediscluster_start(uv_loop_t *uv, hub_t *hub, const config_t *co
     rc->ch.stats = stats;
     rc->ch.event = rc_chans_event;
     rc->ch.occupy = rc_chans_occupy;
+    rc->ch.lost = rc_chans_lost;
     memset(rc->owner, CLUSTERWIRE_NONE, sizeof(rc->owner));
     rc->need_map = 1;
     rc->map_backoff_ms = rc->map_gap_ms = RC_BACKOFF_MIN_MS;

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Pusher from 'pusher-js';
 import { startHeraldd, until, request, sleep } from './lib/heraldd.mjs';
-import { redis, startCluster, stopCluster, ownerOf, channelsOn } from './lib/rcluster.mjs';
+import { redis, startCluster, stopCluster, ownerOf, channelsOn, slotOf } from './lib/rcluster.mjs';
 
 const APP = { id: '1001', key: 'herald-key', secret: 'a-secret-of-enough-bytes-0123456789' };
 const TTL = 1000; // presence_node_ttl_ms: members of a killed node go within 2 x TTL
@@ -41,18 +41,23 @@ function member(hd, user, channel) {
         cb(null, auth(socketId, channelName, JSON.stringify({ user_id: user, user_info: { name: 'n-' + user } }))),
     },
   });
-  const m = { p, user, events: [] };
+  // view: the members as this client knows them (pusher-js subscribes
+  // again by itself after a reconnect: a new list replaces it)
+  const m = { p, user, events: [], view: new Set(), joins: 0 };
   m.join = () => new Promise((res, rej) => {
     const ch = p.subscribe(channel);
     ch.bind('pusher:subscription_succeeded', (members) => {
       const ids = [];
       members.each((x) => ids.push(x.id));
+      m.view = new Set(ids);
+      m.joins++;
       res(ids.sort());
     });
     ch.bind('pusher:subscription_error', rej);
-    ch.bind('pusher:member_added', (x) => m.events.push('+' + x.id));
-    ch.bind('pusher:member_removed', (x) => m.events.push('-' + x.id));
+    ch.bind('pusher:member_added', (x) => { m.events.push('+' + x.id); m.view.add(x.id); });
+    ch.bind('pusher:member_removed', (x) => { m.events.push('-' + x.id); m.view.delete(x.id); });
   });
+  m.sees = (ids) => [...m.view].sort().join() === [...ids].sort().join();
   m.leave = () => p.disconnect();
   return m;
 }
@@ -135,6 +140,38 @@ test('presence channels on two masters: one member per user across nodes, lists 
   }
   for (const { room } of all)
     await until(async () => (await api(a, `/apps/${APP.id}/channels/${room}/users`)).json?.users.length === 0, 3000, 'room empty');
+});
+
+test('a presence channel\'s slot moves to another master: joins follow ASK and MOVED, every view ends right', async () => {
+  const [a, b] = nodes;
+  const [src, dst, third] = masters;
+  const room = channelsOn(masters, src, 'presence-mv', 1)[0];
+  const slot = slotOf(`herald:{${room}}:0`);
+  const obs = member(a, 'obs', room);
+  await obs.join();
+  const u1 = member(b, 'u1', room);
+  assert.deepEqual(await u1.join(), ['obs', 'u1']);
+  await until(() => obs.sees(['obs', 'u1']), 3000, 'member_added u1');
+  await redis(dst.port, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', src.id]);
+  await redis(src.port, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', dst.id]);
+  const keys = await redis(src.port, ['CLUSTER', 'GETKEYSINSLOT', slot, 100]);
+  assert.ok(keys.includes(`herald:{${room}}:pm`), JSON.stringify(keys));
+  assert.equal(await redis(src.port, ['MIGRATE', '127.0.0.1', dst.port, '', 0, 5000, 'KEYS', ...keys]), 'OK');
+  // the keys have left: the join script gets ASK, and is sent to dst
+  const u2 = member(b, 'u2', room);
+  assert.deepEqual(await u2.join(), ['obs', 'u1', 'u2'], 'a join redirected by ASK');
+  for (const m of [dst, src, third]) assert.equal(await redis(m.port, ['CLUSTER', 'SETSLOT', slot, 'NODE', dst.id]), 'OK');
+  // member_added u2 went out on dst before the nodes subscribed there:
+  // Redis's sunsubscribe makes their presence subscribers join again
+  const u3 = member(a, 'u3', room); // MOVED, or the map read again
+  await u3.join();
+  const all = ['obs', 'u1', 'u2', 'u3'];
+  await until(() => [obs, u1, u2, u3].every((m) => m.sees(all)), 8000,
+    'every view complete: ' + [obs, u1, u2, u3].map((m) => `${m.user}:${[...m.view]}`).join(' '));
+  assert.deepEqual((await redis(dst.port, ['HKEYS', `herald:{${room}}:pm`])).sort(), all);
+  u1.leave();
+  await until(() => [obs, u2, u3].every((m) => m.sees(['obs', 'u2', 'u3'])), 3000, 'member_removed u1 everywhere');
+  for (const m of [obs, u2, u3]) m.leave();
 });
 
 test(`a node killed with SIGKILL loses its members within 2 x ${TTL} ms`, async () => {
