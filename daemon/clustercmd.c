@@ -9,7 +9,6 @@
 #include <string.h>
 
 #define CLUSTERCMD_REDIRECTS_MAX 3
-#define CLUSTERCMD_TAG_MAX 512
 
 /* A command in flight: its bytes, kept for a redirection. */
 typedef struct clustercmd_req {
@@ -23,13 +22,13 @@ typedef struct clustercmd_req {
 
 /* The tag in braces hashes as every "herald:{tag}:…" key does: the text
  * up to the first '}' after the first '{', which is ours. */
-unsigned clustercmd_slot(const char *tag, size_t tag_len) {
+int clustercmd_slot(const char *tag, size_t tag_len) {
     char key[CLUSTERCMD_TAG_MAX + 2];
-    if (tag_len > CLUSTERCMD_TAG_MAX) tag_len = CLUSTERCMD_TAG_MAX;
+    if (tag_len > CLUSTERCMD_TAG_MAX) return -1;
     key[0] = '{';
     memcpy(key + 1, tag, tag_len);
     key[tag_len + 1] = '}';
-    return clusterwire_slot(key, tag_len + 2);
+    return (int)clusterwire_slot(key, tag_len + 2);
 }
 
 static void clustercmd_free(clustercmd_req_t *q) {
@@ -66,8 +65,8 @@ static void clustercmd_on_reply(redisAsyncContext *ac, void *reply, void *priv) 
 
 int clustercmd_send(rediscluster_t *rc, const char *tag, size_t tag_len, redisCallbackFn *cb,
                     void *priv, int argc, const char **argv, const size_t *lens) {
-    int shard = -1;
-    redisAsyncContext *ac = rediscluster_cmd_for(rc, clustercmd_slot(tag, tag_len), &shard);
+    int shard = -1, slot = clustercmd_slot(tag, tag_len);
+    redisAsyncContext *ac = slot < 0 ? NULL : rediscluster_cmd_for(rc, (unsigned)slot, &shard);
     if (ac == NULL) return -1;
     clustercmd_req_t *q = calloc(1, sizeof(*q));
     if (q == NULL) return -1;

@@ -14,8 +14,10 @@
 
 #include "rediscluster.h"
 
-/* The slot of every key whose hash tag is tag (keys "herald:{tag}:…"). */
-unsigned clustercmd_slot(const char *tag, size_t tag_len);
+/* The slot of every key whose hash tag is tag (keys "herald:{tag}:…"),
+ * or -1 for a tag over CLUSTERCMD_TAG_MAX bytes (no channel's is). */
+#define CLUSTERCMD_TAG_MAX 512
+int clustercmd_slot(const char *tag, size_t tag_len);
 
 /* Send a command about tag's slot. cb gets the answer (NULL: the
  * connection was lost first). 0, or -1 (no master up for the slot, out
