@@ -15,8 +15,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Pusher from 'pusher-js';
+import { WebSocket } from 'ws';
 import { startHeraldd, until, request, sleep } from './lib/heraldd.mjs';
-import { redis, startCluster, stopCluster, ownerOf, channelsOn, slotOf } from './lib/rcluster.mjs';
+import { redis, startCluster, stopCluster, startMaster, ownerOf, channelsOn, slotOf } from './lib/rcluster.mjs';
 
 const APP = { id: '1001', key: 'herald-key', secret: 'a-secret-of-enough-bytes-0123456789' };
 const TTL = 1000; // presence_node_ttl_ms: members of a killed node go within 2 x TTL
@@ -60,6 +61,22 @@ function member(hd, user, channel) {
   m.sees = (ids) => [...m.view].sort().join() === [...ids].sort().join();
   m.leave = () => p.disconnect();
   return m;
+}
+
+// A raw Pusher WebSocket: what pusher-js hides (close codes).
+async function rawPusher(hd) {
+  const ws = new WebSocket(`ws://127.0.0.1:${hd.port}/app/${APP.key}?protocol=7`);
+  const r = { ws, msgs: [], closeCode: null };
+  r.closed = new Promise((res) => ws.on('close', (code) => { r.closeCode = code; res(code); }));
+  ws.on('message', (buf) => r.msgs.push(JSON.parse(buf.toString())));
+  ws.on('error', () => {});
+  const hello = await until(() => r.msgs.find((m) => m.event === 'pusher:connection_established'), 5000, 'established');
+  r.socketId = JSON.parse(hello.data).socket_id;
+  r.join = (user, channel) => {
+    const cd = JSON.stringify({ user_id: user, user_info: {} });
+    ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel, ...auth(r.socketId, channel, cd) } }));
+  };
+  return r;
 }
 
 // A signed Pusher HTTP API GET on node hd's emit listener.
@@ -197,4 +214,36 @@ test(`a node killed with SIGKILL loses its members within 2 x ${TTL} ms`, async 
   const users = await api(nodes[1], `/apps/${APP.id}/channels/${room}/users`);
   assert.deepEqual(users.json.users.map((x) => x.id).sort(), ['both', 'watch']);
   for (const m of [doomed, both, bothElsewhere, obs]) m.leave();
+});
+
+test('a master lost: presence subscribers are closed 4200, subscribes refused 4100, the queries 503, until it is back', async () => {
+  const [a, b] = nodes;
+  const victim = masters[2];
+  const room = channelsOn(masters, victim, 'presence-down', 1)[0];
+  const live = await rawPusher(a);
+  live.join('r1', room);
+  await until(() => live.msgs.find((m) => m.event === 'pusher_internal:subscription_succeeded'), 3000, 'joined');
+  process.kill(victim.proc.pid, 'SIGTERM');
+  await victim.proc.exited;
+  await until(() => live.closeCode !== null, 5000, 'closed: ' + JSON.stringify(live.msgs));
+  assert.equal(live.closeCode, 4200);
+  const late = await rawPusher(b);
+  late.join('r2', room);
+  await until(() => late.closeCode !== null, 5000, 'late closed: ' + JSON.stringify(late.msgs));
+  assert.equal(late.closeCode, 4100);
+  assert.equal(late.msgs.find((m) => m.event === 'pusher:subscription_error')?.data.status, 503, JSON.stringify(late.msgs));
+  assert.equal((await api(a, `/apps/${APP.id}/channels/${room}/users`)).status, 503);
+  assert.equal((await api(b, `/apps/${APP.id}/channels`)).status, 503, 'a master\'s shard channels are unknown');
+  // back (empty: it kept nothing), and presence with it
+  victim.proc = await startMaster(dir, victim.port);
+  await until(async () => /cluster_state:ok/.test(await redis(victim.port, ['CLUSTER', 'INFO'])), 10000, 'victim back');
+  for (const n of nodes) await until(async () => (await n.stats()).redis_link_up === 1, 10000, 'link up again');
+  const obs = member(a, 'obs', room);
+  assert.deepEqual(await obs.join(), ['obs']);
+  const u = member(b, 'u', room);
+  assert.deepEqual(await u.join(), ['obs', 'u']);
+  await until(() => obs.sees(['obs', 'u']), 3000, 'member_added u');
+  assert.equal((await api(b, `/apps/${APP.id}/channels`)).status, 200);
+  obs.leave();
+  u.leave();
 });
