@@ -116,6 +116,11 @@ void redischan_free(redischan_set_t *s);
  * and recovers what the outage skipped). */
 void redischan_subscribe_all(redischan_set_t *s);
 
+/* A cluster came up (every master): occupy every channel subscribed on a
+ * shard again, for the node's presence id may be new (those on shards
+ * that were down occupy as they subscribe). */
+void redischan_occupy_all(redischan_set_t *s);
+
 /* The link is down: forget what was held; everything reloads when up. */
 void redischan_reset(redischan_set_t *s);
 

@@ -83,7 +83,10 @@ static void rc_stats(rediscluster_t *rc) {
     /* presence: any master lost may have dropped member events */
     if (rc->ch.up != rc->hooked_up && !rc->stopping) {
         rc->hooked_up = rc->ch.up;
-        if (rc->ch.up && rc->hooks.up) rc->hooks.up(rc->hooks.arg);
+        if (rc->ch.up && rc->hooks.up) {
+            rc->hooks.up(rc->hooks.arg);
+            redischan_occupy_all(&rc->ch);
+        }
         else if (!rc->ch.up && rc->hooks.down) rc->hooks.down(rc->hooks.arg);
     }
 }

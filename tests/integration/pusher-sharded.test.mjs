@@ -11,6 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,9 +24,26 @@ const APP = { id: '1001', key: 'herald-key', secret: 'a-secret-of-enough-bytes-0
 const TTL = 1000; // presence_node_ttl_ms: members of a killed node go within 2 x TTL
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-ps-'));
-let masters = [];
+let masters = [], rx;
 const nodes = [];
 const extra = [];
+
+// Webhook receiver: every event of every correctly signed batch.
+async function receiver() {
+  const events = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      if (req.headers['x-pusher-signature'] === createHmac('sha256', APP.secret).update(body).digest('hex'))
+        events.push(...JSON.parse(body).events);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { events, url: `http://127.0.0.1:${server.address().port}/hook`, close: () => new Promise((r) => server.close(r)) };
+}
 
 function auth(socketId, channel, channelData) {
   const sig = createHmac('sha256', APP.secret).update(`${socketId}:${channel}:${channelData}`).digest('hex');
@@ -96,7 +114,8 @@ async function startNode(seed) {
 
 before(async () => {
   masters = await startCluster(dir);
-  writeFileSync(join(dir, 'apps'), `${APP.id}:${APP.key}:${APP.secret}\n`, { mode: 0o600 });
+  rx = await receiver();
+  writeFileSync(join(dir, 'apps'), `${APP.id}:${APP.key}:${APP.secret}:${rx.url}\n`, { mode: 0o600 });
   nodes.push(await startNode(`127.0.0.1:${masters[0].port}`));
   nodes.push(await startNode(`127.0.0.1:${masters[2].port}`));
 });
@@ -104,6 +123,7 @@ before(async () => {
 after(async () => {
   for (const n of [...nodes, ...extra]) await n.stop();
   await stopCluster(masters);
+  await rx?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -157,6 +177,15 @@ test('presence channels on two masters: one member per user across nodes, lists 
   }
   for (const { room } of all)
     await until(async () => (await api(a, `/apps/${APP.id}/channels/${room}/users`)).json?.users.length === 0, 3000, 'room empty');
+  // webhooks: each member event, and occupied / vacated, once for the cluster
+  for (const room of rooms)
+    await until(() => rx.events.some((e) => e.name === 'channel_vacated' && e.channel === room), 5000, 'channel_vacated ' + room);
+  await sleep(300);
+  for (const room of rooms) {
+    const ev = rx.events.filter((e) => e.channel === room).map((e) => e.name + (e.user_id ? ' ' + e.user_id : ''));
+    for (const x of ['member_added u1', 'member_added u2', 'member_removed u1', 'channel_occupied', 'channel_vacated'])
+      assert.equal(ev.filter((e) => e === x).length, 1, `${x} once: ${ev}`);
+  }
 });
 
 test('a presence channel\'s slot moves to another master: joins follow ASK and MOVED, every view ends right', async () => {
