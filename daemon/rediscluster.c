@@ -85,9 +85,10 @@ static void rc_stats(rediscluster_t *rc) {
         rc->hooked_up = rc->ch.up;
         if (rc->ch.up && rc->hooks.up) {
             rc->hooks.up(rc->hooks.arg);
-            redischan_occupy_all(&rc->ch);
+            redischan_occupy_all(&rc->ch); /* under the node's new presence id */
+        } else if (!rc->ch.up && rc->hooks.down) {
+            rc->hooks.down(rc->hooks.arg);
         }
-        else if (!rc->ch.up && rc->hooks.down) rc->hooks.down(rc->hooks.arg);
     }
 }
 
@@ -525,6 +526,8 @@ int rediscluster_masters(rediscluster_t *rc, redisAsyncContext **out, size_t max
     return (int)n;
 }
 
+/* The channels' hooks (redischan.h) handed on to presence, which listens
+ * through redis.c's redis_link_hooks. */
 static void rc_chans_event(redischan_set_t *s, const char *name, size_t len, const char *p, size_t n) {
     rediscluster_t *rc = rc_of(s);
     if (rc->hooks.event) rc->hooks.event(rc->hooks.arg, name, len, p, n);
