@@ -291,11 +291,7 @@ int loop_start(loop_t *loop) {
     if (loop->index == 0 && (loop->cfg->redis[0] || loop->cfg->redis_cluster[0])) {
         loop->redis = redis_link_start(loop->uv, loop->hub, &loop->cfg, &loop->stats);
         if (loop->redis == NULL) return -1;
-        /* presence members are not shared through a Redis Cluster yet
-         * (its scripts publish classic pub/sub and span slots) */
-        if (loop->cfg->redis_cluster[0])
-            log_warn("redis_cluster: Pusher presence- subscribes are refused (not shared through a Redis Cluster yet)");
-        else if ((loop->presence = presenceredis_start(loop->uv, loop->hub, loop->redis, &loop->cfg)) == NULL)
+        if ((loop->presence = presenceredis_start(loop->uv, loop->hub, loop->redis, &loop->cfg)) == NULL)
             log_error("out of memory: presence- subscribes are refused");
     }
     return 0;

@@ -23,73 +23,86 @@
  * node; the user's first anywhere becomes a member (refused past max) and
  * member_added is published. Returns {1 added / 0 counted / -1 full, seq,
  * the members as user_id, user_info pairs}, all read in the same step. */
-static const char presenceredis_join_lua[] =
-    "local total = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')\n"
-    "if total <= 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then\n"
-    "  return {-1, redis.call('GET', KEYS[4]) or '0', {}}\n"
-    "end\n"
-    "redis.call('HINCRBY', KEYS[2], ARGV[1] .. '|' .. ARGV[2], 1)\n"
-    "redis.call('HINCRBY', KEYS[3], ARGV[2], 1)\n"
-    "local added = 0\n"
-    "if total <= 0 then\n"
-    "  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])\n"
-    "  local s = redis.call('INCR', KEYS[4])\n"
-    "  if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n"
-    "  redis.call('PUBLISH', ARGV[5], 'P' .. s .. ' a ' .. ARGV[2] .. '\\n' .. ARGV[3])\n"
-    "  added = 1\n"
-    "end\n"
-    "return {added, redis.call('GET', KEYS[4]) or '0', redis.call('HGETALL', KEYS[1])}\n";
+#define PRESENCEREDIS_JOIN_LUA(PUB) \
+    "local total = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')\n" \
+    "if total <= 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then\n" \
+    "  return {-1, redis.call('GET', KEYS[4]) or '0', {}}\n" \
+    "end\n" \
+    "redis.call('HINCRBY', KEYS[2], ARGV[1] .. '|' .. ARGV[2], 1)\n" \
+    "redis.call('HINCRBY', KEYS[3], ARGV[2], 1)\n" \
+    "local added = 0\n" \
+    "if total <= 0 then\n" \
+    "  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])\n" \
+    "  local s = redis.call('INCR', KEYS[4])\n" \
+    "  if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n" \
+    "  redis.call('" PUB "', ARGV[5], 'P' .. s .. ' a ' .. ARGV[2] .. '\\n' .. ARGV[3])\n" \
+    "  added = 1\n" \
+    "end\n" \
+    "return {added, redis.call('GET', KEYS[4]) or '0', redis.call('HGETALL', KEYS[1])}\n"
+static const char presenceredis_join_lua[] = PRESENCEREDIS_JOIN_LUA("PUBLISH");
+static const char presenceredis_sjoin_lua[] = PRESENCEREDIS_JOIN_LUA("SPUBLISH");
 
 /* One connection less: the user's last anywhere is removed and
  * member_removed published. KEYS: as for a join, and the occupying nodes.
  * ARGV: node, user_id, pub/sub channel. Returns {1 removed / 0 not, 1 when
  * this node still has users or subscribers here}. */
-static const char presenceredis_leave_lua[] =
-    "local f = ARGV[1] .. '|' .. ARGV[2]\n"
-    "local n = tonumber(redis.call('HGET', KEYS[2], f) or '0')\n"
-    "local removed = 0\n"
-    "if n > 0 then\n"
-    "  if n == 1 then redis.call('HDEL', KEYS[2], f) else redis.call('HINCRBY', KEYS[2], f, -1) end\n"
-    "  if redis.call('HINCRBY', KEYS[3], ARGV[2], -1) <= 0 then\n"
-    "    redis.call('HDEL', KEYS[3], ARGV[2])\n"
-    "    redis.call('HDEL', KEYS[1], ARGV[2])\n"
-    "    local s = redis.call('INCR', KEYS[4])\n"
-    "    if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n"
-    "    redis.call('PUBLISH', ARGV[3], 'P' .. s .. ' r ' .. ARGV[2])\n"
-    "    removed = 1\n"
-    "  end\n"
-    "end\n"
-    "local p, more = ARGV[1] .. '|', 0\n"
-    "for _, k in ipairs(redis.call('HKEYS', KEYS[2])) do\n"
-    "  if string.sub(k, 1, #p) == p then more = 1; break end\n"
-    "end\n"
-    "if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then more = 1 end\n"
-    "return {removed, more}\n";
+#define PRESENCEREDIS_LEAVE_LUA(PUB) \
+    "local f = ARGV[1] .. '|' .. ARGV[2]\n" \
+    "local n = tonumber(redis.call('HGET', KEYS[2], f) or '0')\n" \
+    "local removed = 0\n" \
+    "if n > 0 then\n" \
+    "  if n == 1 then redis.call('HDEL', KEYS[2], f) else redis.call('HINCRBY', KEYS[2], f, -1) end\n" \
+    "  if redis.call('HINCRBY', KEYS[3], ARGV[2], -1) <= 0 then\n" \
+    "    redis.call('HDEL', KEYS[3], ARGV[2])\n" \
+    "    redis.call('HDEL', KEYS[1], ARGV[2])\n" \
+    "    local s = redis.call('INCR', KEYS[4])\n" \
+    "    if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n" \
+    "    redis.call('" PUB "', ARGV[3], 'P' .. s .. ' r ' .. ARGV[2])\n" \
+    "    removed = 1\n" \
+    "  end\n" \
+    "end\n" \
+    "local p, more = ARGV[1] .. '|', 0\n" \
+    "for _, k in ipairs(redis.call('HKEYS', KEYS[2])) do\n" \
+    "  if string.sub(k, 1, #p) == p then more = 1; break end\n" \
+    "end\n" \
+    "if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then more = 1 end\n" \
+    "return {removed, more}\n"
+static const char presenceredis_leave_lua[] = PRESENCEREDIS_LEAVE_LUA("PUBLISH");
+static const char presenceredis_sleave_lua[] = PRESENCEREDIS_LEAVE_LUA("SPUBLISH");
 
 /* A dead node's connections go: KEYS: as for a leave. ARGV: its id,
  * pub/sub channel. Returns {1 if the channel is left with no node
  * (vacated), the users that were members through it alone (member_removed
  * each)}. */
-static const char presenceredis_sweep_lua[] =
-    "local p, gone = ARGV[1] .. '|', {}\n"
-    "local flat = redis.call('HGETALL', KEYS[2])\n"
-    "for i = 1, #flat, 2 do\n"
-    "  if string.sub(flat[i], 1, #p) == p then\n"
-    "    local user = string.sub(flat[i], #p + 1)\n"
-    "    redis.call('HDEL', KEYS[2], flat[i])\n"
-    "    if redis.call('HINCRBY', KEYS[3], user, -tonumber(flat[i + 1])) <= 0 then\n"
-    "      redis.call('HDEL', KEYS[3], user)\n"
-    "      redis.call('HDEL', KEYS[1], user)\n"
-    "      local s = redis.call('INCR', KEYS[4])\n"
-    "      if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n"
-    "      redis.call('PUBLISH', ARGV[2], 'P' .. s .. ' r ' .. user)\n"
-    "      gone[#gone + 1] = user\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "local vacated = 0\n"
-    "if redis.call('SREM', KEYS[5], ARGV[1]) == 1 and redis.call('SCARD', KEYS[5]) == 0 then vacated = 1 end\n"
-    "return {vacated, gone}\n";
+#define PRESENCEREDIS_SWEEP_LUA(PUB) \
+    "local p, gone = ARGV[1] .. '|', {}\n" \
+    "local flat = redis.call('HGETALL', KEYS[2])\n" \
+    "for i = 1, #flat, 2 do\n" \
+    "  if string.sub(flat[i], 1, #p) == p then\n" \
+    "    local user = string.sub(flat[i], #p + 1)\n" \
+    "    redis.call('HDEL', KEYS[2], flat[i])\n" \
+    "    if redis.call('HINCRBY', KEYS[3], user, -tonumber(flat[i + 1])) <= 0 then\n" \
+    "      redis.call('HDEL', KEYS[3], user)\n" \
+    "      redis.call('HDEL', KEYS[1], user)\n" \
+    "      local s = redis.call('INCR', KEYS[4])\n" \
+    "      if redis.call('HLEN', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 86400000) else redis.call('PERSIST', KEYS[4]) end\n" \
+    "      redis.call('" PUB "', ARGV[2], 'P' .. s .. ' r ' .. user)\n" \
+    "      gone[#gone + 1] = user\n" \
+    "    end\n" \
+    "  end\n" \
+    "end\n" \
+    "local vacated = 0\n" \
+    "if redis.call('SREM', KEYS[5], ARGV[1]) == 1 and redis.call('SCARD', KEYS[5]) == 0 then vacated = 1 end\n" \
+    "return {vacated, gone}\n"
+static const char presenceredis_sweep_lua[] = PRESENCEREDIS_SWEEP_LUA("PUBLISH");
+static const char presenceredis_ssweep_lua[] = PRESENCEREDIS_SWEEP_LUA("SPUBLISH");
+
+/* The variant for the link: a Redis Cluster's member events go by SPUBLISH
+ * on the channel's shard, in order with its messages (the pub/sub channel
+ * shares the keys' hash tag, so each script stays in one slot). */
+#define PRESENCEREDIS_LUA(p, name) ((p)->sharded ? presenceredis_s##name##_lua : presenceredis_##name##_lua)
+#define PRESENCEREDIS_LUA_LEN(p, name) \
+    ((p)->sharded ? sizeof(presenceredis_s##name##_lua) - 1 : sizeof(presenceredis_##name##_lua) - 1)
 
 /* KEYS: live nodes. ARGV: node, ttl. This node lives ttl ms more (Redis's
  * clock, so nodes' clocks need not agree); returns {1 if it was not
@@ -137,6 +150,7 @@ struct presenceredis {
     char node[PRESENCEWIRE_NODE_ID_LEN + 1];
     uint64_t serial;       /* joins sent: scores in the node's channel set */
     int up, beaten, stopping, nclosing;
+    int sharded;           /* a Redis Cluster: SPUBLISH */
 };
 
 /* A request in flight; op is the loop's (freed with it). */
@@ -292,16 +306,16 @@ static void presenceredis_op_send(presenceredis_t *p, hub_presence_op_t *op) {
     int rc;
     if (op->join) {
         presenceredis_register(p, op->name, op->name_len);
-        const char *argv[] = {"EVAL", presenceredis_join_lua, "4", k.k[0], k.k[1], k.k[2], k.k[3],
+        const char *argv[] = {"EVAL", PRESENCEREDIS_LUA(p, join), "4", k.k[0], k.k[1], k.k[2], k.k[3],
                               p->node, op->user_id, op->info ? op->info : "null", max, k.pubsub};
-        size_t lens[] = {4, sizeof(presenceredis_join_lua) - 1, 1, k.n[0], k.n[1], k.n[2], k.n[3],
+        size_t lens[] = {4, PRESENCEREDIS_LUA_LEN(p, join), 1, k.n[0], k.n[1], k.n[2], k.n[3],
                          nl, ul, op->info ? strlen(op->info) : 4, (size_t)ml, k.npubsub};
         rc = redis_command_for(p->link, op->name, op->name_len, presenceredis_on_joined, q, 12, argv, lens);
     } else {
         q->serial = p->serial;
-        const char *argv[] = {"EVAL", presenceredis_leave_lua, "5", k.k[0], k.k[1], k.k[2], k.k[3],
+        const char *argv[] = {"EVAL", PRESENCEREDIS_LUA(p, leave), "5", k.k[0], k.k[1], k.k[2], k.k[3],
                               k.k[4], p->node, op->user_id, k.pubsub};
-        size_t lens[] = {4, sizeof(presenceredis_leave_lua) - 1, 1, k.n[0], k.n[1], k.n[2], k.n[3],
+        size_t lens[] = {4, PRESENCEREDIS_LUA_LEN(p, leave), 1, k.n[0], k.n[1], k.n[2], k.n[3],
                          k.n[4], nl, ul, k.npubsub};
         rc = redis_command_for(p->link, op->name, op->name_len, presenceredis_on_left, q, 11, argv, lens);
     }
@@ -468,9 +482,9 @@ static void presenceredis_on_node_channels(redisAsyncContext *ac, void *reply, v
         s->w = w;
         s->len = c->len;
         memcpy(s->name, c->str, c->len + 1);
-        const char *argv[] = {"EVAL", presenceredis_sweep_lua, "5", k.k[0], k.k[1], k.k[2], k.k[3],
+        const char *argv[] = {"EVAL", PRESENCEREDIS_LUA(p, sweep), "5", k.k[0], k.k[1], k.k[2], k.k[3],
                               k.k[4], w->node, k.pubsub};
-        size_t lens[] = {4, sizeof(presenceredis_sweep_lua) - 1, 1, k.n[0], k.n[1], k.n[2], k.n[3],
+        size_t lens[] = {4, PRESENCEREDIS_LUA_LEN(p, sweep), 1, k.n[0], k.n[1], k.n[2], k.n[3],
                          k.n[4], strlen(w->node), k.npubsub};
         if (redis_command_for(p->link, c->str, c->len, presenceredis_on_swept, s, 10, argv, lens) == 0) {
             w->pending++;
@@ -554,6 +568,15 @@ static void presenceredis_on_down(void *arg) {
     presenceredis_new_id(p);
 }
 
+/* A Redis Cluster moved the channel's slot: member events published on
+ * its new master before this node subscribed there never came, so its
+ * presence subscribers here join again (on the new master). */
+static void presenceredis_on_lost(void *arg, const char *name, size_t len) {
+    presenceredis_t *p = arg;
+    if (len > 9 && memcmp(name, "presence-", 9) == 0)
+        hub_presence_note(p->hub, HUB_NOTE_RESET, name, len, 0, NULL, 0, 0, 0, 0, NULL);
+}
+
 /* ---- life ------------------------------------------------------------- */
 
 presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
@@ -564,12 +587,13 @@ presenceredis_t *presenceredis_start(uv_loop_t *uv, hub_t *hub, redis_link_t *l,
     p->hub = hub;
     p->link = l;
     p->cfg = cfg;
+    p->sharded = redis_link_sharded(l);
     presenceredis_new_id(p);
     uv_async_init(uv, &p->ops, presenceredis_on_ops);
     uv_timer_init(uv, &p->beat);
     p->ops.data = p->beat.data = p;
     redis_hooks_t h = {presenceredis_on_up, presenceredis_on_down, presenceredis_on_event,
-                       presenceredis_on_occupy, p};
+                       presenceredis_on_occupy, presenceredis_on_lost, p};
     redis_link_hooks(l, &h);
     hub_presence_ops_open(hub, &p->ops);
     if (redis_link_is_up(l)) presenceredis_on_up(p);

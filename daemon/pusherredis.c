@@ -89,33 +89,54 @@ int pusherredis_users(redis_link_t *l, const char *name, size_t len, int list,
     return 0;
 }
 
+/* The channel list being gathered: one answer from one Redis, or one
+ * from each master of a Redis Cluster (their shards' channels). */
 typedef struct pusherredis_chq {
     pusherredis_channels_cb cb;
     void *arg;
+    int nomem;
+    size_t n, cap;
+    char **names;
 } pusherredis_chq_t;
 
 static void pusherredis_on_channels(redisAsyncContext *ac, void *reply, void *priv) {
     pusherredis_chq_t *q = priv;
     redisReply *r = reply;
-    const char **names = NULL;
-    size_t *lens = NULL, n = 0;
-    if (r && r->type == REDIS_REPLY_ARRAY) {
-        names = calloc(r->elements + 1, sizeof(*names));
-        lens = calloc(r->elements + 1, sizeof(*lens));
-    }
-    for (size_t i = 0; names && lens && i < r->elements; i++) {
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) return; /* done hears it failed */
+    for (size_t i = 0; i < r->elements; i++) {
         const char *name;
         size_t len;
-        if (r->element[i]->type == REDIS_REPLY_STRING &&
-            rediswire_pubsub_channel(r->element[i]->str, r->element[i]->len, &name, &len) == 0) {
-            names[n] = name;
-            lens[n++] = len;
+        if (r->element[i]->type != REDIS_REPLY_STRING ||
+            rediswire_pubsub_channel(r->element[i]->str, r->element[i]->len, &name, &len) != 0)
+            continue;
+        if (q->n == q->cap) {
+            size_t cap = q->cap ? 2 * q->cap : 16;
+            char **more = realloc(q->names, cap * sizeof(*more));
+            if (more == NULL) {
+                q->nomem = 1;
+                return;
+            }
+            q->names = more;
+            q->cap = cap;
         }
+        if ((q->names[q->n] = strndup(name, len)) == NULL) q->nomem = 1;
+        else q->n++;
     }
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) q->cb(q->arg, HUB_EDOWN, NULL, 0, NULL);
-    else if (names && lens) q->cb(q->arg, 0, names, n, lens);
-    else q->cb(q->arg, HUB_ENOMEM, NULL, 0, NULL);
-    free(names);
+}
+
+static void pusherredis_on_channels_done(void *priv, int failed) {
+    pusherredis_chq_t *q = priv;
+    size_t *lens = calloc(q->n + 1, sizeof(*lens));
+    if (failed) {
+        q->cb(q->arg, HUB_EDOWN, NULL, 0, NULL);
+    } else if (q->nomem || lens == NULL) {
+        q->cb(q->arg, HUB_ENOMEM, NULL, 0, NULL);
+    } else {
+        for (size_t i = 0; i < q->n; i++) lens[i] = strlen(q->names[i]);
+        q->cb(q->arg, 0, (const char *const *)q->names, q->n, lens);
+    }
+    for (size_t i = 0; i < q->n; i++) free(q->names[i]);
+    free(q->names);
     free(lens);
     free(q);
 }
@@ -124,14 +145,15 @@ int pusherredis_channels(redis_link_t *l, const char *prefix, size_t len,
                          pusherredis_channels_cb cb, void *arg) {
     char pattern[PUSHERREDIS_KEY_MAX];
     int n = snprintf(pattern, sizeof(pattern), "herald:{%.*s*}:%u", (int)len, prefix, redis_link_db(l));
-    pusherredis_chq_t *q = n > 0 && (size_t)n < sizeof(pattern) ? malloc(sizeof(*q)) : NULL;
+    pusherredis_chq_t *q = n > 0 && (size_t)n < sizeof(pattern) ? calloc(1, sizeof(*q)) : NULL;
     if (q == NULL) return HUB_EDOWN;
     q->cb = cb;
     q->arg = arg;
     /* every node's subscriptions: with a Redis Cluster, each shard's */
-    const char *argv[] = {"PUBSUB", "CHANNELS", pattern};
-    size_t lens[] = {6, 8, (size_t)n};
-    if (redis_command_for(l, "", 0, pusherredis_on_channels, q, 3, argv, lens) != 0) {
+    int sharded = redis_link_sharded(l);
+    const char *argv[] = {"PUBSUB", sharded ? "SHARDCHANNELS" : "CHANNELS", pattern};
+    size_t lens[] = {6, sharded ? 13 : 8, (size_t)n};
+    if (redis_command_all(l, pusherredis_on_channels, pusherredis_on_channels_done, q, 3, argv, lens) != 0) {
         free(q);
         return HUB_EDOWN;
     }

@@ -18,8 +18,9 @@ int pusherredis_users(redis_link_t *l, const char *name, size_t len, int list,
                       pusherredis_users_cb cb, void *arg);
 
 /* The channels some node has subscribers of (PUBSUB CHANNELS: a node is
- * subscribed in Redis while it has any), names starting with prefix; the
- * names point into the reply, valid during cb only. 0 or HUB_EDOWN. */
+ * subscribed in Redis while it has any; a Redis Cluster: PUBSUB
+ * SHARDCHANNELS on every master, HUB_EDOWN to cb when one is down), names
+ * starting with prefix; the names are valid during cb only. 0 or HUB_EDOWN. */
 typedef void (*pusherredis_channels_cb)(void *arg, int status, const char *const *names,
                                         size_t n, const size_t *lens);
 int pusherredis_channels(redis_link_t *l, const char *prefix, size_t len,

@@ -1,5 +1,6 @@
 #include "redis.h"
 
+#include "clustercmd.h"
 #include "clusterpub.h"
 #include "idem.h"
 #include "log.h"
@@ -358,14 +359,49 @@ int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publ
 
 int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCallbackFn *cb,
                       void *priv, int argc, const char **argv, const size_t *lens) {
-    (void)tag;
-    (void)tag_len; /* one Redis: one command connection */
-    if (l->cluster) return REDIS_EDOWN; /* presence and its queries: one Redis only, yet */
+    if (l->cluster) /* the master of the tag's slot */
+        return clustercmd_send(l->cluster, tag, tag_len, cb, priv, argc, argv, lens) == 0 ? 0 : REDIS_EDOWN;
     if (!l->ch.up || l->ch.cmd == NULL) return REDIS_EDOWN;
     return redisAsyncCommandArgv(l->ch.cmd, cb, priv, argc, argv, lens) == REDIS_OK ? 0 : REDIS_EDOWN;
 }
 
-void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h) { l->hooks = *h; }
+/* One Redis: one command connection, so the command once, then done. */
+typedef struct redis_each {
+    redisCallbackFn *each;
+    void (*done)(void *priv, int failed);
+    void *priv;
+} redis_each_t;
+
+static void redis_on_each(redisAsyncContext *ac, void *reply, void *priv) {
+    redis_each_t *e = priv;
+    redisReply *r = reply;
+    e->each(ac, reply, e->priv);
+    e->done(e->priv, r == NULL || r->type == REDIS_REPLY_ERROR);
+    free(e);
+}
+
+int redis_command_all(redis_link_t *l, redisCallbackFn *each, void (*done)(void *priv, int failed),
+                      void *priv, int argc, const char **argv, const size_t *lens) {
+    if (l->cluster)
+        return clustercmd_send_all(l->cluster, each, done, priv, argc, argv, lens) == 0 ? 0 : REDIS_EDOWN;
+    redis_each_t *e = l->ch.up && l->ch.cmd ? malloc(sizeof(*e)) : NULL;
+    if (e == NULL) return REDIS_EDOWN;
+    e->each = each;
+    e->done = done;
+    e->priv = priv;
+    if (redisAsyncCommandArgv(l->ch.cmd, redis_on_each, e, argc, argv, lens) != REDIS_OK) {
+        free(e);
+        return REDIS_EDOWN;
+    }
+    return 0;
+}
+
+int redis_link_sharded(const redis_link_t *l) { return l->cluster != NULL; }
+
+void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h) {
+    if (l->cluster) rediscluster_hooks(l->cluster, h);
+    else l->hooks = *h;
+}
 
 unsigned redis_link_db(const redis_link_t *l) { return l->addr.db; }
 

@@ -50,24 +50,24 @@ int redis_publish(redis_link_t *l, const redis_pub_t *msgs, size_t n, redis_publ
 
 /* Send a command about a channel (tag: the channel name, or another hash
  * tag a key holds in {}) on the link's command connection; with a Redis
- * Cluster, the connection of the tag's slot. cb gets NULL when the link
+ * Cluster, the command connection of the master serving the tag's slot
+ * (clustercmd.c: MOVED and ASK followed). cb gets NULL when the link
  * breaks first. 0, or REDIS_EDOWN (cb is not called). */
 int redis_command_for(redis_link_t *l, const char *tag, size_t tag_len, redisCallbackFn *cb,
                       void *priv, int argc, const char **argv, const size_t *lens);
 
-/* Who else listens to the link (presenceredis.c): up once both
- * connections answer, down when it is lost (pub/sub may have dropped
- * messages), the pub/sub payloads that are member events (presencewire.h)
- * rather than messages, and the node subscribing to a channel in Redis
- * (on: its first subscriber here; again for every channel when the link
- * comes back) or leaving it (its last). */
-typedef struct redis_hooks {
-    void (*up)(void *arg);
-    void (*down)(void *arg);
-    void (*event)(void *arg, const char *channel, size_t len, const char *p, size_t n);
-    void (*occupy)(void *arg, const char *channel, size_t len, int on);
-    void *arg;
-} redis_hooks_t;
+/* Send one command to every node that must answer it (one Redis: once;
+ * a Redis Cluster: every master, as PUBSUB SHARDCHANNELS needs): each gets
+ * every answer (NULL: a connection lost), then done once (failed: a
+ * master lost or an error answered). 0, or REDIS_EDOWN (no callback). */
+int redis_command_all(redis_link_t *l, redisCallbackFn *each, void (*done)(void *priv, int failed),
+                      void *priv, int argc, const char **argv, const size_t *lens);
+
+/* 1 with a Redis Cluster: scripts publish with SPUBLISH, channels are
+ * listed with PUBSUB SHARDCHANNELS. */
+int redis_link_sharded(const redis_link_t *l);
+
+/* redis_hooks_t (who else listens to the link) is in redischan.h. */
 void redis_link_hooks(redis_link_t *l, const redis_hooks_t *h);
 
 /* The db of the `redis` URL (pub/sub channel names carry it). */

@@ -119,6 +119,7 @@ static void redischan_subscribe(redischan_set_t *l, rchan_t *c) {
     c->state = RCHAN_SUBSCRIBING;
     if (l->ops) {
         c->shard = (int16_t)l->ops->subscribe(l, c->name, c->len);
+        if (c->shard >= 0 && l->up && l->occupy) l->occupy(l, c->name, c->len, 1);
         return;
     }
     c->shard = 0;
@@ -335,6 +336,7 @@ void redischan_on_push(redischan_set_t *l, const redisReply *r, int shard) {
                      (int)len, name);
             l->stats->redis_cluster_moved++;
             c->shard = -1; /* nothing to unsubscribe from */
+            if (l->lost) l->lost(l, name, len);
             redischan_unroute(l, c);
             l->ops->moved(l);
             return;
@@ -446,6 +448,12 @@ void redischan_free(redischan_set_t *l) {
 void redischan_subscribe_all(redischan_set_t *l) {
     for (size_t i = 0; i < l->nbuckets; i++)
         for (rchan_t *c = l->buckets[i]; c; c = c->hnext) redischan_subscribe(l, c);
+}
+
+void redischan_occupy_all(redischan_set_t *l) {
+    for (size_t i = 0; i < l->nbuckets && l->occupy; i++)
+        for (rchan_t *c = l->buckets[i]; c; c = c->hnext)
+            if (c->shard >= 0) l->occupy(l, c->name, c->len, 1);
 }
 
 void redischan_reset(redischan_set_t *l) {

@@ -59,6 +59,24 @@ typedef struct redis_pub {
 typedef void (*redis_publish_cb)(void *arg, int status, const uint64_t *ids,
                                  const uint64_t *nodes, const unsigned char *repeated, size_t n);
 
+/* Who else listens to the link, either (presenceredis.c): up once both
+ * connections answer (a cluster: every master's, every slot served),
+ * down when it is lost (a cluster: any master; pub/sub may have dropped
+ * messages), the pub/sub payloads that are member events (presencewire.h)
+ * rather than messages, and the node subscribing to a channel in Redis
+ * (on: its first subscriber here; again for every channel when the link
+ * comes back) or leaving it (its last). */
+typedef struct redis_hooks {
+    void (*up)(void *arg);
+    void (*down)(void *arg);
+    void (*event)(void *arg, const char *channel, size_t len, const char *p, size_t n);
+    void (*occupy)(void *arg, const char *channel, size_t len, int on);
+    /* a Redis Cluster: the channel's slot moved to another master, so
+     * what was published there before the node subscribed may be lost */
+    void (*lost)(void *arg, const char *channel, size_t len);
+    void *arg;
+} redis_hooks_t;
+
 /* The first member of the link (redis.c, rediscluster.c), so a
  * connection's data, the link, is also its set. */
 typedef struct redischan_set {
@@ -77,6 +95,8 @@ typedef struct redischan_set {
     void (*event)(struct redischan_set *s, const char *name, size_t len, const char *p, size_t n);
     /* the node subscribes to a channel in Redis (on) or leaves it */
     void (*occupy)(struct redischan_set *s, const char *name, size_t len, int on);
+    /* a cluster: the channel left its shard (its slot moved) */
+    void (*lost)(struct redischan_set *s, const char *name, size_t len);
     struct rchan **buckets;
     size_t nbuckets, count;
     size_t held;                   /* bytes held while channels load */
@@ -95,6 +115,11 @@ void redischan_free(redischan_set_t *s);
 /* The link is up: subscribe to every channel of the set (each then loads
  * and recovers what the outage skipped). */
 void redischan_subscribe_all(redischan_set_t *s);
+
+/* A cluster came up (every master): occupy every channel subscribed on a
+ * shard again, for the node's presence id may be new (those on shards
+ * that were down occupy as they subscribe). */
+void redischan_occupy_all(redischan_set_t *s);
 
 /* The link is down: forget what was held; everything reloads when up. */
 void redischan_reset(redischan_set_t *s);

@@ -54,6 +54,8 @@ struct rediscluster {
     uint64_t map_gap_ms, mapped_ns;    /* between reads that succeed (see rc_on_slots) */
     uv_timer_t tick;
     uv_async_t interest;
+    redis_hooks_t hooks;       /* presence (presenceredis.c) */
+    int hooked_up;             /* hooks.up called last, not hooks.down */
 };
 
 static void rc_on_tick(uv_timer_t *t);
@@ -78,6 +80,16 @@ static void rc_stats(rediscluster_t *rc) {
     for (size_t s = 0; covered && s < CLUSTERWIRE_SLOTS; s++) covered = rc->owner[s] != CLUSTERWIRE_NONE;
     rc->ch.up = masters > 0 && up == masters && covered;
     rc->stats->redis_link_up = (uint64_t)rc->ch.up;
+    /* presence: any master lost may have dropped member events */
+    if (rc->ch.up != rc->hooked_up && !rc->stopping) {
+        rc->hooked_up = rc->ch.up;
+        if (rc->ch.up && rc->hooks.up) {
+            rc->hooks.up(rc->hooks.arg);
+            redischan_occupy_all(&rc->ch); /* under the node's new presence id */
+        } else if (!rc->ch.up && rc->hooks.down) {
+            rc->hooks.down(rc->hooks.arg);
+        }
+    }
 }
 
 /* ---- masters: connect, ready, lost ------------------------------------- */
@@ -502,6 +514,40 @@ const char *rediscluster_sha(rediscluster_t *rc, int keyed) {
     return keyed ? rc->sha_keyed : rc->sha_publish;
 }
 
+int rediscluster_masters(rediscluster_t *rc, redisAsyncContext **out, size_t max) {
+    size_t n = 0;
+    if (!rc->ch.up) return -1;
+    for (size_t i = 0; i < CLUSTERWIRE_MAX_MASTERS && n < max; i++) {
+        rc_master_t *m = &rc->m[i];
+        if (!m->host[0] || !m->in_map) continue;
+        if (!m->up || m->cmd == NULL) return -1;
+        out[n++] = m->cmd;
+    }
+    return (int)n;
+}
+
+/* The channels' hooks (redischan.h) handed on to presence, which listens
+ * through redis.c's redis_link_hooks. */
+static void rc_chans_event(redischan_set_t *s, const char *name, size_t len, const char *p, size_t n) {
+    rediscluster_t *rc = rc_of(s);
+    if (rc->hooks.event) rc->hooks.event(rc->hooks.arg, name, len, p, n);
+}
+
+static void rc_chans_occupy(redischan_set_t *s, const char *name, size_t len, int on) {
+    rediscluster_t *rc = rc_of(s);
+    if (rc->hooks.occupy) rc->hooks.occupy(rc->hooks.arg, name, len, on);
+}
+
+static void rc_chans_lost(redischan_set_t *s, const char *name, size_t len) {
+    rediscluster_t *rc = rc_of(s);
+    if (rc->hooks.lost) rc->hooks.lost(rc->hooks.arg, name, len);
+}
+
+void rediscluster_hooks(rediscluster_t *rc, const redis_hooks_t *h) {
+    rc->hooks = *h;
+    rc->hooked_up = rc->ch.up; /* the caller asks whether it is up */
+}
+
 /* ---- life --------------------------------------------------------------- */
 
 static void rc_on_interest(uv_async_t *a) {
@@ -540,6 +586,9 @@ rediscluster_t *rediscluster_start(uv_loop_t *uv, hub_t *hub, const config_t *co
     rc->ch.hub = hub;
     rc->ch.cfg = cfg;
     rc->ch.stats = stats;
+    rc->ch.event = rc_chans_event;
+    rc->ch.occupy = rc_chans_occupy;
+    rc->ch.lost = rc_chans_lost;
     memset(rc->owner, CLUSTERWIRE_NONE, sizeof(rc->owner));
     rc->need_map = 1;
     rc->map_backoff_ms = rc->map_gap_ms = RC_BACKOFF_MIN_MS;

@@ -57,6 +57,17 @@ void rediscluster_redirected(rediscluster_t *rc, unsigned slot, int shard);
  * reconnected like a lost one. */
 void rediscluster_shard_fail(rediscluster_t *rc, int shard, const char *why);
 
+/* Every master's command connection, for a command each must answer
+ * (clustercmd.c): how many, or -1 when the link is not up (a master down,
+ * a slot unserved). */
+int rediscluster_masters(rediscluster_t *rc, redisAsyncContext **out, size_t max);
+
+/* Who else listens (redis.c's redis_link_hooks): up when every master is
+ * up and every slot served, down when that ends (any master lost: its
+ * member events may be lost), member events from the shards' smessages,
+ * and the node entering or leaving a channel. */
+void rediscluster_hooks(rediscluster_t *rc, const redis_hooks_t *h);
+
 stats_t *rediscluster_stats(rediscluster_t *rc);
 const config_t *rediscluster_cfg(rediscluster_t *rc);
 /* The SPUBLISH script's SHA1, or (keyed) its idempotency-keyed variant's. */

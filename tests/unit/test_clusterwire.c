@@ -1,8 +1,12 @@
 /* daemon/clusterwire.c: the redis_cluster seed list, hash slots (checked
  * against CLUSTER KEYSLOT of Redis 7.0), CLUSTER SLOTS answers and MOVED/
- * ASK errors. Replies are built from RESP bytes by hiredis's reader, as
- * the link builds them. */
+ * ASK errors, and clustercmd.c's routing of a hash tag to its keys' slot.
+ * Replies are built from RESP bytes by hiredis's reader, as the link
+ * builds them. */
+#include "clustercmd.h"
 #include "clusterwire.h"
+#include "presencewire.h"
+#include "rediswire.h"
 #include "t.h"
 
 #include <hiredis/hiredis.h>
@@ -168,6 +172,33 @@ static void moved_and_ask_errors_parse(void) {
         CHECK_EQ_INT(clusterwire_redirect(bad[i], strlen(bad[i]), &ask, &slot, host, sizeof(host), &port), -1);
 }
 
+/* A presence command's tag routes to the slot of every key it touches:
+ * the channel's keys and pub/sub channel, a node's channel list, the
+ * liveness registry. */
+static void command_tags_route_to_their_keys_slot(void) {
+    char k[300];
+    const char *chans[] = {"presence-room", "presence-a}b", "presence-{x}", "p", "presence-\xc3\xa9"};
+    for (size_t i = 0; i < sizeof(chans) / sizeof(chans[0]); i++) {
+        size_t len = strlen(chans[i]);
+        for (int kind = PRESENCEWIRE_MEMBERS; kind <= PRESENCEWIRE_OCCUPIED; kind++) {
+            int n = presencewire_key(k, sizeof(k), kind, chans[i], len);
+            CHECK(n > 0);
+            CHECK_EQ_INT(clustercmd_slot(chans[i], len), (int)clusterwire_slot(k, (size_t)n));
+        }
+        int n = rediswire_key(k, sizeof(k), REDISWIRE_KEY_PUBSUB, chans[i], len, 0);
+        CHECK_EQ_INT(clustercmd_slot(chans[i], len), (int)clusterwire_slot(k, (size_t)n));
+    }
+    int n = presencewire_node_key(k, sizeof(k), "0123456789abcdef");
+    CHECK_EQ_INT(clustercmd_slot(k + 8, (size_t)n - 12), (int)clusterwire_slot(k, (size_t)n));
+    CHECK_EQ_INT(clustercmd_slot("#nodes", 6), (int)clusterwire_slot(PRESENCEWIRE_LIVE_KEY, strlen(PRESENCEWIRE_LIVE_KEY)));
+    CHECK_EQ_INT(clustercmd_slot("pub.a", 5), 4051);
+    /* too long for any channel: refused, not truncated to a wrong slot */
+    char big[CLUSTERCMD_TAG_MAX + 2];
+    memset(big, 'a', sizeof(big));
+    CHECK(clustercmd_slot(big, CLUSTERCMD_TAG_MAX) >= 0);
+    CHECK_EQ_INT(clustercmd_slot(big, CLUSTERCMD_TAG_MAX + 1), -1);
+}
+
 int main(void) {
     RUN(seed_lists_parse_with_credentials_on_the_first);
     RUN(bad_seed_lists_are_refused_without_the_password);
@@ -175,5 +206,6 @@ int main(void) {
     RUN(cluster_slots_answers_make_a_map);
     RUN(bad_cluster_slots_answers_are_refused);
     RUN(moved_and_ask_errors_parse);
+    RUN(command_tags_route_to_their_keys_slot);
     return T_DONE();
 }
