@@ -243,12 +243,13 @@ test('a burst of emits is coalesced into fewer socket writes than frames; a lone
     const N = 200;
     // Corking depends on emits arriving less than 1 ms apart; on a machine
     // busy with other work the client may not keep that pace, so a burst is
-    // tried up to three times (with corking off an idle machine stays near
-    // 1.6 frames per write every time).
+    // tried up to five times (with corking off an idle machine stays near
+    // 1.6 frames per write every time; under ThreadSanitizer on a loaded
+    // machine one burst in three came out at 1.9).
     const tries = [];
     let total = 0;
     let coalesced = false;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 5; attempt++) {
       const before = await hd.stats();
       // Four emit connections at once, as a busy PHP pool would.
       await Promise.all([0, 1, 2, 3].map(async (e) => {
@@ -264,7 +265,7 @@ test('a burst of emits is coalesced into fewer socket writes than frames; a lone
       if (writes * 2 <= frames) { coalesced = true; break; }
     }
     assert.ok(coalesced,
-      `at least 2 frames per write on average in one of three bursts: ${tries.join('; ')}`);
+      `at least 2 frames per write on average in one of five bursts: ${tries.join('; ')}`);
     const order = subs[0].messages().map((m) => m.data);
     const want = [];
     for (let a = 0; a < tries.length; a++) for (let i = 0; i < N; i++) want.push(`burst${a}-${i}`);
