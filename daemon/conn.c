@@ -496,6 +496,23 @@ void conn_pending_resume(conn_t *c) {
     if (c->state == CONN_OPEN && c->q.bytes < CONN_EMIT_ANSWERS_MAX) conn_resume(c);
 }
 
+/* The interim answer goes behind the answers still awaited (emitredis.c),
+ * not before them, where the client would take it for an earlier one's. */
+static void conn_http_continue(conn_t *c) {
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (c->pending == NULL) {
+        conn_send_copy(c, cont, sizeof(cont) - 1);
+        return;
+    }
+    buf_t *b = buf_from(cont, sizeof(cont) - 1);
+    if (b == NULL) {
+        conn_close(c);
+        return;
+    }
+    if (!c->pending->ops->defer(c, b, 1)) conn_send(c, b, 0);
+    buf_unref(b);
+}
+
 /* Requests are parsed straight from the shared read buffer; pipelined ones
  * are answered in order, and bytes after an upgrade go to the protocol
  * that took the connection over. */
@@ -521,7 +538,7 @@ static void conn_http_feed(conn_t *c, char *data, size_t n) {
         int rc = http_req_feed(c->req, data, n, &used);
         if (rc == HTTP_REQ_AGAIN && http_req_wants_continue(c->req)) {
             c->req->expect_continue = 0; /* RFC 9110 10.1.1: the client waits for it */
-            conn_send_copy(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+            conn_http_continue(c);
         }
         if (rc == HTTP_REQ_AGAIN) return;
         if (rc == HTTP_REQ_ERROR) {

@@ -146,3 +146,25 @@ test('a request refused at once keeps its place behind the pipelined emits', asy
   assertConsecutive(c.ids(), 4);
   c.s.destroy();
 });
+
+test('100 Continue behind an awaited answer comes after it, not before', async () => {
+  const a = nodes[0];
+  const c = emitConn(a);
+  await c.ready;
+  await redis.cmd('CLIENT', 'PAUSE', '2500', 'WRITE');
+  try {
+    c.s.write(emitReq('pub.cont', 'first') +
+      'POST /emit/pub.cont HTTP/1.1\r\nHost: localhost\r\nContent-Length: 6\r\nExpect: 100-continue\r\n\r\n');
+    await until(async () => (await a.stats()).emit_answers_awaited === 2, 2000, 'the answer and the 100 wait');
+    assert.equal(c.data, '', 'no 100 Continue before the first answer');
+  } finally {
+    await redis.cmd('CLIENT', 'UNPAUSE');
+  }
+  await until(() => /100 Continue/.test(c.data), 5000, '100 Continue');
+  assert.match(c.data, /^HTTP\/1\.1 202 [^]*"id":\d+[^]*HTTP\/1\.1 100 Continue\r\n\r\n$/);
+  c.s.write('second');
+  await until(() => c.statuses().length === 3, 5000, 'the second answer');
+  assert.deepEqual(c.statuses(), [202, 100, 202]);
+  assertConsecutive(c.ids(), 2);
+  c.s.destroy();
+});
