@@ -14,8 +14,10 @@
 #                 heraldd-cluster      3 heraldd nodes + 1 redis-server, emits through node 1
 #                 heraldd-cluster-all  the same, each publisher's emits over the 3 nodes in turn
 #                 socketio-cluster     3 socket.io nodes + @socket.io/redis-adapter, emits through node 1
-#   --scenarios   any of: a p1 p8 b1 b2 c x (all but x)
+#   --scenarios   any of: a ap p1 p8 b1 b2 c x (all but ap and x)
 #                 a  = 1,000 subscribers x a burst: delivered/s, server CPU per frame
+#                 ap = a, with the window's emits pipelined on the emit connection
+#                      (up to 32 requests in flight instead of one)
 #                 p1 = 1,000 subscribers, one publisher that waits for each answer
 #                      (a PHP request's emit): delivered/s, server CPU per frame
 #                 p8 = the same with 8 such publishers at once (8 php-fpm workers)
@@ -60,7 +62,7 @@ if [ $cluster = 1 ]; then
   [ $scenarios_set = 1 ] || scenarios="a p8 b2 x"
 fi
 for s in $scenarios; do
-  case $s in a|p1|p8|b1|b2|c|x) ;; *) echo "run.sh: unknown scenario $s (a p1 p8 b1 b2 c x)" >&2; exit 2 ;; esac
+  case $s in a|ap|p1|p8|b1|b2|c|x) ;; *) echo "run.sh: unknown scenario $s (a ap p1 p8 b1 b2 c x)" >&2; exit 2 ;; esac
 done
 if [ -z "$out" ]; then out=$(mktemp -d); fi
 mkdir -p "$out"
@@ -281,6 +283,7 @@ scenario_args() {
   if [ $quick = 1 ]; then
     case $s in
       a)  echo "--clients 200 --messages 100 --window 32" ;;
+      ap) echo "--clients 200 --messages 100 --window 32 --pipeline 32" ;;
       p1) echo "--clients 200 --messages 100" ;;
       p8) echo "--clients 200 --messages 100 --publishers 8" ;;
       b1) echo "--clients 1000 --messages 12 --rate 4 --warmup 2" ;;
@@ -291,6 +294,10 @@ scenario_args() {
   else
     case $s in
       a)  echo "--clients 1000 --messages 300 --window 32" ;;
+      # (a) sends one emit at a time whatever the window; here the window's
+      # emits are pipelined on the connection, as a client that does not
+      # wait for each answer (emit_many's deferred emits) would.
+      ap) echo "--clients 1000 --messages 300 --window 32 --pipeline 32" ;;
       # No window: a PHP worker knows nothing of delivery, it only waits for
       # its 202 before the next emit.
       p1) echo "--clients 1000 --messages 500" ;;

@@ -96,6 +96,7 @@ static void conn_on_close(uv_handle_t *h) {
         free(c->req);
     }
     if (c->proto->free) c->proto->free(c);
+    if (c->pending) c->pending->ops->release(c);
     if (c->ip_counted) hub_peer_decr(loop->hub, &c->ip_key);
     if (c->prev) c->prev->next = c->next;
     else loop->conns = c->next;
@@ -210,7 +211,9 @@ static void conn_flush(conn_t *c) {
     }
     if (c->q.len == 0) c->handed = 0;
     if (c->state == CONN_DRAINING && c->q.len == 0 && !c->nwriting) conn_drain_finish(c);
-    if (c->held && c->state == CONN_OPEN && c->q.bytes < CONN_EMIT_ANSWERS_MAX / 2) conn_resume(c);
+    if (c->held && c->state == CONN_OPEN && c->q.bytes < CONN_EMIT_ANSWERS_MAX / 2 &&
+        !(c->pending && c->pending->n >= CONN_PENDING_MAX))
+        conn_resume(c);
 }
 
 static void conn_dirty_mark(conn_t *c) {
@@ -307,8 +310,20 @@ void conn_respond(conn_t *c, int status, const char *ctype, const char *extra,
         conn_close(c);
         return;
     }
-    conn_send(c, b, 0);
+    if (c->pending && c->pending->ops->defer(c, b, keep_alive)) {
+        if (!keep_alive) { /* the last answer: nothing after it is read */
+            c->ending = 1;
+            uv_read_stop(conn_stream(c));
+        }
+        buf_unref(b);
+        return;
+    }
+    conn_respond_buf(c, b, keep_alive);
     buf_unref(b);
+}
+
+void conn_respond_buf(conn_t *c, buf_t *b, int keep_alive) {
+    conn_send(c, b, 0);
     if (!keep_alive) conn_drain(c);
 }
 
@@ -465,6 +480,7 @@ static int conn_hold(conn_t *c, const char *data, size_t n) {
 static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 
 static void conn_resume(conn_t *c) {
+    if (c->held == NULL) return;
     char *held = c->held;
     size_t n = c->held_len;
     c->held = NULL;
@@ -472,7 +488,29 @@ static void conn_resume(conn_t *c) {
     if (c->req) c->req_ms = uv_now(c->loop->uv); /* its clock stopped while held */
     c->proto->feed(c, held, n);
     free(held);
-    if (c->held == NULL && conn_is_open(c)) uv_read_start(conn_stream(c), conn_on_alloc, conn_on_read);
+    if (c->held == NULL && conn_is_open(c) && !c->ending)
+        uv_read_start(conn_stream(c), conn_on_alloc, conn_on_read);
+}
+
+void conn_pending_resume(conn_t *c) {
+    if (c->state == CONN_OPEN && c->q.bytes < CONN_EMIT_ANSWERS_MAX) conn_resume(c);
+}
+
+/* The interim answer goes behind the answers still awaited (emitredis.c),
+ * not before them, where the client would take it for an earlier one's. */
+static void conn_http_continue(conn_t *c) {
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (c->pending == NULL) {
+        conn_send_copy(c, cont, sizeof(cont) - 1);
+        return;
+    }
+    buf_t *b = buf_from(cont, sizeof(cont) - 1);
+    if (b == NULL) {
+        conn_close(c);
+        return;
+    }
+    if (!c->pending->ops->defer(c, b, 1)) conn_send(c, b, 0);
+    buf_unref(b);
 }
 
 /* Requests are parsed straight from the shared read buffer; pipelined ones
@@ -480,8 +518,9 @@ static void conn_resume(conn_t *c) {
  * that took the connection over. */
 static void conn_http_feed(conn_t *c, char *data, size_t n) {
     loop_t *loop = c->loop;
-    while (n > 0 && c->state == CONN_OPEN && c->proto == &conn_http_proto) {
-        if (c->listener != LISTEN_PUBLIC && c->q.bytes >= CONN_EMIT_ANSWERS_MAX) {
+    while (n > 0 && c->state == CONN_OPEN && !c->ending && c->proto == &conn_http_proto) {
+        if ((c->listener != LISTEN_PUBLIC && c->q.bytes >= CONN_EMIT_ANSWERS_MAX) ||
+            (c->pending && c->pending->n >= CONN_PENDING_MAX)) {
             conn_hold(c, data, n);
             return;
         }
@@ -499,7 +538,7 @@ static void conn_http_feed(conn_t *c, char *data, size_t n) {
         int rc = http_req_feed(c->req, data, n, &used);
         if (rc == HTTP_REQ_AGAIN && http_req_wants_continue(c->req)) {
             c->req->expect_continue = 0; /* RFC 9110 10.1.1: the client waits for it */
-            conn_send_copy(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+            conn_http_continue(c);
         }
         if (rc == HTTP_REQ_AGAIN) return;
         if (rc == HTTP_REQ_ERROR) {
@@ -516,7 +555,8 @@ static void conn_http_feed(conn_t *c, char *data, size_t n) {
         http_req_free(req);
         free(req);
     }
-    if (n > 0 && c->state == CONN_OPEN && c->proto != &conn_http_proto) c->proto->feed(c, data, n);
+    if (n > 0 && c->state == CONN_OPEN && !c->ending && c->proto != &conn_http_proto)
+        c->proto->feed(c, data, n);
 }
 
 static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
@@ -593,6 +633,7 @@ static void conn_http_tick(conn_t *c, uint64_t now) {
 
 /* Shutdown: an answer on its way is finished, an idle one just closed. */
 static void conn_http_close(conn_t *c, uint16_t code, const char *reason) {
+    if (c->pending) return; /* the awaited answers come, and the first closes it */
     if (c->q.len || c->nwriting) conn_drain(c);
     else conn_close(c);
 }

@@ -50,6 +50,22 @@ typedef struct conn_proto {
 
 #define CONN_IOV_MAX 64    /* buffers coalesced into one writev (a held burst) */
 #define CONN_CORK_BYTES 16384 /* a queue this large (or 1/4 of max_queue_bytes) is not held */
+#define CONN_PENDING_MAX 32   /* answers awaited on one connection before it is not read */
+
+/* Answers that come later than the requests after them (emitredis.c: an
+ * emit waits for Redis while the connection reads on). While a connection
+ * has one, conn_respond hands it each response (defer: 1 taken, to be sent
+ * in request order with conn_respond_buf; 0 send now); release: the
+ * connection is being freed. n: answers awaited; at CONN_PENDING_MAX the
+ * connection is not read (conn_pending_resume reads again). */
+typedef struct conn_pending_ops {
+    int (*defer)(conn_t *c, buf_t *b, int keep_alive);
+    void (*release)(conn_t *c);
+} conn_pending_ops_t;
+typedef struct conn_pending {
+    const conn_pending_ops_t *ops;
+    uint32_t n;
+} conn_pending_t;
 
 struct conn {
     stream_handle_t h;
@@ -67,6 +83,7 @@ struct conn {
     uint8_t ip_counted;    /* counted in hub->peers */
     uint8_t served;        /* an HTTP request was answered (emit: idle from then on) */
     uint8_t handed;        /* its queue holds frames of handed-over messages (counters) */
+    uint8_t ending;        /* a closing answer waits behind pending ones: read no more */
     uint32_t held_len;
     char *held;            /* emit backpressure: bytes read, not yet parsed (conn.c) */
     char peer[64];
@@ -74,6 +91,7 @@ struct conn {
     peer_addr_t ip_key;    /* ... as counted in hub->peers (IPv6: its prefix) */
     http_req_t *req;       /* only while a request is unfinished */
     void *session;         /* the protocol's own state (e.g. the WebSocket parser) */
+    conn_pending_t *pending; /* answers awaited, in request order (NULL: none) */
     sub_t **subs;
     uint32_t nsubs, subs_cap;
     sub_t *bcast;          /* in loop->bcast: gets every socketio_channels message */
@@ -126,6 +144,13 @@ int conn_send_copy(conn_t *c, const void *p, size_t n);
 /* Send an HTTP response; close after it unless keep_alive. */
 void conn_respond(conn_t *c, int status, const char *ctype, const char *extra,
                   const void *body, size_t len, int keep_alive);
+
+/* Send a built response b (conn_respond's, deferred); close after it
+ * unless keep_alive. */
+void conn_respond_buf(conn_t *c, buf_t *b, int keep_alive);
+
+/* An awaited answer came: read again if the connection waited for room. */
+void conn_pending_resume(conn_t *c);
 
 /* A 4xx/5xx answer with a one-line reason; the connection then closes. */
 void conn_http_error(conn_t *c, int status, const char *extra, const char *reason);

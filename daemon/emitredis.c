@@ -1,67 +1,148 @@
 #include "emitredis.h"
 
+#include "hub.h"
 #include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* An emit waiting for Redis. It outlives its connection if that closes
- * first (c is then NULL): the link always calls back. */
+/* One answer of a connection's pipeline: an emit or query waiting for
+ * Redis (b NULL until answered), or a response already built behind one.
+ * It outlives its connection if that closes first (p is then NULL): the
+ * link always calls back. */
 typedef struct emitredis_wait {
-    conn_t *c;
+    struct emitredis_pipe *p;
+    struct emitredis_wait *next;
     int kind;
-    int keep_alive;
-    char *held;           /* bytes read after the request, answered later */
-    size_t nheld;
+    int keep_alive;      /* the request's; then the response's */
+    int done;
+    buf_t *b;            /* the response, in request order after those before */
 } emitredis_wait_t;
 
-/* Every connection reads through conn.c's callbacks; they are taken from
- * the stream when reading stops and given back when it starts again. */
-static uv_alloc_cb emitredis_alloc_cb;
-static uv_read_cb emitredis_read_cb;
+/* A connection's answers in request order (conn.h's conn_pending_t):
+ * Redis Cluster answers from different masters in any order, so each
+ * waits here until it and all before it are done. */
+typedef struct emitredis_pipe {
+    conn_pending_t base;
+    conn_t *c;
+    emitredis_wait_t *head, *tail;
+    emitredis_wait_t *answering; /* conn_respond's response is this one's */
+} emitredis_pipe_t;
 
-static emitredis_wait_t *emitredis_of(conn_t *c) { return c->session; }
+static emitredis_pipe_t *emitredis_pipe_of(conn_t *c) { return (emitredis_pipe_t *)c->pending; }
 
-/* Bytes after the held request (pipelining) wait with it; reading has
- * stopped, so they are at most one read's worth. */
-static void emitredis_hold_feed(conn_t *c, char *data, size_t n) {
-    emitredis_wait_t *w = emitredis_of(c);
-    char *p = w ? realloc(w->held, w->nheld + n) : NULL;
-    if (p == NULL) {
-        conn_close(c);
+static emitredis_wait_t *emitredis_wait_push(emitredis_pipe_t *p, int kind, int keep_alive) {
+    emitredis_wait_t *w = calloc(1, sizeof(*w));
+    if (w == NULL) return NULL;
+    w->p = p;
+    w->kind = kind;
+    w->keep_alive = keep_alive;
+    if (p->tail) p->tail->next = w;
+    else p->head = w;
+    p->tail = w;
+    p->base.n++;
+    p->c->loop->stats.emit_answers_awaited++;
+    return w;
+}
+
+/* A response while answers are awaited goes behind them: the one being
+ * answered, or a request answered at once (an error, a 503) after them. */
+static int emitredis_pipe_defer(conn_t *c, buf_t *b, int keep_alive) {
+    emitredis_pipe_t *p = emitredis_pipe_of(c);
+    emitredis_wait_t *w = p->answering;
+    if (w == NULL) {
+        if (p->head == NULL) return 0;
+        w = emitredis_wait_push(p, EMITREDIS_SINGLE, keep_alive);
+        if (w == NULL) {
+            conn_close(c);
+            return 1;
+        }
+    }
+    if (w->b) buf_unref(w->b); /* one response a request */
+    w->b = buf_ref(b);
+    w->keep_alive = keep_alive;
+    w->done = 1;
+    return 1;
+}
+
+/* The connection goes: what Redis still owes it is dropped when it comes. */
+static void emitredis_pipe_release(conn_t *c) {
+    emitredis_pipe_t *p = emitredis_pipe_of(c);
+    c->loop->stats.emit_answers_awaited -= p->base.n;
+    emitredis_wait_t *w = p->head, *next;
+    for (; w; w = next) {
+        next = w->next;
+        if (w->b) buf_unref(w->b);
+        w->b = NULL;
+        w->p = NULL;
+        w->next = NULL;
+        if (w->done) free(w);
+    }
+    free(p);
+    c->pending = NULL;
+}
+
+static const conn_pending_ops_t emitredis_pipe_ops = {
+    .defer = emitredis_pipe_defer,
+    .release = emitredis_pipe_release,
+};
+
+/* The pipeline of c, made when its first answer has to wait. */
+static emitredis_pipe_t *emitredis_pipe_get(conn_t *c) {
+    if (c->pending) return emitredis_pipe_of(c);
+    emitredis_pipe_t *p = calloc(1, sizeof(*p));
+    if (p == NULL) return NULL;
+    p->base.ops = &emitredis_pipe_ops;
+    p->c = c;
+    c->pending = &p->base;
+    return p;
+}
+
+/* Write every answer whose turn has come; an idle connection keeps no
+ * pipeline; one that waited for room reads again. */
+static void emitredis_pipe_flush(emitredis_pipe_t *p) {
+    conn_t *c = p->c;
+    int full = p->base.n >= CONN_PENDING_MAX;
+    while (p->head && p->head->done) {
+        emitredis_wait_t *w = p->head;
+        p->head = w->next;
+        if (p->head == NULL) p->tail = NULL;
+        p->base.n--;
+        c->loop->stats.emit_answers_awaited--;
+        if (w->b) {
+            conn_respond_buf(c, w->b, w->keep_alive);
+            buf_unref(w->b);
+        }
+        free(w);
+    }
+    if (p->head == NULL) {
+        free(p);
+        c->pending = NULL;
+    }
+    if (full && (c->pending == NULL || c->pending->n < CONN_PENDING_MAX)) conn_pending_resume(c);
+}
+
+/* answer(w) responds with conn_respond, which puts the response in w;
+ * then what is in order goes. */
+static void emitredis_complete(emitredis_wait_t *w, void (*answer)(emitredis_wait_t *w, void *arg),
+                               void *arg) {
+    emitredis_pipe_t *p = w->p;
+    if (p == NULL) { /* its connection closed */
+        free(w);
         return;
     }
-    memcpy(p + w->nheld, data, n);
-    w->held = p;
-    w->nheld += n;
+    p->answering = w;
+    answer(w, arg);
+    p->answering = NULL;
+    w->done = 1; /* answered, or its connection is closing */
+    emitredis_pipe_flush(p);
 }
-
-/* Redis answers (or the link fails) within redis_timeout_ms. */
-static void emitredis_hold_tick(conn_t *c, uint64_t now) {}
-
-/* Shutdown: the answer still comes, and closes the connection after it. */
-static void emitredis_hold_close(conn_t *c, uint16_t code, const char *reason) {}
-
-static void emitredis_hold_free(conn_t *c) {
-    emitredis_wait_t *w = emitredis_of(c);
-    if (w) w->c = NULL;
-    c->session = NULL;
-}
-
-static const conn_proto_t emitredis_hold_proto = {
-    .kind = CONN_HTTP,
-    .feed = emitredis_hold_feed,
-    .tick = emitredis_hold_tick,
-    .close = emitredis_hold_close,
-    .free = emitredis_hold_free,
-};
 
 /* Repeats (a key Redis had seen, from any node) answer as on a single
  * node: the first id, "subscribers":0 and "repeated". */
-static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *ids,
+static void emitredis_answer(conn_t *c, emitredis_wait_t *w, int status, const uint64_t *ids,
                              const uint64_t *nodes, const unsigned char *repeated, size_t n) {
-    conn_t *c = w->c;
     if (status != 0) {
         static const char why[] = "Redis is unavailable: nothing published (retry)\n";
         log_info("%s: emit 503: Redis unavailable", c->peer);
@@ -107,25 +188,6 @@ static void emitredis_answer(emitredis_wait_t *w, int status, const uint64_t *id
     free(out);
 }
 
-/* The connection reads again and what was pipelined behind goes on (it
- * may be held in turn), after answer(w) has answered it. */
-static void emitredis_release(emitredis_wait_t *w, void (*answer)(emitredis_wait_t *w, void *arg),
-                              void *arg) {
-    conn_t *c = w->c;
-    if (c != NULL && c->state == CONN_CLOSING) { /* its free hook has not run yet */
-        c->session = NULL;
-    } else if (c != NULL) {
-        c->session = NULL;
-        conn_http_resume(c);
-        if (conn_is_open(c) && emitredis_read_cb)
-            uv_read_start(&c->h.stream, emitredis_alloc_cb, emitredis_read_cb);
-        answer(w, arg);
-        if (w->nheld && conn_is_open(c)) c->proto->feed(c, w->held, w->nheld);
-    }
-    free(w->held);
-    free(w);
-}
-
 typedef struct emitredis_result {
     int status;
     const uint64_t *ids, *nodes;
@@ -135,34 +197,34 @@ typedef struct emitredis_result {
 
 static void emitredis_answer_result(emitredis_wait_t *w, void *arg) {
     emitredis_result_t *r = arg;
-    emitredis_answer(w, r->status, r->ids, r->nodes, r->repeated, r->n);
+    emitredis_answer(w->p->c, w, r->status, r->ids, r->nodes, r->repeated, r->n);
 }
 
-/* Redis answered: answer, read again, then go on. */
+/* Redis answered: answer in turn. */
 static void emitredis_on_published(void *arg, int status, const uint64_t *ids,
                                    const uint64_t *nodes, const unsigned char *repeated, size_t n) {
     emitredis_result_t r = {status, ids, nodes, repeated, n};
-    emitredis_release(arg, emitredis_answer_result, &r);
+    emitredis_complete(arg, emitredis_answer_result, &r);
 }
 
-/* Stop reading c until w is released. */
-static void emitredis_hold_conn(conn_t *c, emitredis_wait_t *w) {
-    if (c->h.stream.read_cb) {
-        emitredis_alloc_cb = c->h.stream.alloc_cb;
-        emitredis_read_cb = c->h.stream.read_cb;
+/* An answer that waits for Redis, last in c's pipeline; a request that
+ * closes the connection is the last read. NULL when out of memory. */
+static emitredis_wait_t *emitredis_wait_new(conn_t *c, http_req_t *req, int kind) {
+    emitredis_pipe_t *p = emitredis_pipe_get(c);
+    emitredis_wait_t *w = p ? emitredis_wait_push(p, kind, http_req_keep_alive(req)) : NULL;
+    if (w == NULL) {
+        if (p && p->head == NULL) emitredis_pipe_flush(p); /* frees it */
+        return NULL;
+    }
+    if (!w->keep_alive) {
+        c->ending = 1;
         uv_read_stop(&c->h.stream);
     }
-    c->session = w;
-    conn_proto_set(c, &emitredis_hold_proto);
+    return w;
 }
 
 emitredis_wait_t *emitredis_hold(conn_t *c, http_req_t *req) {
-    emitredis_wait_t *w = calloc(1, sizeof(*w));
-    if (w == NULL) return NULL;
-    w->c = c;
-    w->keep_alive = http_req_keep_alive(req);
-    emitredis_hold_conn(c, w);
-    return w;
+    return emitredis_wait_new(c, req, EMITREDIS_PUSHER);
 }
 
 typedef struct emitredis_reply {
@@ -173,14 +235,14 @@ typedef struct emitredis_reply {
 
 static void emitredis_answer_reply(emitredis_wait_t *w, void *arg) {
     emitredis_reply_t *r = arg;
-    conn_respond(w->c, r->status, r->type, r->status == 503 ? "Retry-After: 1\r\n" : NULL, r->body,
+    conn_respond(w->p->c, r->status, r->type, r->status == 503 ? "Retry-After: 1\r\n" : NULL, r->body,
                  r->len, w->keep_alive);
 }
 
 void emitredis_hold_answer(emitredis_wait_t *w, int status, const char *type, const char *body,
                            size_t len) {
     emitredis_reply_t r = {status, type, body, len};
-    emitredis_release(w, emitredis_answer_reply, &r);
+    emitredis_complete(w, emitredis_answer_reply, &r);
 }
 
 void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *msgs, size_t n,
@@ -192,21 +254,16 @@ void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *
         one.key_len = klen;
         msgs = &one;
     }
-    emitredis_wait_t *w = calloc(1, sizeof(*w));
-    if (w == NULL) {
+    int rc = HUB_ENOMEM;
+    emitredis_wait_t *w = emitredis_wait_new(c, req, kind);
+    if (w != NULL) rc = redis_publish(c->loop->redis, msgs, n, emitredis_on_published, w);
+    if (rc == 0) return;
+    if (w == NULL) { /* out of memory: answered in turn all the same */
         conn_respond(c, 503, NULL, "Retry-After: 1\r\n", "out of memory\n", 14,
                      http_req_keep_alive(req));
         return;
     }
-    w->c = c;
-    w->kind = kind;
-    w->keep_alive = http_req_keep_alive(req);
-    int rc = redis_publish(c->loop->redis, msgs, n, emitredis_on_published, w);
-    if (rc != 0) {
-        c->loop->stats.redis_emit_failures++;
-        emitredis_answer(w, rc, NULL, NULL, NULL, n);
-        free(w);
-        return;
-    }
-    emitredis_hold_conn(c, w);
+    c->loop->stats.redis_emit_failures++;
+    emitredis_result_t r = {rc, NULL, NULL, NULL, n};
+    emitredis_complete(w, emitredis_answer_result, &r);
 }

@@ -1,7 +1,7 @@
 /* Emits in a cluster (README "Several servers"): published through the
- * Redis link, answered once Redis has answered. The connection is held
- * meanwhile (no further request is read), so pipelined emits on one
- * connection are answered in order. */
+ * Redis link, answered once Redis has answered. The connection reads on
+ * meanwhile (up to conn.h's CONN_PENDING_MAX answers awaited), and its
+ * answers go in request order whatever order Redis answers in. */
 #ifndef HERALD_EMITREDIS_H
 #define HERALD_EMITREDIS_H
 
@@ -25,9 +25,9 @@ void emitredis_publish(conn_t *c, http_req_t *req, int kind, const redis_pub_t *
                        const char *key, size_t klen);
 
 /* Any other answer that waits for Redis (the Pusher API's presence
- * queries): c reads nothing more until emitredis_hold_answer answers it
- * (or drops the answer if c closed meanwhile) and releases w. NULL when
- * out of memory (c is not held). */
+ * queries): the answers after it on c wait until emitredis_hold_answer
+ * answers it (or drops the answer if c closed meanwhile) and releases w.
+ * NULL when out of memory (nothing waits). */
 typedef struct emitredis_wait emitredis_wait_t;
 emitredis_wait_t *emitredis_hold(conn_t *c, http_req_t *req);
 void emitredis_hold_answer(emitredis_wait_t *w, int status, const char *type, const char *body,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "cork.h"
 #include "hubremote.h"
 #include "stats.h"
 
@@ -104,9 +105,10 @@ typedef struct redischan_set {
     uint64_t applied_ns;           /* the last message handed to the loops */
 } redischan_set_t;
 
-/* Messages from Redis closer than this stream in: the loops hold their
- * frames as for a stream of emits (loop.h's LOOP_CORK_NS). */
-#define REDISCHAN_STREAM_NS 1000000
+/* Messages from Redis closer than this stream in: the hand-over carries
+ * it (stream), and the loops hold their frames by cork.c's rule as for a
+ * stream of local emits (the same gap, so the two cannot drift apart). */
+#define REDISCHAN_STREAM_NS CORK_GAP_NS
 
 /* An empty set. 0 or -1 (out of memory). */
 int redischan_init(redischan_set_t *s);

@@ -64,6 +64,7 @@
     X(redis_messages_recovered, COUNTER, "Messages read back from Redis history after a lost link or message.") \
     X(redis_subscriptions, GAUGE, "Channels this node is subscribed to in Redis.") \
     X(redis_emit_failures, COUNTER, "Emits answered 503 because Redis did not take them.") \
+    X(emit_answers_awaited, GAUGE, "Emit answers waiting for Redis or for an earlier answer on their connection.") \
     X(redis_cluster_masters, GAUGE, "Redis Cluster (redis_cluster key): masters serving slots in the last slot map.") \
     X(redis_cluster_masters_up, GAUGE, "Redis Cluster: masters whose command and sharded pub/sub connections are ready.") \
     X(redis_cluster_slot_refreshes, COUNTER, "Redis Cluster: slot maps read (CLUSTER SLOTS): at start, after MOVED, a moved slot or a lost master.") \

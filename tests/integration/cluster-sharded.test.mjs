@@ -136,6 +136,38 @@ test('idempotency keys hold across nodes on every shard, for single emits and ba
   s.close();
 });
 
+test('pipelined emits to two masters: the second master answers first, the answers still go in request order', async () => {
+  const [chA] = channelsOn(masters[0], 'pub.ooo', 1), [chB] = channelsOn(masters[1], 'pub.ooo', 1);
+  const s = await client(nodes[1]);
+  await s.subscribe(chA);
+  await s.subscribe(chB);
+  const sock = net.connect(nodes[0].emitPort, '127.0.0.1');
+  let data = '';
+  sock.setEncoding('latin1');
+  sock.on('data', (d) => { data += d; });
+  sock.on('error', () => {});
+  await new Promise((r) => sock.once('connect', r));
+  const req = (ch, body) => `POST /emit/${ch} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  await redis(masters[0].port, ['CLIENT', 'PAUSE', '3000', 'WRITE']); // chA's master stalls
+  try {
+    sock.write(req(chA, 'a0') + req(chB, 'b0') + req(chA, 'a1') + req(chB, 'b1'));
+    // chB's emits are published (read on, not held behind chA's) ...
+    await until(() => s.messages().filter((m) => m.channel === chB).length === 2, 2000, 'chB published while chA waits');
+    await sleep(50);
+    assert.equal(data, '', '... but not answered before chA');
+  } finally {
+    await redis(masters[0].port, ['CLIENT', 'UNPAUSE']);
+  }
+  await until(() => (data.match(/HTTP\/1\.1 202/g) || []).length === 4, 5000, '4 answers');
+  const ids = [...data.matchAll(/"id":(\d+)/g)].map((m) => Number(m[1]));
+  const got = (ch) => s.messages().filter((m) => m.channel === ch).map((m) => m.id);
+  await until(() => got(chA).length === 2, 3000, 'chA delivered');
+  assert.deepEqual([ids[0], ids[2]], got(chA), 'answers 1 and 3 are chA\'s');
+  assert.deepEqual([ids[1], ids[3]], got(chB), 'answers 2 and 4 are chB\'s');
+  sock.destroy();
+  s.close();
+});
+
 test('scripts flushed from the masters: a subscription\'s load and an emit renew the connection, then work', async () => {
   const [ch] = channelsOn(masters[0], 'pub.flush', 1);
   const others = masters.slice(1).map((m) => channelsOn(m, 'pub.flush', 1)[0]);
