@@ -25,12 +25,27 @@ export async function until(cond, ms = 5000, what = String(cond)) {
   }
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// A port no one listens on, below Linux's ephemeral range (32768-60999):
+// a port the kernel picks for us is one it may also give, a moment later,
+// to any test's outgoing connection as its source port, before the server
+// it was meant for binds it ("address already in use"). Ports handed out
+// by this process are not handed out again.
+const handedOut = new Set();
+function canListen(port) {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+export async function freePort() {
+  for (let i = 0; i < 500; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port in 20000-31999');
 }
 
 // One HTTP request over a Unix socket or TCP port; resolves status/headers/body.
