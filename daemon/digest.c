@@ -1,6 +1,7 @@
 #include "digest.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -19,4 +20,15 @@ int digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_SHA256_
         return 0;
     memset(out, 0, DIGEST_SHA256_BYTES);
     return -1;
+}
+
+void digest_script_sha1(const char *text, char out[41]) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char d[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)text, strlen(text), d);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[2 * SHA_DIGEST_LENGTH] = '\0';
 }

@@ -12,4 +12,8 @@
  * SHA-256 provider, out of memory): out is then zeroed. */
 int digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_SHA256_BYTES]);
 
+/* A Lua script's name for EVALSHA: the SHA-1 of its text in 40 lowercase
+ * hex digits and a NUL. Taken once per link start, never per emit. */
+void digest_script_sha1(const char *text, char out[41]);
+
 #endif

@@ -3,6 +3,7 @@
 #include "clustercmd.h"
 #include "clusterpub.h"
 #include "idem.h"
+#include "digest.h"
 #include "log.h"
 #include "rediscluster.h"
 #include "redischan.h"
@@ -12,7 +13,6 @@
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,12 +429,6 @@ static void redis_on_interest(uv_async_t *a) {
     redischan_interest(&l->ch);
 }
 
-static void redis_sha1_hex(const char *text, char out[41]) {
-    unsigned char d[SHA_DIGEST_LENGTH];
-    SHA1((const unsigned char *)text, strlen(text), d);
-    for (int i = 0; i < SHA_DIGEST_LENGTH; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const *cfg,
                                stats_t *stats) {
     redis_link_t *l = calloc(1, sizeof(*l));
@@ -469,14 +463,14 @@ redis_link_t *redis_link_start(uv_loop_t *uv, hub_t *hub, const config_t *const 
     l->cfg = cfg;
     l->stats = stats;
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;
-    redis_sha1_hex(rediswire_publish_lua, l->sha_publish);
-    redis_sha1_hex(rediswire_load_lua, l->ch.sha_load);
+    digest_script_sha1(rediswire_publish_lua, l->sha_publish);
+    digest_script_sha1(rediswire_load_lua, l->ch.sha_load);
     if ((l->keyed_lua = rediswire_keyed_lua(rediswire_publish_lua)) == NULL) {
         redischan_free(&l->ch);
         free(l);
         return NULL;
     }
-    redis_sha1_hex(l->keyed_lua, l->sha_keyed);
+    digest_script_sha1(l->keyed_lua, l->sha_keyed);
     uv_timer_init(uv, &l->reconnect);
     uv_timer_init(uv, &l->ping);
     uv_timer_init(uv, &l->teardown);

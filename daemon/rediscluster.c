@@ -1,6 +1,7 @@
 #include "rediscluster.h"
 
 #include "clusterwire.h"
+#include "digest.h"
 #include "log.h"
 #include "redisshard.h"
 #include "rediswire.h"
@@ -8,7 +9,6 @@
 
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,12 +555,6 @@ static void rc_on_interest(uv_async_t *a) {
     redischan_interest(&rc->ch);
 }
 
-static void rc_sha1_hex(const char *text, char out[41]) {
-    unsigned char d[SHA_DIGEST_LENGTH];
-    SHA1((const unsigned char *)text, strlen(text), d);
-    for (int i = 0; i < SHA_DIGEST_LENGTH; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 rediscluster_t *rediscluster_start(uv_loop_t *uv, hub_t *hub, const config_t *const *cfg,
                                    stats_t *stats) {
     rediscluster_t *rc = calloc(1, sizeof(*rc));
@@ -592,9 +586,9 @@ rediscluster_t *rediscluster_start(uv_loop_t *uv, hub_t *hub, const config_t *co
     memset(rc->owner, CLUSTERWIRE_NONE, sizeof(rc->owner));
     rc->need_map = 1;
     rc->map_backoff_ms = rc->map_gap_ms = RC_BACKOFF_MIN_MS;
-    rc_sha1_hex(rediswire_spublish_lua, rc->sha_publish);
-    rc_sha1_hex(rediswire_load_lua, rc->ch.sha_load);
-    rc_sha1_hex(rc->keyed_lua, rc->sha_keyed);
+    digest_script_sha1(rediswire_spublish_lua, rc->sha_publish);
+    digest_script_sha1(rediswire_load_lua, rc->ch.sha_load);
+    digest_script_sha1(rc->keyed_lua, rc->sha_keyed);
     uv_timer_init(uv, &rc->tick);
     uv_async_init(uv, &rc->interest, rc_on_interest);
     rc->tick.data = rc->interest.data = rc;
