@@ -2,32 +2,12 @@
 // redis-server on a free loopback port, three nodes, WebSocket clients.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import http from 'node:http';
 import { createHmac, createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { startHeraldd, client, freePort, until, request, raw, sleep, heralddSync } from './lib/heraldd.mjs';
-
-// A throwaway redis-server (no persistence), stopped by PID.
-async function startRedis(port, extra = []) {
-  port = port || await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
-    '--appendonly', 'no', '--protected-mode', 'no', ...extra], { stdio: ['ignore', 'ignore', 'ignore'] });
-  proc.exited = new Promise((r) => proc.once('exit', r));
-  await until(() => new Promise((res) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => { s.destroy(); res(/^(\+PONG|-NOAUTH)/.test(d.toString())); });
-    s.on('error', () => res(false));
-  }), 5000, 'redis-server');
-  return {
-    proc, port, url: `redis://127.0.0.1:${port}`,
-    async stop(signal = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) { process.kill(proc.pid, signal); await proc.exited; }
-    },
-  };
-}
+import { startRedis } from './lib/redis.mjs';
 
 // One command to Redis (inline protocol); resolves the raw reply.
 function redisCmd(port, line, done = null) {
