@@ -567,32 +567,31 @@ hub_note_t *hub_note_pop(hub_t *hub, unsigned i) {
 }
 
 /* Under the lock, as messages are: every loop then sees a channel's
- * members come and go in sequence order. The origin loop is handed it too
- * (its joining connection skips it by seq), so each loop delivers it once
- * the same way. */
-static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *frame,
-                               size_t frame_off) {
-    channel_t *ch = channel_find(&hub->channels, name, len);
-    uint64_t loops = ch ? ch->loops : 0;
+ * members come and go in sequence order, whether the note came from this
+ * node (hub_note_hand_over) or from Redis (hubremote.c). One allocation
+ * for every loop in loops, freed by the last hub_note_release; takes roll. */
+void hub_note_post(hub_t *hub, uint64_t loops, int kind, const char *name, size_t len,
+                   uint64_t seq, buf_t *frame, size_t frame_off, uint64_t token, int status,
+                   char *roll) {
     unsigned refs = 0;
     for (size_t i = 0; i < hub->nloops; i++)
         if ((loops & (UINT64_C(1) << i)) && hub->boxes[i].open) refs++;
-    if (refs == 0 || frame == NULL) return;
-    hub_note_t *n = malloc(sizeof(*n) + hub->nloops * sizeof(hub_note_node_t) + len);
+    hub_note_t *n = refs ? malloc(sizeof(*n) + hub->nloops * sizeof(hub_note_node_t) + len) : NULL;
     if (n == NULL) {
-        log_error("out of memory: a presence event of %.*s not handed to the loops", (int)len, name);
+        if (refs) log_error("out of memory: a presence note of %.*s not handed to the loops", (int)len, name);
+        free(roll);
         return;
     }
     char *p = (char *)&n->nodes[hub->nloops];
     memcpy(p, name, len);
     n->name = p;
     n->name_len = (uint16_t)len;
-    n->seq = hub->presence.seq;
-    n->kind = HUB_NOTE_EVENT;
-    n->status = 0;
-    n->token = 0;
-    n->roll = NULL;
-    n->frame = buf_ref(frame);
+    n->seq = seq;
+    n->kind = (uint8_t)kind;
+    n->status = (int8_t)status;
+    n->token = token;
+    n->roll = roll;
+    n->frame = frame ? buf_ref(frame) : NULL;
     n->frame_off = frame_off;
     atomic_init(&n->refs, refs);
     for (size_t i = 0; i < hub->nloops; i++) {
@@ -602,6 +601,16 @@ static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *
         mpsc_push(&box->notes, &n->nodes[i].node);
         uv_async_send(box->wake);
     }
+}
+
+/* The origin loop is handed it too (its joining connection skips it by
+ * seq), so each loop delivers it once the same way. */
+static void hub_note_hand_over(hub_t *hub, const char *name, size_t len, buf_t *frame,
+                               size_t frame_off) {
+    if (frame == NULL) return;
+    channel_t *ch = channel_find(&hub->channels, name, len);
+    hub_note_post(hub, ch ? ch->loops : 0, HUB_NOTE_EVENT, name, len, hub->presence.seq, frame,
+                  frame_off, 0, 0, NULL);
 }
 
 static size_t hub_presence_list(hub_t *hub, const char *name, size_t len,

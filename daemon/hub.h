@@ -267,6 +267,12 @@ size_t hub_presence_each(hub_t *hub, const char *name, size_t len,
 hub_note_t *hub_note_pop(hub_t *hub, unsigned i);
 void hub_note_release(hub_note_t *n);
 
+/* Hand a presence note to the open loops in loops (under the hub's lock,
+ * so notes keep their order); the note owns roll from here. */
+void hub_note_post(hub_t *hub, uint64_t loops, int kind, const char *name, size_t len,
+                   uint64_t seq, buf_t *frame, size_t frame_off, uint64_t token, int status,
+                   char *roll);
+
 /* Queue a webhook event decided elsewhere (with redis: the node whose
  * Redis call made the change sends it, once per cluster). */
 void hub_hook_queue(hub_t *hub, int kind, const char *name, size_t len, const char *user_id);

@@ -181,34 +181,7 @@ static void hub_presence_note_locked(hub_t *hub, int kind, const char *name, siz
         channel_t *ch = channel_find(&hub->channels, name, len);
         loops = ch ? ch->loops : 0;
     }
-    unsigned refs = 0;
-    for (size_t i = 0; i < hub->nloops; i++)
-        if ((loops & (UINT64_C(1) << i)) && hub->boxes[i].open) refs++;
-    hub_note_t *n = refs ? malloc(sizeof(*n) + hub->nloops * sizeof(hub_note_node_t) + len) : NULL;
-    if (n == NULL) {
-        if (refs) log_error("out of memory: a presence note of %.*s not handed to the loops", (int)len, name);
-        free(roll);
-        return;
-    }
-    char *p = (char *)&n->nodes[hub->nloops];
-    memcpy(p, name, len);
-    n->name = p;
-    n->name_len = (uint16_t)len;
-    n->seq = seq;
-    n->kind = (uint8_t)kind;
-    n->status = (int8_t)status;
-    n->token = token;
-    n->roll = roll;
-    n->frame = frame ? buf_ref(frame) : NULL;
-    n->frame_off = frame_off;
-    atomic_init(&n->refs, refs);
-    for (size_t i = 0; i < hub->nloops; i++) {
-        hub_mailbox_t *box = &hub->boxes[i];
-        if (!(loops & (UINT64_C(1) << i)) || !box->open) continue;
-        n->nodes[i].note = n;
-        mpsc_push(&box->notes, &n->nodes[i].node);
-        uv_async_send(box->wake);
-    }
+    hub_note_post(hub, loops, kind, name, len, seq, frame, frame_off, token, status, roll);
 }
 
 void hub_presence_note(hub_t *hub, int kind, const char *name, size_t len, uint64_t seq,
