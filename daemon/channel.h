@@ -35,7 +35,10 @@ typedef struct sub {
     uint8_t wait;            /* SUB_WAIT_* bits */
 } sub_t;
 
-enum { SUB_WAIT = 1, SUB_WAIT_SINCE = 2, SUB_WAIT_REQ = 4 };
+/* SUB_ANNOUNCE: its protocol announces the subscription itself once the
+ * wait ends (Pusher's subscription_succeeded, pusher.c), so a client never
+ * hears it before this node takes the channel's messages. */
+enum { SUB_WAIT = 1, SUB_WAIT_SINCE = 2, SUB_WAIT_REQ = 4, SUB_ANNOUNCE = 8 };
 
 typedef struct channel {
     struct channel *hnext;   /* hash chain */

@@ -100,19 +100,29 @@ static int pusher_deliver_first(conn_t *c, message_t *m) {
     return pusher_deliver(c, NULL, m);
 }
 
-/* subscribe_resume's answer: Pusher says subscription_succeeded instead
- * (presence answers with its members from pusher_subscribe). */
 static void pusher_seats_advance(conn_t *c);
-static int pusher_answer(conn_t *c, const char *json, size_t n) {
-    if (c->loop->hub->cluster) pusher_seats_advance(c); /* presence joins wait for this */
-    return 0;
-}
-
 static void pusher_send_event(conn_t *c, const char *event, const char *channel, size_t clen,
                               const char *data_json) {
     char *out = pusher_event_dumps(event, channel, clen, data_json);
     if (out) wsconn_text(c, out, strlen(out));
     free(out);
+}
+
+/* subscribe_resume's answer: Pusher says subscription_succeeded instead
+ * (presence with its members, from pusher_subscribe). In a cluster it
+ * comes when a subscription's wait for its channel's state from Redis
+ * ends: announced then (SUB_ANNOUNCE), the client gets every message
+ * published after it hears it; presence joins wait for it too. */
+static int pusher_answer(conn_t *c, const char *json, size_t n) {
+    if (!c->loop->hub->cluster) return 0;
+    for (uint32_t i = 0; i < c->nsubs && conn_is_open(c); i++) {
+        sub_t *s = c->subs[i];
+        if (s->wait != SUB_ANNOUNCE) continue;
+        s->wait = 0;
+        pusher_send_event(c, "pusher_internal:subscription_succeeded", s->ch->name, s->ch->name_len, "{}");
+    }
+    pusher_seats_advance(c);
+    return 0;
 }
 
 static void pusher_error(conn_t *c, int code, const char *message) {
@@ -482,6 +492,14 @@ static void pusher_subscribe(conn_t *c, const pusher_cmd_t *cmd) {
         s->seats = seat;
         pusher_seats_advance(c);
         return;
+    }
+    if (!presence) { /* waiting for the channel's state: announced by pusher_answer */
+        channel_t *ch = channel_find(&loop->channels, cmd->channel, cmd->channel_len);
+        for (uint32_t i = 0; ch && i < c->nsubs; i++)
+            if (c->subs[i]->ch == ch && (c->subs[i]->wait & SUB_WAIT)) {
+                c->subs[i]->wait |= SUB_ANNOUNCE;
+                return;
+            }
     }
     char *data = NULL;
     int joined = presence ? pusher_presence_join(c, cmd->channel, cmd->channel_len, user_id, info, &data) : 0;

@@ -397,7 +397,7 @@ static void subscribe_complete(loop_t *loop, channel_t *ch, sub_t *s) {
     int ok = hub_subscribe(loop->hub, loop->index, loop->cfg, ch->name, ch->name_len, 0, 0,
                            has_since, s->since, &last, &replay, &nreplay);
     if (ok == HUB_PENDING) return; /* dropped again meanwhile: the next load answers */
-    s->wait = 0;
+    s->wait &= SUB_ANNOUNCE; /* for the protocol's answer hook */
     if (ok < 0) {
         log_error("%s: out of memory answering a subscription: closing", c->peer);
         c->proto->close(c, 1011, "out of memory");

@@ -314,6 +314,30 @@ test(`a node killed with SIGKILL loses its members within 2 x ${TTL} ms`, async 
   obs.leave();
 });
 
+// A node new to a channel takes its messages only once it has the
+// channel's state from Redis; subscription_succeeded must not come before
+// that, or a client that triggers (or is told to expect) a message right
+// after it misses it. Redis paused: the answer waits; a trigger on
+// another node right after it arrives.
+test('subscription_succeeded on a node new to the channel waits for Redis; what follows it arrives', async () => {
+  const [a, b] = nodes;
+  const { default: PusherServer } = await import('pusher');
+  const sdk = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(a.emitPort), useTLS: false });
+  const r = await rawPusher(b);
+  const channel = 'private-late-' + Date.now();
+  const sig = createHmac('sha256', APP.secret).update(`${r.socketId}:${channel}`).digest('hex');
+  const succeeded = () => r.msgs.find((m) => m.event === 'pusher_internal:subscription_succeeded' && m.channel === channel);
+  assert.equal(await redisCmd(redis.port, 'CLIENT PAUSE 700 ALL'), '+OK');
+  r.ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel, auth: `${APP.key}:${sig}` } }));
+  await sleep(300);
+  assert.equal(succeeded(), undefined, 'answered while Redis was paused: ' + JSON.stringify(r.msgs));
+  await until(succeeded, 5000, 'subscription_succeeded after the pause');
+  await sdk.trigger(channel, 'Shipped', { n: 1 });
+  await until(() => r.msgs.find((m) => m.event === 'Shipped'), 5000, 'the event after subscription_succeeded: ' + JSON.stringify(r.msgs));
+  assert.equal(r.msgs.filter((m) => m.event === 'pusher_internal:subscription_succeeded').length, 1);
+  r.ws.close();
+});
+
 test('with Redis gone, presence subscribers are closed 4200 and a subscribe is refused 4100', async () => {
   const [a] = nodes;
   const live = await rawPusher(a);
