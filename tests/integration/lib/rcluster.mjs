@@ -50,9 +50,16 @@ export function parse(b, i) {
   throw new Error('bad RESP ' + t);
 }
 
+// Each master's cluster bus port, kept for its restarts. Redis would take
+// port + 10000, which lies in the kernel's ephemeral range, where the
+// tests' own outgoing connections may already hold it.
+const busPorts = new Map();
+
 // One cluster-enabled redis-server keeping its files in dir.
 export async function startMaster(dir, port, extra = []) {
+  if (!busPorts.has(port)) busPorts.set(port, await freePort());
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+    '--cluster-port', String(busPorts.get(port)),
     '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no',
     '--protected-mode', 'no', '--appendfilename', `aof-${port}`, ...extra], { stdio: ['ignore', 'ignore', 'ignore'] });
   proc.exited = new Promise((r) => proc.once('exit', r));
