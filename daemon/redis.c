@@ -6,6 +6,7 @@
 #include "digest.h"
 #include "log.h"
 #include "rediscluster.h"
+#include "redisreader.h"
 #include "redischan.h"
 #include "rediswire.h"
 #include "signed.h"
@@ -177,6 +178,7 @@ static redisAsyncContext *redis_open(redis_link_t *l) {
         redisAsyncFree(ac);
         return NULL;
     }
+    redisreader_bound(ac->c.reader);
     ac->data = l;
     redisAsyncSetConnectCallback(ac, redis_on_connect);
     redisAsyncSetDisconnectCallback(ac, redis_on_disconnect);

@@ -3,6 +3,7 @@
 #include "clusterwire.h"
 #include "digest.h"
 #include "log.h"
+#include "redisreader.h"
 #include "redisshard.h"
 #include "rediswire.h"
 #include "signed.h"
@@ -220,6 +221,7 @@ static redisAsyncContext *rc_async_open(rediscluster_t *rc, const char *host, in
         redisAsyncFree(ac);
         return NULL;
     }
+    redisreader_bound(ac->c.reader);
     ac->data = data;
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);

@@ -1,5 +1,7 @@
 #include "redisshard.h"
 
+#include "redisreader.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +201,7 @@ redisshard_t *redisshard_open(uv_loop_t *uv, const char *host, int port,
                               void *arg) {
     redisshard_t *s = calloc(1, sizeof(*s));
     if (s == NULL) return NULL;
-    s->reader = redisReaderCreate();
+    s->reader = redisreader_create();
     if (s->reader == NULL) {
         free(s);
         return NULL;

@@ -8,6 +8,7 @@
  * lists, each with a valid port; a redirect names a slot < 16384 and a
  * port 1-65535; a slot is always < 16384. */
 #include "clusterwire.h"
+#include "redisreader.h"
 
 #include <hiredis/hiredis.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static void fuzz_seeds(const char *s, size_t n) {
 }
 
 static void fuzz_slots(const char *s, size_t n) {
-    redisReader *rd = redisReaderCreate();
+    redisReader *rd = redisreader_create();
     void *reply = NULL;
     redisReaderFeed(rd, s, n);
     if (redisReaderGetReply(rd, &reply) == REDIS_OK && reply) {
