@@ -21,6 +21,10 @@
 #                 (cpu-clock) during the emit route at c=8
 #   --heraldd PATH, --ext PATH   measure another heraldd binary (bench/build-at.sh
 #                 COMMIT prints one) or herald.so, e.g. a commit's, to compare
+#   --floor       bench/floor in heraldd's place (the least server: one write per
+#                 subscriber per message): what the kernel alone costs per emit;
+#                 routes none emit curl2013 (floor answers single emits only;
+#                 emit_many and defer send batches)
 # Every process is started on free 127.0.0.1 ports / temp sockets and stopped
 # by its PID. Prints one Markdown table (bench/e2e-report.js).
 set -uo pipefail
@@ -29,7 +33,7 @@ bench=$(pwd)
 top=$(cd .. && pwd)
 
 quick=0 repeat="" requests="" warmup="" conc="" routes="none emit emit_many defer curl2013"
-out="" profile=0 heraldd_bin="" ext_so=""
+out="" profile=0 heraldd_bin="" ext_so="" floor=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -42,7 +46,8 @@ while [ $# -gt 0 ]; do
     --profile) profile=1 ;;
     --heraldd) heraldd_bin=$2; shift ;;
     --ext) ext_so=$2; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --floor) floor=1 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "e2e.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -57,6 +62,17 @@ for r in $routes; do
     *) echo "e2e.sh: unknown route $r (none emit emit_many defer curl2013)" >&2; exit 2 ;;
   esac
 done
+# the server the extension emits to: heraldd, or floor with --floor
+srv=heraldd
+if [ $floor = 1 ]; then
+  srv=floor
+  for r in emit_many defer; do  # both send batches to POST /emit, answered {"ids":[..]}
+    if [[ " $routes " == *" $r "* ]]; then
+      routes=$(echo " $routes " | sed "s/ $r / /")
+      echo "e2e.sh: --floor: no $r route (floor answers single emits only)" >&2
+    fi
+  done
+fi
 for n in "$repeat" "$requests" "$warmup" $conc; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "e2e.sh: not a number: $n" >&2; exit 2; }
 done
@@ -72,7 +88,7 @@ fail() { log "$*"; exit 1; }
 fpm_bin=$(command -v php-fpm8.2 || command -v php-fpm) || fail "php-fpm missing (scripts/setup)"
 command -v nginx >/dev/null || fail "nginx missing (scripts/setup)"
 command -v node >/dev/null || fail "node missing (scripts/setup)"
-make -s -C "$bench" loadgen httpload || fail "bench/loadgen or bench/httpload does not build"
+make -s -C "$bench" loadgen httpload floor || fail "bench/loadgen, httpload or floor does not build"
 make -s -j2 -C "$top/daemon" >"$out/heraldd-build.log" 2>&1 || fail "heraldd does not build ($out/heraldd-build.log)"
 if [ -n "$ext_so" ]; then ext=$ext_so
 else ext=$("$top/scripts/build-ext" 2>"$out/ext-build.log") || fail "the PHP extension does not build ($out/ext-build.log)"
@@ -141,13 +157,17 @@ mkdir -p "$d"/{client_body,proxy,fastcgi,uwsgi,scgi}
 chmod 755 "$out" "$d"
 ws_port=$(free_port)
 (umask 077; head -c 32 /dev/urandom | base64 >"$d/secret")
-"$heraldd_bin" --listen "127.0.0.1:$ws_port" --emit_listen "unix:$d/emit.sock" \
-  --secret-file "$d/secret" --public-channels 'bench*' --log-level warn >"$d/heraldd.log" 2>&1 &
+if [ $floor = 1 ]; then
+  "$bench/floor" --ws-port "$ws_port" --emit-unix "$d/emit.sock" >"$d/$srv.log" 2>&1 &
+else
+  "$heraldd_bin" --listen "127.0.0.1:$ws_port" --emit_listen "unix:$d/emit.sock" \
+    --secret-file "$d/secret" --public-channels 'bench*' --log-level warn >"$d/$srv.log" 2>&1 &
+fi
 heraldd_pid=$!
 PIDS+=("$heraldd_pid")
-wait_port "$ws_port" $heraldd_pid || fail "heraldd did not start: $(tail -3 "$d/heraldd.log")"
+wait_port "$ws_port" $heraldd_pid || fail "$srv did not start: $(tail -3 "$d/$srv.log")"
 for _ in $(seq 200); do [ -S "$d/emit.sock" ] && break; sleep 0.05; done
-[ -S "$d/emit.sock" ] || fail "heraldd made no emit socket"
+[ -S "$d/emit.sock" ] || fail "$srv made no emit socket"
 
 node_pid="" io_emit="127.0.0.1:1"
 if [[ " $routes " == *" curl2013 "* ]]; then
@@ -210,7 +230,7 @@ for r in $routes; do
   count_sent "$r" 1
 done
 
-cpu_args=(--cpu "php-fpm=$fpm_pid" --cpu "nginx=$nginx_pid" --cpu "heraldd=$heraldd_pid")
+cpu_args=(--cpu "php-fpm=$fpm_pid" --cpu "nginx=$nginx_pid" --cpu "$srv=$heraldd_pid")
 [ -n "$node_pid" ] && cpu_args+=(--cpu "node=$node_pid")
 
 # ---- measure -------------------------------------------------------------
@@ -304,7 +324,7 @@ stop_all
 
 node "$bench/e2e-report.js" "$results" | tee "$out/table.md"
 echo
-echo "Delivered to the 10 heraldd subscribers: ${got_h:-?} of $((sent_h * 10)) frames;" \
+echo "Delivered to the 10 $srv subscribers: ${got_h:-?} of $((sent_h * 10)) frames;" \
   "to the 10 socket.io subscribers: ${got_io:-?} of $((sent_io * 10))." | tee -a "$out/table.md"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(uname -sr);" \
   "load before: $(cat "$out/loadavg" 2>/dev/null || echo ?)"
