@@ -461,6 +461,11 @@ static int ws_input(int fd)
         conn_close(fd);
         return -1;
     }
+    if (c->nin == 0) { /* a subscriber rarely sends: it holds no buffer */
+        free(c->in);
+        c->in = NULL;
+        c->incap = 0;
+    }
     return 0;
 }
 
