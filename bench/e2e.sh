@@ -17,7 +17,7 @@
 #                 defer     = Herald\defer() of one message, sent at shutdown
 #                 curl2013  = curl_init per call, GET to Express, io.emit()
 #   --out DIR     keep results.jsonl, table.md and every log there (a temp dir)
-#   --profile     then profile heraldd and the php-fpm workers with perf
+#   --profile     then profile heraldd (or floor) and the php-fpm workers with perf
 #                 (cpu-clock) during the emit route at c=8
 #   --heraldd PATH, --ext PATH   measure another heraldd binary (bench/build-at.sh
 #                 COMMIT prints one) or herald.so, e.g. a commit's, to compare
@@ -269,7 +269,7 @@ if [ $profile = 1 ]; then
       count_sent emit "$n"
     }
     stat_ev='syscalls:sys_enter_*,context-switches'
-    perf stat -e "$stat_ev" -p "$heraldd_pid" -o "$out/perf-stat-heraldd.txt" &
+    perf stat -e "$stat_ev" -p "$heraldd_pid" -o "$out/perf-stat-$srv.txt" &
     s1=$!
     perf stat -e "$stat_ev" -p "$workers" -o "$out/perf-stat-php-fpm.txt" &
     s2=$!
@@ -277,7 +277,7 @@ if [ $profile = 1 ]; then
     kill -INT $s1 $s2
     wait $s1 $s2
     perf record -e cpu-clock -F 2000 --call-graph dwarf,8192 -p "$heraldd_pid" \
-      -o "$out/perf-heraldd.data" >"$out/perf-heraldd.log" 2>&1 &
+      -o "$out/perf-$srv.data" >"$out/perf-$srv.log" 2>&1 &
     p1=$!
     perf record -e cpu-clock -F 1000 --call-graph dwarf,8192 -p "$workers" \
       -o "$out/perf-php-fpm.data" >"$out/perf-php-fpm.log" 2>&1 &
@@ -285,7 +285,7 @@ if [ $profile = 1 ]; then
     prof_run profile-record
     kill -INT $p1 $p2
     wait $p1 $p2
-    for who in heraldd php-fpm; do
+    for who in $srv php-fpm; do
       {
         echo "# $who during $n requests of /emit at c=8"
         echo "## syscalls and context switches per request (perf stat)"
@@ -303,7 +303,7 @@ if [ $profile = 1 ]; then
           | grep -E '^ +[0-9]' | head -45
       } >"$out/profile-$who.txt"
     done
-    log "profiles in $out/profile-heraldd.txt and $out/profile-php-fpm.txt"
+    log "profiles in $out/profile-$srv.txt and $out/profile-php-fpm.txt"
   else
     log "perf cannot record here: no profile"
   fi
