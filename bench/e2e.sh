@@ -25,6 +25,8 @@
 #                 subscriber per message): what the kernel alone costs per emit;
 #                 routes none emit curl2013 (floor answers single emits only;
 #                 emit_many and defer send batches)
+#   --subscribers N  WebSocket subscribers on heraldd (or floor) (10; 0: none,
+#                 what the emit request alone costs the server)
 # Every process is started on free 127.0.0.1 ports / temp sockets and stopped
 # by its PID. Prints one Markdown table (bench/e2e-report.js).
 set -uo pipefail
@@ -33,7 +35,7 @@ bench=$(pwd)
 top=$(cd .. && pwd)
 
 quick=0 repeat="" requests="" warmup="" conc="" routes="none emit emit_many defer curl2013"
-out="" profile=0 heraldd_bin="" ext_so="" floor=0
+out="" profile=0 heraldd_bin="" ext_so="" floor=0 nsubs=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -47,7 +49,8 @@ while [ $# -gt 0 ]; do
     --heraldd) heraldd_bin=$2; shift ;;
     --ext) ext_so=$2; shift ;;
     --floor) floor=1 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    --subscribers) nsubs=$2; shift ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "e2e.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -73,7 +76,7 @@ if [ $floor = 1 ]; then
     fi
   done
 fi
-for n in "$repeat" "$requests" "$warmup" $conc; do
+for n in "$nsubs" "$repeat" "$requests" "$warmup" $conc; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "e2e.sh: not a number: $n" >&2; exit 2; }
 done
 [ -n "$out" ] || out=$(mktemp -d)
@@ -180,11 +183,12 @@ if [[ " $routes " == *" curl2013 "* ]]; then
   io_emit="127.0.0.1:$io_emit_port"
 fi
 
-# 10 subscribers on each server, counting what arrives until told to stop.
+# Subscribers on each server (10; heraldd's: --subscribers), counting what
+# arrives until told to stop.
 subscribers() {
-  local name=$1
-  shift
-  ./loadgen "$@" --clients 10 --until-signal --hold-ms 0 --deadline-s 7200 \
+  local name=$1 n=$2
+  shift 2
+  ./loadgen "$@" --clients "$n" --until-signal --hold-ms 0 --deadline-s 7200 \
     --label "subs-$name" >"$d/subs-$name.json" 2>"$d/subs-$name.err" &
   local pid=$!
   PIDS+=("$pid")
@@ -192,8 +196,9 @@ subscribers() {
     fail "the $name subscribers did not get ready: $(cat "$d/subs-$name.err")"
   SUBS_PID[$name]=$pid
 }
-subscribers heraldd --proto heraldd --port "$ws_port"
-[ -n "$node_pid" ] && subscribers socketio --proto socketio --port "$io_port"
+got_h=0
+[ "$nsubs" -gt 0 ] && subscribers heraldd "$nsubs" --proto heraldd --port "$ws_port"
+[ -n "$node_pid" ] && subscribers socketio 10 --proto socketio --port "$io_port"
 
 root_flags=()
 [ "$(id -u)" = 0 ] && root_flags=(-R)
@@ -311,9 +316,11 @@ fi
 
 # ---- did every message arrive? -----------------------------------------------
 sleep 0.5
-kill -TERM "${SUBS_PID[heraldd]}" 2>/dev/null
-wait "${SUBS_PID[heraldd]}" 2>/dev/null
-got_h=$(sed -n 's/.*"other_frames":\([0-9]*\).*/\1/p' "$d/subs-heraldd.json")
+if [ "$nsubs" -gt 0 ]; then
+  kill -TERM "${SUBS_PID[heraldd]}" 2>/dev/null
+  wait "${SUBS_PID[heraldd]}" 2>/dev/null
+  got_h=$(sed -n 's/.*"other_frames":\([0-9]*\).*/\1/p' "$d/subs-heraldd.json")
+fi
 got_io=0
 if [ -n "$node_pid" ]; then
   kill -TERM "${SUBS_PID[socketio]}" 2>/dev/null
@@ -324,9 +331,9 @@ stop_all
 
 node "$bench/e2e-report.js" "$results" | tee "$out/table.md"
 echo
-echo "Delivered to the 10 $srv subscribers: ${got_h:-?} of $((sent_h * 10)) frames;" \
+echo "Delivered to the $nsubs $srv subscribers: ${got_h:-?} of $((sent_h * nsubs)) frames;" \
   "to the 10 socket.io subscribers: ${got_io:-?} of $((sent_io * 10))." | tee -a "$out/table.md"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(uname -sr);" \
   "load before: $(cat "$out/loadavg" 2>/dev/null || echo ?)"
 echo "total time: $(( $(date +%s) - start ))s; raw results: $results"
-[ "${got_h:-x}" = $((sent_h * 10)) ] && [ "${got_io:-x}" = $((sent_io * 10)) ] && [ $errors = 0 ]
+[ "${got_h:-x}" = $((sent_h * nsubs)) ] && [ "${got_io:-x}" = $((sent_io * 10)) ] && [ $errors = 0 ]
