@@ -17,10 +17,16 @@
 #                 defer     = Herald\defer() of one message, sent at shutdown
 #                 curl2013  = curl_init per call, GET to Express, io.emit()
 #   --out DIR     keep results.jsonl, table.md and every log there (a temp dir)
-#   --profile     then profile heraldd and the php-fpm workers with perf
+#   --profile     then profile heraldd (or floor) and the php-fpm workers with perf
 #                 (cpu-clock) during the emit route at c=8
 #   --heraldd PATH, --ext PATH   measure another heraldd binary (bench/build-at.sh
 #                 COMMIT prints one) or herald.so, e.g. a commit's, to compare
+#   --floor       bench/floor in heraldd's place (the least server: one write per
+#                 subscriber per message): what the kernel alone costs per emit;
+#                 routes none emit curl2013 (floor answers single emits only;
+#                 emit_many and defer send batches)
+#   --subscribers N  WebSocket subscribers on heraldd (or floor) (10; 0: none,
+#                 what the emit request alone costs the server)
 # Every process is started on free 127.0.0.1 ports / temp sockets and stopped
 # by its PID. Prints one Markdown table (bench/e2e-report.js).
 set -uo pipefail
@@ -29,7 +35,7 @@ bench=$(pwd)
 top=$(cd .. && pwd)
 
 quick=0 repeat="" requests="" warmup="" conc="" routes="none emit emit_many defer curl2013"
-out="" profile=0 heraldd_bin="" ext_so=""
+out="" profile=0 heraldd_bin="" ext_so="" floor=0 nsubs=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -42,7 +48,9 @@ while [ $# -gt 0 ]; do
     --profile) profile=1 ;;
     --heraldd) heraldd_bin=$2; shift ;;
     --ext) ext_so=$2; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --floor) floor=1 ;;
+    --subscribers) nsubs=$2; shift ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "e2e.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -57,7 +65,18 @@ for r in $routes; do
     *) echo "e2e.sh: unknown route $r (none emit emit_many defer curl2013)" >&2; exit 2 ;;
   esac
 done
-for n in "$repeat" "$requests" "$warmup" $conc; do
+# the server the extension emits to: heraldd, or floor with --floor
+srv=heraldd
+if [ $floor = 1 ]; then
+  srv=floor
+  for r in emit_many defer; do  # both send batches to POST /emit, answered {"ids":[..]}
+    if [[ " $routes " == *" $r "* ]]; then
+      routes=$(echo " $routes " | sed "s/ $r / /")
+      echo "e2e.sh: --floor: no $r route (floor answers single emits only)" >&2
+    fi
+  done
+fi
+for n in "$nsubs" "$repeat" "$requests" "$warmup" $conc; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "e2e.sh: not a number: $n" >&2; exit 2; }
 done
 [ -n "$out" ] || out=$(mktemp -d)
@@ -72,7 +91,7 @@ fail() { log "$*"; exit 1; }
 fpm_bin=$(command -v php-fpm8.2 || command -v php-fpm) || fail "php-fpm missing (scripts/setup)"
 command -v nginx >/dev/null || fail "nginx missing (scripts/setup)"
 command -v node >/dev/null || fail "node missing (scripts/setup)"
-make -s -C "$bench" loadgen httpload || fail "bench/loadgen or bench/httpload does not build"
+make -s -C "$bench" loadgen httpload floor || fail "bench/loadgen, httpload or floor does not build"
 make -s -j2 -C "$top/daemon" >"$out/heraldd-build.log" 2>&1 || fail "heraldd does not build ($out/heraldd-build.log)"
 if [ -n "$ext_so" ]; then ext=$ext_so
 else ext=$("$top/scripts/build-ext" 2>"$out/ext-build.log") || fail "the PHP extension does not build ($out/ext-build.log)"
@@ -141,13 +160,17 @@ mkdir -p "$d"/{client_body,proxy,fastcgi,uwsgi,scgi}
 chmod 755 "$out" "$d"
 ws_port=$(free_port)
 (umask 077; head -c 32 /dev/urandom | base64 >"$d/secret")
-"$heraldd_bin" --listen "127.0.0.1:$ws_port" --emit_listen "unix:$d/emit.sock" \
-  --secret-file "$d/secret" --public-channels 'bench*' --log-level warn >"$d/heraldd.log" 2>&1 &
+if [ $floor = 1 ]; then
+  "$bench/floor" --ws-port "$ws_port" --emit-unix "$d/emit.sock" >"$d/$srv.log" 2>&1 &
+else
+  "$heraldd_bin" --listen "127.0.0.1:$ws_port" --emit_listen "unix:$d/emit.sock" \
+    --secret-file "$d/secret" --public-channels 'bench*' --log-level warn >"$d/$srv.log" 2>&1 &
+fi
 heraldd_pid=$!
 PIDS+=("$heraldd_pid")
-wait_port "$ws_port" $heraldd_pid || fail "heraldd did not start: $(tail -3 "$d/heraldd.log")"
+wait_port "$ws_port" $heraldd_pid || fail "$srv did not start: $(tail -3 "$d/$srv.log")"
 for _ in $(seq 200); do [ -S "$d/emit.sock" ] && break; sleep 0.05; done
-[ -S "$d/emit.sock" ] || fail "heraldd made no emit socket"
+[ -S "$d/emit.sock" ] || fail "$srv made no emit socket"
 
 node_pid="" io_emit="127.0.0.1:1"
 if [[ " $routes " == *" curl2013 "* ]]; then
@@ -160,11 +183,12 @@ if [[ " $routes " == *" curl2013 "* ]]; then
   io_emit="127.0.0.1:$io_emit_port"
 fi
 
-# 10 subscribers on each server, counting what arrives until told to stop.
+# Subscribers on each server (10; heraldd's: --subscribers), counting what
+# arrives until told to stop.
 subscribers() {
-  local name=$1
-  shift
-  ./loadgen "$@" --clients 10 --until-signal --hold-ms 0 --deadline-s 7200 \
+  local name=$1 n=$2
+  shift 2
+  ./loadgen "$@" --clients "$n" --until-signal --hold-ms 0 --deadline-s 7200 \
     --label "subs-$name" >"$d/subs-$name.json" 2>"$d/subs-$name.err" &
   local pid=$!
   PIDS+=("$pid")
@@ -172,8 +196,9 @@ subscribers() {
     fail "the $name subscribers did not get ready: $(cat "$d/subs-$name.err")"
   SUBS_PID[$name]=$pid
 }
-subscribers heraldd --proto heraldd --port "$ws_port"
-[ -n "$node_pid" ] && subscribers socketio --proto socketio --port "$io_port"
+got_h=0
+[ "$nsubs" -gt 0 ] && subscribers heraldd "$nsubs" --proto heraldd --port "$ws_port"
+[ -n "$node_pid" ] && subscribers socketio 10 --proto socketio --port "$io_port"
 
 root_flags=()
 [ "$(id -u)" = 0 ] && root_flags=(-R)
@@ -210,7 +235,7 @@ for r in $routes; do
   count_sent "$r" 1
 done
 
-cpu_args=(--cpu "php-fpm=$fpm_pid" --cpu "nginx=$nginx_pid" --cpu "heraldd=$heraldd_pid")
+cpu_args=(--cpu "php-fpm=$fpm_pid" --cpu "nginx=$nginx_pid" --cpu "$srv=$heraldd_pid")
 [ -n "$node_pid" ] && cpu_args+=(--cpu "node=$node_pid")
 
 # ---- measure -------------------------------------------------------------
@@ -249,7 +274,7 @@ if [ $profile = 1 ]; then
       count_sent emit "$n"
     }
     stat_ev='syscalls:sys_enter_*,context-switches'
-    perf stat -e "$stat_ev" -p "$heraldd_pid" -o "$out/perf-stat-heraldd.txt" &
+    perf stat -e "$stat_ev" -p "$heraldd_pid" -o "$out/perf-stat-$srv.txt" &
     s1=$!
     perf stat -e "$stat_ev" -p "$workers" -o "$out/perf-stat-php-fpm.txt" &
     s2=$!
@@ -257,7 +282,7 @@ if [ $profile = 1 ]; then
     kill -INT $s1 $s2
     wait $s1 $s2
     perf record -e cpu-clock -F 2000 --call-graph dwarf,8192 -p "$heraldd_pid" \
-      -o "$out/perf-heraldd.data" >"$out/perf-heraldd.log" 2>&1 &
+      -o "$out/perf-$srv.data" >"$out/perf-$srv.log" 2>&1 &
     p1=$!
     perf record -e cpu-clock -F 1000 --call-graph dwarf,8192 -p "$workers" \
       -o "$out/perf-php-fpm.data" >"$out/perf-php-fpm.log" 2>&1 &
@@ -265,7 +290,7 @@ if [ $profile = 1 ]; then
     prof_run profile-record
     kill -INT $p1 $p2
     wait $p1 $p2
-    for who in heraldd php-fpm; do
+    for who in $srv php-fpm; do
       {
         echo "# $who during $n requests of /emit at c=8"
         echo "## syscalls and context switches per request (perf stat)"
@@ -283,7 +308,7 @@ if [ $profile = 1 ]; then
           | grep -E '^ +[0-9]' | head -45
       } >"$out/profile-$who.txt"
     done
-    log "profiles in $out/profile-heraldd.txt and $out/profile-php-fpm.txt"
+    log "profiles in $out/profile-$srv.txt and $out/profile-php-fpm.txt"
   else
     log "perf cannot record here: no profile"
   fi
@@ -291,9 +316,11 @@ fi
 
 # ---- did every message arrive? -----------------------------------------------
 sleep 0.5
-kill -TERM "${SUBS_PID[heraldd]}" 2>/dev/null
-wait "${SUBS_PID[heraldd]}" 2>/dev/null
-got_h=$(sed -n 's/.*"other_frames":\([0-9]*\).*/\1/p' "$d/subs-heraldd.json")
+if [ "$nsubs" -gt 0 ]; then
+  kill -TERM "${SUBS_PID[heraldd]}" 2>/dev/null
+  wait "${SUBS_PID[heraldd]}" 2>/dev/null
+  got_h=$(sed -n 's/.*"other_frames":\([0-9]*\).*/\1/p' "$d/subs-heraldd.json")
+fi
 got_io=0
 if [ -n "$node_pid" ]; then
   kill -TERM "${SUBS_PID[socketio]}" 2>/dev/null
@@ -304,9 +331,9 @@ stop_all
 
 node "$bench/e2e-report.js" "$results" | tee "$out/table.md"
 echo
-echo "Delivered to the 10 heraldd subscribers: ${got_h:-?} of $((sent_h * 10)) frames;" \
+echo "Delivered to the $nsubs $srv subscribers: ${got_h:-?} of $((sent_h * nsubs)) frames;" \
   "to the 10 socket.io subscribers: ${got_io:-?} of $((sent_io * 10))." | tee -a "$out/table.md"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(uname -sr);" \
   "load before: $(cat "$out/loadavg" 2>/dev/null || echo ?)"
 echo "total time: $(( $(date +%s) - start ))s; raw results: $results"
-[ "${got_h:-x}" = $((sent_h * 10)) ] && [ "${got_io:-x}" = $((sent_io * 10)) ] && [ $errors = 0 ]
+[ "${got_h:-x}" = $((sent_h * nsubs)) ] && [ "${got_io:-x}" = $((sent_io * 10)) ] && [ $errors = 0 ]

@@ -266,6 +266,37 @@ static int64_t server_cpu_ns(void)
     return sum;
 }
 
+/* User and system CPU of the server processes in ms, from utime and
+ * stime of /proc/PID/stat (clock ticks: coarser than schedstat, but they
+ * split the time into the server's own code and the kernel's). */
+static void server_user_sys_ms(double *user, double *sys)
+{
+    pid_t p[256];
+    int n = server_pid_list(p, 256);
+    unsigned long long ut_sum = 0, st_sum = 0;
+    *user = *sys = -1;
+    for (int i = 0; i < n; i++) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)p[i]);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = 0;
+        char *rp = strrchr(buf, ')');
+        unsigned long ut, stt;
+        if (rp && sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                         &stt) == 2)
+            ut_sum += ut, st_sum += stt;
+    }
+    if (n == 0)
+        return;
+    double tick_ms = 1000.0 / (double)sysconf(_SC_CLK_TCK);
+    *user = (double)ut_sum * tick_ms;
+    *sys = (double)st_sum * tick_ms;
+}
+
 /* CPU of each --server-pid (with its children), and of the --aux-pid
  * processes together: a cluster's nodes one by one, and its Redis. */
 static void server_cpu_each(int64_t *each)
@@ -1389,6 +1420,8 @@ int main(int argc, char **argv)
     long rss1 = server_rss_kb();
     int64_t cpu0 = server_cpu_ns(), aux0 = aux_cpu_ns(), each0[32], each1[32];
     server_cpu_each(each0);
+    double user0, sys0, user1, sys1;
+    server_user_sys_ms(&user0, &sys0);
 
     /* Someone else publishes (bench/e2e.sh's PHP routes): wait for the word. */
     if (o.until_signal && !timed_out && !fatal[0]) {
@@ -1435,6 +1468,9 @@ int main(int argc, char **argv)
     }
     int64_t cpu1 = server_cpu_ns(), aux1 = aux_cpu_ns();
     server_cpu_each(each1);
+    server_user_sys_ms(&user1, &sys1);
+    double user_ms = user0 >= 0 && user1 >= 0 ? user1 - user0 : -1;
+    double sys_ms = sys0 >= 0 && sys1 >= 0 ? sys1 - sys0 : -1;
     /* Our own CPU (publisher + subscriber processes): on a small machine the
      * client can be the bottleneck, and the report must say so. */
     struct rusage ru_self, ru_kids;
@@ -1512,6 +1548,7 @@ int main(int argc, char **argv)
            ",\"close_code\":%d,\"delivery_s\":%.3f,\"delivered_per_s\":%.0f,"
            "\"lat_us_p50\":%.0f,\"lat_us_p90\":%.0f,\"lat_us_p99\":%.0f,\"lat_us_p999\":%.0f,"
            "\"lat_us_max\":%.0f,\"lat_us_mean\":%.1f,\"server_cpu_ms\":%.1f,"
+           "\"server_user_ms\":%.0f,\"server_sys_ms\":%.0f,"
            "\"cpu_us_per_frame\":%.3f,\"rss_kb_base\":%ld,\"rss_kb_loaded\":%ld,"
            "\"rss_bytes_per_conn\":%.0f,\"server_cpu_ms_each\":[%s],\"aux_cpu_ms\":%.1f,"
            "\"aux_cpu_us_per_frame\":%.3f,\"loadgen_cpu_ms\":%.1f,\"wall_s\":%.3f,\"timeout\":%s,\"error\":\"%s\"}\n",
@@ -1520,7 +1557,7 @@ int main(int argc, char **argv)
            o.size, o.publishers, o.pipeline, published, pub_err, pub_s,
            pub_s > 0 ? (double)(pub_ok + pub_err) / pub_s : 0, expected, delivered, lost, dup, other, closed,
            close_code, deliv_s, dps, p50, p90, p99, p999, (double)lat_max / 1000,
-           timed ? lat_sum / (double)timed : 0, cpu_ms, cpu_per, rss0, rss1, rss_per,
+           timed ? lat_sum / (double)timed : 0, cpu_ms, user_ms, sys_ms, cpu_per, rss0, rss1, rss_per,
            each, aux_ms, aux_per, own_ms, (double)(now_ns() - t0) / 1e9, timed_out ? "true" : "false", errj);
     fflush(stdout);
     fprintf(stderr,

@@ -22,8 +22,8 @@ for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
   }
 }
 
-const order = ['heraldd', 'heraldd-auto', 'heraldd-2', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'laravel-echo-server', 'heraldd-cluster', 'base-cluster', 'heraldd-cluster-all', 'base-cluster-all', 'socketio', 'socketio-cluster', 'ws', 'nchan'];
-const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', 'heraldd-2': 'heraldd (2 workers)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', 'laravel-echo-server': 'laravel-echo-server 1.6', 'heraldd-cluster': 'heraldd 3 nodes + Redis, emits via one', 'heraldd-cluster-all': 'heraldd 3 nodes + Redis, emits via all', 'base-cluster': 'baseline 3 nodes, via one', 'base-cluster-all': 'baseline 3 nodes, via all', socketio: 'socket.io 4', 'socketio-cluster': 'socket.io 4, 3 nodes + redis-adapter', ws: 'ws 8', nchan: 'nginx+nchan' };
+const order = ['heraldd', 'heraldd-auto', 'heraldd-2', 'base', 'base-auto', 'heraldd-sio', 'heraldd-pusher', 'laravel-echo-server', 'heraldd-cluster', 'base-cluster', 'heraldd-cluster-all', 'base-cluster-all', 'socketio', 'socketio-cluster', 'ws', 'nchan', 'floor'];
+const names = { heraldd: 'heraldd (1 worker)', 'heraldd-auto': 'heraldd (workers auto)', 'heraldd-2': 'heraldd (2 workers)', base: 'baseline (1 worker)', 'base-auto': 'baseline (workers auto)', 'heraldd-sio': 'heraldd (socket.io clients)', 'heraldd-pusher': 'heraldd (Pusher clients)', 'laravel-echo-server': 'laravel-echo-server 1.6', 'heraldd-cluster': 'heraldd 3 nodes + Redis, emits via one', 'heraldd-cluster-all': 'heraldd 3 nodes + Redis, emits via all', 'base-cluster': 'baseline 3 nodes, via one', 'base-cluster-all': 'baseline 3 nodes, via all', socketio: 'socket.io 4', 'socketio-cluster': 'socket.io 4, 3 nodes + redis-adapter', ws: 'ws 8', nchan: 'nginx+nchan', floor: 'floor (kernel only)' };
 const clustered = (s) => s.endsWith('-cluster') || s.endsWith('-cluster-all');
 const servers = order.filter((s) => runs.some((r) => r.server === s));
 
@@ -59,6 +59,25 @@ if (runs.some((r) => r.aux_cpu_us_per_frame >= 0)) {
   for (const scn of ['a', 'ap', 'p1', 'p8', 'b2']) {
     extra.push([scn, 'aux_cpu_us_per_frame', `(${scn}) cluster: redis-server CPU µs per delivered frame`, (v) => v.toFixed(2), null]);
     extra.push([scn, 'total_cpu_us_per_frame', `(${scn}) cluster: nodes + redis-server CPU µs per delivered frame`, (v) => v.toFixed(2), null]);
+  }
+  figures.splice(at, 0, ...extra);
+}
+
+// The server's CPU per frame split into system (kernel) and user time, in
+// the proportion of stime to utime (/proc/PID/stat, clock ticks).
+for (const r of runs) {
+  const us = (r.server_user_ms || 0) + (r.server_sys_ms || 0);
+  if (r.cpu_us_per_frame >= 0 && r.server_sys_ms >= 0 && us > 0) {
+    r.sys_us_per_frame = r.cpu_us_per_frame * r.server_sys_ms / us;
+    r.user_us_per_frame = r.cpu_us_per_frame * r.server_user_ms / us;
+  }
+}
+if (runs.some((r) => r.sys_us_per_frame >= 0)) {
+  const at = figures.findIndex((f) => f[0] === 'a' && f[1] === 'loadgen_cpu_ms');
+  const extra = [];
+  for (const scn of ['a', 'ap', 'p1', 'p8', 'b1', 'b2']) {
+    extra.push([scn, 'user_us_per_frame', `(${scn}) of which user (the server's own code) µs per frame`, (v) => v.toFixed(2), null]);
+    extra.push([scn, 'sys_us_per_frame', `(${scn}) of which system (kernel) µs per frame`, (v) => v.toFixed(2), null]);
   }
   figures.splice(at, 0, ...extra);
 }

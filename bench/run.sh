@@ -9,7 +9,9 @@
 #   --repeat N    runs per figure (3; the table shows the median and range)
 #   --servers     any of: heraldd heraldd-auto heraldd-2 heraldd-sio heraldd-pusher
 #                 laravel-echo-server socketio ws nchan (all available but heraldd-2:
-#                 two loops whatever the CPUs)
+#                 two loops whatever the CPUs) and floor (never by default):
+#                 bench/floor, the least server (one epoll loop, one write per
+#                 subscriber per message): what the kernel alone costs
 #                 and the clusters (never by default; --cluster picks them):
 #                 heraldd-cluster      3 heraldd nodes + 1 redis-server, emits through node 1
 #                 heraldd-cluster-all  the same, each publisher's emits over the 3 nodes in turn
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=1 ;;
     --baseline) baseline=$2; shift ;;
     --cluster) cluster=1 ;;
-    -h|--help) sed -n '2,35p' "$bench/${0##*/}"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$bench/${0##*/}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -72,7 +74,7 @@ results="$out/results.jsonl"
 log() { echo "run.sh: $*" >&2; }
 
 # ---- build what we need --------------------------------------------------
-make -s -C "$bench" loadgen || { log "loadgen does not build"; exit 1; }
+make -s -C "$bench" loadgen floor || { log "loadgen or floor does not build"; exit 1; }
 heraldd="$top/daemon/heraldd"
 have_heraldd=0
 if make -s -j2 -C "$top/daemon" >"$out/heraldd-build.log" 2>&1 && [ -x "$heraldd" ]; then
@@ -245,6 +247,12 @@ EOF
       SPID=$!
       LG_ARGS=(--proto ws --port "$WS_PORT" --emit-port "$EMIT_PORT")
       wait_port "$EMIT_PORT" $SPID ;;
+    floor)
+      # the same loadgen command as heraldd's: floor answers its subscribe
+      "$bench/floor" --ws-port "$WS_PORT" --emit-port "$EMIT_PORT" >"$SDIR/log" 2>&1 &
+      SPID=$!
+      LG_ARGS=(--proto heraldd --port "$WS_PORT" --emit-port "$EMIT_PORT")
+      wait_port "$EMIT_PORT" $SPID && wait_port "$WS_PORT" $SPID ;;
     nchan)
       sed -e "s|@PREFIX@|$SDIR|g; s|@MODULES@|$(dirname $nchan_mod)|; s|@SUB_PORT@|$WS_PORT|; s|@PUB_PORT@|$EMIT_PORT|" \
         "$bench/peers/nchan.conf.in" > "$SDIR/nchan.conf"

@@ -36,7 +36,7 @@ stop() {
 }
 
 # ---- the generator itself -------------------------------------------------
-if make -s -B -C bench loadgen httpload CFLAGS="-O2 -g -Werror" >"$tmp/build.log" 2>&1; then
+if make -s -B -C bench loadgen httpload floor CFLAGS="-O2 -g -Werror" >"$tmp/build.log" 2>&1; then
   ok "bench_clients_build_without_warnings"
 else
   not_ok "bench_clients_build_without_warnings" "$(head -5 "$tmp/build.log")"
@@ -78,6 +78,44 @@ else
   not_ok "lost_messages_are_counted" "ws peer did not start: $(cat "$tmp/ws.log")"
 fi
 stop $wspid
+
+# ---- bench/floor, the least server ----------------------------------------
+# The same loadgen command as heraldd's gets every frame from it, over TCP
+# and its Unix socket, and a node ws client (a random key: floor's own SHA-1
+# for Sec-WebSocket-Accept) is subscribed and gets a message.
+fwp=$(free_port) fep=$(free_port)
+bench/floor --ws-port "$fwp" --emit-port "$fep" --emit-unix "$tmp/floor.sock" 2>"$tmp/floor.err" &
+fpid=$!
+PIDS+=($fpid)
+if wait_port "$fep" $fpid; then
+  timeout 20 $lg --proto heraldd --port "$fwp" --emit-port "$fep" --clients 100 --messages 20 \
+    --publishers 4 --drain-ms 1000 --deadline-s 15 >"$tmp/floor.json" 2>"$tmp/floor-lg.err"
+  rc=$?
+  timeout 20 $lg --proto heraldd --port "$fwp" --emit-unix "$tmp/floor.sock" --clients 50 --messages 20 \
+    --window 8 --pipeline 8 --drain-ms 1000 --deadline-s 15 >"$tmp/floor-unix.json" 2>>"$tmp/floor-lg.err"
+  rc2=$?
+  got=$(node -e '
+    const W = require("ws"), w = new W("ws://127.0.0.1:'"$fwp"'/ws");
+    const t = setTimeout(() => { console.log("timeout"); process.exit(1); }, 5000);
+    w.on("open", () => w.send(JSON.stringify({ type: "subscribe", channel: "any" })));
+    w.on("message", (m) => {
+      m = String(m);
+      if (m.includes("subscribed")) {
+        require("http").request({ host: "127.0.0.1", port: '"$fep"', method: "POST", path: "/emit/any" },
+          (r) => r.resume()).end("hello floor");
+      } else { console.log(m); clearTimeout(t); w.close(); }
+    });' 2>&1)
+  if [ $rc = 0 ] && [ "$(jget "$tmp/floor.json" delivered)" = 2000 ] && [ $rc2 = 0 ] &&
+     [ "$(jget "$tmp/floor-unix.json" delivered)" = 1000 ] && [ "$got" = "hello floor" ]; then
+    ok "floor_delivers_every_frame_to_loadgen_and_ws"
+  else
+    not_ok "floor_delivers_every_frame_to_loadgen_and_ws" \
+      "rc $rc/$rc2 ws: $got; $(cat "$tmp/floor.json" "$tmp/floor-unix.json" "$tmp/floor-lg.err" | head -c 1500)"
+  fi
+else
+  not_ok "floor_delivers_every_frame_to_loadgen_and_ws" "floor did not start: $(cat "$tmp/floor.err")"
+fi
+stop $fpid
 
 # ---- against laravel-echo-server (bench/package.json, by scripts/setup) ---
 # The Engine.IO 3 / socket.io 2 client: connect, Echo's subscribe event,
