@@ -6,12 +6,11 @@
 #include "digest.h"
 #include "log.h"
 #include "rediscluster.h"
-#include "redisreader.h"
 #include "redischan.h"
+#include "redisuv.h"
 #include "rediswire.h"
 #include "signed.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -173,12 +172,11 @@ static redisAsyncContext *redis_open(redis_link_t *l) {
     redisAsyncContext *ac = l->addr.is_unix ? redisAsyncConnectUnix(l->addr.path)
                                             : redisAsyncConnect(l->addr.host, l->addr.port);
     if (ac == NULL) return NULL;
-    if (ac->err || redisLibuvAttach(ac, l->uv) != REDIS_OK) {
+    if (ac->err || redisuv_attach(ac, l->uv, redisuv_answer_max(*l->cfg), "redis") != 0) {
         log_warn("redis: cannot connect: %s", ac->err ? ac->errstr : "out of memory");
         redisAsyncFree(ac);
         return NULL;
     }
-    redisreader_bound(ac->c.reader);
     ac->data = l;
     redisAsyncSetConnectCallback(ac, redis_on_connect);
     redisAsyncSetDisconnectCallback(ac, redis_on_disconnect);

@@ -3,12 +3,11 @@
 #include "clusterwire.h"
 #include "digest.h"
 #include "log.h"
-#include "redisreader.h"
 #include "redisshard.h"
+#include "redisuv.h"
 #include "rediswire.h"
 #include "signed.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,13 +214,14 @@ static redisAsyncContext *rc_async_open(rediscluster_t *rc, const char *host, in
                                         redisDisconnectCallback *on_disconnect) {
     redisAsyncContext *ac = redisAsyncConnect(host, port);
     if (ac == NULL) return NULL;
-    if (ac->err || redisLibuvAttach(ac, rc->uv) != REDIS_OK) {
+    char who[80];
+    snprintf(who, sizeof(who), "redis cluster %s:%d", host, port);
+    if (ac->err || redisuv_attach(ac, rc->uv, redisuv_answer_max(*rc->cfg), who) != 0) {
         log_warn("redis cluster: cannot connect to %s:%d: %s", host, port,
                  ac->err ? ac->errstr : "out of memory");
         redisAsyncFree(ac);
         return NULL;
     }
-    redisreader_bound(ac->c.reader);
     ac->data = data;
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
