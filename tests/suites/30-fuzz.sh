@@ -7,7 +7,7 @@
 set -uo pipefail
 top=${HERALD_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top"
-runs=${HERALD_FUZZ_RUNS:-250000}
+runs=${HERALD_FUZZ_RUNS:-150000}
 out=$top/build/fuzz
 passed=0 failed=0
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
