@@ -109,6 +109,29 @@ static int children_of(pid_t parent, pid_t *out, int max)
     return n;
 }
 
+/* utime and stime of /proc/PID/stat (clock ticks) in ns; 0, or -1 when
+ * the process is gone. */
+static int proc_ticks_ns(pid_t pid, int64_t *user, int64_t *sys)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    char *rp = strrchr(buf, ')');
+    unsigned long ut, stt;
+    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                      &ut, &stt) != 2)
+        return -1;
+    int64_t tick = 1000000000LL / sysconf(_SC_CLK_TCK);
+    *user = (int64_t)ut * tick;
+    *sys = (int64_t)stt * tick;
+    return 0;
+}
+
 /* CPU time of a process in ns: the sum of its threads' schedstat (ns
  * precision), else utime+stime of /proc/PID/stat (clock ticks). */
 static int64_t proc_cpu_ns(pid_t pid)
@@ -138,40 +161,16 @@ static int64_t proc_cpu_ns(pid_t pid)
         if (found)
             return total;
     }
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char buf[1024];
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = 0;
-    char *rp = strrchr(buf, ')');
-    unsigned long ut, stt;
-    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                      &ut, &stt) != 2)
-        return 0;
-    return (int64_t)(ut + stt) * (1000000000LL / sysconf(_SC_CLK_TCK));
+    int64_t ut, st;
+    return proc_ticks_ns(pid, &ut, &st) == 0 ? ut + st : 0;
 }
 
 /* System (kernel) CPU time of a process in ns: stime of /proc/PID/stat,
  * in clock ticks; the rest of proc_cpu_ns is its own code's. */
 static int64_t proc_sys_ns(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = 0;
-    char *rp = strrchr(buf, ')');
-    unsigned long ut, stt;
-    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                      &ut, &stt) != 2)
-        return 0;
-    return (int64_t)stt * (1000000000LL / sysconf(_SC_CLK_TCK));
+    int64_t ut, st;
+    return proc_ticks_ns(pid, &ut, &st) == 0 ? st : 0;
 }
 
 static int64_t group_cpu_ns(const struct group *g, int64_t *sys)
