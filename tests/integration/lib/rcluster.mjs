@@ -50,6 +50,11 @@ export function parse(b, i) {
   throw new Error('bad RESP ' + t);
 }
 
+// Masters still running when the test file's process ends (a hook that
+// failed half way through a cluster's start) are killed with it.
+const running = new Set();
+process.on('exit', () => { for (const p of running) try { process.kill(p.pid, 'SIGKILL'); } catch (e) { /* gone */ } });
+
 // Each master's cluster bus port, kept for its restarts. Redis would take
 // port + 10000, which lies in the kernel's ephemeral range, where the
 // tests' own outgoing connections may already hold it.
@@ -62,7 +67,8 @@ export async function startMaster(dir, port, extra = []) {
     '--cluster-port', String(busPorts.get(port)),
     '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no',
     '--protected-mode', 'no', '--appendfilename', `aof-${port}`, ...extra], { stdio: ['ignore', 'ignore', 'ignore'] });
-  proc.exited = new Promise((r) => proc.once('exit', r));
+  running.add(proc);
+  proc.exited = new Promise((r) => proc.once('exit', () => { running.delete(proc); r(); }));
   await until(() => redis(port, ['PING']).then((r) => r === 'PONG', () => false), 5000, 'redis-server ' + port);
   return proc;
 }
