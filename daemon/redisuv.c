@@ -44,9 +44,10 @@ static void redisuv_on_poll(uv_poll_t *h, int status, int events) {
         redisReader *r = p->ac->c.reader;
         if ((p->ac->c.flags & REDIS_CONNECTED) && r->len - r->pos > p->max_answer) {
             log_warn("%s: an answer of more than %zu bytes, larger than any message "
-                     "(max_emit_body_bytes + 64 KiB): connection cut",
+                     "(max_emit_body_bytes or max_client_message_bytes, the larger, + 64 KiB): "
+                     "connection cut",
                      p->who, p->max_answer);
-            redisuv_cut(p, "an answer larger than any message (max_emit_body_bytes)");
+            redisuv_cut(p, "an answer larger than any message");
             return;
         }
     }

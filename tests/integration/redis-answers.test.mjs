@@ -2,8 +2,9 @@
 // small fake in node): an answer that never ends, on any connection heraldd
 // reads with hiredis's async API (the command and subscriber connections of
 // --redis, a Redis Cluster master's command connection), is cut once it
-// holds more than any message (max_emit_body_bytes + 64 KiB), and the link
-// connects again; heraldd never holds what the fake streams.
+// holds more than any message (max_emit_body_bytes or
+// max_client_message_bytes, the larger, + 64 KiB), and the link connects
+// again; heraldd never holds what the fake streams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -89,7 +90,7 @@ test('--redis: an endless answer on the command or the subscriber connection is 
   try {
     await until(() => cmds >= 3 && subs >= 3, 30000, 'connected a third time');
     await until(async () => (await n.stats()).redis_link_up === 1, 5000, 'the third pair is fine');
-    const cuts = n.proc.log.match(/redis: an answer of more than 1114112 bytes, larger than any message \(max_emit_body_bytes \+ 64 KiB\): connection cut/g) || [];
+    const cuts = n.proc.log.match(/redis: an answer of more than 1114112 bytes, larger than any message \(max_emit_body_bytes or max_client_message_bytes, the larger, \+ 64 KiB\): connection cut/g) || [];
     assert.equal(cuts.length, 2, n.proc.log.slice(-3000));
     assert.ok(events.includes('cmd endless'), events.join());
     assert.ok((await n.stats()).redis_reconnects >= 1);
