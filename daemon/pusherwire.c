@@ -293,7 +293,7 @@ static buf_t *pusher_named_frame(const pusher_env_t *e, uint8_t *ws_off) {
     char *msg = malloc(e->data_len + 1);
     long len = msg ? pusher_unescape(msg, e->data, e->data_len) : -1;
     json_error_t jerr;
-    json_t *named = len >= 0 ? json_loadb(msg, (size_t)len, 0, &jerr) : NULL;
+    json_t *named = len >= 0 ? json_loadb(msg, (size_t)len, JSON_ALLOW_NUL, &jerr) : NULL;
     free(msg);
     json_t *nev = json_object_get(named, "event"), *ndata = json_object_get(named, "data");
     buf_t *b = NULL;

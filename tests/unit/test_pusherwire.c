@@ -164,7 +164,8 @@ static void check_frame(const char *data, size_t len, const char *event, const c
         size_t at = PUSHER_FRAME_EXCEPT + WS_FRAME_HEADER_MAX;
         CHECK(off + ws_frame_header_size(b->len - at) == at);
         json_error_t jerr;
-        json_t *o = json_loadb((const char *)b->data + at, b->len - at, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *o = json_loadb((const char *)b->data + at, b->len - at, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                               &jerr);
         CHECK(json_is_object(o) && json_object_size(o) == 3);
         CHECK_STR(json_string_value(json_object_get(o, "event")), event);
         CHECK_STR(json_string_value(json_object_get(o, "channel")), "private-a");
@@ -198,6 +199,17 @@ static void frames_escape_and_copy_any_message(void) {
     check_frame(n4, strlen(n4), "E", "\xc3\xa9\xe2\x80\xa8", 5);
 }
 
+/* A NUL is a character like any other: a named event whose strings hold
+ * one (escaped or raw) keeps its name, and a raw one is carried as is. */
+static void nul_characters_do_not_unname_an_event(void) {
+    const char n1[] = "{\"event\":\"E\",\"data\":{\"k\":\"a\\u0000b\"},\"socket_id\":\"1\\u0000\"}";
+    check_frame(n1, sizeof(n1) - 1, "E", "{\"k\":\"a\\u0000b\"}", 16);
+    const char n2[] = "{\"event\":\"E\\u0000F\",\"data\":\"x\\u0000\"}";
+    check_frame(n2, sizeof(n2) - 1, "E", "x", 2);
+    const char raw[] = "a\0b";
+    check_frame(raw, 3, "message", raw, 3);
+}
+
 int main(void) {
     RUN(client_messages_parse_by_event);
     RUN(bad_client_messages_are_refused);
@@ -207,5 +219,6 @@ int main(void) {
     RUN(socket_ids_parse_as_pusher_checks_them);
     RUN(a_socket_id_in_the_message_names_who_is_skipped);
     RUN(frames_escape_and_copy_any_message);
+    RUN(nul_characters_do_not_unname_an_event);
     return T_DONE();
 }
