@@ -100,11 +100,11 @@ static char *sio_data_json(const message_t *m, size_t *len) {
     const char *env = (const char *)m->ws->data + WS_FRAME_HEADER_MAX;
     size_t n = m->ws->len - WS_FRAME_HEADER_MAX;
     json_error_t jerr;
-    json_t *root = json_loadb(env, n, 0, &jerr);
+    json_t *root = json_loadb(env, n, JSON_ALLOW_NUL, &jerr);
     json_t *data = root ? json_object_get(root, "data") : NULL;
     char *out = NULL;
     if (data && json_is_string(data) && json_object_get(root, "encoding") == NULL) {
-        json_t *v = json_loadb(json_string_value(data), json_string_length(data), 0, &jerr);
+        json_t *v = json_loadb(json_string_value(data), json_string_length(data), JSON_ALLOW_NUL, &jerr);
         if (v && (json_is_object(v) || json_is_array(v)))
             out = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
         json_decref(v);
@@ -117,10 +117,11 @@ static char *sio_data_json(const message_t *m, size_t *len) {
 
 buf_t *sio_message_packet(const message_t *m, uint8_t *ws_off) {
     const char *env = (const char *)m->ws->data + WS_FRAME_HEADER_MAX;
-    const char *name = strstr(env, "\"channel\":\"");
+    size_t envlen = m->ws->len - WS_FRAME_HEADER_MAX; /* not NUL-terminated */
+    const char *name = memmem(env, envlen, "\"channel\":\"", 11);
     if (name == NULL) return NULL;
     name += 11;
-    const char *end = strchr(name, '"');
+    const char *end = memchr(name, '"', envlen - (size_t)(name - env));
     size_t dl;
     char *data = sio_data_json(m, &dl);
     if (end == NULL || data == NULL) {

@@ -123,6 +123,12 @@ static void event_packets_carry_strings_and_json_values(void) {
     p = packet_of("n", "42", 2); /* a number is not an object or array: a string */
     CHECK_STR(p, "42[\"n\",\"42\"]");
     free(p);
+    p = packet_of("z", "a\0b", 3); /* a NUL is a character like any other */
+    CHECK_STR(p, "42[\"z\",\"a\\u0000b\"]");
+    free(p);
+    p = packet_of("z", "{\"k\":\"\\u0000\"}", 14);
+    CHECK_STR(p, "42[\"z\",{\"k\":\"\\u0000\"}]");
+    free(p);
     p = packet_of("b", "\xff\xfe", 2); /* not UTF-8: its base64 */
     CHECK_STR(p, "42[\"b\",\"//4=\"]");
     free(p);
