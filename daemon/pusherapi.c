@@ -93,7 +93,10 @@ static const pusher_app_t *pusherapi_auth(conn_t *c, http_req_t *req, const char
         pusherapi_error(c, req, 401, "Invalid auth_key or missing auth_timestamp / auth_signature");
         return NULL;
     }
-    long long t = strtoll(ts->v, NULL, 10), now = (long long)(hub_wall_ms() / 1000);
+    /* the query is a span of the request, not NUL-terminated: digits only */
+    long long t = ts->vl > 0 && ts->vl <= 18 ? 0 : -1, now = (long long)(hub_wall_ms() / 1000);
+    for (size_t i = 0; t >= 0 && i < ts->vl; i++)
+        t = ts->v[i] >= '0' && ts->v[i] <= '9' ? t * 10 + (ts->v[i] - '0') : -1;
     if (t < now - PUSHERAPI_SKEW_S || t > now + PUSHERAPI_SKEW_S) {
         pusherapi_error(c, req, 401, "Timestamp expired: auth_timestamp is more than 600 s off");
         return NULL;

@@ -164,6 +164,13 @@ test('pusher_http_api_with_the_node_sdk_trigger_batch_and_queries', async () => 
     r = await request({ port: hd.emitPort, method: 'POST', path: `/apps/${APP.id}/events?${q}&auth_signature=${sig}`, body, headers: { 'Content-Type': 'application/json' } });
     assert.equal(r.status, 401);
     assert.match(r.body, /Timestamp expired/);
+    // A timestamp is digits only, even when signed: "<now>x" is refused.
+    for (const t of [`${Math.floor(Date.now() / 1000)}x`, '', `+${Math.floor(Date.now() / 1000)}`]) {
+      const qt = `auth_key=${APP.key}&auth_timestamp=${t}&auth_version=1.0&body_md5=${md5}`;
+      const st = createHmac('sha256', APP.secret).update(`POST\n/apps/${APP.id}/events\n${qt}`).digest('hex');
+      r = await request({ port: hd.emitPort, method: 'POST', path: `/apps/${APP.id}/events?${qt}&auth_signature=${st}`, body, headers: { 'Content-Type': 'application/json' } });
+      assert.equal(r.status, 401, `auth_timestamp=${t}`);
+    }
     await new Promise((res) => setTimeout(res, 200));
     assert.equal(got.length, 3);
     herald.close();
