@@ -30,6 +30,8 @@
 #                      latency; in a cluster the subscribers are on nodes 2 and 3
 #   --cluster     the cluster comparison: servers "heraldd heraldd-cluster
 #                 heraldd-cluster-all socketio socketio-cluster", scenarios "a p8 b2 x"
+#   --clients N   subscribers in a, ap, p1 and p8 (1,000): with 333, one node
+#                 carries what each node of the 3-node cluster does
 #   --out DIR     keep results.jsonl, table.md and server logs there (a temp dir)
 #   --profile     also profile heraldd during a burst (perf, else callgrind)
 #   --baseline BIN  also run heraldd binary BIN (bench/build-at.sh COMMIT builds
@@ -42,22 +44,25 @@ cd "$(dirname "$0")"
 bench=$(pwd)
 top=$(cd .. && pwd)
 
-quick=0 repeat="" servers="" scenarios="a p1 p8 b1 b2 c" out="" profile=0 baseline="" cluster=0 scenarios_set=0
+quick=0 repeat="" servers="" scenarios="a p1 p8 b1 b2 c" clients="" out="" profile=0 baseline="" cluster=0 scenarios_set=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --repeat) repeat=$2; shift ;;
     --servers) servers=$2; shift ;;
     --scenarios) scenarios=$2; scenarios_set=1; shift ;;
+    --clients) clients=$2; shift ;;
     --out) out=$2; shift ;;
     --profile) profile=1 ;;
     --baseline) baseline=$2; shift ;;
     --cluster) cluster=1 ;;
-    -h|--help) sed -n '2,38p' "$bench/${0##*/}"; exit 0 ;;
+    -h|--help) sed -n '2,41p' "$bench/${0##*/}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+case $clients in ""|[1-9]|[1-9][0-9]|[1-9][0-9][0-9]|[1-9][0-9][0-9][0-9]) ;;
+  *) echo "run.sh: --clients wants 1-9999 subscribers" >&2; exit 2 ;; esac
 [ -n "$repeat" ] || { [ $quick = 1 ] && repeat=1 || repeat=3; }
 if [ $cluster = 1 ]; then
   [ -n "$servers" ] || servers="heraldd heraldd-cluster heraldd-cluster-all socketio socketio-cluster"
@@ -287,6 +292,12 @@ trap 'exit 130' INT TERM
 
 # ---- scenarios -------------------------------------------------------------
 scenario_args() {
+  local s=$1
+  case $s in a|ap|p1|p8) [ -n "$clients" ] && { scenario_size "$s"; echo "--clients $clients"; return; } ;; esac
+  scenario_size "$s"
+}
+
+scenario_size() {
   local s=$1
   if [ $quick = 1 ]; then
     case $s in
