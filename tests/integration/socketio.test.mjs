@@ -30,13 +30,14 @@ for (const [name, o, workers] of [['default transports (polling, then upgrade)',
       await hd.emit('news', JSON.stringify({ a: [1, 2], b: 'x' }));
       await hd.emit('other', 'not for socket.io clients');
       await hd.emit('id2', 'second');
-      await until(() => got.length >= 3, 5000, 'three events');
-      assert.deepEqual(got, [['id1', 'hello'], ['news', { a: [1, 2], b: 'x' }], ['id2', 'second']]);
+      await hd.emit('news', 'a\u0000b'); // a NUL is a character like any other
+      await until(() => got.length >= 4, 5000, 'four events');
+      assert.deepEqual(got, [['id1', 'hello'], ['news', { a: [1, 2], b: 'x' }], ['id2', 'second'], ['news', 'a\u0000b']]);
       // The seed's route reaches it as the 2013 Express route did.
       const r = await request({ port: hd.emitPort, path: '/emit/id1/from%20curl' });
       assert.equal(r.status, 200);
-      await until(() => got.length === 4, 5000, 'seed route event');
-      assert.deepEqual(got[3], ['id1', 'from curl']);
+      await until(() => got.length === 5, 5000, 'seed route event');
+      assert.deepEqual(got[4], ['id1', 'from curl']);
       // Pings keep it alive past several ping intervals.
       await new Promise((r2) => setTimeout(r2, 1200));
       assert.equal(s.connected, true);
