@@ -12,25 +12,25 @@ unsigned cork_turn(cork_t *k, uint64_t now, int dirty, int running) {
      * timing of the hand-over (wake-ups, this loop's turns) must not
      * decide whether a stream is coalesced. */
     int hot = published && (k->publish_ns - k->delivered_ns < CORK_GAP_NS || k->stream_in);
-    k->stream_in = 0;
+    if (published && k->remote_in) k->remote = 1;
+    k->stream_in = k->remote_in = 0;
     k->check_ns = now;
     if (published) k->delivered_ns = now; /* while held: the last turn that published */
     unsigned disarm = k->start_ns ? CORK_DISARM : 0;
     if (!dirty) { /* what was held went with its clients: nothing to end */
         k->start_ns = 0;
-        k->end = k->brk = 0;
+        k->end = k->brk = k->remote = 0;
         return disarm;
     }
     int hold = 0;
+    uint64_t max = k->remote ? CORK_REMOTE_MAX_NS : CORK_MAX_NS;
     if (running && !k->brk && !k->end)
-        hold = k->start_ns ? now - k->start_ns < CORK_MAX_NS &&
-                                 now - k->delivered_ns < CORK_GAP_NS
-                           : hot;
+        hold = k->start_ns ? now - k->start_ns < max && now - k->delivered_ns < cork_gap_ns(k) : hot;
     if (hold) {
         if (k->start_ns == 0) k->start_ns = now;
         return published ? CORK_ARM : 0; /* the pause that ends it counts from here */
     }
     k->start_ns = 0;
-    k->end = k->brk = 0;
+    k->end = k->brk = k->remote = 0;
     return CORK_WRITE | disarm;
 }

@@ -13,6 +13,14 @@
 #define CORK_GAP_NS 1000000
 /* The longest a stream's frames are held, however long it goes on. */
 #define CORK_MAX_NS 4000000
+/* A stream that comes from Redis (a cluster): a publisher waiting for each
+ * answer waits for the Redis round trip too, so its messages reach a node
+ * about three times further apart than a local stream's; the same batching
+ * takes three times the gap and the hold. With the local figures a node
+ * wrote 2-6 frames a write where one node writes 22 (bench/RESULTS.md,
+ * "Cluster"). */
+#define CORK_REMOTE_GAP_NS 4000000
+#define CORK_REMOTE_MAX_NS 12000000
 
 typedef struct cork {
     uint64_t publish_ns;   /* the last publish to this loop's subscribers */
@@ -22,12 +30,14 @@ typedef struct cork {
     uint8_t brk;           /* a client's queue grew large: write this turn */
     uint8_t end;           /* the stream paused (the timer fired): write */
     uint8_t stream_in;     /* a message handed over this turn was held on its loop */
+    uint8_t remote_in;     /* ... and came from Redis as part of a stream */
+    uint8_t remote;        /* the frames held are a stream from Redis: its gap and max */
 } cork_t;
 
 /* What cork_turn asks of the loop (bits). */
 enum {
     CORK_WRITE = 1,        /* write the subscribers' frames now */
-    CORK_ARM = 2,          /* (re)start the timer: CORK_GAP_NS from now, end */
+    CORK_ARM = 2,          /* (re)start the timer: cork_gap_ns from now, end */
     CORK_DISARM = 4,       /* stop the timer */
 };
 
@@ -39,8 +49,13 @@ static inline void cork_published(cork_t *k, uint64_t now_ns) { k->publish_ns = 
  * written at once; one that comes within CORK_GAP_NS of the last turn that
  * published or wrote (or that was handed over held) starts a cork, which
  * lasts while messages keep coming within CORK_GAP_NS of each other, at
- * most CORK_MAX_NS. */
+ * most CORK_MAX_NS (CORK_REMOTE_* once a stream from Redis is held). */
 unsigned cork_turn(cork_t *k, uint64_t now_ns, int dirty, int running);
+
+/* How long a pause ends the stream being held. */
+static inline uint64_t cork_gap_ns(const cork_t *k) {
+    return k->remote ? CORK_REMOTE_GAP_NS : CORK_GAP_NS;
+}
 
 /* The frames were written; now_ns: when the writing ended. */
 static inline void cork_written(cork_t *k, uint64_t now_ns) { k->delivered_ns = now_ns; }

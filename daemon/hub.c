@@ -114,7 +114,8 @@ uint64_t hub_hand_over_kind(hub_t *hub, uint64_t others, const message_t *m,
                   (unsigned long long)m->id);
         return 0;
     }
-    hm->stream = stream != 0;
+    assert(stream >= HUB_STREAM_NONE && stream <= HUB_STREAM_REMOTE);
+    hm->stream = (uint8_t)stream;
     hm->kind = (uint8_t)kind;
     unsigned refs = 0;
     uint64_t handed = 0;

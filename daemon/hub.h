@@ -57,12 +57,17 @@ typedef struct hub_node {
     hub_msg_t *msg;
 } hub_node_t;
 
+/* A handed-over message is one of a stream of local emits (held on the
+ * sending loop, so on the others too) or of a stream from Redis, held
+ * longer (cork.h). */
+enum { HUB_STREAM_NONE = 0, HUB_STREAM_LOCAL = 1, HUB_STREAM_REMOTE = 2 };
+
 struct hub_msg {
     atomic_uint refs;
     message_t m;          /* ws holds one reference; sse stays NULL */
     const char *name;     /* after nodes[], in the same allocation */
     uint16_t name_len;
-    uint8_t stream;       /* one of a stream on the sending loop: held there, so here too */
+    uint8_t stream;       /* HUB_STREAM_*: one of a stream, held on every loop */
     uint8_t kind;         /* HUB_MSG_* */
     hub_node_t nodes[];   /* one per loop */
 };

@@ -113,7 +113,8 @@ int hub_remote_apply(hub_t *hub, const config_t *cfg, const char *name, size_t l
     uint64_t loops = ch->loops;
     if (hub->nbcast && channel_is_public(cfg->socketio_channels, name, len))
         loops |= hub->bcast_loops;
-    uint64_t handed = loops ? hub_hand_over_kind(hub, loops, &m, name, len, stream, HUB_MSG_DATA) : 0;
+    int how = stream ? HUB_STREAM_REMOTE : HUB_STREAM_NONE;
+    uint64_t handed = loops ? hub_hand_over_kind(hub, loops, &m, name, len, how, HUB_MSG_DATA) : 0;
     channel_release(t, ch);
     hub_unlock(hub);
     hub_wake(hub, handed);

@@ -164,7 +164,7 @@ static void loop_flush(loop_t *loop) {
     if (o->emit_ns > o->hold.check_ns) o->emitted_ns = now;
     unsigned what = cork_turn(&o->hold, now, o->dirty != NULL, loop->state == LOOP_RUNNING);
     if (what & CORK_DISARM) uv_timer_stop(&o->cork);
-    if (what & CORK_ARM) uv_timer_start(&o->cork, loop_on_cork, CORK_GAP_NS / 1000000 + 1, 0);
+    if (what & CORK_ARM) uv_timer_start(&o->cork, loop_on_cork, cork_gap_ns(&o->hold) / 1000000 + 1, 0);
     if (!(what & CORK_WRITE)) return;
     loop->ops->flush(&o->dirty);
     cork_written(&o->hold, uv_hrtime());
@@ -184,6 +184,7 @@ static void loop_on_handed(void *ctx, hub_msg_t *hm) {
     message_t m = hm->m;
     loop->stats.messages_handed_over++;
     if (hm->stream) loop->out.hold.stream_in = 1;
+    if (hm->stream == HUB_STREAM_REMOTE) loop->out.hold.remote_in = 1;
     loop->ops->deliver(loop, hm->name, hm->name_len, &m);
 }
 

@@ -151,8 +151,8 @@ static size_t redischan_apply(redischan_set_t *l, rchan_t *c, const hub_entry_t 
             *hole = 1;
             break;
         }
-        /* cork.h's rule, at the link: a message within CORK_GAP_NS of
-         * the one before streams in */
+        /* cork.h's rule, at the link: a message within
+         * CORK_REMOTE_GAP_NS of the one before streams in */
         uint64_t now = uv_hrtime();
         int stream = l->applied_ns && now - l->applied_ns < REDISCHAN_STREAM_NS;
         l->applied_ns = now;

@@ -106,9 +106,9 @@ typedef struct redischan_set {
 } redischan_set_t;
 
 /* Messages from Redis closer than this stream in: the hand-over carries
- * it (stream), and the loops hold their frames by cork.c's rule as for a
- * stream of local emits (the same gap, so the two cannot drift apart). */
-#define REDISCHAN_STREAM_NS CORK_GAP_NS
+ * it (HUB_STREAM_REMOTE), and the loops hold their frames by cork.c's rule
+ * for a stream from Redis (the same gap, so the two cannot drift apart). */
+#define REDISCHAN_STREAM_NS CORK_REMOTE_GAP_NS
 
 /* An empty set. 0 or -1 (out of memory). */
 int redischan_init(redischan_set_t *s);

@@ -102,6 +102,46 @@ static void handed_over_stream_is_held_even_after_a_pause(void) {
     CHECK_EQ_INT(k.stream_in, 0);
 }
 
+/* A message from Redis, handed over as part of a stream. */
+static unsigned remote_turn(cork_t *k, uint64_t t) {
+    k->stream_in = k->remote_in = 1;
+    return publish_turn(k, t);
+}
+
+/* Messages through Redis come a round trip apart (here 1.5 ms, past the
+ * local gap): they are held with the longer gap, up to the longer max,
+ * and once written a local stream has the local limits again. */
+static void stream_from_redis_is_held_with_the_longer_gap_and_max(void) {
+    cork_t k = {0};
+    turn_and_write(&k, 100 * MS, publish_turn(&k, 100 * MS));
+    uint64_t start = 200 * MS, t = start;
+    unsigned w = 0;
+    for (; t < start + 20 * MS; t += 1500 * US) {
+        w = remote_turn(&k, t);
+        if (w & CORK_WRITE) break;
+        CHECK_EQ_INT(w, CORK_ARM);
+        CHECK(cork_gap_ns(&k) == CORK_REMOTE_GAP_NS); /* the timer the loop arms */
+        /* a turn without a message 1.2 ms later (past the local gap) holds on */
+        CHECK_EQ_INT(cork_turn(&k, t + 1200 * US, 1, 1), 0);
+    }
+    CHECK(w & CORK_WRITE);
+    CHECK(t - start >= CORK_REMOTE_MAX_NS);
+    CHECK(t - start < CORK_REMOTE_MAX_NS + 1500 * US);
+    CHECK_EQ_INT(k.remote, 0);
+    cork_written(&k, t + 100 * US);
+    /* a local stream right after: the local max again */
+    t += 200 * US;
+    CHECK_EQ_INT(publish_turn(&k, t), CORK_ARM);
+    uint64_t s2 = t;
+    while (!(publish_turn(&k, t += 300 * US) & CORK_WRITE)) {}
+    CHECK(t - s2 >= CORK_MAX_NS && t - s2 < CORK_MAX_NS + 300 * US);
+    /* a pause past the longer gap ends a stream from Redis */
+    cork_written(&k, t);
+    CHECK_EQ_INT(remote_turn(&k, t + 100 * US), CORK_ARM);
+    CHECK_EQ_INT(cork_turn(&k, t + 100 * US + CORK_REMOTE_GAP_NS - 100 * US, 1, 1), 0);
+    CHECK_EQ_INT(cork_turn(&k, t + 100 * US + CORK_REMOTE_GAP_NS, 1, 1), CORK_WRITE | CORK_DISARM);
+}
+
 static void nothing_queued_drops_the_cork(void) {
     cork_t k = {0};
     turn_and_write(&k, 100 * MS, publish_turn(&k, 100 * MS));
@@ -120,6 +160,7 @@ int main(void) {
     RUN(turn_without_publish_keeps_or_ends_by_the_gap);
     RUN(large_queue_or_shutdown_writes_at_once);
     RUN(handed_over_stream_is_held_even_after_a_pause);
+    RUN(stream_from_redis_is_held_with_the_longer_gap_and_max);
     RUN(nothing_queued_drops_the_cork);
     return T_DONE();
 }
