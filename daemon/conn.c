@@ -87,7 +87,10 @@ static void conn_on_close(uv_handle_t *h) {
     if (c->dirty) { /* normally flushed before close callbacks run */
         conn_t **pp = c->listener == LISTEN_PUBLIC ? &loop->out.dirty : &loop->out.dirty_now;
         while (*pp && *pp != c) pp = &(*pp)->dirty_next;
-        if (*pp) *pp = c->dirty_next;
+        if (*pp) {
+            *pp = c->dirty_next;
+            if (c->listener == LISTEN_PUBLIC) loop->out.ndirty--;
+        }
     }
     outq_free(&c->q);
     free(c->held);
@@ -219,6 +222,7 @@ static void conn_flush(conn_t *c) {
 static void conn_dirty_mark(conn_t *c) {
     if (c->dirty) return;
     conn_t **list = c->listener == LISTEN_PUBLIC ? &c->loop->out.dirty : &c->loop->out.dirty_now;
+    if (c->listener == LISTEN_PUBLIC) c->loop->out.ndirty++;
     c->dirty = 1;
     c->dirty_next = *list;
     *list = c;

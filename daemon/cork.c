@@ -6,13 +6,16 @@
  * with many frames, where a fixed 1 ms window wrote 2-3 a write. The gap
  * is counted from the last turn that published, so a turn woken by
  * anything else (a pong, a timer) neither ends nor extends the cork. */
-unsigned cork_turn(cork_t *k, uint64_t now, int dirty, int running) {
+unsigned cork_turn(cork_t *k, uint64_t now, size_t dirty, int running) {
     int published = k->publish_ns > k->check_ns;
     /* A message handed over is held here when its own loop held it: the
      * timing of the hand-over (wake-ups, this loop's turns) must not
-     * decide whether a stream is coalesced. */
-    int hot = published && (k->publish_ns - k->delivered_ns < CORK_GAP_NS || k->stream_in);
-    if (published && k->remote_in) k->remote = 1;
+     * decide whether a stream is coalesced. A stream from Redis is, when
+     * enough clients wait for it. */
+    int remote = k->remote_in && dirty >= CORK_REMOTE_MIN_CLIENTS;
+    int hot = published && (k->publish_ns - k->delivered_ns < CORK_GAP_NS ||
+                            (k->stream_in && (!k->remote_in || remote)));
+    if (published && remote) k->remote = 1;
     k->stream_in = k->remote_in = 0;
     k->check_ns = now;
     if (published) k->delivered_ns = now; /* while held: the last turn that published */

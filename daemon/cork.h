@@ -6,6 +6,7 @@
 #ifndef HERALD_CORK_H
 #define HERALD_CORK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Emits this close together are a stream; a stream that pauses this long
@@ -21,6 +22,10 @@
  * "Cluster"). */
 #define CORK_REMOTE_GAP_NS 4000000
 #define CORK_REMOTE_MAX_NS 12000000
+/* ... but only for a loop with at least this many clients to write: with
+ * fewer, a frame each costs little CPU and the hold would be pure latency
+ * (an emit every 3 ms reached 1 subscriber per node 8 ms late, not 0.6). */
+#define CORK_REMOTE_MIN_CLIENTS 32
 
 typedef struct cork {
     uint64_t publish_ns;   /* the last publish to this loop's subscribers */
@@ -44,13 +49,13 @@ enum {
 /* A message was queued for this loop's subscribers at now_ns. */
 static inline void cork_published(cork_t *k, uint64_t now_ns) { k->publish_ns = now_ns; }
 
-/* The end of a loop turn at now_ns; dirty: frames are queued; running:
+/* The end of a loop turn at now_ns; dirty: clients with frames queued; running:
  * the loop is not shutting down (then nothing is held). A lone message is
  * written at once; one that comes within CORK_GAP_NS of the last turn that
  * published or wrote (or that was handed over held) starts a cork, which
  * lasts while messages keep coming within CORK_GAP_NS of each other, at
  * most CORK_MAX_NS (CORK_REMOTE_* once a stream from Redis is held). */
-unsigned cork_turn(cork_t *k, uint64_t now_ns, int dirty, int running);
+unsigned cork_turn(cork_t *k, uint64_t now_ns, size_t dirty, int running);
 
 /* How long a pause ends the stream being held. */
 static inline uint64_t cork_gap_ns(const cork_t *k) {

@@ -162,11 +162,13 @@ static void loop_flush(loop_t *loop) {
     loop->ops->flush(&o->dirty_now);
     uint64_t now = uv_hrtime();
     if (o->emit_ns > o->hold.check_ns) o->emitted_ns = now;
-    unsigned what = cork_turn(&o->hold, now, o->dirty != NULL, loop->state == LOOP_RUNNING);
+    assert((o->dirty == NULL) == (o->ndirty == 0));
+    unsigned what = cork_turn(&o->hold, now, o->ndirty, loop->state == LOOP_RUNNING);
     if (what & CORK_DISARM) uv_timer_stop(&o->cork);
     if (what & CORK_ARM) uv_timer_start(&o->cork, loop_on_cork, cork_gap_ns(&o->hold) / 1000000 + 1, 0);
     if (!(what & CORK_WRITE)) return;
     loop->ops->flush(&o->dirty);
+    o->ndirty = 0;
     cork_written(&o->hold, uv_hrtime());
 }
 

@@ -61,6 +61,7 @@ typedef struct loop_conn_ops {
  * in one writev per client (loop_flush); answers are never held. */
 typedef struct loop_output {
     struct conn *dirty;        /* subscribers with queued bytes to flush */
+    size_t ndirty;             /* how many: the cork holds Redis streams for many */
     struct conn *dirty_now;    /* emit and HTTP answers: flushed every turn */
     uv_check_t flush;          /* runs loop_flush once per loop iteration */
     uv_timer_t cork;           /* ends a cork when the stream pauses */

@@ -102,10 +102,15 @@ static void handed_over_stream_is_held_even_after_a_pause(void) {
     CHECK_EQ_INT(k.stream_in, 0);
 }
 
-/* A message from Redis, handed over as part of a stream. */
-static unsigned remote_turn(cork_t *k, uint64_t t) {
+/* A message from Redis, handed over as part of a stream, for n clients. */
+static unsigned remote_turn_for(cork_t *k, uint64_t t, size_t n) {
     k->stream_in = k->remote_in = 1;
-    return publish_turn(k, t);
+    cork_published(k, t);
+    return cork_turn(k, t, n, 1);
+}
+
+static unsigned remote_turn(cork_t *k, uint64_t t) {
+    return remote_turn_for(k, t, CORK_REMOTE_MIN_CLIENTS);
 }
 
 /* Messages through Redis come a round trip apart (here 1.5 ms, past the
@@ -122,7 +127,7 @@ static void stream_from_redis_is_held_with_the_longer_gap_and_max(void) {
         CHECK_EQ_INT(w, CORK_ARM);
         CHECK(cork_gap_ns(&k) == CORK_REMOTE_GAP_NS); /* the timer the loop arms */
         /* a turn without a message 1.2 ms later (past the local gap) holds on */
-        CHECK_EQ_INT(cork_turn(&k, t + 1200 * US, 1, 1), 0);
+        CHECK_EQ_INT(cork_turn(&k, t + 1200 * US, CORK_REMOTE_MIN_CLIENTS, 1), 0);
     }
     CHECK(w & CORK_WRITE);
     CHECK(t - start >= CORK_REMOTE_MAX_NS);
@@ -140,6 +145,22 @@ static void stream_from_redis_is_held_with_the_longer_gap_and_max(void) {
     CHECK_EQ_INT(remote_turn(&k, t + 100 * US), CORK_ARM);
     CHECK_EQ_INT(cork_turn(&k, t + 100 * US + CORK_REMOTE_GAP_NS - 100 * US, 1, 1), 0);
     CHECK_EQ_INT(cork_turn(&k, t + 100 * US + CORK_REMOTE_GAP_NS, 1, 1), CORK_WRITE | CORK_DISARM);
+}
+
+/* With few clients a frame each costs little: a stream from Redis is not
+ * held for them, whatever its pace (an emit every 2.7 ms, one subscriber). */
+static void stream_from_redis_to_few_clients_is_written_at_once(void) {
+    cork_t k = {0};
+    uint64_t t = 100 * MS;
+    for (int i = 0; i < 10; i++, t += 2700 * US) {
+        unsigned w = remote_turn_for(&k, t, CORK_REMOTE_MIN_CLIENTS - 1);
+        CHECK_EQ_INT(w & CORK_WRITE, CORK_WRITE);
+        cork_written(&k, t + 50 * US);
+    }
+    CHECK_EQ_INT(k.remote, 0);
+    /* the same pace for many clients is held */
+    CHECK_EQ_INT(remote_turn_for(&k, t, CORK_REMOTE_MIN_CLIENTS), CORK_ARM);
+    CHECK_EQ_INT(k.remote, 1);
 }
 
 static void nothing_queued_drops_the_cork(void) {
@@ -161,6 +182,7 @@ int main(void) {
     RUN(large_queue_or_shutdown_writes_at_once);
     RUN(handed_over_stream_is_held_even_after_a_pause);
     RUN(stream_from_redis_is_held_with_the_longer_gap_and_max);
+    RUN(stream_from_redis_to_few_clients_is_written_at_once);
     RUN(nothing_queued_drops_the_cork);
     return T_DONE();
 }
