@@ -11,11 +11,12 @@
 // KEYED=1: every emit carries a fresh Idempotency-Key, as the PHP
 // extension's do (in a cluster the key is checked and stored in Redis).
 import net from 'node:net';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHeraldd, rawWs, frame, until, freePort, sleep } from './heraldd.mjs';
+import { startCluster } from './rcluster.mjs';
 
 const [S = 300, M = 2000, L = 300, E = 8] = process.argv.slice(2).map(Number);
 const KEYED = process.env.KEYED === '1' ? `k${process.pid}-` : '';
@@ -37,15 +38,6 @@ async function startRedis(extra = []) {
     s.on('error', () => res(false));
   }), 5000);
   return { proc, port };
-}
-
-// Three masters joined by redis-cli --cluster create; ready at cluster_state:ok.
-async function startRedisCluster(dir) {
-  const ms = [];
-  for (let i = 0; i < 3; i++) ms.push(await startRedis(['--cluster-enabled', 'yes', '--dir', dir, '--cluster-config-file', join(dir, `n${i}.conf`)]));
-  execFileSync('redis-cli', ['--cluster', 'create', ...ms.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
-  await until(() => ms.every((m) => /cluster_state:ok/.test(execFileSync('redis-cli', ['-p', String(m.port), 'cluster', 'info']).toString())), 10000);
-  return ms;
 }
 
 // Raw subscribers that count message frames and timestamp the ones asked for.
@@ -160,7 +152,7 @@ try {
   redis.proc.kill('SIGTERM');
 }
 const dir = mkdtempSync(join(tmpdir(), 'herald-measure-'));
-const masters = await startRedisCluster(dir);
+const masters = await startCluster(dir); // rcluster.mjs: bus ports off the ephemeral range
 const cnodes = [];
 try {
   const seeds = masters.map((m) => `127.0.0.1:${m.port}`).join(',');
