@@ -288,6 +288,7 @@ void conn_flush_list(conn_t **list) {
     while (*list) {
         conn_t *c = *list;
         *list = c->dirty_next;
+        if (list == &c->loop->out.dirty) c->loop->out.ndirty--;
         c->dirty = 0;
         c->dirty_next = NULL;
         conn_flush(c);

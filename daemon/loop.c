@@ -168,7 +168,6 @@ static void loop_flush(loop_t *loop) {
     if (what & CORK_ARM) uv_timer_start(&o->cork, loop_on_cork, cork_gap_ns(&o->hold) / 1000000 + 1, 0);
     if (!(what & CORK_WRITE)) return;
     loop->ops->flush(&o->dirty);
-    o->ndirty = 0;
     cork_written(&o->hold, uv_hrtime());
 }
 
