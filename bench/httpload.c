@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 #define MAX_CONNS 4096
 #define MAX_GROUPS 8
 #define MAX_PIDS 512
@@ -109,68 +111,12 @@ static int children_of(pid_t parent, pid_t *out, int max)
     return n;
 }
 
-/* utime and stime of /proc/PID/stat (clock ticks) in ns; 0, or -1 when
- * the process is gone. */
-static int proc_ticks_ns(pid_t pid, int64_t *user, int64_t *sys)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = 0;
-    char *rp = strrchr(buf, ')');
-    unsigned long ut, stt;
-    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                      &ut, &stt) != 2)
-        return -1;
-    int64_t tick = 1000000000LL / sysconf(_SC_CLK_TCK);
-    *user = (int64_t)ut * tick;
-    *sys = (int64_t)stt * tick;
-    return 0;
-}
-
-/* CPU time of a process in ns: the sum of its threads' schedstat (ns
- * precision), else utime+stime of /proc/PID/stat (clock ticks). */
-static int64_t proc_cpu_ns(pid_t pid)
-{
-    char path[64];
-    int64_t total = 0;
-    int found = 0;
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!isdigit((unsigned char)e->d_name[0]))
-                continue;
-            char p2[320];
-            long long run;
-            snprintf(p2, sizeof p2, "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
-            FILE *f = fopen(p2, "r");
-            if (f && fscanf(f, "%lld", &run) == 1) {
-                total += run;
-                found = 1;
-            }
-            if (f)
-                fclose(f);
-        }
-        closedir(d);
-        if (found)
-            return total;
-    }
-    int64_t ut, st;
-    return proc_ticks_ns(pid, &ut, &st) == 0 ? ut + st : 0;
-}
-
 /* System (kernel) CPU time of a process in ns: stime of /proc/PID/stat,
- * in clock ticks; the rest of proc_cpu_ns is its own code's. */
+ * in clock ticks; the rest of procstat_cpu_ns is its own code's. */
 static int64_t proc_sys_ns(pid_t pid)
 {
     int64_t ut, st;
-    return proc_ticks_ns(pid, &ut, &st) == 0 ? st : 0;
+    return procstat_user_sys_ns(pid, &ut, &st) == 0 ? st : 0;
 }
 
 static int64_t group_cpu_ns(const struct group *g, int64_t *sys)
@@ -184,7 +130,7 @@ static int64_t group_cpu_ns(const struct group *g, int64_t *sys)
     int64_t sum = 0;
     *sys = 0;
     for (int i = 0; i < n; i++) {
-        sum += proc_cpu_ns(pids[i]);
+        sum += procstat_cpu_ns(pids[i]);
         *sys += proc_sys_ns(pids[i]);
     }
     return sum;

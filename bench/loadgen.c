@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 enum proto { P_HERALDD, P_SOCKETIO, P_WS, P_NCHAN, P_PUSHER, P_ECHO };
 static const char *proto_names[] = {"heraldd", "socketio", "ws", "nchan", "pusher", "echo"};
 
@@ -190,52 +192,6 @@ static int server_pid_list(pid_t *out, int max)
     return n;
 }
 
-/* CPU time in ns of every thread of the process: schedstat has ns
- * precision where utime+stime in /proc/PID/stat ticks at 10 ms. */
-static int64_t proc_cpu_ns(pid_t pid)
-{
-    char path[64];
-    int64_t total = 0;
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        int found = 0;
-        while ((e = readdir(d))) {
-            if (!isdigit((unsigned char)e->d_name[0]))
-                continue;
-            char p2[320];
-            snprintf(p2, sizeof p2, "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
-            FILE *f = fopen(p2, "r");
-            long long run;
-            if (f && fscanf(f, "%lld", &run) == 1) {
-                total += run;
-                found = 1;
-            }
-            if (f)
-                fclose(f);
-        }
-        closedir(d);
-        if (found)
-            return total;
-    }
-    /* Fallback: utime + stime (fields 14 and 15) in clock ticks. */
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[1024];
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = 0;
-    char *rp = strrchr(buf, ')');
-    unsigned long ut, stt;
-    if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                      &ut, &stt) != 2)
-        return -1;
-    return (int64_t)(ut + stt) * (1000000000LL / sysconf(_SC_CLK_TCK));
-}
-
 static long proc_rss_kb(pid_t pid)
 {
     char path[64], line[256];
@@ -259,7 +215,7 @@ static int64_t server_cpu_ns(void)
     if (n == 0)
         return -1;
     for (int i = 0; i < n; i++) {
-        int64_t c = proc_cpu_ns(p[i]);
+        int64_t c = procstat_cpu_ns(p[i]);
         if (c > 0)
             sum += c;
     }
@@ -273,28 +229,17 @@ static void server_user_sys_ms(double *user, double *sys)
 {
     pid_t p[256];
     int n = server_pid_list(p, 256);
-    unsigned long long ut_sum = 0, st_sum = 0;
+    int64_t ut_sum = 0, st_sum = 0;
     *user = *sys = -1;
     for (int i = 0; i < n; i++) {
-        char path[64], buf[1024];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)p[i]);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        char *rp = strrchr(buf, ')');
-        unsigned long ut, stt;
-        if (rp && sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-                         &stt) == 2)
-            ut_sum += ut, st_sum += stt;
+        int64_t ut, st;
+        if (procstat_user_sys_ns(p[i], &ut, &st) == 0)
+            ut_sum += ut, st_sum += st;
     }
     if (n == 0)
         return;
-    double tick_ms = 1000.0 / (double)sysconf(_SC_CLK_TCK);
-    *user = (double)ut_sum * tick_ms;
-    *sys = (double)st_sum * tick_ms;
+    *user = (double)ut_sum / 1e6;
+    *sys = (double)st_sum / 1e6;
 }
 
 /* CPU of each --server-pid (with its children), and of the --aux-pid
@@ -309,7 +254,7 @@ static void server_cpu_each(int64_t *each)
             n += proc_children(p[0], p + 1, 63);
         each[i] = 0;
         for (int k = 0; k < n; k++) {
-            int64_t c = proc_cpu_ns(p[k]);
+            int64_t c = procstat_cpu_ns(p[k]);
             if (c > 0)
                 each[i] += c;
         }
@@ -322,7 +267,7 @@ static int64_t aux_cpu_ns(void)
     if (o.naux_pids == 0)
         return -1;
     for (int i = 0; i < o.naux_pids; i++) {
-        int64_t c = proc_cpu_ns(o.aux_pids[i]);
+        int64_t c = procstat_cpu_ns(o.aux_pids[i]);
         if (c > 0)
             sum += c;
     }
